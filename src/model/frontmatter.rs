@@ -1,0 +1,332 @@
+//! Splitting a WP file into its YAML frontmatter and body, and reading the known fields.
+//!
+//! The whole frontmatter goes through a real YAML parser (so malformed YAML anywhere in it is
+//! reported), but only the fields git kitty uses are turned into values: the dozens of other
+//! fields real Spec Kitty files carry are walked over as parser events, without allocating.
+//! That keeps `git kitty status` on 2,500 WPs within its time budget (docs/performance.md):
+//! a serde deserialiser over the same parser costs about twice as much per file.
+
+use granit_parser::{Event, Parser, ScalarStyle};
+
+/// The fields git kitty reads. Everything else in a frontmatter is kept on disk and ignored.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "work_package_id",
+    "title",
+    "dependencies",
+    "lane",
+    "subtasks",
+    "phase",
+    "assignee",
+    "agent",
+    "shell_pid",
+    "review_status",
+    "reviewed_by",
+    "planning_base_branch",
+    "merge_target_branch",
+];
+
+/// A WP file cut at its `---` fences.
+#[derive(Debug)]
+pub struct Split<'a> {
+    pub yaml: &'a str,
+    /// 1-based line number of the first YAML line in the file (the line after the fence).
+    pub first_line: usize,
+    pub body: &'a str,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum SplitError {
+    /// The file does not start with a `---` line.
+    Missing,
+    /// The opening `---` has no closing `---`.
+    Unclosed,
+}
+
+/// Cut `text` (already decoded, BOM removed) into frontmatter and body.
+/// Accepts `\n` and `\r\n` line ends and trailing blanks on the fence lines.
+pub fn split(text: &str) -> Result<Split<'_>, SplitError> {
+    let mut lines = text.split_inclusive('\n');
+    let first = lines.next().ok_or(SplitError::Missing)?;
+    if first.trim_end() != "---" {
+        return Err(SplitError::Missing);
+    }
+    let start = first.len();
+    let mut offset = start;
+    for line in lines {
+        if line.trim_end() == "---" {
+            return Ok(Split {
+                yaml: &text[start..offset],
+                first_line: 2,
+                body: &text[offset + line.len()..],
+            });
+        }
+        offset += line.len();
+    }
+    Err(SplitError::Unclosed)
+}
+
+/// A value read from one of the known fields.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Scalar(String),
+    Seq(Vec<Node>),
+    /// A mapping; its content is not needed by any known field, so it is not kept.
+    Map,
+    /// `*alias`: aliases are not followed (the anchor may sit in a field that was skipped).
+    Alias,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    pub value: Value,
+    /// 1-based line in the file.
+    pub line: usize,
+}
+
+impl Node {
+    pub fn as_scalar(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// A short name of the value's kind, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self.value {
+            Value::Null => "nothing",
+            Value::Scalar(_) => "a text",
+            Value::Seq(_) => "a list",
+            Value::Map => "a mapping",
+            Value::Alias => "an alias",
+        }
+    }
+}
+
+/// The known fields of one frontmatter, in file order, each with its line.
+#[derive(Debug, Default)]
+pub struct Fields {
+    pub entries: Vec<(&'static str, Node)>,
+    /// Top-level keys that appear more than once: (key, line of the repeat).
+    pub duplicate_keys: Vec<(String, usize)>,
+    /// The frontmatter is not a mapping at all (a list, a bare string): its line.
+    pub not_a_mapping: Option<usize>,
+}
+
+impl Fields {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, n)| n)
+    }
+}
+
+/// Malformed YAML: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// Parse `split.yaml` and extract the known fields.
+pub fn read_fields(split: &Split<'_>) -> Result<Fields, YamlError> {
+    let offset = split.first_line - 1;
+    let mut events = Events {
+        parser: Parser::new_from_str(split.yaml),
+        offset,
+    };
+    let mut fields = Fields::default();
+    let mut seen_keys: Vec<String> = Vec::new();
+    let mut documents = 0;
+    loop {
+        let (event, line) = events.next()?;
+        match event {
+            Event::StreamEnd => return Ok(fields),
+            Event::DocumentStart(..) => {
+                documents += 1;
+                if documents > 1 {
+                    return Err(YamlError {
+                        line,
+                        column: 1,
+                        message: "a second YAML document (`---`) inside the frontmatter".into(),
+                    });
+                }
+            }
+            Event::DocumentEnd | Event::StreamStart => {}
+            Event::MappingStart(..) => read_top_mapping(&mut events, &mut fields, &mut seen_keys)?,
+            Event::Scalar(ref v, ScalarStyle::Plain, ..) if is_null(v) => {}
+            _ => {
+                events.skip(event)?;
+                fields.not_a_mapping = Some(line);
+            }
+        }
+    }
+}
+
+fn read_top_mapping(
+    events: &mut Events<'_>,
+    fields: &mut Fields,
+    seen_keys: &mut Vec<String>,
+) -> Result<(), YamlError> {
+    loop {
+        let (key_event, key_line) = events.next()?;
+        let key = match key_event {
+            Event::MappingEnd => return Ok(()),
+            Event::Scalar(key, ..) => key,
+            other => {
+                // A complex key (`? [a, b]`): legal YAML, never a known field.
+                events.skip(other)?;
+                let (value, _) = events.next()?;
+                events.skip(value)?;
+                continue;
+            }
+        };
+        if seen_keys.iter().any(|k| *k == key) {
+            fields.duplicate_keys.push((key.to_string(), key_line));
+        } else {
+            seen_keys.push(key.to_string());
+        }
+        let (value, value_line) = events.next()?;
+        match KNOWN_FIELDS.iter().find(|k| **k == key) {
+            Some(known) => {
+                let node = events.node(value, value_line)?;
+                fields.entries.push((known, node));
+            }
+            None => events.skip(value)?,
+        }
+    }
+}
+
+struct Events<'a> {
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    offset: usize,
+}
+
+impl<'a> Events<'a> {
+    fn next(&mut self) -> Result<(Event<'a>, usize), YamlError> {
+        match self.parser.next() {
+            Some(Ok((event, span))) => Ok((event, span.start.line() + self.offset)),
+            Some(Err(e)) => Err(YamlError {
+                line: e.marker().line() + self.offset,
+                column: e.marker().col() + 1,
+                message: e.info(),
+            }),
+            None => Ok((Event::StreamEnd, 0)),
+        }
+    }
+
+    /// Build the value that starts with `first`.
+    fn node(&mut self, first: Event<'a>, line: usize) -> Result<Node, YamlError> {
+        let value = match first {
+            Event::Scalar(v, style, ..) => {
+                if style == ScalarStyle::Plain && is_null(&v) {
+                    Value::Null
+                } else {
+                    Value::Scalar(v.into_owned())
+                }
+            }
+            Event::SequenceStart(..) => {
+                let mut items = Vec::new();
+                loop {
+                    let (event, line) = self.next()?;
+                    if matches!(event, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.node(event, line)?);
+                }
+                Value::Seq(items)
+            }
+            Event::MappingStart(..) => {
+                self.skip(first)?;
+                Value::Map
+            }
+            Event::Alias(_) | Event::UnresolvedAlias(_) => Value::Alias,
+            _ => Value::Null,
+        };
+        Ok(Node { value, line })
+    }
+
+    /// Walk over the node that starts with `first` without building it.
+    fn skip(&mut self, first: Event<'a>) -> Result<(), YamlError> {
+        let mut depth = match first {
+            Event::SequenceStart(..) | Event::MappingStart(..) => 1usize,
+            _ => return Ok(()),
+        };
+        while depth > 0 {
+            match self.next()?.0 {
+                Event::SequenceStart(..) | Event::MappingStart(..) => depth += 1,
+                Event::SequenceEnd | Event::MappingEnd => depth -= 1,
+                Event::StreamEnd => break,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// YAML 1.2 core schema nulls (plain style only: `'null'` is a string).
+fn is_null(s: &str) -> bool {
+    matches!(s, "" | "~" | "null" | "Null" | "NULL")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(text: &str) -> Result<Fields, YamlError> {
+        read_fields(&split(text).unwrap())
+    }
+
+    #[test]
+    fn split_handles_crlf_and_keeps_the_body() {
+        let s = split("---\r\nlane: doing\r\n---\r\n# Body\r\n").unwrap();
+        assert_eq!(s.yaml, "lane: doing\r\n");
+        assert_eq!(s.body, "# Body\r\n");
+        assert_eq!(split("# no fence\n").unwrap_err(), SplitError::Missing);
+        assert_eq!(split("---\nlane: x\n").unwrap_err(), SplitError::Unclosed);
+        assert_eq!(split("").unwrap_err(), SplitError::Missing);
+    }
+
+    #[test]
+    fn reads_known_fields_with_lines_and_skips_the_rest() {
+        let f = fields(
+            "---\nwork_package_id: WP02\nhistory:\n- timestamp: '2025'\n  lane: planned\n  nested: {a: [1, 2]}\ntitle: 'API: layer'\ndependencies:\n- WP01\n- \"WP03\"\nlane:\n---\n",
+        )
+        .unwrap();
+        assert_eq!(f.get("work_package_id").unwrap().as_scalar(), Some("WP02"));
+        assert_eq!(f.get("title").unwrap().as_scalar(), Some("API: layer"));
+        assert_eq!(f.get("title").unwrap().line, 7);
+        let Value::Seq(deps) = &f.get("dependencies").unwrap().value else {
+            panic!("not a list")
+        };
+        assert_eq!(deps[1].as_scalar(), Some("WP03"));
+        assert_eq!(deps[1].line, 10);
+        assert_eq!(f.get("lane").unwrap().value, Value::Null);
+        assert!(f.get("history").is_none());
+    }
+
+    #[test]
+    fn flow_lists_quoted_null_and_empty_frontmatter() {
+        let f = fields("---\ndependencies: [WP01, WP02]\nlane: 'null'\n---\n").unwrap();
+        assert!(matches!(&f.get("dependencies").unwrap().value, Value::Seq(v) if v.len() == 2));
+        assert_eq!(f.get("lane").unwrap().as_scalar(), Some("null"));
+        assert!(fields("---\n---\n").unwrap().entries.is_empty());
+    }
+
+    #[test]
+    fn malformed_yaml_anywhere_is_an_error_with_its_line() {
+        let err =
+            fields("---\nwork_package_id: WP01\nowned_files: [a, b\ntitle: x\n---\n").unwrap_err();
+        assert!(err.line >= 3, "{err:?}");
+        let err = fields("---\nwork_package_id: WP01\n  bad indent: x\n---\n").unwrap_err();
+        assert_eq!(err.line, 3, "{err:?}");
+    }
+
+    #[test]
+    fn duplicates_and_non_mappings_are_reported() {
+        let f = fields("---\nlane: planned\nx: 1\nlane: done\n---\n").unwrap();
+        assert_eq!(f.duplicate_keys, vec![("lane".to_string(), 4)]);
+        let f = fields("---\n- a\n- b\n---\n").unwrap();
+        assert_eq!(f.not_a_mapping, Some(2));
+    }
+}

@@ -1,0 +1,250 @@
+//! The dependency graph of one feature: cycles, a dependency-first order, levels for drawing,
+//! and how much work each WP holds back.
+//!
+//! Nodes are indexes into the feature's WP list. Edges point from a WP to what it depends on;
+//! dependencies on unknown ids and on the WP itself are left out (they are reported as plan
+//! problems, and keeping them would only make every algorithm here guard against them).
+
+use std::collections::HashMap;
+
+use super::ids::WpId;
+use super::wp::WorkPackage;
+
+pub struct Graph {
+    ids: Vec<WpId>,
+    deps: Vec<Vec<usize>>,
+    dependents: Vec<Vec<usize>>,
+}
+
+impl Graph {
+    pub fn new(wps: &[WorkPackage]) -> Graph {
+        let index: HashMap<&WpId, usize> =
+            wps.iter().enumerate().map(|(i, wp)| (&wp.id, i)).collect();
+        let mut deps = vec![Vec::new(); wps.len()];
+        let mut dependents = vec![Vec::new(); wps.len()];
+        for (i, wp) in wps.iter().enumerate() {
+            for dep in wp.dependencies() {
+                if let Some(&j) = index.get(dep)
+                    && j != i
+                    && !deps[i].contains(&j)
+                {
+                    deps[i].push(j);
+                    dependents[j].push(i);
+                }
+            }
+        }
+        Graph {
+            ids: wps.iter().map(|wp| wp.id.clone()).collect(),
+            deps,
+            dependents,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    pub fn deps(&self, i: usize) -> &[usize] {
+        &self.deps[i]
+    }
+
+    pub fn dependents(&self, i: usize) -> &[usize] {
+        &self.dependents[i]
+    }
+
+    /// Kahn's algorithm, ties broken by id: dependencies first. Nodes on or behind a cycle
+    /// cannot be ordered; they are returned separately.
+    pub fn order(&self) -> (Vec<usize>, Vec<usize>) {
+        let mut missing: Vec<usize> = self.deps.iter().map(Vec::len).collect();
+        let mut ready: std::collections::BTreeSet<(&WpId, usize)> = (0..self.len())
+            .filter(|&i| missing[i] == 0)
+            .map(|i| (&self.ids[i], i))
+            .collect();
+        let mut order = Vec::with_capacity(self.len());
+        while let Some(first) = ready.pop_first() {
+            let i = first.1;
+            order.push(i);
+            for &d in &self.dependents[i] {
+                missing[d] -= 1;
+                if missing[d] == 0 {
+                    ready.insert((&self.ids[d], d));
+                }
+            }
+        }
+        let stuck = (0..self.len()).filter(|&i| missing[i] > 0).collect();
+        (order, stuck)
+    }
+
+    /// Every distinct dependency cycle, each as the path that returns to its start
+    /// (`[WP02, WP04, WP02]` means WP02 depends on WP04, which depends on WP02). Each cycle
+    /// starts at its smallest id, so output is stable.
+    pub fn cycles(&self) -> Vec<Vec<WpId>> {
+        let (_, stuck) = self.order();
+        let in_stuck: Vec<bool> = {
+            let mut v = vec![false; self.len()];
+            for &i in &stuck {
+                v[i] = true;
+            }
+            v
+        };
+        let mut found: Vec<Vec<usize>> = Vec::new();
+        for &start in &stuck {
+            // Every stuck node has a stuck dependency, so walking them must loop.
+            let mut path = vec![start];
+            let mut pos_in_path: HashMap<usize, usize> = HashMap::from([(start, 0)]);
+            let cycle = loop {
+                let here = *path.last().unwrap_or(&start);
+                let Some(&next) = self.deps[here]
+                    .iter()
+                    .filter(|&&d| in_stuck[d])
+                    .min_by_key(|&&d| &self.ids[d])
+                else {
+                    break None;
+                };
+                if let Some(&p) = pos_in_path.get(&next) {
+                    break Some(path[p..].to_vec());
+                }
+                pos_in_path.insert(next, path.len());
+                path.push(next);
+            };
+            if let Some(mut cycle) = cycle {
+                let min_pos = (0..cycle.len())
+                    .min_by_key(|&k| &self.ids[cycle[k]])
+                    .unwrap_or(0);
+                cycle.rotate_left(min_pos);
+                if !found.contains(&cycle) {
+                    found.push(cycle);
+                }
+            }
+        }
+        found.sort_by(|a, b| self.ids[a[0]].cmp(&self.ids[b[0]]));
+        found
+            .into_iter()
+            .map(|c| {
+                let mut ids: Vec<WpId> = c.iter().map(|&i| self.ids[i].clone()).collect();
+                ids.push(ids[0].clone());
+                ids
+            })
+            .collect()
+    }
+
+    /// Longest chain of dependencies below each node (0 for WPs without any); nodes on a cycle
+    /// get the level after the deepest orderable node.
+    pub fn levels(&self) -> Vec<usize> {
+        let (order, stuck) = self.order();
+        let mut level = vec![0; self.len()];
+        for &i in &order {
+            level[i] = self.deps[i]
+                .iter()
+                .map(|&d| level[d] + 1)
+                .max()
+                .unwrap_or(0);
+        }
+        let after = order.iter().map(|&i| level[i] + 1).max().unwrap_or(0);
+        for i in stuck {
+            level[i] = after;
+        }
+        level
+    }
+
+    /// How many WPs depend on `i`, directly or not, among those `counts` says still count.
+    pub fn held_back(&self, i: usize, counts: impl Fn(usize) -> bool) -> usize {
+        let mut seen = vec![false; self.len()];
+        let mut stack = vec![i];
+        let mut n = 0;
+        while let Some(x) = stack.pop() {
+            for &d in &self.dependents[x] {
+                if !seen[d] {
+                    seen[d] = true;
+                    if counts(d) {
+                        n += 1;
+                    }
+                    stack.push(d);
+                }
+            }
+        }
+        n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::wp::parse;
+
+    fn wps(spec: &[(&str, &[&str])]) -> Vec<WorkPackage> {
+        spec.iter()
+            .map(|(id, deps)| {
+                let text = format!(
+                    "---\nwork_package_id: {id}\ndependencies: [{}]\n---\n",
+                    deps.join(", ")
+                );
+                parse(&format!("t/{id}.md"), text.as_bytes()).0.unwrap()
+            })
+            .collect()
+    }
+
+    fn names(g: &Graph, v: &[usize]) -> Vec<String> {
+        v.iter().map(|&i| g.ids[i].to_string()).collect()
+    }
+
+    #[test]
+    fn diamond_orders_dependencies_first_and_levels_it() {
+        let w = wps(&[
+            ("WP04", &["WP02", "WP03"]),
+            ("WP03", &["WP01"]),
+            ("WP02", &["WP01"]),
+            ("WP01", &[]),
+        ]);
+        let g = Graph::new(&w);
+        let (order, stuck) = g.order();
+        assert_eq!(names(&g, &order), ["WP01", "WP02", "WP03", "WP04"]);
+        assert!(stuck.is_empty());
+        assert_eq!(g.levels(), [2, 1, 1, 0]);
+        assert_eq!(g.held_back(3, |_| true), 3);
+        assert!(g.cycles().is_empty());
+    }
+
+    #[test]
+    fn cycles_are_found_once_and_start_at_the_smallest_id() {
+        let w = wps(&[
+            ("WP01", &[]),
+            ("WP02", &["WP04"]),
+            ("WP04", &["WP02"]),
+            ("WP05", &["WP04"]),
+            ("WP06", &["WP07"]),
+            ("WP07", &["WP08"]),
+            ("WP08", &["WP06"]),
+        ]);
+        let g = Graph::new(&w);
+        let cycles: Vec<String> = g
+            .cycles()
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(WpId::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            })
+            .collect();
+        assert_eq!(
+            cycles,
+            ["WP02 -> WP04 -> WP02", "WP06 -> WP07 -> WP08 -> WP06"]
+        );
+        let (order, stuck) = g.order();
+        assert_eq!(names(&g, &order), ["WP01"]);
+        assert_eq!(stuck.len(), 6);
+    }
+
+    #[test]
+    fn unknown_and_self_dependencies_are_not_edges() {
+        let w = wps(&[("WP01", &["WP01", "WP09"])]);
+        let g = Graph::new(&w);
+        assert!(g.deps(0).is_empty());
+        assert!(g.cycles().is_empty());
+    }
+}

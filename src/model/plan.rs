@@ -1,0 +1,372 @@
+//! The plan: every feature under `kitty-specs/` and its work packages, with the problems found.
+//!
+//! Loading is split in two so the same code reads a working tree and a git tree (the server
+//! hook has no working tree): a *listing* says which files exist, a *reader* returns their
+//! bytes. Files are parsed in parallel; the result does not depend on the thread count.
+
+use std::collections::HashMap;
+use std::io;
+use std::str::FromStr;
+
+use super::graph::Graph;
+use super::ids::{FeatureSlug, WpId, is_safe_branch_name};
+use super::problem::{self, Code, Problem};
+use super::spec_kitty::{self, ReplayedLane};
+use super::wp::{self, WorkPackage};
+
+/// Where features live, relative to the top of the repository.
+pub const SPECS_DIR: &str = "kitty-specs";
+
+/// One folder under `kitty-specs/`, as listed (nothing read yet).
+#[derive(Debug, Clone)]
+pub struct FeatureListing {
+    pub name: String,
+    /// `kitty-specs/<name>` with `/` separators.
+    pub dir: String,
+    /// `WP*.md` files directly in `tasks/`, repository-relative, sorted.
+    pub wp_files: Vec<String>,
+    pub events_file: Option<String>,
+    pub meta_file: Option<String>,
+}
+
+impl FeatureListing {
+    pub fn new(name: &str) -> FeatureListing {
+        FeatureListing {
+            name: name.to_owned(),
+            dir: format!("{SPECS_DIR}/{name}"),
+            wp_files: Vec::new(),
+            events_file: None,
+            meta_file: None,
+        }
+    }
+
+    /// Sort a file found in the feature folder into its place. `rel` is relative to the
+    /// feature folder (`tasks/WP01-x.md`, `status.events.jsonl`). Returns false when the
+    /// file is not one git kitty reads.
+    pub fn add_file(&mut self, rel: &str) -> bool {
+        let path = format!("{}/{rel}", self.dir);
+        match rel {
+            "status.events.jsonl" => self.events_file = Some(path),
+            "meta.json" => self.meta_file = Some(path),
+            _ => match rel.strip_prefix("tasks/") {
+                Some(name) if is_wp_file_name(name) => self.wp_files.push(path),
+                _ => return false,
+            },
+        }
+        true
+    }
+}
+
+/// `WP01-x.md`, `WP7.md`: a WP file. `WP02.md.bak`, `README.md`, `WP01/` are not.
+pub fn is_wp_file_name(name: &str) -> bool {
+    name.starts_with("WP") && name.ends_with(".md") && !name.contains('/')
+}
+
+#[derive(Debug)]
+pub struct Feature {
+    pub slug: FeatureSlug,
+    pub dir: String,
+    /// Sorted by id; at most one WP per id (the first file, by path, wins a duplicate).
+    pub wps: Vec<WorkPackage>,
+    /// Lanes replayed from Spec Kitty's `status.events.jsonl`, when the feature has one.
+    pub replayed: HashMap<WpId, ReplayedLane>,
+    /// `target_branch` from Spec Kitty's `meta.json`, when valid.
+    pub target_branch: Option<String>,
+}
+
+impl Feature {
+    pub fn wp(&self, id: &WpId) -> Option<&WorkPackage> {
+        self.index_of(id).map(|i| &self.wps[i])
+    }
+
+    /// Exact id first, then the same number (`WP1` finds `WP01`).
+    pub fn index_of(&self, id: &WpId) -> Option<usize> {
+        self.wps
+            .iter()
+            .position(|w| w.id == *id)
+            .or_else(|| self.wps.iter().position(|w| w.id.number() == id.number()))
+    }
+
+    pub fn graph(&self) -> Graph {
+        Graph::new(&self.wps)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub features: Vec<Feature>,
+    pub problems: Vec<Problem>,
+}
+
+impl Plan {
+    pub fn feature(&self, slug: &str) -> Option<&Feature> {
+        self.features.iter().find(|f| f.slug.as_str() == slug)
+    }
+
+    /// Read and check every listed feature. `read` returns a file's bytes by its
+    /// repository-relative path; it is called from several threads.
+    pub fn load<R>(listings: Vec<FeatureListing>, read: &R) -> Plan
+    where
+        R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
+    {
+        let mut plan = Plan::default();
+        let mut accepted = Vec::new();
+        for listing in listings {
+            match FeatureSlug::from_str(&listing.name) {
+                Ok(slug) => accepted.push((slug, listing)),
+                Err(why) => plan.problems.push(
+                    Problem::new(Code::UnsafeName, format!("{why}; the folder is skipped"))
+                        .at(&listing.dir, None),
+                ),
+            }
+        }
+
+        let jobs: Vec<&str> = accepted
+            .iter()
+            .flat_map(|(_, l)| l.wp_files.iter().map(String::as_str))
+            .collect();
+        let mut parsed = parse_all(&jobs, read).into_iter();
+
+        for (slug, listing) in &accepted {
+            let mut feature = Feature {
+                slug: slug.clone(),
+                dir: listing.dir.clone(),
+                wps: Vec::new(),
+                replayed: HashMap::new(),
+                target_branch: None,
+            };
+            let mut problems = Vec::new();
+            for _ in &listing.wp_files {
+                let Some((wp, found)) = parsed.next() else {
+                    break;
+                };
+                problems.extend(found);
+                if let Some(wp) = wp {
+                    if let Some(first) = feature.wps.iter().find(|w| w.id == wp.id) {
+                        problems.push(
+                            Problem::new(
+                                Code::DuplicateId,
+                                format!("{} is already defined by {}", wp.id, first.file),
+                            )
+                            .at(&wp.file, None)
+                            .for_wp(wp.id.as_str()),
+                        );
+                    } else {
+                        feature.wps.push(wp);
+                    }
+                }
+            }
+            feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
+            if let Some(path) = &listing.events_file {
+                match read(path) {
+                    Ok(bytes) => {
+                        let text = String::from_utf8_lossy(&bytes);
+                        let (lanes, found) = spec_kitty::replay(path, &text);
+                        feature.replayed = lanes;
+                        problems.extend(found);
+                    }
+                    Err(e) => problems.push(
+                        Problem::new(Code::UnreadableFile, format!("cannot read: {e}"))
+                            .at(path, None),
+                    ),
+                }
+            }
+            if let Some(path) = &listing.meta_file {
+                feature.target_branch = read(path)
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                    .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
+                    .filter(|b| is_safe_branch_name(b));
+            }
+            problems.extend(check_dependencies(&feature));
+            for p in &mut problems {
+                p.feature = Some(slug.to_string());
+            }
+            plan.problems.extend(problems);
+            plan.features.push(feature);
+        }
+        plan.features.sort_by(|a, b| a.slug.cmp(&b.slug));
+        problem::sort(&mut plan.problems);
+        plan
+    }
+}
+
+type Parsed = (Option<WorkPackage>, Vec<Problem>);
+
+/// Read and parse `paths`, in order, on up to `available_parallelism` threads.
+fn parse_all<R>(paths: &[&str], read: &R) -> Vec<Parsed>
+where
+    R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
+{
+    let one = |path: &&str| -> Parsed {
+        match read(path) {
+            Ok(bytes) => wp::parse(path, &bytes),
+            Err(e) => (
+                None,
+                vec![
+                    Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None),
+                ],
+            ),
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    // Thread start-up costs more than parsing a handful of files.
+    if threads == 1 || paths.len() < 64 {
+        return paths.iter().map(one).collect();
+    }
+    let chunk = paths.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Unknown dependencies, self-dependencies and cycles of one feature.
+fn check_dependencies(feature: &Feature) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    for wp in &feature.wps {
+        for (dep, line) in &wp.dependency_lines {
+            let problem = if *dep == wp.id {
+                Problem::new(Code::SelfDependency, format!("{} depends on itself", wp.id))
+            } else if feature.wps.iter().any(|w| w.id == *dep) {
+                continue;
+            } else {
+                Problem::new(
+                    Code::UnknownDependency,
+                    format!(
+                        "{} depends on {dep}, which is not a work package of {}",
+                        wp.id, feature.slug
+                    ),
+                )
+            };
+            problems.push(problem.at(&wp.file, Some(*line)).for_wp(wp.id.as_str()));
+        }
+    }
+    for cycle in feature.graph().cycles() {
+        let first = &cycle[0];
+        let Some(wp) = feature.wp(first) else {
+            continue;
+        };
+        let line = wp
+            .dependency_lines
+            .iter()
+            .find(|(d, _)| *d == cycle[1])
+            .map(|(_, l)| *l);
+        let path: Vec<&str> = cycle.iter().map(WpId::as_str).collect();
+        problems.push(
+            Problem::new(
+                Code::DependencyCycle,
+                format!("dependency cycle: {}", path.join(" -> ")),
+            )
+            .at(&wp.file, line)
+            .for_wp(first.as_str()),
+        );
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan_of(files: &[(&str, &str)]) -> Plan {
+        let mut listings: Vec<FeatureListing> = Vec::new();
+        for (path, _) in files {
+            let rest = path.strip_prefix("kitty-specs/").unwrap();
+            let (name, rel) = rest.split_once('/').unwrap();
+            if !listings.iter().any(|l| l.name == name) {
+                listings.push(FeatureListing::new(name));
+            }
+            listings
+                .iter_mut()
+                .find(|l| l.name == name)
+                .unwrap()
+                .add_file(rel);
+        }
+        let map: HashMap<String, String> = files
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        Plan::load(listings, &|p: &str| {
+            map.get(p)
+                .map(|t| t.clone().into_bytes())
+                .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+        })
+    }
+
+    #[test]
+    fn listing_ignores_backups_and_readmes() {
+        let mut l = FeatureListing::new("001-a");
+        assert!(l.add_file("tasks/WP01-x.md"));
+        assert!(!l.add_file("tasks/WP02-x.md.bak"));
+        assert!(!l.add_file("tasks/README.md"));
+        assert!(!l.add_file("tasks/WP01-x/review-cycle-1.md"));
+        assert!(l.add_file("status.events.jsonl"));
+        assert_eq!(l.wp_files, ["kitty-specs/001-a/tasks/WP01-x.md"]);
+    }
+
+    #[test]
+    fn dependency_problems_and_duplicates() {
+        let plan = plan_of(&[
+            (
+                "kitty-specs/001-a/tasks/WP01-a.md",
+                "---\nwork_package_id: WP01\ndependencies: [WP01, WP09]\n---\n",
+            ),
+            (
+                "kitty-specs/001-a/tasks/WP02-b.md",
+                "---\nwork_package_id: WP02\ndependencies: [WP03]\n---\n",
+            ),
+            (
+                "kitty-specs/001-a/tasks/WP03-c.md",
+                "---\nwork_package_id: WP03\ndependencies: [WP02]\n---\n",
+            ),
+            (
+                "kitty-specs/001-a/tasks/WP03-d.md",
+                "---\nwork_package_id: WP03\n---\n",
+            ),
+            ("kitty-specs/bad name/tasks/WP01.md", "---\n---\n"),
+        ]);
+        let got: Vec<(&str, Option<usize>, &str)> = plan
+            .problems
+            .iter()
+            .map(|p| (p.code.as_str(), p.line, p.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "unknown-dependency",
+                    Some(3),
+                    "WP01 depends on WP09, which is not a work package of 001-a"
+                ),
+                ("self-dependency", Some(3), "WP01 depends on itself"),
+                (
+                    "dependency-cycle",
+                    Some(3),
+                    "dependency cycle: WP02 -> WP03 -> WP02"
+                ),
+                (
+                    "duplicate-id",
+                    None,
+                    "WP03 is already defined by kitty-specs/001-a/tasks/WP03-c.md"
+                ),
+                (
+                    "unsafe-name",
+                    None,
+                    "`bad name` is not a safe feature name: ' ' is not allowed (only letters, digits, `.`, `_`, `-`); the folder is skipped"
+                ),
+            ]
+        );
+        assert_eq!(plan.features.len(), 1);
+        assert_eq!(plan.features[0].wps.len(), 3);
+        assert!(plan.problems.iter().any(
+            |p| p.code == Code::UnsafeName && p.file.as_deref() == Some("kitty-specs/bad name")
+        ));
+    }
+}
