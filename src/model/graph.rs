@@ -151,6 +151,38 @@ impl Graph {
         level
     }
 
+    /// The dependencies of `i` that no other dependency of `i` already implies (transitive
+    /// reduction): what a drawing needs, without the edges a reader infers anyway.
+    pub fn direct_deps(&self, i: usize) -> Vec<usize> {
+        let deps = &self.deps[i];
+        deps.iter()
+            .copied()
+            .filter(|&d| {
+                !deps
+                    .iter()
+                    .any(|&other| other != d && self.reaches(other, d))
+            })
+            .collect()
+    }
+
+    /// Whether `from` depends on `to`, directly or not.
+    fn reaches(&self, from: usize, to: usize) -> bool {
+        let mut seen = vec![false; self.len()];
+        let mut stack = vec![from];
+        while let Some(x) = stack.pop() {
+            for &d in &self.deps[x] {
+                if d == to {
+                    return true;
+                }
+                if !seen[d] {
+                    seen[d] = true;
+                    stack.push(d);
+                }
+            }
+        }
+        false
+    }
+
     /// How many WPs depend on `i`, directly or not, among those `counts` says still count.
     pub fn held_back(&self, i: usize, counts: impl Fn(usize) -> bool) -> usize {
         let mut seen = vec![false; self.len()];
@@ -206,6 +238,7 @@ mod tests {
         assert!(stuck.is_empty());
         assert_eq!(g.levels(), [2, 1, 1, 0]);
         assert_eq!(g.held_back(3, |_| true), 3);
+        assert_eq!(g.direct_deps(0).len(), 2);
         assert!(g.cycles().is_empty());
     }
 
@@ -238,6 +271,17 @@ mod tests {
         let (order, stuck) = g.order();
         assert_eq!(names(&g, &order), ["WP01"]);
         assert_eq!(stuck.len(), 6);
+    }
+
+    #[test]
+    fn direct_deps_drop_what_is_implied() {
+        let w = wps(&[
+            ("WP01", &[]),
+            ("WP02", &["WP01"]),
+            ("WP03", &["WP01", "WP02"]),
+        ]);
+        let g = Graph::new(&w);
+        assert_eq!(names(&g, &g.direct_deps(2)), ["WP02"]);
     }
 
     #[test]

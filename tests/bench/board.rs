@@ -1,1 +1,179 @@
-fn main() {}
+//! Benchmark: the cost of reading the plan and the board as the plan grows.
+//!
+//! `cargo bench --bench board` builds the release binaries, generates repositories of
+//! F features x 25 WPs with realistic frontmatter (history, owned files, unknown fields,
+//! dependencies) and times whole `git kitty` processes, as a user or an agent runs them.
+//! Method and figures: docs/performance.md. `KITTY_BENCH_RUNS` sets the runs per case.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const WPS_PER_FEATURE: usize = 25;
+
+fn main() {
+    // `cargo bench` passes `--bench`; anything else is a filter on case names.
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let runs: usize = std::env::var("KITTY_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    // KITTY_BENCH_DIR keeps the generated repositories (for profiling); else a temp dir.
+    let tmp = tempfile::tempdir().unwrap();
+    let base = std::env::var_os("KITTY_BENCH_DIR").map_or_else(|| tmp.path().to_path_buf(), Into::into);
+    println!(
+        "git kitty benchmark: {} runs per case (median, min, max), {} CPUs",
+        runs,
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!();
+    println!("| case | WPs | median | min | max |");
+    println!("|---|---:|---:|---:|---:|");
+    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+
+    for features in [10, 50, 100] {
+        let wps = features * WPS_PER_FEATURE;
+        let repo = base.join(format!("plan-{features}"));
+        if !repo.join(".git").exists() {
+            generate_plan(&repo, features);
+        }
+        for (name, args) in [
+            ("status --json", &["status", "--json"][..]),
+            ("check", &["check"][..]),
+        ] {
+            if wanted(name) {
+                report(name, wps, &time(&repo, args, runs));
+            }
+        }
+    }
+}
+
+fn report(name: &str, wps: usize, samples: &[Duration]) {
+    let mut s = samples.to_vec();
+    s.sort();
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    println!(
+        "| {name} | {wps} | {} | {} | {} |",
+        ms(s[s.len() / 2]),
+        ms(s[0]),
+        ms(s[s.len() - 1])
+    );
+}
+
+/// Run `git-kitty <args>` in `dir` `runs` times after three warm-up runs.
+fn time(dir: &Path, args: &[&str], runs: usize) -> Vec<Duration> {
+    let exe = env!("CARGO_BIN_EXE_git-kitty");
+    let run = || {
+        let start = Instant::now();
+        let status = Command::new(exe)
+            .args(args)
+            .current_dir(dir)
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        let took = start.elapsed();
+        assert!(status.code().is_some_and(|c| c <= 1), "{args:?} failed");
+        took
+    };
+    for _ in 0..3 {
+        run();
+    }
+    (0..runs).map(|_| run()).collect()
+}
+
+/// A repository with `features` x 25 WPs, committed.
+fn generate_plan(root: &Path, features: usize) {
+    for f in 0..features {
+        let slug = format!("{:03}-feature-{f}", f + 1);
+        let tasks = root.join("kitty-specs").join(&slug).join("tasks");
+        std::fs::create_dir_all(&tasks).unwrap();
+        for w in 1..=WPS_PER_FEATURE {
+            let id = format!("WP{w:02}");
+            // Each WP depends on up to three earlier ones: chains, fan-outs and diamonds.
+            let deps: Vec<String> = [w.saturating_sub(1), w / 2, w / 3]
+                .iter()
+                .filter(|&&d| d >= 1 && d < w)
+                .map(|d| format!("WP{d:02}"))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            std::fs::write(tasks.join(format!("{id}-work-package-{w}.md")), wp_file(&slug, &id, &deps))
+                .unwrap();
+        }
+    }
+    git(root, &["init", "-q", "-b", "main"]);
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-q", "-m", "plan"]);
+}
+
+/// A WP file shaped like Spec Kitty's 0.11 files: ~40 frontmatter lines, a 3 KB body.
+fn wp_file(slug: &str, id: &str, deps: &[String]) -> String {
+    let lane = ["planned", "doing", "for_review", "done"][id.len() % 4];
+    format!(
+        "---
+work_package_id: {id}
+title: Work package {id} of {slug}
+lane: {lane}
+dependencies: [{deps}]
+subtasks:
+- T001
+- T002
+- T003
+phase: Phase 1 - Core Implementation
+assignee: ''
+agent: \"claude\"
+shell_pid: \"12345\"
+review_status: ''
+reviewed_by: ''
+history:
+- timestamp: '2026-01-07T00:00:00Z'
+  lane: planned
+  agent: system
+  shell_pid: ''
+  action: Prompt generated via /spec-kitty.tasks
+- timestamp: '2026-01-08T10:00:00Z'
+  lane: doing
+  agent: claude
+  shell_pid: '12345'
+  action: Started implementation
+authoritative_surface: src/{slug}/
+execution_mode: code_change
+mission_id: 01KN2371WNZX28ME4MN97B67PS
+owned_files:
+- src/{slug}/{id}/mod.rs
+- src/{slug}/{id}/model.rs
+- src/{slug}/{id}/api.rs
+- tests/{slug}/{id}_test.rs
+requirement_refs:
+- FR-001
+- NFR-002
+wp_code: {id}
+---
+
+# Work Package Prompt: {id}
+
+{body}",
+        deps = deps.join(", "),
+        body = "Objectives, context, subtasks and acceptance criteria.\n".repeat(55),
+    )
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.invalid")
+        .env("GIT_COMMITTER_NAME", "bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.invalid")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git {args:?}");
+}
+

@@ -1,1 +1,8 @@
-//! Integration tests.
+//! Integration tests: the real binaries against real temporary git repositories.
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+
+mod check;
+mod man;
+mod status;

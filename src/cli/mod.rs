@@ -1,0 +1,235 @@
+//! Start-up shared by every binary: argv, global flags, colours, output and error rendering.
+//!
+//! `git-kitty` (run by git as `git kitty <command>`) and each `git-kitty-<command>` binary call
+//! [`main`]; the single-command binaries pass their command name, so both spellings go through
+//! one parser and one `match`, and cannot drift apart.
+
+use std::ffi::OsString;
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser, ValueEnum};
+
+use crate::cmd::Command;
+use crate::error::{EXIT_CODES_HELP, Error};
+use crate::render::Paint;
+
+const ABOUT: &str = "Run many coding agents on one git repository, safely";
+
+const LONG_ABOUT: &str = "\
+Run many coding agents (or people) on one git repository, safely.
+
+A feature is planned as work packages (WPs): markdown files with YAML frontmatter in
+kitty-specs/<feature>/tasks/WP01-name.md, as Spec Kitty writes them. git kitty reads that plan,
+checks it, and shows the board: which WPs are in which lane, who works on what, what is ready
+to start and what waits on what.
+
+All state lives in the repository: the plan in committed files, lanes and claims in refs under
+refs/kitty/. No server, no database, no daemon.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-kitty",
+    bin_name = "git kitty",
+    display_name = "git-kitty",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = EXIT_CODES_HELP,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Run as if started in PATH (like `git -C`)
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+
+    /// When to use colours: auto (a terminal without NO_COLOR), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self, stream_is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+                let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+                !no_color && (force || (stream_is_terminal && !dumb))
+            }
+        }
+    }
+}
+
+/// What a command gets besides its arguments.
+pub struct Ctx {
+    pub ui: Ui,
+    /// The directory the command runs in (after `-C`).
+    pub cwd: PathBuf,
+}
+
+/// stdout for results, stderr for narration.
+pub struct Ui {
+    out: io::BufWriter<io::Stdout>,
+    /// Colours for stdout.
+    pub paint: Paint,
+    /// Colours for stderr.
+    pub err_paint: Paint,
+    /// The command answers in JSON: errors are reported as a JSON document on stdout too.
+    pub json: bool,
+    broken_pipe: bool,
+}
+
+impl Ui {
+    fn new(color: ColorChoice) -> Ui {
+        Ui {
+            out: io::BufWriter::new(io::stdout()),
+            paint: Paint {
+                enabled: color.enabled(io::stdout().is_terminal()),
+            },
+            err_paint: Paint {
+                enabled: color.enabled(io::stderr().is_terminal()),
+            },
+            json: false,
+            broken_pipe: false,
+        }
+    }
+
+    /// Write a result to stdout. A closed pipe (`| head`) stops output quietly.
+    pub fn out(&mut self, text: &str) {
+        if self.broken_pipe {
+            return;
+        }
+        if let Err(e) = self.out.write_all(text.as_bytes()) {
+            self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        }
+    }
+
+    /// Write a JSON document (pretty, one trailing newline) to stdout.
+    pub fn out_json<T: serde::Serialize>(&mut self, value: &T) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
+            format!("{{\"error\":{{\"message\":\"cannot encode output: {e}\"}}}}")
+        });
+        self.out(&text);
+        self.out("\n");
+    }
+
+    /// Narration on stderr, unbuffered so it interleaves with progress.
+    pub fn note(&mut self, text: &str) {
+        self.flush();
+        let _ = writeln!(io::stderr(), "{text}");
+    }
+
+    /// `warning: ...` on stderr.
+    pub fn warn(&mut self, text: &str) {
+        let label = self.err_paint.yellow("warning:");
+        self.note(&format!("{label} {text}"));
+    }
+
+    fn flush(&mut self) {
+        if !self.broken_pipe
+            && let Err(e) = self.out.flush()
+        {
+            self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        }
+    }
+
+    fn render_error(&mut self, err: &Error) {
+        if self.json {
+            self.out_json(&serde_json::json!({
+                "error": {
+                    "kind": err.kind,
+                    "exit_code": err.exit_code(),
+                    "message": err.message,
+                    "causes": err.causes,
+                    "hints": err.hints,
+                    "details": err.details,
+                }
+            }));
+        }
+        self.flush();
+        let p = self.err_paint;
+        let mut text = format!("{} {}\n", p.red("error:"), err.message);
+        for c in &err.causes {
+            for (i, line) in c.lines().enumerate() {
+                let label = if i == 0 { "caused by:" } else { "          " };
+                text.push_str(&format!("{} {line}\n", p.dim(label)));
+            }
+        }
+        for h in &err.hints {
+            text.push_str(&format!("{} {h}\n", p.green("hint:")));
+        }
+        let _ = io::stderr().write_all(text.as_bytes());
+    }
+}
+
+/// The clap command tree, for man pages and completion generators.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
+
+/// Run git kitty with this process's arguments. `subcommand` is set by the single-command
+/// binaries (`git-kitty-status` passes `"status"`).
+pub fn main(subcommand: Option<&str>) -> ExitCode {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.is_empty() {
+        args.push("git-kitty".into());
+    }
+    if let Some(sub) = subcommand {
+        args.insert(1, sub.into());
+    }
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let mut ui = Ui::new(cli.color);
+    let cwd = match start_dir(cli.dir.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            ui.render_error(&e);
+            return ExitCode::from(e.exit_code());
+        }
+    };
+    let mut ctx = Ctx { ui, cwd };
+    let code = match crate::cmd::run(cli.command, &mut ctx) {
+        Ok(code) => code,
+        Err(e) => {
+            ctx.ui.render_error(&e);
+            e.exit_code()
+        }
+    };
+    ctx.ui.flush();
+    ExitCode::from(code)
+}
+
+fn start_dir(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {
+    let here = std::env::current_dir()
+        .map_err(|e| Error::usage("cannot read the current directory").cause(e))?;
+    let Some(dir) = dir else {
+        return Ok(here);
+    };
+    let target = here.join(dir);
+    // Like `git -C`: relative paths in GIT_DIR and the like now resolve from there.
+    std::env::set_current_dir(&target).map_err(|e| {
+        Error::usage(format!("cannot run in {}", dir.display())).cause(e)
+    })?;
+    Ok(target)
+}

@@ -1,0 +1,95 @@
+//! `git kitty check`: every problem in the plan.
+
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::model::ids::FeatureSlug;
+use crate::model::problem::Severity;
+use crate::render::board::{plural, problem_line};
+use crate::workspace::Workspace;
+
+/// Check the plan: every problem, with file and line
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Check the plan and report every problem, each with its file and line: malformed \
+YAML, a missing or malformed work_package_id, an id that disagrees with its file name, duplicate \
+ids, unknown dependencies, self-dependencies, dependency cycles (printed as WP02 -> WP04 -> WP02), \
+unknown lanes, and feature folders or branch names that are not safe as git names or paths.
+
+Errors make the exit status 1. Warnings (a malformed line in Spec Kitty's status.events.jsonl, \
+a frontmatter lane that disagrees with the state) do not, unless --strict is given.",
+    after_long_help = "Exit status:
+  0  no errors (warnings allowed unless --strict)
+  1  problems found
+  2  usage error (unknown feature, not in a repository)
+
+Examples:
+  git kitty check
+  git kitty check -f 001-auth --json"
+)]
+pub struct Args {
+    /// Check only this feature
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// Print the problems as JSON (schema in docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Fail on warnings too
+    #[arg(long)]
+    pub strict: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    if let Some(slug) = &args.feature {
+        ws.feature(slug)?;
+    }
+    let problems = &ws.plan.problems;
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    let failed = errors > 0 || (args.strict && warnings > 0);
+    let features = ws.plan.features.len();
+    let wps: usize = ws.plan.features.iter().map(|f| f.wps.len()).sum();
+    if args.json {
+        ctx.ui.out_json(&serde_json::json!({
+            "schema": 1,
+            "ok": !failed,
+            "features": features,
+            "work_packages": wps,
+            "errors": errors,
+            "warnings": warnings,
+            "problems": problems,
+        }));
+    } else {
+        let p = ctx.ui.paint;
+        let mut text = String::new();
+        for problem in problems {
+            text.push_str(&problem_line(problem, p));
+            text.push('\n');
+        }
+        let scope = format!(
+            "{}, {}",
+            plural(features, "feature"),
+            plural(wps, "work package")
+        );
+        if problems.is_empty() {
+            text.push_str(&format!("{} {scope}: no problems\n", p.green("ok:")));
+        } else {
+            let mut counts = Vec::new();
+            if errors > 0 {
+                counts.push(p.red(&plural(errors, "error")));
+            }
+            if warnings > 0 {
+                counts.push(p.yellow(&plural(warnings, "warning")));
+            }
+            text.push_str(&format!("\n{} in {scope}\n", counts.join(", ")));
+        }
+        ctx.ui.out(&text);
+    }
+    Ok(if failed { 1 } else { 0 })
+}

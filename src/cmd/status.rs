@@ -1,0 +1,93 @@
+//! `git kitty status`: the board.
+
+use crate::board::{self, Board, LaneInfo};
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::model::ids::FeatureSlug;
+use crate::render;
+use crate::workspace::Workspace;
+
+/// Show the board: lanes, who works on what, what is ready to start, what waits
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Show the board of each feature: its work packages in five columns (Planned, \
+Doing, For Review, Approved, Done), progress, the WPs ready to start (all dependencies approved \
+or done; the one that unblocks the most work first) and the WPs still waiting, with what they \
+wait on. Blocked and canceled WPs are listed under the board, and problems in the plan after it: \
+a broken WP file never hides the rest.
+
+Inside a WP's worktree (or under kitty-specs/<feature>/), only that feature is shown.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty status                  every feature
+  git kitty status -f 001-auth      one feature
+  git kitty status --graph          the dependency graph as a tree
+  git kitty status --json | jq '.features[].ready'
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// Show only this feature (a folder name under kitty-specs/)
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// Print the board as JSON (schema in docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+
+    /// Draw the dependency graph of each feature instead of the columns
+    #[arg(long, conflicts_with = "json")]
+    pub graph: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    let features = ws.selected_features(args.feature.as_ref())?;
+    let showing_all = features.len() == ws.plan.features.len() && args.feature.is_none();
+    let boards: Vec<_> = features
+        .iter()
+        .map(|f| {
+            let lanes: Vec<LaneInfo> = f.wps.iter().map(|w| LaneInfo::from_plan(f, w)).collect();
+            board::feature_board(f, &lanes)
+        })
+        .collect();
+    let problems = ws
+        .plan
+        .problems
+        .iter()
+        .filter(|p| match &p.feature {
+            Some(slug) => features.iter().any(|f| f.slug.as_str() == slug),
+            None => showing_all,
+        })
+        .cloned()
+        .collect();
+    let board = Board {
+        schema: 1,
+        features: boards,
+        problems,
+    };
+    if args.json {
+        ctx.ui.out_json(&board);
+    } else if args.graph {
+        let mut text = String::new();
+        for (i, (f, b)) in features.iter().zip(&board.features).enumerate() {
+            if i > 0 {
+                text.push('\n');
+            }
+            text.push_str(&render::graph::render(f, b, ctx.ui.paint));
+        }
+        if !board.problems.is_empty() {
+            text.push('\n');
+            text.push_str(&render::board::problems_summary(&board.problems, ctx.ui.paint));
+        }
+        ctx.ui.out(&text);
+    } else {
+        let now = crate::util::time::now_nanos();
+        let text = render::board::render(&board, ctx.ui.paint, render::output_width(), now);
+        ctx.ui.out(&text);
+    }
+    Ok(0)
+}

@@ -1,0 +1,398 @@
+//! The only module that talks to git.
+//!
+//! gix for reads, object writes and ref transactions (in process: no spawn per WP, which is
+//! what keeps `status` fast); the `git` binary ([`run::Git`]) where gix has no support. Every
+//! function here takes validated names; nothing user-typed reaches a git argument unchecked.
+
+pub mod run;
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+use gix::bstr::{BString, ByteSlice};
+use gix::refs::Target;
+use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
+
+use crate::error::{Context, Error, ErrorKind, Result};
+pub use run::Git;
+
+/// An open repository, seen from the worktree git kitty was started in.
+pub struct Repo {
+    repo: gix::Repository,
+    common_dir: PathBuf,
+    workdir: Option<PathBuf>,
+    main_workdir: Option<PathBuf>,
+}
+
+/// A commit as git kitty reads it.
+#[derive(Debug, Clone)]
+pub struct CommitData {
+    pub id: ObjectId,
+    pub parents: Vec<ObjectId>,
+    pub message: String,
+    /// Extra headers (after `committer`), such as git kitty's `kitty-state`.
+    pub headers: Vec<(String, String)>,
+    pub time_secs: i64,
+}
+
+impl CommitData {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The outcome of a compare-and-swap ref update.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Cas {
+    Done,
+    /// The ref no longer has the expected value: someone else wrote first.
+    Raced,
+}
+
+impl Repo {
+    /// Find the repository containing `dir` (honouring `GIT_DIR` as git does, which matters
+    /// inside hooks).
+    pub fn discover(dir: &Path) -> Result<Repo> {
+        let start = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let repo = gix::discover_with_environment_overrides(&start).map_err(|e| {
+            Error::usage(format!("not in a git repository: {}", start.display()))
+                .cause(e)
+                .hint("run git kitty inside a clone, or point at one with `git kitty -C <path> ...`")
+        })?;
+        Repo::from_gix(repo)
+    }
+
+    fn from_gix(repo: gix::Repository) -> Result<Repo> {
+        let storage = repo.config_snapshot().string("extensions.refStorage");
+        if storage.is_some_and(|s| s.eq_ignore_ascii_case(b"reftable")) {
+            return Err(Error::usage(
+                "this repository stores refs in a reftable, which git kitty does not support yet",
+            )
+            .hint("git kitty needs the default `files` ref storage"));
+        }
+        let common_dir = canonical(&repo.path().join(repo.common_dir()));
+        let workdir = repo.workdir().map(canonical);
+        let main_workdir = match repo.kind() {
+            gix::repository::Kind::LinkedWorkTree => repo
+                .main_repo()
+                .ok()
+                .and_then(|m| m.workdir().map(canonical)),
+            _ => workdir.clone(),
+        };
+        Ok(Repo {
+            repo,
+            common_dir,
+            workdir,
+            main_workdir,
+        })
+    }
+
+    pub fn gix(&self) -> &gix::Repository {
+        &self.repo
+    }
+
+    /// The `.git` directory shared by all worktrees.
+    pub fn common_dir(&self) -> &Path {
+        &self.common_dir
+    }
+
+    /// The top of the worktree git kitty runs in (`None` in a bare repository).
+    pub fn workdir(&self) -> Option<&Path> {
+        self.workdir.as_deref()
+    }
+
+    /// The top of the main worktree, where the plan is read from (`None` when bare).
+    pub fn main_workdir(&self) -> Option<&Path> {
+        self.main_workdir.as_deref()
+    }
+
+    pub fn is_bare(&self) -> bool {
+        self.workdir.is_none()
+    }
+
+    /// Where a `git` subprocess should run: the current worktree, else the git dir.
+    pub fn git(&self) -> Git {
+        Git::new(self.workdir().unwrap_or(&self.common_dir))
+    }
+
+    // ---- config -------------------------------------------------------------------------
+
+    pub fn config_string(&self, key: &str) -> Option<String> {
+        self.repo
+            .config_snapshot()
+            .string(key)
+            .map(|s| s.to_str_lossy().trim().to_owned())
+            .filter(|s| !s.is_empty())
+    }
+
+    pub fn config_bool(&self, key: &str) -> Option<bool> {
+        self.repo.config_snapshot().boolean(key)
+    }
+
+    // ---- branches and HEAD --------------------------------------------------------------
+
+    /// The branch checked out in this worktree (`None` when detached or bare).
+    pub fn current_branch(&self) -> Option<String> {
+        let name = self.repo.head_name().ok()??;
+        name.as_bstr()
+            .to_str()
+            .ok()?
+            .strip_prefix("refs/heads/")
+            .map(str::to_owned)
+    }
+
+    /// The branch checked out in the main worktree (for a bare repository: what HEAD names).
+    pub fn main_branch(&self) -> Option<String> {
+        let head = std::fs::read_to_string(self.common_dir.join("HEAD")).ok()?;
+        head.trim()
+            .strip_prefix("ref: refs/heads/")
+            .map(str::to_owned)
+    }
+
+    pub fn branch_tip(&self, branch: &str) -> Result<Option<ObjectId>> {
+        self.ref_tip(&format!("refs/heads/{branch}"))
+    }
+
+    /// Where a ref points (peeled to its object id), `None` if it does not exist.
+    pub fn ref_tip(&self, full_name: &str) -> Result<Option<ObjectId>> {
+        let found = self
+            .repo
+            .try_find_reference(full_name)
+            .context(|| format!("reading ref {full_name}"))?;
+        match found {
+            None => Ok(None),
+            Some(mut r) => Ok(Some(
+                r.peel_to_id()
+                    .context(|| format!("resolving ref {full_name}"))?
+                    .detach(),
+            )),
+        }
+    }
+
+    /// All refs under `prefix` (which ends with `/`), with their direct targets. Symbolic refs
+    /// are returned with `None`.
+    pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Option<ObjectId>)>> {
+        let platform = self.repo.references().context(|| "listing refs".into())?;
+        let iter = platform
+            .prefixed(prefix)
+            .context(|| format!("listing refs under {prefix}"))?;
+        let mut out = Vec::new();
+        for r in iter {
+            let r = r.context(|| format!("reading a ref under {prefix}"))?;
+            let name = r.name().as_bstr().to_str_lossy().into_owned();
+            out.push((name, r.try_id().map(|id| id.detach())));
+        }
+        Ok(out)
+    }
+
+    // ---- ref transactions ---------------------------------------------------------------
+
+    /// Point `name` at `new` if it still points at `expected` (`None`: must not exist).
+    ///
+    /// This is git's own lock-file protocol, shared with `git update-ref`. When the update is
+    /// refused, the ref is read again: a changed value is [`Cas::Raced`] (the caller re-reads,
+    /// re-validates and retries); an unchanged one means the lock was busy, also a race.
+    pub fn cas_ref(
+        &self,
+        name: &str,
+        expected: Option<ObjectId>,
+        new: ObjectId,
+        log_message: &str,
+    ) -> Result<Cas> {
+        self.cas_refs(&[RefUpdate {
+            name: name.to_owned(),
+            expected,
+            new: Some(new),
+        }], log_message)
+    }
+
+    /// Apply several compare-and-swap updates atomically: all or none.
+    pub fn cas_refs(&self, updates: &[RefUpdate], log_message: &str) -> Result<Cas> {
+        let mut edits = Vec::new();
+        for u in updates {
+            let name: gix::refs::FullName = u
+                .name
+                .as_str()
+                .try_into()
+                .context(|| format!("invalid ref name {}", u.name))?;
+            let expected = match u.expected {
+                Some(old) => PreviousValue::MustExistAndMatch(Target::Object(old)),
+                None => PreviousValue::MustNotExist,
+            };
+            let change = match u.new {
+                Some(new) => Change::Update {
+                    log: LogChange {
+                        mode: RefLog::AndReference,
+                        force_create_reflog: false,
+                        message: BString::from(log_message.replace('\n', " ")),
+                    },
+                    expected,
+                    new: Target::Object(new),
+                },
+                None => Change::Delete {
+                    expected,
+                    log: RefLog::AndReference,
+                },
+            };
+            edits.push(RefEdit {
+                change,
+                name,
+                deref: false,
+            });
+        }
+        match self.repo.edit_references(edits) {
+            Ok(_) => Ok(Cas::Done),
+            Err(err) => {
+                for u in updates {
+                    if self.ref_tip(&u.name)? != u.expected {
+                        return Ok(Cas::Raced);
+                    }
+                }
+                let text = err.to_string();
+                if text.contains("lock") || text.contains("Lock") {
+                    return Ok(Cas::Raced);
+                }
+                Err(Error::new(ErrorKind::Failed, "a ref update failed").cause(text))
+            }
+        }
+    }
+
+    // ---- objects ------------------------------------------------------------------------
+
+    pub fn read_commit(&self, id: ObjectId) -> Result<CommitData> {
+        read_commit_in(&self.repo, id)
+    }
+
+    /// Write a commit object (no ref is touched). Extra headers carry machine state.
+    pub fn write_commit(&self, commit: NewCommit<'_>) -> Result<ObjectId> {
+        let tree = self.empty_tree()?;
+        let sig = gix::actor::Signature {
+            name: commit.author_name.into(),
+            email: commit.author_email.into(),
+            time: gix::date::Time {
+                seconds: commit.time_secs,
+                offset: 0,
+            },
+        };
+        let object = gix::objs::Commit {
+            tree,
+            parents: commit.parents.iter().copied().collect(),
+            author: sig.clone(),
+            committer: sig,
+            encoding: None,
+            message: commit.message.into(),
+            extra_headers: commit
+                .headers
+                .iter()
+                .map(|(k, v)| (BString::from(*k), BString::from(v.as_str())))
+                .collect(),
+        };
+        Ok(self
+            .repo
+            .write_object(&object)
+            .context(|| "writing a state commit".into())?
+            .detach())
+    }
+
+    /// The empty tree, written to the object database so that pushes and `git fsck` find it.
+    fn empty_tree(&self) -> Result<ObjectId> {
+        let id = ObjectId::empty_tree(self.repo.object_hash());
+        let path = self
+            .common_dir
+            .join("objects")
+            .join(id.to_hex_with_len(2).to_string())
+            .join(&id.to_hex().to_string()[2..]);
+        if !path.exists() {
+            // `write_object` treats the empty tree as always present and would skip it.
+            use gix::objs::Write as _;
+            self.repo
+                .objects
+                .write_buf(gix::objs::Kind::Tree, &[])
+                .context(|| "writing the empty tree".into())?;
+        }
+        Ok(id)
+    }
+
+    /// Whether `ancestor` is reachable from `descendant` (a commit is its own ancestor).
+    pub fn is_ancestor(&self, ancestor: ObjectId, descendant: ObjectId) -> Result<bool> {
+        if ancestor == descendant {
+            return Ok(true);
+        }
+        Ok(self.merge_base(ancestor, descendant)? == Some(ancestor))
+    }
+
+    pub fn merge_base(&self, a: ObjectId, b: ObjectId) -> Result<Option<ObjectId>> {
+        Ok(self
+            .repo
+            .merge_base(a, b)
+            .context(|| format!("finding the merge base of {a} and {b}"))?
+            .map(|id| id.detach()))
+    }
+
+    /// Commits reachable from `tip` but not from `base` (`git rev-list --count base..tip`).
+    pub fn count_between(&self, base: ObjectId, tip: ObjectId) -> Result<usize> {
+        let walk = self
+            .repo
+            .rev_walk([tip])
+            .with_hidden([base])
+            .all()
+            .context(|| format!("walking {base}..{tip}"))?;
+        let mut n = 0;
+        for info in walk {
+            info.context(|| format!("walking {base}..{tip}"))?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// A handle that other threads can use to read objects in parallel.
+    pub fn shared(&self) -> gix::ThreadSafeRepository {
+        self.repo.clone().into_sync()
+    }
+}
+
+/// One update of [`Repo::cas_refs`]; `new: None` deletes.
+#[derive(Debug, Clone)]
+pub struct RefUpdate {
+    pub name: String,
+    pub expected: Option<ObjectId>,
+    pub new: Option<ObjectId>,
+}
+
+/// What [`Repo::write_commit`] writes.
+pub struct NewCommit<'a> {
+    pub parents: &'a [ObjectId],
+    pub message: &'a str,
+    pub headers: &'a [(&'a str, String)],
+    pub author_name: &'a str,
+    pub author_email: &'a str,
+    pub time_secs: i64,
+}
+
+/// Read a commit with any repository handle (used from worker threads).
+pub fn read_commit_in(repo: &gix::Repository, id: ObjectId) -> Result<CommitData> {
+    let commit = repo
+        .find_commit(id)
+        .context(|| format!("reading commit {id}"))?;
+    let decoded = commit
+        .decode()
+        .context(|| format!("decoding commit {id}"))?;
+    Ok(CommitData {
+        id,
+        parents: decoded.parents().collect(),
+        message: decoded.message.to_str_lossy().into_owned(),
+        headers: decoded
+            .extra_headers
+            .iter()
+            .map(|(k, v)| (k.to_str_lossy().into_owned(), v.to_str_lossy().into_owned()))
+            .collect(),
+        time_secs: decoded.committer().map(|c| c.seconds()).unwrap_or(0),
+    })
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}

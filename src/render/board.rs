@@ -1,0 +1,276 @@
+//! The board for people: five columns, then what is ready, what waits, what is stuck.
+
+use std::fmt::Write as _;
+
+use super::{Paint, pad, truncate, width};
+use crate::board::{Board, FeatureBoard, WpView};
+use crate::model::lane::Lane;
+use crate::model::problem::{Problem, Severity};
+use crate::util::time::{ago, parse_rfc3339};
+
+/// The columns and the lanes each one holds; the second lane of a column gets a marker.
+const COLUMNS: [(&str, &[Lane]); 5] = [
+    ("Planned", &[Lane::Planned]),
+    ("Doing", &[Lane::Claimed, Lane::InProgress]),
+    ("For Review", &[Lane::ForReview, Lane::InReview]),
+    ("Approved", &[Lane::Approved]),
+    ("Done", &[Lane::Done]),
+];
+
+pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> String {
+    let mut out = String::new();
+    if board.features.is_empty() {
+        out.push_str("No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md\n");
+    }
+    for (i, f) in board.features.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        render_feature(&mut out, f, paint, total_width, now);
+    }
+    if !board.problems.is_empty() {
+        out.push('\n');
+        out.push_str(&problems_summary(&board.problems, paint));
+    }
+    out
+}
+
+fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize, now: i128) {
+    let p = &f.progress;
+    let _ = writeln!(
+        out,
+        "{}  {}/{} done ({}%) · {}% weighted",
+        paint.bold(&f.slug),
+        p.done,
+        p.total,
+        fmt_pct(p.percent),
+        fmt_pct(p.weighted_percent),
+    );
+    if f.work_packages.is_empty() {
+        out.push_str("  (no work packages yet)\n");
+        return;
+    }
+
+    // Five columns with two spaces between them, after a two-space indent.
+    let col = ((total_width.saturating_sub(2 + 4 * 2)) / 5).clamp(14, 40);
+    let cells: Vec<Vec<(String, Option<String>, Lane)>> = COLUMNS
+        .iter()
+        .map(|(_, lanes)| {
+            f.work_packages
+                .iter()
+                .filter(|w| lanes.contains(&w.lane))
+                .map(|w| (card_title(w, col), card_detail(w, col, now), w.lane))
+                .collect()
+        })
+        .collect();
+
+    let mut header = String::from(" ");
+    let mut rule = String::from(" ");
+    for (name, _) in COLUMNS {
+        let _ = write!(header, " {} ", paint.bold(&pad(name, col)));
+        let _ = write!(rule, " {} ", paint.dim(&"─".repeat(col)));
+    }
+    let _ = writeln!(out, "{}", header.trim_end());
+    let _ = writeln!(out, "{}", rule.trim_end());
+
+    // Each card is one or two lines; lay the columns out line by line.
+    let lines: Vec<Vec<(String, String)>> = cells
+        .iter()
+        .map(|cards| {
+            let mut v = Vec::new();
+            for (title, detail, lane) in cards {
+                v.push((title.clone(), paint.lane(*lane, title)));
+                if let Some(d) = detail {
+                    v.push((d.clone(), paint.dim(d)));
+                }
+            }
+            v
+        })
+        .collect();
+    let height = lines.iter().map(Vec::len).max().unwrap_or(0);
+    for row in 0..height {
+        let mut line = String::from(" ");
+        for column in &lines {
+            match column.get(row) {
+                Some((plain, painted)) => {
+                    let _ = write!(line, " {painted}{} ", " ".repeat(col - width(plain)));
+                }
+                None => {
+                    let _ = write!(line, " {} ", " ".repeat(col));
+                }
+            }
+        }
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+
+    let by_id = |id: &str| f.work_packages.iter().find(|w| w.id == id);
+    let label_width = 16;
+    let mut first_section = true;
+    let mut section = |label: &str, rows: Vec<String>| {
+        if rows.is_empty() {
+            return;
+        }
+        if std::mem::take(&mut first_section) {
+            out.push('\n');
+        }
+        for (i, row) in rows.iter().enumerate() {
+            let label = if i == 0 { label } else { "" };
+            let _ = writeln!(out, "  {}{row}", paint.bold(&pad(label, label_width)));
+        }
+    };
+    let title_width = 28;
+    section(
+        "Ready to start",
+        f.ready
+            .iter()
+            .filter_map(|id| by_id(id))
+            .map(|w| {
+                let unblocks = match w.unblocks {
+                    0 => String::new(),
+                    n => paint.dim(&format!("unblocks {n}")),
+                };
+                format!("{}  {unblocks}", wp_label(w, title_width, paint))
+                    .trim_end()
+                    .to_owned()
+            })
+            .collect(),
+    );
+    section(
+        "Waiting",
+        f.waiting
+            .iter()
+            .filter_map(|wait| Some((by_id(&wait.id)?, wait)))
+            .map(|(w, wait)| {
+                let on: Vec<String> = wait
+                    .waiting_on
+                    .iter()
+                    .map(|d| match d.lane {
+                        Some(l) => format!("{} ({})", d.id, paint.lane(l, l.as_str())),
+                        None => format!("{} ({})", d.id, paint.red("not in the plan")),
+                    })
+                    .collect();
+                format!("{}  on {}", wp_label(w, title_width, paint), on.join(", "))
+            })
+            .collect(),
+    );
+    for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
+        section(
+            label,
+            f.work_packages
+                .iter()
+                .filter(|w| w.lane == lane)
+                .map(|w| {
+                    let who = w
+                        .agent
+                        .as_deref()
+                        .map(|a| format!("  {}", paint.dim(a)))
+                        .unwrap_or_default();
+                    format!("{}{who}", wp_label(w, title_width, paint))
+                        .trim_end()
+                        .to_owned()
+                })
+                .collect(),
+        );
+    }
+}
+
+/// `WP02 API layer` cut to the column.
+fn card_title(w: &WpView, col: usize) -> String {
+    truncate(&format!("{} {}", w.id, w.title), col)
+}
+
+/// The card's second line: marker for claimed / in review, who, how long ago.
+fn card_detail(w: &WpView, col: usize, now: i128) -> Option<String> {
+    let mut parts: Vec<String> = Vec::new();
+    match w.lane {
+        Lane::Claimed => parts.push("claimed".into()),
+        Lane::InReview => parts.push("in review".into()),
+        _ => {}
+    }
+    let who = match w.lane {
+        Lane::InReview | Lane::Approved => w.reviewer.as_ref().or(w.agent.as_ref()),
+        _ => w.agent.as_ref(),
+    };
+    if let Some(who) = who {
+        parts.push(who.clone());
+    }
+    if let Some(t) = w.updated_at.as_deref().and_then(parse_rfc3339) {
+        parts.push(ago(t, now));
+    }
+    if let Some(flag) = w
+        .state
+        .as_ref()
+        .and_then(|s| s.get("flags"))
+        .and_then(|f| f.as_array())
+    {
+        for f in flag.iter().filter_map(|f| f.as_str()) {
+            parts.push(f.to_owned());
+        }
+    }
+    if parts.is_empty() {
+        None
+    } else {
+        Some(truncate(&format!("  {}", parts.join(" · ")), col))
+    }
+}
+
+fn wp_label(w: &WpView, title_width: usize, paint: Paint) -> String {
+    format!(
+        "{} {}",
+        paint.bold(&pad(&w.id, 5)),
+        pad(&truncate(&w.title, title_width), title_width)
+    )
+}
+
+fn fmt_pct(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// The problems under the board: counted, each on a line.
+pub fn problems_summary(problems: &[Problem], paint: Paint) -> String {
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    let warnings = problems.len() - errors;
+    let mut out = String::new();
+    let mut counts = Vec::new();
+    if errors > 0 {
+        counts.push(paint.red(&plural(errors, "error")));
+    }
+    if warnings > 0 {
+        counts.push(paint.yellow(&plural(warnings, "warning")));
+    }
+    let _ = writeln!(
+        out,
+        "{} in the plan (`git kitty check` explains each):",
+        counts.join(", ")
+    );
+    for p in problems {
+        let _ = writeln!(out, "  {}", problem_line(p, paint));
+    }
+    out
+}
+
+pub fn problem_line(p: &Problem, paint: Paint) -> String {
+    let sev = match p.severity {
+        Severity::Error => paint.red(&format!("error[{}]", p.code.as_str())),
+        Severity::Warning => paint.yellow(&format!("warning[{}]", p.code.as_str())),
+    };
+    match p.location() {
+        Some(loc) => format!("{}: {sev}: {}", paint.bold(&loc), p.message),
+        None => format!("{sev}: {}", p.message),
+    }
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}

@@ -1,0 +1,112 @@
+//! Turning results into text for people. Machines get `--json` instead (docs/json.md).
+
+pub mod board;
+pub mod graph;
+
+use owo_colors::{OwoColorize, Style};
+use unicode_width::UnicodeWidthStr;
+
+use crate::model::lane::Lane;
+
+/// Colours on or off, decided once (`--color`, `NO_COLOR`, terminal or not).
+#[derive(Clone, Copy, Debug)]
+pub struct Paint {
+    pub enabled: bool,
+}
+
+impl Paint {
+    pub fn style(&self, text: &str, style: Style) -> String {
+        if self.enabled {
+            text.style(style).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.style(text, Style::new().bold())
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.style(text, Style::new().dimmed())
+    }
+
+    pub fn red(&self, text: &str) -> String {
+        self.style(text, Style::new().red())
+    }
+
+    pub fn yellow(&self, text: &str) -> String {
+        self.style(text, Style::new().yellow())
+    }
+
+    pub fn green(&self, text: &str) -> String {
+        self.style(text, Style::new().green())
+    }
+
+    pub fn lane(&self, lane: Lane, text: &str) -> String {
+        let style = match lane {
+            Lane::Planned => Style::new(),
+            Lane::Claimed | Lane::InProgress => Style::new().cyan(),
+            Lane::ForReview | Lane::InReview => Style::new().magenta(),
+            Lane::Approved => Style::new().blue(),
+            Lane::Done => Style::new().green(),
+            Lane::Blocked => Style::new().red(),
+            Lane::Canceled => Style::new().dimmed(),
+        };
+        self.style(text, style)
+    }
+}
+
+/// Display width of `s` in terminal columns.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` cut to at most `max` columns, with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut w = 0;
+    for c in s.chars() {
+        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w + cw + 1 > max {
+            break;
+        }
+        out.push(c);
+        w += cw;
+    }
+    out.push('…');
+    out
+}
+
+/// `s` followed by spaces up to `w` columns (colour codes do not count: pass plain text).
+pub fn pad(s: &str, w: usize) -> String {
+    let n = w.saturating_sub(width(s));
+    format!("{s}{}", " ".repeat(n))
+}
+
+/// The width to lay out for: `COLUMNS` if set, else the terminal's, else 100.
+pub fn output_width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return n;
+    }
+    match terminal_size::terminal_size_of(std::io::stdout()) {
+        Some((terminal_size::Width(w), _)) => usize::from(w),
+        None => 100,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn truncation_counts_columns() {
+        assert_eq!(truncate("Integration tests", 8), "Integra…");
+        assert_eq!(truncate("short", 8), "short");
+        assert_eq!(width(&truncate("日本語のタイトル", 7)), 7);
+        assert_eq!(pad("ab", 4), "ab  ");
+    }
+}

@@ -1,0 +1,168 @@
+//! The workspace a command runs in: the repository, the plan read from it, and the rules
+//! that say which feature and WP a command means when the user did not say.
+//!
+//! The plan is read from the **main worktree** even when git kitty runs in a linked one (a
+//! WP's worktree): every worktree of a clone then sees one plan, the one being coordinated,
+//! not the copy frozen in a WP branch. A bare repository has no working tree; its plan is read
+//! from the target branch (used by the server hook).
+
+pub mod plan_files;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::plan::{Feature, Plan, SPECS_DIR};
+
+pub struct Workspace {
+    pub repo: Repo,
+    /// Where the plan was read from (the main worktree's top).
+    pub plan_root: PathBuf,
+    pub plan: Plan,
+    /// The directory the command was started in.
+    pub cwd: PathBuf,
+    /// Every folder under `kitty-specs/`, loaded or not (for "did you mean" hints).
+    pub feature_names: Vec<String>,
+}
+
+impl Workspace {
+    /// Open the repository around `cwd` and read the plan (one feature only with `only`).
+    pub fn open(cwd: &Path, only: Option<&FeatureSlug>) -> Result<Workspace> {
+        let repo = Repo::discover(cwd)?;
+        let plan_root = repo
+            .main_workdir()
+            .or(repo.workdir())
+            .ok_or_else(|| {
+                Error::usage("this is a bare repository: there is no working tree to read a plan from")
+                    .hint("run git kitty in a clone with a working tree")
+            })?
+            .to_path_buf();
+        let (mut listings, mut problems) = plan_files::list(&plan_root);
+        let feature_names = listings.iter().map(|l| l.name.clone()).collect();
+        if let Some(only) = only {
+            listings.retain(|l| l.name == only.as_str());
+            problems.retain(|p| p.file.as_deref().is_some_and(|f| f.starts_with(&listings_dir(only))));
+        }
+        let root = plan_root.clone();
+        let mut plan = Plan::load(listings, &|rel: &str| std::fs::read(root.join(rel)));
+        problems.append(&mut plan.problems);
+        plan.problems = problems;
+        crate::model::problem::sort(&mut plan.problems);
+        Ok(Workspace {
+            repo,
+            plan_root,
+            plan,
+            cwd: std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf()),
+            feature_names,
+        })
+    }
+
+    /// The feature the current directory implies: inside a WP's worktree (its branch is
+    /// `<feature>-WPnn`), or inside `kitty-specs/<feature>/` of the main worktree.
+    pub fn implied_feature(&self) -> Option<&Feature> {
+        if let Some(branch) = self.repo.current_branch()
+            && let Some((feature, _)) = self.split_wp_branch(&branch)
+        {
+            return Some(feature);
+        }
+        let specs = self.plan_root.join(SPECS_DIR);
+        let cwd = std::fs::canonicalize(&self.cwd).unwrap_or_else(|_| self.cwd.clone());
+        let rel = cwd.strip_prefix(&specs).ok()?;
+        let first = rel.components().next()?.as_os_str().to_str()?;
+        self.plan.feature(first)
+    }
+
+    /// The WP whose worktree the command runs in, if any.
+    pub fn implied_wp(&self) -> Option<(&Feature, WpId)> {
+        let branch = self.repo.current_branch()?;
+        self.split_wp_branch(&branch)
+    }
+
+    /// `001-auth-WP02` -> (feature 001-auth, WP02), when that feature exists.
+    pub fn split_wp_branch(&self, branch: &str) -> Option<(&Feature, WpId)> {
+        let (feature, wp) = branch.rsplit_once('-')?;
+        let wp = WpId::from_str(wp).ok()?;
+        if !wp.as_str().starts_with("WP") || !branch.ends_with(wp.as_str()) {
+            return None;
+        }
+        Some((self.plan.feature(feature)?, wp))
+    }
+
+    /// The features a read command shows: the one named, else the implied one, else all.
+    pub fn selected_features(&self, named: Option<&FeatureSlug>) -> Result<Vec<&Feature>> {
+        match named {
+            Some(slug) => Ok(vec![self.feature(slug)?]),
+            None => Ok(match self.implied_feature() {
+                Some(f) => vec![f],
+                None => self.plan.features.iter().collect(),
+            }),
+        }
+    }
+
+    /// A feature by name, or a usage error that lists the ones that exist.
+    pub fn feature(&self, slug: &FeatureSlug) -> Result<&Feature> {
+        self.plan.feature(slug.as_str()).ok_or_else(|| {
+            let known: Vec<&str> = self.feature_names.iter().map(String::as_str).collect();
+            let err = Error::usage(format!("no feature `{slug}` in {SPECS_DIR}/"));
+            if known.is_empty() {
+                err.hint(format!(
+                    "there are no features yet: WP files go in {SPECS_DIR}/<feature>/tasks/WP01-name.md"
+                ))
+            } else {
+                err.hint(format!("features: {}", known.join(", ")))
+            }
+        })
+    }
+
+    /// Find the feature of a WP: `--feature` if given, else the implied feature, else the
+    /// only feature that has such a WP.
+    pub fn feature_of_wp(&self, wp: &WpId, named: Option<&FeatureSlug>) -> Result<&Feature> {
+        if let Some(slug) = named {
+            let f = self.feature(slug)?;
+            return match f.wp(wp) {
+                Some(_) => Ok(f),
+                None => Err(unknown_wp(wp, f)),
+            };
+        }
+        if let Some(f) = self.implied_feature()
+            && f.wp(wp).is_some()
+        {
+            return Ok(f);
+        }
+        let with: Vec<&Feature> = self
+            .plan
+            .features
+            .iter()
+            .filter(|f| f.wp(wp).is_some())
+            .collect();
+        match with.as_slice() {
+            [one] => Ok(one),
+            [] => Err(Error::usage(format!("no work package {wp} in any feature"))
+                .hint("`git kitty status` lists the work packages")),
+            many => {
+                let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
+                Err(
+                    Error::usage(format!("{wp} exists in several features: {}", names.join(", ")))
+                        .hint(format!("name one: `--feature {}`", names[0])),
+                )
+            }
+        }
+    }
+}
+
+fn listings_dir(slug: &FeatureSlug) -> String {
+    format!("{SPECS_DIR}/{slug}/")
+}
+
+fn unknown_wp(wp: &WpId, feature: &Feature) -> Error {
+    let ids: Vec<&str> = feature.wps.iter().map(|w| w.id.as_str()).collect();
+    Error::usage(format!("no work package {wp} in feature {}", feature.slug)).hint(
+        if ids.is_empty() {
+            format!("{} has no work packages yet", feature.slug)
+        } else {
+            format!("work packages of {}: {}", feature.slug, ids.join(", "))
+        },
+    )
+}

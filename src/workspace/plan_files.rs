@@ -1,0 +1,85 @@
+//! Listing the plan's files in a working tree.
+
+use std::io;
+use std::path::Path;
+
+use crate::model::plan::{FeatureListing, SPECS_DIR};
+use crate::model::problem::{Code, Problem};
+
+/// List `kitty-specs/*/` under `root`: WP files in `tasks/`, Spec Kitty's event log and
+/// meta file. Only regular files count: a symlink could point outside the repository.
+pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
+    let mut problems = Vec::new();
+    let specs = root.join(SPECS_DIR);
+    let mut names: Vec<String> = match std::fs::read_dir(&specs) {
+        Ok(entries) => entries
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                let kind = e.file_type().ok()?;
+                if name.starts_with('.') || !kind.is_dir() {
+                    if kind.is_symlink() {
+                        problems.push(ignored_symlink(&format!("{SPECS_DIR}/{name}")));
+                    }
+                    return None;
+                }
+                Some(name)
+            })
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => {
+            problems.push(
+                Problem::new(Code::UnreadableFile, format!("cannot list features: {e}"))
+                    .at(SPECS_DIR, None),
+            );
+            Vec::new()
+        }
+    };
+    names.sort();
+    let listings = names
+        .into_iter()
+        .map(|name| {
+            let mut listing = FeatureListing::new(&name);
+            let dir = specs.join(&name);
+            for rel in ["status.events.jsonl", "meta.json"] {
+                if is_regular_file(&dir.join(rel)) {
+                    listing.add_file(rel);
+                }
+            }
+            if let Ok(entries) = std::fs::read_dir(dir.join("tasks")) {
+                let mut files: Vec<String> = entries
+                    .filter_map(|e| {
+                        let e = e.ok()?;
+                        let name = e.file_name().into_string().ok()?;
+                        let kind = e.file_type().ok()?;
+                        if kind.is_symlink() && name.starts_with("WP") {
+                            problems.push(ignored_symlink(&format!(
+                                "{}/tasks/{name}",
+                                listing.dir
+                            )));
+                        }
+                        kind.is_file().then_some(name)
+                    })
+                    .collect();
+                files.sort();
+                for f in files {
+                    listing.add_file(&format!("tasks/{f}"));
+                }
+            }
+            listing
+        })
+        .collect();
+    (listings, problems)
+}
+
+fn is_regular_file(p: &Path) -> bool {
+    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
+}
+
+fn ignored_symlink(path: &str) -> Problem {
+    Problem::new(
+        Code::IgnoredEntry,
+        "a symbolic link is not followed: plan files must live in the repository",
+    )
+    .at(path, None)
+}

@@ -1,0 +1,127 @@
+//! `git kitty check`: every problem, with file and line, and the exit status.
+
+use crate::common::Repo;
+
+#[test]
+fn clean_plans_pass() {
+    for fixture in ["example", "fan-out", "diamond", "linear", "messy"] {
+        let repo = Repo::with_fixture(fixture);
+        let run = repo.kitty(&["check"]);
+        run.ok();
+        assert!(run.stdout.starts_with("ok: "), "{fixture}: {}", run.stdout);
+    }
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["check"])
+        .ok()
+        .stdout_has("ok: 2 features, 12 work packages: no problems");
+}
+
+#[test]
+fn every_problem_is_reported_with_file_and_line() {
+    let repo = Repo::with_fixture("invalid");
+    let run = repo.kitty(&["check", "--json"]);
+    run.code(1);
+    let json = run.json();
+    assert_eq!(json["ok"], false);
+    let got: Vec<(String, String, Option<u64>)> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["code"].as_str().unwrap().to_owned(),
+                p["file"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("kitty-specs/")
+                    .to_owned(),
+                p["line"].as_u64(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, String, Option<u64>)> = [
+        ("malformed-yaml", "001-broken/tasks/WP02-malformed-yaml.md", Some(4)),
+        ("missing-id", "001-broken/tasks/WP03-missing-id.md", Some(1)),
+        ("malformed-id", "001-broken/tasks/WP04-bad-id.md", Some(2)),
+        ("id-mismatch", "001-broken/tasks/WP05-mismatch.md", Some(2)),
+        ("duplicate-id", "001-broken/tasks/WP06-second.md", None),
+        ("unknown-dependency", "001-broken/tasks/WP07-unknown-dep.md", Some(6)),
+        ("self-dependency", "001-broken/tasks/WP08-self-dep.md", Some(4)),
+        ("dependency-cycle", "001-broken/tasks/WP09-cycle-a.md", Some(4)),
+        ("unknown-lane", "001-broken/tasks/WP11-bad-lane.md", Some(4)),
+        ("unsafe-name", "001-broken/tasks/WP12-unsafe-branch.md", Some(4)),
+        ("missing-frontmatter", "001-broken/tasks/WP13-no-frontmatter.md", Some(1)),
+        ("unsafe-name", "bad slug", None),
+    ]
+    .iter()
+    .map(|(c, f, l)| (c.to_string(), f.to_string(), *l))
+    .collect();
+    assert_eq!(got, expected);
+    assert_eq!(json["errors"], 12);
+    assert_eq!(json["warnings"], 0);
+}
+
+#[test]
+fn human_output_names_the_cycle_and_counts() {
+    let repo = Repo::with_fixture("invalid");
+    let run = repo.kitty(&["check"]);
+    run.code(1)
+        .stdout_has(
+            "kitty-specs/001-broken/tasks/WP09-cycle-a.md:4: error[dependency-cycle]: dependency cycle: WP09 -> WP10 -> WP09",
+        )
+        .stdout_has(
+            "kitty-specs/001-broken/tasks/WP05-mismatch.md:2: error[id-mismatch]: `work_package_id: WP50` disagrees with the file name, which says WP05",
+        )
+        .stdout_has("kitty-specs/bad slug: error[unsafe-name]: `bad slug` is not a safe feature name")
+        .stdout_has("\n12 errors in 1 feature, 11 work packages\n");
+}
+
+#[test]
+fn a_longer_cycle_is_printed_in_full() {
+    let repo = Repo::with_fixture("linear");
+    let path = "kitty-specs/001-linear/tasks/WP01-first.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(path, &text.replace("dependencies: []", "dependencies: [WP03]"));
+    repo.kitty(&["check"])
+        .code(1)
+        .stdout_has("dependency cycle: WP01 -> WP03 -> WP02 -> WP01");
+}
+
+#[test]
+fn feature_filter_and_warnings() {
+    let repo = Repo::with_fixture("invalid");
+    // Only the named feature is checked; the bad folder name belongs to no feature.
+    let json = repo
+        .kitty(&["check", "-f", "001-broken", "--json"])
+        .code(1)
+        .json();
+    assert_eq!(json["errors"], 11);
+    repo.kitty(&["check", "-f", "nope"])
+        .code(2)
+        .stderr_has("error: no feature `nope` in kitty-specs/")
+        .stderr_has("hint: features: 001-broken, bad slug");
+
+    // A malformed line in Spec Kitty's event log is a warning: exit 0, 1 with --strict.
+    let repo = Repo::with_fixture("messy");
+    let log = repo.path("kitty-specs/020-events/status.events.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str("{not json\n");
+    std::fs::write(&log, text).unwrap();
+    repo.kitty(&["check"])
+        .ok()
+        .stdout_has("kitty-specs/020-events/status.events.jsonl:10: warning[malformed-event]");
+    repo.kitty(&["check", "--strict"]).code(1);
+}
+
+#[test]
+fn symlinks_are_not_followed() {
+    let repo = Repo::with_fixture("fan-out");
+    let outside = repo.sandbox.path().join("outside.md");
+    std::fs::write(&outside, "---\nwork_package_id: WP09\n---\n").unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path("kitty-specs/001-fan-out/tasks/WP09-link.md"))
+        .unwrap();
+    let json = repo.kitty(&["check", "--json"]).ok().json();
+    assert_eq!(json["warnings"], 1);
+    assert_eq!(json["problems"][0]["code"], "ignored-entry");
+    assert_eq!(json["work_packages"], 4);
+}

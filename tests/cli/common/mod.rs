@@ -1,0 +1,283 @@
+//! Hermetic temporary repositories and a runner for the real binaries.
+//!
+//! Every command runs with a cleared environment: HOME in the temp dir, no system or global
+//! git config, fixed identities and dates, `LC_ALL=C`, `NO_COLOR`, a fixed clock for "ago".
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use tempfile::TempDir;
+
+/// The fixed "now" of every test (`KITTY_NOW`).
+pub const NOW: &str = "2026-11-25T12:00:00Z";
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The directory holding the built binaries (`git-kitty`, `git-kitty-status`, ...).
+pub fn bin_dir() -> PathBuf {
+    let exe = assert_cmd::cargo::cargo_bin("git-kitty");
+    exe.parent().expect("binary has a parent").to_path_buf()
+}
+
+/// A temporary directory holding one or more repositories.
+pub struct Sandbox {
+    pub tmp: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            tmp: tempfile::Builder::new()
+                .prefix("kitty-test-")
+                .tempdir()
+                .expect("tempdir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    pub fn home(&self) -> PathBuf {
+        let h = self.path().join("home");
+        std::fs::create_dir_all(&h).expect("home");
+        h
+    }
+}
+
+/// A repository in its own sandbox, with `main` checked out.
+pub struct Repo {
+    pub sandbox: Sandbox,
+    pub root: PathBuf,
+}
+
+impl Repo {
+    /// An empty repository with one commit on `main`.
+    pub fn new() -> Repo {
+        let sandbox = Sandbox::new();
+        let root = sandbox.path().join("repo");
+        std::fs::create_dir_all(&root).expect("mkdir");
+        let root = std::fs::canonicalize(&root).expect("canonical");
+        let repo = Repo { sandbox, root };
+        repo.git(&["init", "-q", "-b", "main"]);
+        repo.write("README.md", "# test repository\n");
+        repo.commit_all("initial");
+        repo
+    }
+
+    /// A repository holding a fixture scenario (`fixtures/<name>/`), committed.
+    pub fn with_fixture(name: &str) -> Repo {
+        let repo = Repo::new();
+        copy_dir(&fixtures().join(name), &repo.root);
+        repo.commit_all(&format!("plan: {name}"));
+        repo
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, content).expect("write");
+    }
+
+    pub fn commit_all(&self, message: &str) {
+        self.git(&["add", "-A"]);
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+    }
+
+    /// Run git in the repository; panics on failure; returns stdout.
+    pub fn git(&self, args: &[&str]) -> String {
+        self.git_in(&self.root, args)
+    }
+
+    pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
+        let out = self.command_in("git", dir).args(args).output().expect("git");
+        assert!(
+            out.status.success(),
+            "git {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A command with the hermetic environment, started in `dir`.
+    pub fn command_in(&self, program: &str, dir: &Path) -> Command {
+        let mut cmd = Command::new(program);
+        hermetic(&mut cmd, &self.sandbox.home());
+        cmd.current_dir(dir);
+        cmd
+    }
+
+    /// `git-kitty <args>` in the repository root.
+    pub fn kitty(&self, args: &[&str]) -> Run {
+        self.kitty_in(&self.root, args)
+    }
+
+    pub fn kitty_in(&self, dir: &Path, args: &[&str]) -> Run {
+        self.bin_in("git-kitty", dir, args)
+    }
+
+    /// Any of the binaries (`git-kitty-status`...), started in `dir`.
+    pub fn bin_in(&self, bin: &str, dir: &Path, args: &[&str]) -> Run {
+        let mut cmd = self.command_in(
+            assert_cmd::cargo::cargo_bin(bin)
+                .to_str()
+                .expect("utf-8 path"),
+            dir,
+        );
+        cmd.args(args);
+        Run::new(cmd.output().expect("run binary"), &self.root)
+    }
+}
+
+/// The environment every test command gets.
+pub fn hermetic(cmd: &mut Command, home: &Path) {
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    cmd.env_clear()
+        .env("PATH", path)
+        .env("HOME", home)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Test Author")
+        .env("GIT_AUTHOR_EMAIL", "author@example.invalid")
+        .env("GIT_COMMITTER_NAME", "Test Author")
+        .env("GIT_COMMITTER_EMAIL", "author@example.invalid")
+        .env("GIT_AUTHOR_DATE", "2026-11-01T10:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-11-01T10:00:00Z")
+        .env("LC_ALL", "C")
+        .env("TZ", "UTC")
+        .env("NO_COLOR", "1")
+        .env("COLUMNS", "100")
+        .env("KITTY_NOW", NOW);
+}
+
+/// A finished command: exit code, stdout and stderr, with the repository path replaced by
+/// `$REPO` so expectations do not depend on the temp dir.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn new(out: Output, root: &Path) -> Run {
+        let norm = |b: &[u8]| {
+            let s = String::from_utf8_lossy(b).into_owned();
+            let sandbox = root.parent().expect("sandbox");
+            s.replace(&root.display().to_string(), "$REPO")
+                .replace(&sandbox.display().to_string(), "$SANDBOX")
+        };
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: norm(&out.stdout),
+            stderr: norm(&out.stderr),
+        }
+    }
+
+    /// Assert the exit code, showing both streams when it differs.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Run {
+        assert_eq!(
+            self.code, expected,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(&self) -> &Run {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stderr\n{}\n--- stdout\n{}",
+            self.stderr,
+            self.stdout
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e})\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read fixture dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// The ids of a JSON array of strings.
+pub fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|x| x.as_str().expect("string").to_owned())
+        .collect()
+}
+
+/// A feature's WP entry by id, from `status --json`.
+pub fn wp<'a>(status: &'a serde_json::Value, feature: &str, id: &str) -> &'a serde_json::Value {
+    let f = status["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["slug"] == feature)
+        .unwrap_or_else(|| panic!("no feature {feature}"));
+    f["work_packages"]
+        .as_array()
+        .expect("wps")
+        .iter()
+        .find(|w| w["id"] == id)
+        .unwrap_or_else(|| panic!("no {id} in {feature}"))
+}
+
+pub fn feature<'a>(status: &'a serde_json::Value, slug: &str) -> &'a serde_json::Value {
+    status["features"]
+        .as_array()
+        .expect("features")
+        .iter()
+        .find(|f| f["slug"] == slug)
+        .unwrap_or_else(|| panic!("no feature {slug}"))
+}

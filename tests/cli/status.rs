@@ -1,0 +1,377 @@
+//! `git kitty status`: the board, read from a real repository.
+
+use crate::common::{Repo, feature, strings, wp};
+
+#[test]
+fn example_board() {
+    let repo = Repo::with_fixture("example");
+    let run = repo.kitty(&["status"]);
+    run.ok();
+    assert_eq!(run.stderr, "");
+    let expected = "\
+001-checkout  1/7 done (14.3%) · 40% weighted
+  Planned             Doing               For Review          Approved            Done
+  ──────────────────  ──────────────────  ──────────────────  ──────────────────  ──────────────────
+  WP04 Checkout API   WP03 Payment gate…  WP07 Load tests     WP02 Pricing rules  WP01 Cart model
+  WP05 Receipt emai…    claude              gemini              codex               claude
+  WP06 Checkout UI
+
+  Ready to start  WP05  Receipt emails
+  Waiting         WP04  Checkout API                  on WP03 (in_progress)
+                  WP06  Checkout UI                   on WP04 (planned)
+  Canceled        WP08  Legacy CSV export
+
+002-search  0/4 done (0%) · 2.5% weighted
+  Planned             Doing               For Review          Approved            Done
+  ──────────────────  ──────────────────  ──────────────────  ──────────────────  ──────────────────
+  WP02 Query parser   WP01 Index schema
+  WP03 Ranking          claimed · gemini
+
+  Ready to start  WP02  Query parser                  unblocks 2
+  Waiting         WP03  Ranking                       on WP01 (claimed), WP02 (planned)
+  Blocked         WP04  Search page                   codex
+";
+    assert_eq!(run.stdout, expected);
+}
+
+#[test]
+fn json_shape_is_documented_and_stable() {
+    let repo = Repo::with_fixture("example");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(status["schema"], 1);
+    let keys: Vec<&str> = status.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["schema", "features", "problems"]);
+    let f = feature(&status, "001-checkout");
+    for key in ["slug", "work_packages", "progress", "ready", "waiting"] {
+        assert!(f.get(key).is_some(), "feature lacks {key}");
+    }
+    let w = wp(&status, "001-checkout", "WP04");
+    for key in [
+        "id",
+        "title",
+        "lane",
+        "dependencies",
+        "ready",
+        "waiting_on",
+        "agent",
+        "file",
+    ] {
+        assert!(w.get(key).is_some(), "wp lacks {key}");
+    }
+    assert_eq!(w["lane"], "planned");
+    assert_eq!(strings(&w["dependencies"]), ["WP02", "WP03"]);
+    assert_eq!(strings(&w["waiting_on"]), ["WP03"]);
+    assert_eq!(w["ready"], false);
+    assert_eq!(
+        w["file"],
+        "kitty-specs/001-checkout/tasks/WP04-checkout-api.md"
+    );
+    let p = &f["progress"];
+    assert_eq!((p["done"].as_u64(), p["total"].as_u64()), (Some(1), Some(7)));
+    assert_eq!(p["weighted_percent"], 40.0);
+    assert_eq!(p["by_lane"]["canceled"], 1);
+    // `doing` is read as in_progress.
+    assert_eq!(wp(&status, "001-checkout", "WP03")["lane"], "in_progress");
+}
+
+#[test]
+fn fan_out_waits_on_the_root_then_all_become_ready() {
+    let repo = Repo::with_fixture("fan-out");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let f = feature(&status, "001-fan-out");
+    assert_eq!(strings(&f["ready"]), ["WP01"]);
+    let waiting: Vec<(String, Vec<String>)> = f["waiting"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| {
+            let on = w["waiting_on"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| format!("{} {}", d["id"].as_str().unwrap(), d["lane"].as_str().unwrap()))
+                .collect();
+            (w["id"].as_str().unwrap().to_owned(), on)
+        })
+        .collect();
+    assert_eq!(
+        waiting,
+        [
+            ("WP02".to_owned(), vec!["WP01 planned".to_owned()]),
+            ("WP03".to_owned(), vec!["WP01 planned".to_owned()]),
+            ("WP04".to_owned(), vec!["WP01 planned".to_owned()]),
+        ]
+    );
+    assert_eq!(wp(&status, "001-fan-out", "WP01")["unblocks"], 3);
+
+    // Approving WP01 (here: in the frontmatter) makes the three ready at once.
+    let path = "kitty-specs/001-fan-out/tasks/WP01-core.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(path, &text.replace("dependencies: []\n", "dependencies: []\nlane: approved\n"));
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let f = feature(&status, "001-fan-out");
+    assert_eq!(strings(&f["ready"]), ["WP02", "WP03", "WP04"]);
+    assert_eq!(f["waiting"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn diamond_waits_on_both_branches() {
+    let repo = Repo::with_fixture("diamond");
+    let path = "kitty-specs/001-diamond/tasks/WP01-schema.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(path, &text.replace("dependencies: []\n", "dependencies: []\nlane: done\n"));
+    let path = "kitty-specs/001-diamond/tasks/WP02-backend.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(path, &text.replace("dependencies: [WP01]\n", "dependencies: [WP01]\nlane: approved\n"));
+
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let f = feature(&status, "001-diamond");
+    assert_eq!(strings(&f["ready"]), ["WP03"]);
+    assert_eq!(strings(&wp(&status, "001-diamond", "WP04")["waiting_on"]), ["WP03"]);
+
+    let run = repo.kitty(&["status"]);
+    run.ok()
+        .stdout_has("Ready to start  WP03  Frontend                      unblocks 1")
+        .stdout_has("Waiting         WP04  Integration                   on WP03 (planned)");
+}
+
+#[test]
+fn graph_draws_fan_out_and_diamond() {
+    let repo = Repo::with_fixture("fan-out");
+    let run = repo.kitty(&["status", "--graph"]);
+    run.ok();
+    assert_eq!(
+        run.stdout,
+        "\
+001-fan-out
+WP01 Core     planned
+├─ WP02 API   planned
+├─ WP03 CLI   planned
+└─ WP04 Docs  planned
+"
+    );
+
+    let repo = Repo::with_fixture("diamond");
+    let run = repo.kitty(&["status", "--graph"]);
+    run.ok();
+    assert_eq!(
+        run.stdout,
+        "\
+001-diamond
+WP01 Schema             planned
+├─ WP02 Backend         planned
+│  └─ WP04 Integration  planned  + needs WP03
+└─ WP03 Frontend        planned
+   └─ WP04 (see above)  planned
+"
+    );
+}
+
+#[test]
+fn status_and_status_binary_agree() {
+    let repo = Repo::with_fixture("example");
+    for args in [&["--json"][..], &[][..], &["--graph"][..]] {
+        let mut multi = vec!["status"];
+        multi.extend_from_slice(args);
+        let a = repo.kitty(&multi);
+        let b = repo.bin_in("git-kitty-status", &repo.root, args);
+        a.ok();
+        b.ok();
+        assert_eq!(a.stdout, b.stdout, "args {args:?}");
+        assert_eq!(a.stderr, b.stderr);
+    }
+    // And through git itself, which finds git-kitty on PATH.
+    let via_git = repo.command_in("git", &repo.root).args(["kitty", "status", "--json"]).output().unwrap();
+    assert!(via_git.status.success());
+    assert_eq!(
+        String::from_utf8(via_git.stdout).unwrap(),
+        repo.kitty(&["status", "--json"]).stdout
+    );
+    // The usage line reads `git kitty status` whichever binary prints it.
+    repo.bin_in("git-kitty-status", &repo.root, &["--help"])
+        .ok()
+        .stdout_has("Usage: git kitty status");
+}
+
+#[test]
+fn works_from_a_subdirectory_and_defaults_to_that_feature() {
+    let repo = Repo::with_fixture("example");
+    let deep = repo.path("kitty-specs/002-search/tasks");
+    let status = repo.kitty_in(&deep, &["status", "--json"]).ok().json();
+    let slugs: Vec<&str> = status["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(slugs, ["002-search"]);
+
+    std::fs::create_dir_all(repo.path("src/deep")).unwrap();
+    let status = repo
+        .kitty_in(&repo.path("src/deep"), &["status", "--json"])
+        .ok()
+        .json();
+    assert_eq!(status["features"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn a_linked_worktree_reads_the_main_worktrees_plan() {
+    let repo = Repo::with_fixture("fan-out");
+    let wt = repo.sandbox.path().join("wt");
+    repo.git(&["worktree", "add", "-q", "-b", "001-fan-out-WP02", wt.to_str().unwrap()]);
+    // A WP added in the main worktree, not committed: the linked worktree sees it anyway.
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP05-extra.md",
+        "---\nwork_package_id: WP05\ntitle: Extra\n---\n",
+    );
+    let status = repo.kitty_in(&wt, &["status", "--json"]).ok().json();
+    // Inside the WP02 worktree the board defaults to WP02's feature.
+    assert_eq!(status["features"].as_array().unwrap().len(), 1);
+    assert_eq!(wp(&status, "001-fan-out", "WP05")["title"], "Extra");
+    assert_eq!(
+        wp(&status, "001-fan-out", "WP05")["file"],
+        "kitty-specs/001-fan-out/tasks/WP05-extra.md"
+    );
+}
+
+#[test]
+fn a_broken_file_does_not_hide_the_board() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP03-cli.md",
+        "---\nwork_package_id: WP03\ntitle: [oops\n---\n",
+    );
+    let run = repo.kitty(&["status"]);
+    run.ok()
+        .stdout_has("WP01 Core")
+        .stdout_has("WP04 Docs")
+        .stdout_has("1 error in the plan (`git kitty check` explains each):")
+        .stdout_has("kitty-specs/001-fan-out/tasks/WP03-cli.md:3: error[malformed-yaml]");
+    assert!(!run.stdout.contains("WP03 CLI"));
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(status["problems"][0]["code"], "malformed-yaml");
+    assert_eq!(status["problems"][0]["line"], 3);
+    // WP02 depends on WP01 only, WP03 is gone: three WPs on the board.
+    assert_eq!(
+        feature(&status, "001-fan-out")["work_packages"].as_array().unwrap().len(),
+        3
+    );
+}
+
+#[test]
+fn colours_only_when_asked_or_on_a_terminal() {
+    let repo = Repo::with_fixture("example");
+    let plain = repo.kitty(&["status"]);
+    assert!(!plain.stdout.contains('\x1b'));
+    let coloured = repo.kitty(&["status", "--color", "always"]);
+    assert!(coloured.stdout.contains("\x1b["));
+    // NO_COLOR is set by the test environment; --color=never wins over CLICOLOR_FORCE.
+    let mut cmd = repo.command_in(
+        assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
+        &repo.root,
+    );
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").args(["status", "--color=never"]);
+    let out = cmd.output().unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+    let mut cmd = repo.command_in(
+        assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
+        &repo.root,
+    );
+    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").arg("status");
+    let out = cmd.output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
+}
+
+#[test]
+fn messy_real_world_files_all_load() {
+    let repo = Repo::with_fixture("messy");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(status["problems"].as_array().unwrap().len(), 0, "{:#}", status["problems"]);
+    let lanes: Vec<(&str, &str, &str)> = ["010-legacy", "020-events"]
+        .iter()
+        .flat_map(|slug| {
+            let f = feature(&status, slug);
+            f["work_packages"].as_array().unwrap().iter().map(move |w| {
+                (
+                    *slug,
+                    w["id"].as_str().unwrap(),
+                    w["lane"].as_str().unwrap(),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(
+        lanes,
+        [
+            ("010-legacy", "WP01", "done"),
+            ("010-legacy", "WP02", "in_progress"),
+            ("010-legacy", "WP03", "planned"),
+            ("010-legacy", "WP04", "for_review"),
+            ("020-events", "WP01", "approved"),
+            ("020-events", "WP02", "in_progress"),
+            ("020-events", "WP03", "planned"),
+        ]
+    );
+    // CRLF and quoted titles come through clean; a BOM does not hide the first key.
+    assert_eq!(
+        wp(&status, "010-legacy", "WP02")["title"],
+        "Migration Tests: template source validation"
+    );
+    assert_eq!(strings(&wp(&status, "010-legacy", "WP03")["dependencies"]), ["WP01"]);
+    assert_eq!(strings(&wp(&status, "010-legacy", "WP04")["dependencies"]), ["WP02", "WP03"]);
+    assert_eq!(wp(&status, "010-legacy", "WP04")["title"], "Docs");
+    assert_eq!(wp(&status, "020-events", "WP01")["lane_source"], "spec_kitty_events");
+    assert_eq!(wp(&status, "010-legacy", "WP01")["lane_source"], "frontmatter");
+    assert_eq!(wp(&status, "020-events", "WP03")["lane_source"], "default");
+    assert_eq!(wp(&status, "020-events", "WP01")["updated_at"], "2026-04-23T16:13:36Z");
+    repo.kitty(&["check"]).ok();
+}
+
+#[test]
+fn unknown_feature_and_outside_a_repository_are_usage_errors() {
+    let repo = Repo::with_fixture("example");
+    let run = repo.kitty(&["status", "--feature", "999-nope"]);
+    run.code(2)
+        .stderr_has("error: no feature `999-nope` in kitty-specs/")
+        .stderr_has("hint: features: 001-checkout, 002-search");
+    let run = repo.kitty(&["status", "--feature", "../etc"]);
+    run.code(2).stderr_has("is not a safe feature name");
+
+    let outside = repo.sandbox.path().join("not-a-repo");
+    std::fs::create_dir_all(&outside).unwrap();
+    let mut cmd = repo.command_in(
+        assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
+        &outside,
+    );
+    cmd.env("GIT_CEILING_DIRECTORIES", repo.sandbox.path()).arg("status");
+    let run = crate::common::Run::new(cmd.output().unwrap(), &repo.root);
+    run.code(2).stderr_has("error: not in a git repository");
+    let run = repo.kitty(&["status", "--json", "-f", "999-nope"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["kind"], "usage");
+}
+
+#[test]
+fn an_empty_repository_says_where_work_packages_go() {
+    let repo = Repo::new();
+    repo.kitty(&["status"])
+        .ok()
+        .stdout_has("No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(status["features"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn the_demo_script_of_the_quick_start_works() {
+    let sandbox = crate::common::Sandbox::new();
+    let dir = sandbox.path().join("demo");
+    let mut cmd = std::process::Command::new(crate::common::fixtures().join("demo-repo"));
+    crate::common::hermetic(&mut cmd, &sandbox.home());
+    let out = cmd.arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut cmd = std::process::Command::new("git");
+    crate::common::hermetic(&mut cmd, &sandbox.home());
+    let out = cmd.arg("-C").arg(&dir).args(["kitty", "status"]).output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("001-checkout  1/7 done"));
+}
