@@ -173,7 +173,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
 
     let mut ready: Vec<&WpView> = views.iter().filter(|v| v.ready).collect();
     // Best first: what unblocks the most remaining work, ties by id (views are in id order).
-    ready.sort_by(|a, b| b.unblocks.cmp(&a.unblocks));
+    ready.sort_by_key(|v| std::cmp::Reverse(v.unblocks));
     let waiting = views
         .iter()
         .filter(|v| v.lane == Lane::Planned && !v.waiting_on.is_empty())
@@ -247,9 +247,7 @@ mod tests {
                 ),
             );
         }
-        let mut plan = Plan::load(vec![listing], &|p: &str| {
-            Ok(files[p].clone().into_bytes())
-        });
+        let mut plan = Plan::load(vec![listing], &|p: &str| Ok(files[p].clone().into_bytes()));
         plan.features.remove(0)
     }
 

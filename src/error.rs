@@ -61,8 +61,13 @@ Exit status:
 /// The exit-code table, for `--help` texts and man pages.
 pub const EXIT_CODES_HELP: &str = exit_codes_help!();
 
+/// Boxed: errors are rare and `Result<T, Error>` stays one pointer wide on the happy path.
 #[derive(Debug, Clone, Serialize)]
-pub struct Error {
+#[serde(transparent)]
+pub struct Error(Box<ErrorData>);
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorData {
     pub kind: ErrorKind,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -78,13 +83,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
-        Error {
+        Error(Box::new(ErrorData {
             kind,
             message: message.into(),
             causes: Vec::new(),
             hints: Vec::new(),
             details: None,
-        }
+        }))
     }
 
     pub fn refused(message: impl Into<String>) -> Error {
@@ -100,7 +105,7 @@ impl Error {
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Error {
-        self.hints.push(hint.into());
+        self.0.hints.push(hint.into());
         self
     }
 
@@ -108,18 +113,26 @@ impl Error {
         let text = cause.to_string();
         let text = text.trim();
         if !text.is_empty() {
-            self.causes.push(text.to_owned());
+            self.0.causes.push(text.to_owned());
         }
         self
     }
 
     pub fn details(mut self, details: serde_json::Value) -> Error {
-        self.details = Some(details);
+        self.0.details = Some(details);
         self
     }
 
     pub fn exit_code(&self) -> u8 {
         self.kind.exit_code()
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = ErrorData;
+
+    fn deref(&self) -> &ErrorData {
+        &self.0
     }
 }
 

@@ -228,8 +228,7 @@ fn start_dir(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {
     };
     let target = here.join(dir);
     // Like `git -C`: relative paths in GIT_DIR and the like now resolve from there.
-    std::env::set_current_dir(&target).map_err(|e| {
-        Error::usage(format!("cannot run in {}", dir.display())).cause(e)
-    })?;
+    std::env::set_current_dir(&target)
+        .map_err(|e| Error::usage(format!("cannot run in {}", dir.display())).cause(e))?;
     Ok(target)
 }

@@ -81,7 +81,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         }
         if !board.problems.is_empty() {
             text.push('\n');
-            text.push_str(&render::board::problems_summary(&board.problems, ctx.ui.paint));
+            text.push_str(&render::board::problems_summary(
+                &board.problems,
+                ctx.ui.paint,
+            ));
         }
         ctx.ui.out(&text);
     } else {

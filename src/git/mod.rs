@@ -60,7 +60,9 @@ impl Repo {
         let repo = gix::discover_with_environment_overrides(&start).map_err(|e| {
             Error::usage(format!("not in a git repository: {}", start.display()))
                 .cause(e)
-                .hint("run git kitty inside a clone, or point at one with `git kitty -C <path> ...`")
+                .hint(
+                    "run git kitty inside a clone, or point at one with `git kitty -C <path> ...`",
+                )
         })?;
         Repo::from_gix(repo)
     }
@@ -202,11 +204,14 @@ impl Repo {
         new: ObjectId,
         log_message: &str,
     ) -> Result<Cas> {
-        self.cas_refs(&[RefUpdate {
-            name: name.to_owned(),
-            expected,
-            new: Some(new),
-        }], log_message)
+        self.cas_refs(
+            &[RefUpdate {
+                name: name.to_owned(),
+                expected,
+                new: Some(new),
+            }],
+            log_message,
+        )
     }
 
     /// Apply several compare-and-swap updates atomically: all or none.

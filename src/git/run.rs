@@ -62,8 +62,7 @@ impl Git {
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {
-        self.shown
-            .push(arg.as_ref().to_string_lossy().into_owned());
+        self.shown.push(arg.as_ref().to_string_lossy().into_owned());
         self.cmd.arg(arg);
         self
     }

@@ -8,15 +8,28 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A work package id such as `WP01`: `WP` followed by 1 to 6 digits.
 ///
 /// User input is case-insensitive (`wp3` is `WP3`); the spelling of the plan is kept because
 /// `WP3` and `WP03` are different names on disk, but they compare by number.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct WpId(String);
+
+impl TryFrom<String> for WpId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<WpId> for String {
+    fn from(id: WpId) -> String {
+        id.0
+    }
+}
 
 impl WpId {
     pub fn as_str(&self) -> &str {
@@ -82,9 +95,22 @@ impl fmt::Display for WpId {
 /// `[A-Za-z0-9][A-Za-z0-9._-]*`, at most 100 bytes, and nothing git refuses in a ref component
 /// (`..`, a trailing `.` or `.lock`). It can never start with `-`, so it is never read as an
 /// option, and never contains `/`, so it can never leave the folder it names.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct FeatureSlug(String);
+
+impl TryFrom<String> for FeatureSlug {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<FeatureSlug> for String {
+    fn from(slug: FeatureSlug) -> String {
+        slug.0
+    }
+}
 
 impl FeatureSlug {
     pub fn as_str(&self) -> &str {

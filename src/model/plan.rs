@@ -109,6 +109,19 @@ impl Plan {
     where
         R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
     {
+        let jobs = wp_jobs(&listings);
+        let parsed = in_parallel(&jobs, &|(_, path): &(&str, &str)| {
+            parse_file(path, read(path))
+        });
+        Plan::assemble(listings, parsed, read)
+    }
+
+    /// Build the plan from WP files already parsed: `parsed` holds one result per entry of
+    /// [`wp_jobs`], in that order.
+    pub fn assemble<R>(listings: Vec<FeatureListing>, parsed: Vec<Parsed>, read: &R) -> Plan
+    where
+        R: Fn(&str) -> io::Result<Vec<u8>>,
+    {
         let mut plan = Plan::default();
         let mut accepted = Vec::new();
         for listing in listings {
@@ -121,11 +134,7 @@ impl Plan {
             }
         }
 
-        let jobs: Vec<&str> = accepted
-            .iter()
-            .flat_map(|(_, l)| l.wp_files.iter().map(String::as_str))
-            .collect();
-        let mut parsed = parse_all(&jobs, read).into_iter();
+        let mut parsed = parsed.into_iter();
 
         for (slug, listing) in &accepted {
             let mut feature = Feature {
@@ -191,38 +200,54 @@ impl Plan {
     }
 }
 
-type Parsed = (Option<WorkPackage>, Vec<Problem>);
+/// The WP files [`Plan::assemble`] expects results for, in order, each with its feature:
+/// those of the listings whose names are valid feature slugs.
+pub fn wp_jobs(listings: &[FeatureListing]) -> Vec<(&str, &str)> {
+    listings
+        .iter()
+        .filter(|l| FeatureSlug::from_str(&l.name).is_ok())
+        .flat_map(|l| l.wp_files.iter().map(|p| (l.name.as_str(), p.as_str())))
+        .collect()
+}
 
-/// Read and parse `paths`, in order, on up to `available_parallelism` threads.
-fn parse_all<R>(paths: &[&str], read: &R) -> Vec<Parsed>
+/// One parsed WP file: the WP when it could be identified, and the problems found.
+pub type Parsed = (Option<WorkPackage>, Vec<Problem>);
+
+/// Parse a WP file from the result of reading it.
+pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
+    match bytes {
+        Ok(bytes) => wp::parse(path, &bytes),
+        Err(e) => (
+            None,
+            vec![Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None)],
+        ),
+    }
+}
+
+/// `f` over `items`, in order, on up to `available_parallelism` threads (at most 8).
+pub fn in_parallel<T, R, F>(items: &[T], f: &F) -> Vec<R>
 where
-    R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
 {
-    let one = |path: &&str| -> Parsed {
-        match read(path) {
-            Ok(bytes) => wp::parse(path, &bytes),
-            Err(e) => (
-                None,
-                vec![
-                    Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None),
-                ],
-            ),
-        }
-    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     // Thread start-up costs more than parsing a handful of files.
-    if threads == 1 || paths.len() < 64 {
-        return paths.iter().map(one).collect();
+    if threads == 1 || items.len() < 64 {
+        return items.iter().map(f).collect();
     }
-    let chunk = paths.len().div_ceil(threads);
+    let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
-        let handles: Vec<_> = paths
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| match h.join() {
+                Ok(v) => v,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
             .collect()
     })
 }

@@ -6,7 +6,7 @@
 
 use std::str::FromStr;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::frontmatter::{self, Node, SplitError, Value};
 use super::ids::{WpId, is_safe_branch_name};
@@ -14,16 +14,15 @@ use super::lane::Lane;
 use super::problem::{Code, Problem};
 
 /// A work package as the plan describes it. Runtime state (lane in refs, claims) is elsewhere.
-#[derive(Clone, Debug, Serialize)]
+/// (Serialisable for the plan cache, not part of any documented output.)
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkPackage {
     pub id: WpId,
     pub title: String,
     /// Valid dependency ids in file order, without repeats, each with its line.
-    #[serde(skip)]
     pub dependency_lines: Vec<(WpId, usize)>,
     /// The frontmatter `lane`, if it names a known lane.
     pub lane: Option<Lane>,
-    #[serde(skip)]
     pub lane_line: Option<usize>,
     pub agent: Option<String>,
     pub subtasks: usize,

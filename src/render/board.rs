@@ -20,7 +20,9 @@ const COLUMNS: [(&str, &[Lane]); 5] = [
 pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> String {
     let mut out = String::new();
     if board.features.is_empty() {
-        out.push_str("No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md\n");
+        out.push_str(
+            "No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md\n",
+        );
     }
     for (i, f) in board.features.iter().enumerate() {
         if i > 0 {

@@ -138,7 +138,11 @@ impl Tree<'_> {
         };
         let children = &self.children[i];
         for (k, &c) in children.iter().enumerate() {
-            let connector = if k + 1 == children.len() { "└─ " } else { "├─ " };
+            let connector = if k + 1 == children.len() {
+                "└─ "
+            } else {
+                "├─ "
+            };
             self.draw(c, &child_indent, connector, Some(i), drawn, lines);
         }
     }

@@ -14,6 +14,11 @@ pub fn now_nanos() -> i128 {
     {
         return pinned;
     }
+    system_now_nanos()
+}
+
+/// The system clock, never pinned: for file-age decisions (the plan cache).
+pub fn system_now_nanos() -> i128 {
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_nanos() as i128,
         Err(e) => -(e.duration().as_nanos() as i128),

@@ -6,6 +6,7 @@
 //! not the copy frozen in a WP branch. A bare repository has no working tree; its plan is read
 //! from the target branch (used by the server hook).
 
+pub mod plan_cache;
 pub mod plan_files;
 
 use std::path::{Path, PathBuf};
@@ -14,7 +15,10 @@ use std::str::FromStr;
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::model::ids::{FeatureSlug, WpId};
-use crate::model::plan::{Feature, Plan, SPECS_DIR};
+use crate::model::plan::{
+    Feature, FeatureListing, Plan, SPECS_DIR, in_parallel, parse_file, wp_jobs,
+};
+use plan_cache::{PlanCache, Stamp};
 
 pub struct Workspace {
     pub repo: Repo,
@@ -35,18 +39,23 @@ impl Workspace {
             .main_workdir()
             .or(repo.workdir())
             .ok_or_else(|| {
-                Error::usage("this is a bare repository: there is no working tree to read a plan from")
-                    .hint("run git kitty in a clone with a working tree")
+                Error::usage(
+                    "this is a bare repository: there is no working tree to read a plan from",
+                )
+                .hint("run git kitty in a clone with a working tree")
             })?
             .to_path_buf();
         let (mut listings, mut problems) = plan_files::list(&plan_root);
         let feature_names = listings.iter().map(|l| l.name.clone()).collect();
         if let Some(only) = only {
             listings.retain(|l| l.name == only.as_str());
-            problems.retain(|p| p.file.as_deref().is_some_and(|f| f.starts_with(&listings_dir(only))));
+            problems.retain(|p| {
+                p.file
+                    .as_deref()
+                    .is_some_and(|f| f.starts_with(&listings_dir(only)))
+            });
         }
-        let root = plan_root.clone();
-        let mut plan = Plan::load(listings, &|rel: &str| std::fs::read(root.join(rel)));
+        let mut plan = load_plan(&repo, &plan_root, listings);
         problems.append(&mut plan.problems);
         plan.problems = problems;
         crate::model::problem::sort(&mut plan.problems);
@@ -143,13 +152,43 @@ impl Workspace {
                 .hint("`git kitty status` lists the work packages")),
             many => {
                 let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
-                Err(
-                    Error::usage(format!("{wp} exists in several features: {}", names.join(", ")))
-                        .hint(format!("name one: `--feature {}`", names[0])),
-                )
+                Err(Error::usage(format!(
+                    "{wp} exists in several features: {}",
+                    names.join(", ")
+                ))
+                .hint(format!("name one: `--feature {}`", names[0])))
             }
         }
     }
+}
+
+/// Parse the listed features' WP files, in parallel, through the plan cache.
+fn load_plan(repo: &Repo, root: &Path, listings: Vec<FeatureListing>) -> Plan {
+    let jobs = wp_jobs(&listings);
+    let names: Vec<&str> = listings.iter().map(|l| l.name.as_str()).collect();
+    let cache = PlanCache::open(repo.common_dir(), &names);
+    let results = in_parallel(&jobs, &|(feature, rel): &(&str, &str)| {
+        let path = root.join(rel);
+        let stamp = Stamp::of(&path);
+        match cache.get(feature, rel, stamp) {
+            Some(hit) => (hit, None),
+            None => (parse_file(rel, std::fs::read(&path)), Some(stamp)),
+        }
+    });
+    let mut cache = cache;
+    let now = crate::util::time::system_now_nanos();
+    let mut parsed = Vec::with_capacity(results.len());
+    for ((feature, rel), (result, fresh)) in jobs.iter().zip(results) {
+        if let Some(stamp) = fresh {
+            cache.put(feature, rel, stamp, &result, now);
+        }
+        parsed.push(result);
+    }
+    for l in &listings {
+        cache.retain(&l.name, &l.wp_files);
+    }
+    cache.save();
+    Plan::assemble(listings, parsed, &|rel: &str| std::fs::read(root.join(rel)))
 }
 
 fn listings_dir(slug: &FeatureSlug) -> String {

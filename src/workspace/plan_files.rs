@@ -53,10 +53,8 @@ pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
                         let name = e.file_name().into_string().ok()?;
                         let kind = e.file_type().ok()?;
                         if kind.is_symlink() && name.starts_with("WP") {
-                            problems.push(ignored_symlink(&format!(
-                                "{}/tasks/{name}",
-                                listing.dir
-                            )));
+                            problems
+                                .push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
                         }
                         kind.is_file().then_some(name)
                     })

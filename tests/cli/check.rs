@@ -40,17 +40,41 @@ fn every_problem_is_reported_with_file_and_line() {
         })
         .collect();
     let expected: Vec<(String, String, Option<u64>)> = [
-        ("malformed-yaml", "001-broken/tasks/WP02-malformed-yaml.md", Some(4)),
+        (
+            "malformed-yaml",
+            "001-broken/tasks/WP02-malformed-yaml.md",
+            Some(4),
+        ),
         ("missing-id", "001-broken/tasks/WP03-missing-id.md", Some(1)),
         ("malformed-id", "001-broken/tasks/WP04-bad-id.md", Some(2)),
         ("id-mismatch", "001-broken/tasks/WP05-mismatch.md", Some(2)),
         ("duplicate-id", "001-broken/tasks/WP06-second.md", None),
-        ("unknown-dependency", "001-broken/tasks/WP07-unknown-dep.md", Some(6)),
-        ("self-dependency", "001-broken/tasks/WP08-self-dep.md", Some(4)),
-        ("dependency-cycle", "001-broken/tasks/WP09-cycle-a.md", Some(4)),
+        (
+            "unknown-dependency",
+            "001-broken/tasks/WP07-unknown-dep.md",
+            Some(6),
+        ),
+        (
+            "self-dependency",
+            "001-broken/tasks/WP08-self-dep.md",
+            Some(4),
+        ),
+        (
+            "dependency-cycle",
+            "001-broken/tasks/WP09-cycle-a.md",
+            Some(4),
+        ),
         ("unknown-lane", "001-broken/tasks/WP11-bad-lane.md", Some(4)),
-        ("unsafe-name", "001-broken/tasks/WP12-unsafe-branch.md", Some(4)),
-        ("missing-frontmatter", "001-broken/tasks/WP13-no-frontmatter.md", Some(1)),
+        (
+            "unsafe-name",
+            "001-broken/tasks/WP12-unsafe-branch.md",
+            Some(4),
+        ),
+        (
+            "missing-frontmatter",
+            "001-broken/tasks/WP13-no-frontmatter.md",
+            Some(1),
+        ),
         ("unsafe-name", "bad slug", None),
     ]
     .iter()
@@ -81,7 +105,10 @@ fn a_longer_cycle_is_printed_in_full() {
     let repo = Repo::with_fixture("linear");
     let path = "kitty-specs/001-linear/tasks/WP01-first.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
-    repo.write(path, &text.replace("dependencies: []", "dependencies: [WP03]"));
+    repo.write(
+        path,
+        &text.replace("dependencies: []", "dependencies: [WP03]"),
+    );
     repo.kitty(&["check"])
         .code(1)
         .stdout_has("dependency cycle: WP01 -> WP03 -> WP02 -> WP01");
@@ -118,8 +145,11 @@ fn symlinks_are_not_followed() {
     let repo = Repo::with_fixture("fan-out");
     let outside = repo.sandbox.path().join("outside.md");
     std::fs::write(&outside, "---\nwork_package_id: WP09\n---\n").unwrap();
-    std::os::unix::fs::symlink(&outside, repo.path("kitty-specs/001-fan-out/tasks/WP09-link.md"))
-        .unwrap();
+    std::os::unix::fs::symlink(
+        &outside,
+        repo.path("kitty-specs/001-fan-out/tasks/WP09-link.md"),
+    )
+    .unwrap();
     let json = repo.kitty(&["check", "--json"]).ok().json();
     assert_eq!(json["warnings"], 1);
     assert_eq!(json["problems"][0]["code"], "ignored-entry");

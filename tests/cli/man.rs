@@ -63,7 +63,10 @@ fn man_pages_are_current() {
     names.sort();
     let mut expected: Vec<String> = pages.iter().map(|(n, _)| n.clone()).collect();
     expected.sort();
-    assert_eq!(names, expected, "man/ holds pages for commands that do not exist");
+    assert_eq!(
+        names, expected,
+        "man/ holds pages for commands that do not exist"
+    );
 }
 
 #[test]
@@ -75,7 +78,10 @@ fn every_command_binary_has_a_man_page_and_help() {
         let page = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("man/{name}.1"));
         assert!(page.exists(), "no man page for {name}");
         let text = std::fs::read_to_string(&page).unwrap();
-        assert!(text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"), "{name}.1 is not a man page");
+        assert!(
+            text.starts_with(".ie \\n(.g .ds Aq") || text.contains(".TH"),
+            "{name}.1 is not a man page"
+        );
     }
 }
 

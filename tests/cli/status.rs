@@ -39,7 +39,12 @@ fn json_shape_is_documented_and_stable() {
     let repo = Repo::with_fixture("example");
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(status["schema"], 1);
-    let keys: Vec<&str> = status.as_object().unwrap().keys().map(String::as_str).collect();
+    let keys: Vec<&str> = status
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(keys, ["schema", "features", "problems"]);
     let f = feature(&status, "001-checkout");
     for key in ["slug", "work_packages", "progress", "ready", "waiting"] {
@@ -67,7 +72,10 @@ fn json_shape_is_documented_and_stable() {
         "kitty-specs/001-checkout/tasks/WP04-checkout-api.md"
     );
     let p = &f["progress"];
-    assert_eq!((p["done"].as_u64(), p["total"].as_u64()), (Some(1), Some(7)));
+    assert_eq!(
+        (p["done"].as_u64(), p["total"].as_u64()),
+        (Some(1), Some(7))
+    );
     assert_eq!(p["weighted_percent"], 40.0);
     assert_eq!(p["by_lane"]["canceled"], 1);
     // `doing` is read as in_progress.
@@ -89,7 +97,13 @@ fn fan_out_waits_on_the_root_then_all_become_ready() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|d| format!("{} {}", d["id"].as_str().unwrap(), d["lane"].as_str().unwrap()))
+                .map(|d| {
+                    format!(
+                        "{} {}",
+                        d["id"].as_str().unwrap(),
+                        d["lane"].as_str().unwrap()
+                    )
+                })
                 .collect();
             (w["id"].as_str().unwrap().to_owned(), on)
         })
@@ -107,7 +121,10 @@ fn fan_out_waits_on_the_root_then_all_become_ready() {
     // Approving WP01 (here: in the frontmatter) makes the three ready at once.
     let path = "kitty-specs/001-fan-out/tasks/WP01-core.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
-    repo.write(path, &text.replace("dependencies: []\n", "dependencies: []\nlane: approved\n"));
+    repo.write(
+        path,
+        &text.replace("dependencies: []\n", "dependencies: []\nlane: approved\n"),
+    );
     let status = repo.kitty(&["status", "--json"]).ok().json();
     let f = feature(&status, "001-fan-out");
     assert_eq!(strings(&f["ready"]), ["WP02", "WP03", "WP04"]);
@@ -119,15 +136,27 @@ fn diamond_waits_on_both_branches() {
     let repo = Repo::with_fixture("diamond");
     let path = "kitty-specs/001-diamond/tasks/WP01-schema.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
-    repo.write(path, &text.replace("dependencies: []\n", "dependencies: []\nlane: done\n"));
+    repo.write(
+        path,
+        &text.replace("dependencies: []\n", "dependencies: []\nlane: done\n"),
+    );
     let path = "kitty-specs/001-diamond/tasks/WP02-backend.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
-    repo.write(path, &text.replace("dependencies: [WP01]\n", "dependencies: [WP01]\nlane: approved\n"));
+    repo.write(
+        path,
+        &text.replace(
+            "dependencies: [WP01]\n",
+            "dependencies: [WP01]\nlane: approved\n",
+        ),
+    );
 
     let status = repo.kitty(&["status", "--json"]).ok().json();
     let f = feature(&status, "001-diamond");
     assert_eq!(strings(&f["ready"]), ["WP03"]);
-    assert_eq!(strings(&wp(&status, "001-diamond", "WP04")["waiting_on"]), ["WP03"]);
+    assert_eq!(
+        strings(&wp(&status, "001-diamond", "WP04")["waiting_on"]),
+        ["WP03"]
+    );
 
     let run = repo.kitty(&["status"]);
     run.ok()
@@ -181,7 +210,11 @@ fn status_and_status_binary_agree() {
         assert_eq!(a.stderr, b.stderr);
     }
     // And through git itself, which finds git-kitty on PATH.
-    let via_git = repo.command_in("git", &repo.root).args(["kitty", "status", "--json"]).output().unwrap();
+    let via_git = repo
+        .command_in("git", &repo.root)
+        .args(["kitty", "status", "--json"])
+        .output()
+        .unwrap();
     assert!(via_git.status.success());
     assert_eq!(
         String::from_utf8(via_git.stdout).unwrap(),
@@ -218,7 +251,14 @@ fn works_from_a_subdirectory_and_defaults_to_that_feature() {
 fn a_linked_worktree_reads_the_main_worktrees_plan() {
     let repo = Repo::with_fixture("fan-out");
     let wt = repo.sandbox.path().join("wt");
-    repo.git(&["worktree", "add", "-q", "-b", "001-fan-out-WP02", wt.to_str().unwrap()]);
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "001-fan-out-WP02",
+        wt.to_str().unwrap(),
+    ]);
     // A WP added in the main worktree, not committed: the linked worktree sees it anyway.
     repo.write(
         "kitty-specs/001-fan-out/tasks/WP05-extra.md",
@@ -253,7 +293,10 @@ fn a_broken_file_does_not_hide_the_board() {
     assert_eq!(status["problems"][0]["line"], 3);
     // WP02 depends on WP01 only, WP03 is gone: three WPs on the board.
     assert_eq!(
-        feature(&status, "001-fan-out")["work_packages"].as_array().unwrap().len(),
+        feature(&status, "001-fan-out")["work_packages"]
+            .as_array()
+            .unwrap()
+            .len(),
         3
     );
 }
@@ -270,14 +313,18 @@ fn colours_only_when_asked_or_on_a_terminal() {
         assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
         &repo.root,
     );
-    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").args(["status", "--color=never"]);
+    cmd.env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .args(["status", "--color=never"]);
     let out = cmd.output().unwrap();
     assert!(!String::from_utf8_lossy(&out.stdout).contains('\x1b'));
     let mut cmd = repo.command_in(
         assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
         &repo.root,
     );
-    cmd.env_remove("NO_COLOR").env("CLICOLOR_FORCE", "1").arg("status");
+    cmd.env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("status");
     let out = cmd.output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains('\x1b'));
 }
@@ -286,7 +333,12 @@ fn colours_only_when_asked_or_on_a_terminal() {
 fn messy_real_world_files_all_load() {
     let repo = Repo::with_fixture("messy");
     let status = repo.kitty(&["status", "--json"]).ok().json();
-    assert_eq!(status["problems"].as_array().unwrap().len(), 0, "{:#}", status["problems"]);
+    assert_eq!(
+        status["problems"].as_array().unwrap().len(),
+        0,
+        "{:#}",
+        status["problems"]
+    );
     let lanes: Vec<(&str, &str, &str)> = ["010-legacy", "020-events"]
         .iter()
         .flat_map(|slug| {
@@ -317,13 +369,28 @@ fn messy_real_world_files_all_load() {
         wp(&status, "010-legacy", "WP02")["title"],
         "Migration Tests: template source validation"
     );
-    assert_eq!(strings(&wp(&status, "010-legacy", "WP03")["dependencies"]), ["WP01"]);
-    assert_eq!(strings(&wp(&status, "010-legacy", "WP04")["dependencies"]), ["WP02", "WP03"]);
+    assert_eq!(
+        strings(&wp(&status, "010-legacy", "WP03")["dependencies"]),
+        ["WP01"]
+    );
+    assert_eq!(
+        strings(&wp(&status, "010-legacy", "WP04")["dependencies"]),
+        ["WP02", "WP03"]
+    );
     assert_eq!(wp(&status, "010-legacy", "WP04")["title"], "Docs");
-    assert_eq!(wp(&status, "020-events", "WP01")["lane_source"], "spec_kitty_events");
-    assert_eq!(wp(&status, "010-legacy", "WP01")["lane_source"], "frontmatter");
+    assert_eq!(
+        wp(&status, "020-events", "WP01")["lane_source"],
+        "spec_kitty_events"
+    );
+    assert_eq!(
+        wp(&status, "010-legacy", "WP01")["lane_source"],
+        "frontmatter"
+    );
     assert_eq!(wp(&status, "020-events", "WP03")["lane_source"], "default");
-    assert_eq!(wp(&status, "020-events", "WP01")["updated_at"], "2026-04-23T16:13:36Z");
+    assert_eq!(
+        wp(&status, "020-events", "WP01")["updated_at"],
+        "2026-04-23T16:13:36Z"
+    );
     repo.kitty(&["check"]).ok();
 }
 
@@ -343,7 +410,8 @@ fn unknown_feature_and_outside_a_repository_are_usage_errors() {
         assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
         &outside,
     );
-    cmd.env("GIT_CEILING_DIRECTORIES", repo.sandbox.path()).arg("status");
+    cmd.env("GIT_CEILING_DIRECTORIES", repo.sandbox.path())
+        .arg("status");
     let run = crate::common::Run::new(cmd.output().unwrap(), &repo.root);
     run.code(2).stderr_has("error: not in a git repository");
     let run = repo.kitty(&["status", "--json", "-f", "999-nope"]);
@@ -354,9 +422,9 @@ fn unknown_feature_and_outside_a_repository_are_usage_errors() {
 #[test]
 fn an_empty_repository_says_where_work_packages_go() {
     let repo = Repo::new();
-    repo.kitty(&["status"])
-        .ok()
-        .stdout_has("No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md");
+    repo.kitty(&["status"]).ok().stdout_has(
+        "No features found: work packages go in kitty-specs/<feature>/tasks/WP01-name.md",
+    );
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(status["features"].as_array().unwrap().len(), 0);
 }
@@ -368,10 +436,60 @@ fn the_demo_script_of_the_quick_start_works() {
     let mut cmd = std::process::Command::new(crate::common::fixtures().join("demo-repo"));
     crate::common::hermetic(&mut cmd, &sandbox.home());
     let out = cmd.arg(&dir).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut cmd = std::process::Command::new("git");
     crate::common::hermetic(&mut cmd, &sandbox.home());
-    let out = cmd.arg("-C").arg(&dir).args(["kitty", "status"]).output().unwrap();
+    let out = cmd
+        .arg("-C")
+        .arg(&dir)
+        .args(["kitty", "status"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("001-checkout  1/7 done"));
+}
+
+#[test]
+fn the_plan_cache_never_changes_the_answer() {
+    let repo = Repo::with_fixture("messy");
+    // Files younger than two seconds are never cached (racy-git rule): let them settle.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let fresh = repo.kitty(&["status", "--json"]).ok().stdout.clone();
+    let cache_dir = repo.path(".git/kitty/plan-cache");
+    assert!(
+        cache_dir.join("010-legacy.json").exists(),
+        "cache not written"
+    );
+    let cached = repo.kitty(&["status", "--json"]).ok().stdout.clone();
+    assert_eq!(fresh, cached);
+
+    // An edited file is read again, even when its size does not change.
+    let path = "kitty-specs/010-legacy/tasks/WP04-docs.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(path, &text.replace("lane: for_review", "lane: in_review"));
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "010-legacy", "WP04")["lane"], "in_review");
+
+    // A corrupt cache is ignored, and a deleted WP disappears.
+    std::fs::write(cache_dir.join("020-events.json"), "{garbage").unwrap();
+    std::fs::remove_file(repo.path("kitty-specs/020-events/tasks/WP03-state.md")).unwrap();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(
+        feature(&status, "020-events")["work_packages"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let mut cmd = repo.command_in(
+        assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
+        &repo.root,
+    );
+    cmd.env("KITTY_NO_CACHE", "1").args(["status", "--json"]);
+    let uncached = crate::common::Run::new(cmd.output().unwrap(), &repo.root);
+    assert_eq!(uncached.stdout, repo.kitty(&["status", "--json"]).stdout);
 }

@@ -98,7 +98,11 @@ impl Repo {
     }
 
     pub fn git_in(&self, dir: &Path, args: &[&str]) -> String {
-        let out = self.command_in("git", dir).args(args).output().expect("git");
+        let out = self
+            .command_in("git", dir)
+            .args(args)
+            .output()
+            .expect("git");
         assert!(
             out.status.success(),
             "git {args:?} failed: {}",

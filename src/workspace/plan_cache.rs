@@ -1,0 +1,169 @@
+//! A cache of parsed WP files, keyed by file stat, like git's index.
+//!
+//! YAML parsing is nearly all the cost of reading a plan (docs/performance.md), and a plan
+//! changes a few files at a time, so each feature's parsed files are kept in
+//! `<git-common-dir>/kitty/plan-cache/<feature>.json`. An entry is used only when the file's
+//! size, mtime, ctime and inode are unchanged. Racy writes (a file changed twice within the
+//! timestamp granularity) are avoided as git does: a file modified less than two seconds
+//! before it was read is never stored. The cache is disposable: unreadable, from another
+//! version, or unwritable (a read-only clone) simply means parsing again.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::plan::Parsed;
+use crate::model::problem::Problem;
+use crate::model::wp::WorkPackage;
+
+/// Bumped with any change to what is cached; the crate version covers parser changes.
+const VERSION: &str = concat!("plan-cache 1, git-kitty ", env!("CARGO_PKG_VERSION"));
+
+/// How recently a file may have changed and still be cached (racy-git protection).
+const SETTLE_NANOS: i128 = 2_000_000_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    size: u64,
+    mtime: i128,
+    ctime: i128,
+    ino: u64,
+}
+
+impl Stamp {
+    pub fn of(path: &Path) -> Option<Stamp> {
+        let m = std::fs::symlink_metadata(path).ok()?;
+        Some(Stamp {
+            size: m.size(),
+            mtime: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+            ctime: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
+            ino: m.ino(),
+        })
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+struct Entry {
+    stamp: Stamp,
+    wp: Option<WorkPackage>,
+    problems: Vec<Problem>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+struct FeatureFile {
+    version: String,
+    entries: HashMap<String, Entry>,
+}
+
+/// The cached entries of the features being read, and what changed.
+pub struct PlanCache {
+    dir: Option<PathBuf>,
+    features: HashMap<String, FeatureFile>,
+    dirty: Vec<String>,
+}
+
+impl PlanCache {
+    /// Open the cache under `common_dir` for `features`. `KITTY_NO_CACHE=1` disables it.
+    pub fn open(common_dir: &Path, features: &[&str]) -> PlanCache {
+        let disabled =
+            std::env::var_os("KITTY_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0");
+        let dir = (!disabled).then(|| common_dir.join("kitty").join("plan-cache"));
+        let mut loaded = HashMap::new();
+        if let Some(dir) = &dir {
+            for f in features {
+                let file = std::fs::read(dir.join(format!("{f}.json")))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<FeatureFile>(&b).ok())
+                    .filter(|c| c.version == VERSION)
+                    .unwrap_or_default();
+                loaded.insert((*f).to_owned(), file);
+            }
+        }
+        PlanCache {
+            dir,
+            features: loaded,
+            dirty: Vec::new(),
+        }
+    }
+
+    /// The cached parse of `rel` (in `feature`) if the file has not changed.
+    pub fn get(&self, feature: &str, rel: &str, stamp: Option<Stamp>) -> Option<Parsed> {
+        let entry = self.features.get(feature)?.entries.get(rel)?;
+        (Some(entry.stamp) == stamp).then(|| (entry.wp.clone(), entry.problems.clone()))
+    }
+
+    /// Remember a fresh parse, if the file has settled (see the module docs).
+    pub fn put(
+        &mut self,
+        feature: &str,
+        rel: &str,
+        stamp: Option<Stamp>,
+        parsed: &Parsed,
+        now: i128,
+    ) {
+        let (Some(stamp), Some(_)) = (stamp, &self.dir) else {
+            return;
+        };
+        if now - stamp.mtime < SETTLE_NANOS || now - stamp.ctime < SETTLE_NANOS {
+            return;
+        }
+        let file = self.features.entry(feature.to_owned()).or_default();
+        file.entries.insert(
+            rel.to_owned(),
+            Entry {
+                stamp,
+                wp: parsed.0.clone(),
+                problems: parsed.1.clone(),
+            },
+        );
+        if !self.dirty.iter().any(|d| d == feature) {
+            self.dirty.push(feature.to_owned());
+        }
+    }
+
+    /// Forget entries of `feature` whose files are gone.
+    pub fn retain(&mut self, feature: &str, present: &[String]) {
+        if let Some(file) = self.features.get_mut(feature) {
+            let before = file.entries.len();
+            file.entries.retain(|k, _| present.iter().any(|p| p == k));
+            if file.entries.len() != before && !self.dirty.iter().any(|d| d == feature) {
+                self.dirty.push(feature.to_owned());
+            }
+        }
+    }
+
+    /// Write the features that changed: a temp file renamed into place, so readers never
+    /// see half a file and concurrent writers cannot corrupt it. Failures are ignored.
+    pub fn save(self) {
+        let Some(dir) = self.dir else {
+            return;
+        };
+        if self.dirty.is_empty() || std::fs::create_dir_all(&dir).is_err() {
+            return;
+        }
+        for feature in &self.dirty {
+            let Some(file) = self.features.get(feature) else {
+                continue;
+            };
+            let file = FeatureFile {
+                version: VERSION.to_owned(),
+                entries: file.entries.clone(),
+            };
+            let Ok(bytes) = serde_json::to_vec(&file) else {
+                continue;
+            };
+            let tmp = dir.join(format!(
+                ".{feature}.{}.{}.tmp",
+                std::process::id(),
+                crate::util::time::system_now_nanos()
+            ));
+            if std::fs::write(&tmp, bytes).is_ok()
+                && std::fs::rename(&tmp, dir.join(format!("{feature}.json"))).is_err()
+            {
+                let _ = std::fs::remove_file(&tmp);
+            }
+        }
+    }
+}
