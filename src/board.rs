@@ -12,6 +12,8 @@ use crate::model::lane::Lane;
 use crate::model::plan::Feature;
 use crate::model::problem::Problem;
 use crate::model::wp::WorkPackage;
+use crate::state::store::Tip;
+use crate::util::time::parse_rfc3339;
 
 /// Where a WP's lane was read from, most authoritative first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,13 +45,44 @@ pub struct LaneInfo {
 }
 
 impl LaneInfo {
+    /// The lane of a WP: its state ref when it has one, else what the plan says.
+    pub fn of(feature: &Feature, wp: &WorkPackage, tip: Option<&Tip>) -> LaneInfo {
+        match tip {
+            Some(tip) => LaneInfo::from_state(tip),
+            None => LaneInfo::from_plan(feature, wp),
+        }
+    }
+
+    /// The lane recorded in git kitty's state ref.
+    pub fn from_state(tip: &Tip) -> LaneInfo {
+        let s = &tip.state;
+        LaneInfo {
+            lane: s.lane,
+            source: LaneSource::State,
+            agent: s.agent.clone(),
+            reviewer: s.reviewer.clone(),
+            changed_at: parse_rfc3339(&s.updated_at),
+            extra: Some(serde_json::json!({
+                "commit": tip.commit.to_string(),
+                "events": s.events,
+                "forced": s.forced,
+                "review_status": s.review_status,
+                "branch": s.branch,
+                "worktree": s.worktree,
+                "base": s.base,
+            })),
+        }
+    }
+
     /// The lane the plan alone implies: Spec Kitty's log, else the frontmatter, else planned.
     pub fn from_plan(feature: &Feature, wp: &WorkPackage) -> LaneInfo {
         if let Some(r) = feature.replayed.get(&wp.id) {
             return LaneInfo {
                 lane: r.lane,
                 source: LaneSource::SpecKittyEvents,
-                agent: wp.agent.clone().or_else(|| r.actor.clone()),
+                // The log's `actor` is whoever ran the command (often "user" or a migration),
+                // not the agent working on the WP: only the frontmatter names that one.
+                agent: wp.agent.clone(),
                 reviewer: wp.reviewed_by.clone(),
                 changed_at: r.at,
                 extra: None,
@@ -84,7 +117,8 @@ pub struct FeatureBoard {
     pub slug: String,
     pub work_packages: Vec<WpView>,
     pub progress: Progress,
-    /// Planned WPs whose dependencies are all approved or done, best first (see [`Self::ready`]).
+    /// Planned WPs whose dependencies are all approved or done and whose files have no
+    /// errors, best first: the one that unblocks the most remaining work, ties by id.
     pub ready: Vec<String>,
     /// Planned WPs that still wait, with what they wait on.
     pub waiting: Vec<Waiting>,
@@ -100,6 +134,8 @@ pub struct WpView {
     pub ready: bool,
     /// Dependencies not yet approved or done (unknown ids included: they never will be).
     pub waiting_on: Vec<String>,
+    /// The WP's file has errors (`git kitty check` lists them): it is never ready until fixed.
+    pub has_errors: bool,
     pub agent: Option<String>,
     pub reviewer: Option<String>,
     /// RFC 3339 time of the last lane change, when known.
@@ -158,8 +194,9 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             lane: info.lane,
             lane_source: info.source,
             dependencies: wp.dependencies().map(ToString::to_string).collect(),
-            ready: info.lane == Lane::Planned && waiting_on.is_empty(),
+            ready: info.lane == Lane::Planned && waiting_on.is_empty() && !wp.has_errors,
             waiting_on,
+            has_errors: wp.has_errors,
             agent: info.agent.clone(),
             reviewer: info.reviewer.clone(),
             updated_at: info.changed_at.map(crate::util::time::format_rfc3339),

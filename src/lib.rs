@@ -16,5 +16,6 @@ pub mod error;
 pub mod git;
 pub mod model;
 pub mod render;
+pub mod state;
 pub mod util;
 pub mod workspace;

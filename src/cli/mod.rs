@@ -38,7 +38,6 @@ refs/kitty/. No server, no database, no daemon.";
     long_about = LONG_ABOUT,
     after_long_help = EXIT_CODES_HELP,
     propagate_version = true,
-    disable_help_subcommand = true,
     max_term_width = 100
 )]
 pub struct Cli {
@@ -149,18 +148,22 @@ impl Ui {
         }
     }
 
+    fn render_json_error(&mut self, err: &Error) {
+        self.out_json(&serde_json::json!({
+            "error": {
+                "kind": err.kind,
+                "exit_code": err.exit_code(),
+                "message": err.message,
+                "causes": err.causes,
+                "hints": err.hints,
+                "details": err.details,
+            }
+        }));
+    }
+
     fn render_error(&mut self, err: &Error) {
         if self.json {
-            self.out_json(&serde_json::json!({
-                "error": {
-                    "kind": err.kind,
-                    "exit_code": err.exit_code(),
-                    "message": err.message,
-                    "causes": err.causes,
-                    "hints": err.hints,
-                    "details": err.details,
-                }
-            }));
+            self.render_json_error(err);
         }
         self.flush();
         let p = self.err_paint;
@@ -193,11 +196,27 @@ pub fn main(subcommand: Option<&str>) -> ExitCode {
     if let Some(sub) = subcommand {
         args.insert(1, sub.into());
     }
+    let wants_json = args.iter().any(|a| a == "--json");
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
+            let code = u8::try_from(e.exit_code()).unwrap_or(2);
+            // A usage error still answers in JSON when JSON was asked for.
+            if wants_json && code != 0 {
+                let mut ui = Ui::new(ColorChoice::Never);
+                ui.json = true;
+                let rendered = e.to_string();
+                let message = rendered
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                ui.render_json_error(&Error::usage(message));
+                ui.flush();
+            }
             let _ = e.print();
-            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+            return ExitCode::from(code);
         }
     };
     let mut ui = Ui::new(cli.color);

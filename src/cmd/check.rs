@@ -3,7 +3,7 @@
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
-use crate::model::problem::Severity;
+use crate::model::problem::{Code, Problem, Severity};
 use crate::render::board::{plural, problem_line};
 use crate::workspace::Workspace;
 
@@ -46,7 +46,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     if let Some(slug) = &args.feature {
         ws.feature(slug)?;
     }
-    let problems = &ws.plan.problems;
+    let (states, state_problems) = ws.read_states(None)?;
+    let mut problems = ws.plan.problems.clone();
+    problems.extend(drift(&ws, &states));
+    problems.extend(state_problems.into_iter().filter(|p| {
+        args.feature.is_none()
+            || p.feature.as_deref() == args.feature.as_ref().map(FeatureSlug::as_str)
+    }));
+    crate::model::problem::sort(&mut problems);
+    let problems = &problems;
     let errors = problems
         .iter()
         .filter(|p| p.severity == Severity::Error)
@@ -92,4 +100,35 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out(&text);
     }
     Ok(if failed { 1 } else { 0 })
+}
+
+/// A frontmatter `lane` that disagrees with the state ref: the state wins, the file is stale.
+fn drift(ws: &Workspace, states: &crate::workspace::States) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for f in &ws.plan.features {
+        for wp in &f.wps {
+            let (Some(declared), Some(tip)) =
+                (wp.lane, states.get(&(f.slug.clone(), wp.id.clone())))
+            else {
+                continue;
+            };
+            if declared != tip.state.lane {
+                out.push(
+                    Problem::new(
+                        Code::LaneDrift,
+                        format!(
+                            "the frontmatter says `lane: {declared}`, but {} is {} in {} (the state wins)",
+                            wp.id,
+                            tip.state.lane,
+                            crate::state::store::ref_name(&f.slug, &wp.id)
+                        ),
+                    )
+                    .at(&wp.file, wp.lane_line)
+                    .in_feature(f.slug.as_str())
+                    .for_wp(wp.id.as_str()),
+                );
+            }
+        }
+    }
+    out
 }

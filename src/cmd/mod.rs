@@ -4,17 +4,29 @@
 //! compile.
 
 pub mod check;
+pub mod lane;
+pub mod log;
+pub mod note;
 pub mod status;
+
+use std::str::FromStr;
 
 use clap::Subcommand;
 
 use crate::cli::Ctx;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::plan::Feature;
+use crate::state::store::Appended;
+use crate::workspace::Workspace;
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     Status(status::Args),
     Check(check::Args),
+    Lane(lane::Args),
+    Note(note::Args),
+    Log(log::Args),
 }
 
 /// Run a parsed command; the result is the exit code (errors carry their own).
@@ -22,5 +34,53 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
     match command {
         Command::Status(args) => status::run(args, ctx),
         Command::Check(args) => check::run(args, ctx),
+        Command::Lane(args) => lane::run(args, ctx),
+        Command::Note(args) => note::run(args, ctx),
+        Command::Log(args) => log::run(args, ctx),
+    }
+}
+
+/// `[WP] <VALUE>`: with two arguments the first is the WP; with one, the WP is the one whose
+/// worktree the command runs in. Returns the WP's feature, the WP and the value.
+pub fn resolve_wp_and<'w>(
+    ws: &'w Workspace,
+    targets: &[String],
+    feature: Option<&FeatureSlug>,
+    what: &str,
+) -> Result<(&'w Feature, WpId, String)> {
+    let (wp, value) = match targets {
+        [wp, value] => (
+            WpId::from_str(wp)
+                .map_err(|why| Error::usage(why).hint("work package ids look like WP01"))?,
+            value.clone(),
+        ),
+        [value] => match ws.implied_wp() {
+            Some((_, wp)) => (wp, value.clone()),
+            None => {
+                return Err(Error::usage(format!(
+                    "which work package? Name it before the {what}, or run this inside its worktree"
+                ))
+                .hint(format!("git kitty ... WP01 {}", value.escape_debug())));
+            }
+        },
+        _ => return Err(Error::usage(format!("expected [WP] <{what}>"))),
+    };
+    let feature = ws.feature_of_wp(&wp, feature)?;
+    // Use the plan's spelling (`WP1` typed, `WP01` planned).
+    let wp = feature
+        .index_of(&wp)
+        .map_or(wp, |i| feature.wps[i].id.clone());
+    Ok((feature, wp, value))
+}
+
+/// The `event` and `state` of an append, for JSON outcomes.
+pub fn write_outcome(outcome: &Appended) -> serde_json::Value {
+    match outcome {
+        Appended::Written(tip) => serde_json::json!({
+            "commit": tip.commit.to_string(),
+            "event": tip.event,
+            "state": tip.state,
+        }),
+        Appended::Unchanged(state) => serde_json::json!({ "state": state }),
     }
 }

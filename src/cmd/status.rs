@@ -1,6 +1,6 @@
 //! `git kitty status`: the board.
 
-use crate::board::{self, Board, LaneInfo};
+use crate::board::{self, Board};
 use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
@@ -40,24 +40,31 @@ pub struct Args {
     /// Draw the dependency graph of each feature instead of the columns
     #[arg(long, conflicts_with = "json")]
     pub graph: bool,
+
+    /// Show every feature, even inside a WP's worktree
+    #[arg(long, conflicts_with = "feature")]
+    pub all: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json;
     let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let features = ws.selected_features(args.feature.as_ref())?;
+    let features: Vec<&crate::model::plan::Feature> = if args.all {
+        ws.plan.features.iter().collect()
+    } else {
+        ws.selected_features(args.feature.as_ref())?
+    };
     let showing_all = features.len() == ws.plan.features.len() && args.feature.is_none();
+    let (states, state_problems) = ws.read_states((!showing_all).then_some(&features[..]))?;
     let boards: Vec<_> = features
         .iter()
-        .map(|f| {
-            let lanes: Vec<LaneInfo> = f.wps.iter().map(|w| LaneInfo::from_plan(f, w)).collect();
-            board::feature_board(f, &lanes)
-        })
+        .map(|f| board::feature_board(f, &ws.lanes(f, &states)))
         .collect();
     let problems = ws
         .plan
         .problems
         .iter()
+        .chain(state_problems.iter())
         .filter(|p| match &p.feature {
             Some(slug) => features.iter().any(|f| f.slug.as_str() == slug),
             None => showing_all,

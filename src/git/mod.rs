@@ -353,9 +353,41 @@ impl Repo {
         Ok(n)
     }
 
-    /// A handle that other threads can use to read objects in parallel.
-    pub fn shared(&self) -> gix::ThreadSafeRepository {
-        self.repo.clone().into_sync()
+    /// Read many commits, in parallel when there are many. Each worker thread opens its own
+    /// handle on the repository (gix handles are not shared across threads without gix's
+    /// `parallel` feature, and opening one costs about a millisecond).
+    pub fn read_commits(&self, ids: &[ObjectId]) -> Vec<Result<CommitData>> {
+        if ids.len() < 64 {
+            return ids
+                .iter()
+                .map(|id| read_commit_in(&self.repo, *id))
+                .collect();
+        }
+        let git_dir = self.repo.git_dir().to_path_buf();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let chunk = ids.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = ids
+                .chunks(chunk)
+                .map(|part| {
+                    let git_dir = &git_dir;
+                    s.spawn(move || match gix::open(git_dir) {
+                        Ok(repo) => part.iter().map(|id| read_commit_in(&repo, *id)).collect(),
+                        Err(e) => {
+                            let e = Error::failed("cannot open the repository").cause(e);
+                            part.iter().map(|_| Err(e.clone())).collect::<Vec<_>>()
+                        }
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| match h.join() {
+                    Ok(v) => v,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                })
+                .collect()
+        })
     }
 }
 

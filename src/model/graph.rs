@@ -79,49 +79,121 @@ impl Graph {
         (order, stuck)
     }
 
-    /// Every distinct dependency cycle, each as the path that returns to its start
-    /// (`[WP02, WP04, WP02]` means WP02 depends on WP04, which depends on WP02). Each cycle
-    /// starts at its smallest id, so output is stable.
-    pub fn cycles(&self) -> Vec<Vec<WpId>> {
-        let (_, stuck) = self.order();
-        let in_stuck: Vec<bool> = {
-            let mut v = vec![false; self.len()];
-            for &i in &stuck {
-                v[i] = true;
+    /// The strongly connected components with more than one node: each is a knot of WPs
+    /// that depend on each other (Kosaraju's algorithm, iterative).
+    fn knots(&self) -> Vec<Vec<usize>> {
+        let n = self.len();
+        // Pass 1: finish order of a DFS along dependency edges.
+        let mut seen = vec![false; n];
+        let mut finished = Vec::with_capacity(n);
+        for start in 0..n {
+            if seen[start] {
+                continue;
             }
-            v
-        };
-        let mut found: Vec<Vec<usize>> = Vec::new();
-        for &start in &stuck {
-            // Every stuck node has a stuck dependency, so walking them must loop.
-            let mut path = vec![start];
-            let mut pos_in_path: HashMap<usize, usize> = HashMap::from([(start, 0)]);
-            let cycle = loop {
-                let here = *path.last().unwrap_or(&start);
-                let Some(&next) = self.deps[here]
-                    .iter()
-                    .filter(|&&d| in_stuck[d])
-                    .min_by_key(|&&d| &self.ids[d])
-                else {
-                    break None;
-                };
-                if let Some(&p) = pos_in_path.get(&next) {
-                    break Some(path[p..].to_vec());
+            seen[start] = true;
+            let mut stack = vec![(start, 0usize)];
+            while let Some((v, next)) = stack.pop() {
+                if let Some(&d) = self.deps[v].get(next) {
+                    stack.push((v, next + 1));
+                    if !seen[d] {
+                        seen[d] = true;
+                        stack.push((d, 0));
+                    }
+                } else {
+                    finished.push(v);
                 }
-                pos_in_path.insert(next, path.len());
-                path.push(next);
-            };
-            if let Some(mut cycle) = cycle {
-                let min_pos = (0..cycle.len())
+            }
+        }
+        // Pass 2: along reversed edges, in reverse finish order; each tree is a component.
+        let mut component = vec![usize::MAX; n];
+        let mut knots = Vec::new();
+        for &root in finished.iter().rev() {
+            if component[root] != usize::MAX {
+                continue;
+            }
+            let id = knots.len();
+            let mut members = vec![root];
+            component[root] = id;
+            let mut stack = vec![root];
+            while let Some(v) = stack.pop() {
+                for &u in &self.dependents[v] {
+                    if component[u] == usize::MAX {
+                        component[u] = id;
+                        members.push(u);
+                        stack.push(u);
+                    }
+                }
+            }
+            knots.push(members);
+        }
+        knots.retain(|k| k.len() > 1);
+        knots
+    }
+
+    /// Whether each node is on a dependency cycle (as opposed to merely behind one).
+    pub fn on_cycle(&self) -> Vec<bool> {
+        let mut on = vec![false; self.len()];
+        for knot in self.knots() {
+            for v in knot {
+                on[v] = true;
+            }
+        }
+        on
+    }
+
+    /// Dependency cycles, each as the path that returns to its start (`[WP02, WP04, WP02]`
+    /// means WP02 depends on WP04, which depends on WP02). Every WP on a cycle appears in at
+    /// least one: for each, the shortest cycle through it. Each cycle starts at its smallest
+    /// id and repeats are dropped, so output is stable.
+    pub fn cycles(&self) -> Vec<Vec<WpId>> {
+        let mut found: Vec<Vec<usize>> = Vec::new();
+        for mut knot in self.knots() {
+            knot.sort_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
+            let inside = |v: usize| knot.contains(&v);
+            for &start in &knot {
+                // Breadth-first from `start` along dependencies inside the knot, back to it.
+                let mut came_from: HashMap<usize, usize> = HashMap::new();
+                let mut queue = std::collections::VecDeque::from([start]);
+                let mut closing = None;
+                'search: while let Some(v) = queue.pop_front() {
+                    let mut next: Vec<usize> = self.deps[v]
+                        .iter()
+                        .copied()
+                        .filter(|&d| inside(d))
+                        .collect();
+                    next.sort_by(|&a, &b| self.ids[a].cmp(&self.ids[b]));
+                    for d in next {
+                        if d == start {
+                            closing = Some(v);
+                            break 'search;
+                        }
+                        if let std::collections::hash_map::Entry::Vacant(e) = came_from.entry(d) {
+                            e.insert(v);
+                            queue.push_back(d);
+                        }
+                    }
+                }
+                let Some(mut v) = closing else { continue };
+                let mut cycle = vec![v];
+                while v != start {
+                    v = came_from[&v];
+                    cycle.push(v);
+                }
+                cycle.reverse();
+                let min = (0..cycle.len())
                     .min_by_key(|&k| &self.ids[cycle[k]])
                     .unwrap_or(0);
-                cycle.rotate_left(min_pos);
+                cycle.rotate_left(min);
                 if !found.contains(&cycle) {
                     found.push(cycle);
                 }
             }
         }
-        found.sort_by(|a, b| self.ids[a[0]].cmp(&self.ids[b[0]]));
+        found.sort_by(|a, b| {
+            let ka: Vec<&WpId> = a.iter().map(|&i| &self.ids[i]).collect();
+            let kb: Vec<&WpId> = b.iter().map(|&i| &self.ids[i]).collect();
+            ka.cmp(&kb)
+        });
         found
             .into_iter()
             .map(|c| {
@@ -271,6 +343,29 @@ mod tests {
         let (order, stuck) = g.order();
         assert_eq!(names(&g, &order), ["WP01"]);
         assert_eq!(stuck.len(), 6);
+    }
+
+    #[test]
+    fn every_wp_of_a_knot_is_on_a_reported_cycle() {
+        let w = wps(&[
+            ("WP01", &["WP02"]),
+            ("WP02", &["WP01", "WP03"]),
+            ("WP03", &["WP02"]),
+            ("WP04", &["WP03"]),
+        ]);
+        let g = Graph::new(&w);
+        let cycles: Vec<String> = g
+            .cycles()
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(WpId::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" -> ")
+            })
+            .collect();
+        assert_eq!(cycles, ["WP01 -> WP02 -> WP01", "WP02 -> WP03 -> WP02"]);
+        assert_eq!(g.on_cycle(), [true, true, true, false]);
     }
 
     #[test]

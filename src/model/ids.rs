@@ -132,14 +132,14 @@ impl FromStr for FeatureSlug {
             return bad("it is empty");
         };
         if !first.is_ascii_alphanumeric() {
-            return bad("it must start with a letter or a digit");
+            return bad("it must start with an ASCII letter or digit");
         }
         if let Some(c) = s
             .chars()
             .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
         {
             return bad(&format!(
-                "{c:?} is not allowed (only letters, digits, `.`, `_`, `-`)"
+                "{c:?} is not allowed (only ASCII letters, digits, `.`, `_`, `-`)"
             ));
         }
         if s.len() > 100 {

@@ -151,13 +151,22 @@ impl Plan {
                 };
                 problems.extend(found);
                 if let Some(wp) = wp {
-                    if let Some(first) = feature.wps.iter().find(|w| w.id == wp.id) {
+                    // `WP1` and `WP01` are one WP to people (and to `--base WP1`): a repeat
+                    // of the number is a duplicate even when the spelling differs.
+                    if let Some(first) =
+                        feature.wps.iter().find(|w| w.id.number() == wp.id.number())
+                    {
+                        let same = if first.id == wp.id {
+                            String::new()
+                        } else {
+                            format!(" as {}", first.id)
+                        };
                         problems.push(
                             Problem::new(
                                 Code::DuplicateId,
-                                format!("{} is already defined by {}", wp.id, first.file),
+                                format!("{} is already defined{same} by {}", wp.id, first.file),
                             )
-                            .at(&wp.file, None)
+                            .at(&wp.file, wp.id_line)
                             .for_wp(wp.id.as_str()),
                         );
                     } else {
@@ -166,6 +175,17 @@ impl Plan {
                 }
             }
             feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
+            // Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`).
+            let ids: Vec<WpId> = feature.wps.iter().map(|w| w.id.clone()).collect();
+            for wp in &mut feature.wps {
+                for (dep, _) in &mut wp.dependency_lines {
+                    if !ids.contains(dep)
+                        && let Some(same) = ids.iter().find(|i| i.number() == dep.number())
+                    {
+                        *dep = same.clone();
+                    }
+                }
+            }
             if let Some(path) = &listing.events_file {
                 match read(path) {
                     Ok(bytes) => {
@@ -378,13 +398,13 @@ mod tests {
                 ),
                 (
                     "duplicate-id",
-                    None,
+                    Some(2),
                     "WP03 is already defined by kitty-specs/001-a/tasks/WP03-c.md"
                 ),
                 (
                     "unsafe-name",
                     None,
-                    "`bad name` is not a safe feature name: ' ' is not allowed (only letters, digits, `.`, `_`, `-`); the folder is skipped"
+                    "`bad name` is not a safe feature name: ' ' is not allowed (only ASCII letters, digits, `.`, `_`, `-`); the folder is skipped"
                 ),
             ]
         );

@@ -24,6 +24,9 @@ pub struct WorkPackage {
     /// The frontmatter `lane`, if it names a known lane.
     pub lane: Option<Lane>,
     pub lane_line: Option<usize>,
+    /// Line of `work_package_id`, when present.
+    #[serde(default)]
+    pub id_line: Option<usize>,
     pub agent: Option<String>,
     pub subtasks: usize,
     pub phase: Option<String>,
@@ -33,6 +36,13 @@ pub struct WorkPackage {
     pub merge_target_branch: Option<String>,
     /// Repository-relative path of the file, `/`-separated.
     pub file: String,
+    /// The file could not be read as a WP at all (no frontmatter, malformed YAML): this is a
+    /// stand-in named after the file, so dependents and the board still know the WP exists.
+    #[serde(default)]
+    pub broken: bool,
+    /// The file has errors (`git kitty check`): such a WP is never ready to start.
+    #[serde(default)]
+    pub has_errors: bool,
 }
 
 impl WorkPackage {
@@ -45,7 +55,12 @@ impl WorkPackage {
 /// Returns the WP when one could be identified (even with problems) and every problem found.
 pub fn parse(path: &str, bytes: &[u8]) -> (Option<WorkPackage>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let wp = parse_inner(path, bytes, &mut problems);
+    let mut wp = parse_inner(path, bytes, &mut problems);
+    if let Some(wp) = &mut wp {
+        wp.has_errors = problems
+            .iter()
+            .any(|p| p.severity == crate::model::problem::Severity::Error);
+    }
     for p in &mut problems {
         if p.file.is_none() {
             p.file = Some(path.to_owned());
@@ -73,7 +88,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
                 Problem::new(Code::UnreadableFile, "the file is not valid UTF-8")
                     .at(path, Some(line)),
             );
-            return None;
+            return stand_in(path, file_name, file_id);
         }
     };
     let split = match frontmatter::split(text) {
@@ -86,7 +101,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
                 )
                 .at(path, Some(1)),
             );
-            return None;
+            return stand_in(path, file_name, file_id);
         }
         Err(SplitError::Unclosed) => {
             problems.push(
@@ -96,7 +111,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
                 )
                 .at(path, Some(1)),
             );
-            return None;
+            return stand_in(path, file_name, file_id);
         }
     };
     let fields = match frontmatter::read_fields(&split) {
@@ -109,7 +124,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
                 )
                 .at(path, Some(e.line)),
             );
-            return None;
+            return stand_in(path, file_name, file_id);
         }
     };
     if let Some(line) = fields.not_a_mapping {
@@ -120,7 +135,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
             )
             .at(path, Some(line)),
         );
-        return None;
+        return stand_in(path, file_name, file_id);
     }
     for (key, line) in &fields.duplicate_keys {
         problems.push(
@@ -130,6 +145,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
     }
 
     let id = read_id(path, fields.get("work_package_id"), file_id, problems)?;
+    let id_line = fields.get("work_package_id").map(|n| n.line);
     let mut field_problem = |node: &Node, msg: String| {
         problems.push(Problem::new(Code::MalformedField, msg).at(path, Some(node.line)));
     };
@@ -277,6 +293,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
         dependency_lines,
         lane,
         lane_line,
+        id_line,
         agent: text_field("agent").or_else(|| text_field("assignee")),
         subtasks,
         phase: text_field("phase"),
@@ -285,6 +302,31 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
         planning_base_branch,
         merge_target_branch,
         file: path.to_owned(),
+        broken: false,
+        has_errors: false,
+    })
+}
+
+/// The WP a broken file stands for, known only by its file name (nothing, without an id
+/// in the name).
+fn stand_in(path: &str, file_name: &str, file_id: Option<WpId>) -> Option<WorkPackage> {
+    Some(WorkPackage {
+        id: file_id?,
+        title: title_from_file_name(file_name),
+        dependency_lines: Vec::new(),
+        lane: None,
+        lane_line: None,
+        id_line: None,
+        agent: None,
+        subtasks: 0,
+        phase: None,
+        review_status: None,
+        reviewed_by: None,
+        planning_base_branch: None,
+        merge_target_branch: None,
+        file: path.to_owned(),
+        broken: true,
+        has_errors: true,
     })
 }
 
@@ -425,13 +467,17 @@ mod tests {
     }
 
     #[test]
-    fn broken_files() {
-        let (wp, p) = parse("t/WP01.md", b"no frontmatter\n");
-        assert!(wp.is_none());
+    fn broken_files_leave_a_stand_in_named_after_the_file() {
+        let (wp, p) = parse("t/WP01-core-api.md", b"no frontmatter\n");
+        let wp = wp.unwrap();
+        assert!(wp.broken && wp.has_errors);
+        assert_eq!((wp.id.as_str(), wp.title.as_str()), ("WP01", "core api"));
         assert_eq!(codes(&p), ["missing-frontmatter"]);
         let (wp, p) = parse("t/WP01.md", b"---\ntitle: [x\n---\n");
-        assert!(wp.is_none());
+        assert!(wp.unwrap().broken);
         assert_eq!(codes(&p), ["malformed-yaml"]);
+        let (wp, _) = parse("t/notes.md", b"---\ntitle: [x\n---\n");
+        assert!(wp.is_none());
         let (_, p) = parse("t/WP01.md", b"---\nx: \xff\n---\n");
         assert_eq!(codes(&p), ["unreadable-file"]);
         assert_eq!(p[0].line, Some(2));

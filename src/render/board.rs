@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Paint, pad, truncate, width};
+use super::{Paint, clean, pad, truncate, width};
 use crate::board::{Board, FeatureBoard, WpView};
 use crate::model::lane::Lane;
 use crate::model::problem::{Problem, Severity};
@@ -95,7 +95,11 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
         for column in &lines {
             match column.get(row) {
                 Some((plain, painted)) => {
-                    let _ = write!(line, " {painted}{} ", " ".repeat(col - width(plain)));
+                    let _ = write!(
+                        line,
+                        " {painted}{} ",
+                        " ".repeat(col.saturating_sub(width(plain)))
+                    );
                 }
                 None => {
                     let _ = write!(line, " {} ", " ".repeat(col));
@@ -155,6 +159,20 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
             })
             .collect(),
     );
+    section(
+        "Needs fixing",
+        f.work_packages
+            .iter()
+            .filter(|w| w.has_errors)
+            .map(|w| {
+                format!(
+                    "{}  {}",
+                    wp_label(w, title_width, paint),
+                    paint.red("file has errors")
+                )
+            })
+            .collect(),
+    );
     for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
         section(
             label,
@@ -165,7 +183,7 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
                     let who = w
                         .agent
                         .as_deref()
-                        .map(|a| format!("  {}", paint.dim(a)))
+                        .map(|a| format!("  {}", paint.dim(&clean(a))))
                         .unwrap_or_default();
                     format!("{}{who}", wp_label(w, title_width, paint))
                         .trim_end()
@@ -178,7 +196,7 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
 
 /// `WP02 API layer` cut to the column.
 fn card_title(w: &WpView, col: usize) -> String {
-    truncate(&format!("{} {}", w.id, w.title), col)
+    truncate(&format!("{} {}", w.id, clean(&w.title)), col)
 }
 
 /// The card's second line: marker for claimed / in review, who, how long ago.
@@ -194,20 +212,13 @@ fn card_detail(w: &WpView, col: usize, now: i128) -> Option<String> {
         _ => w.agent.as_ref(),
     };
     if let Some(who) = who {
-        parts.push(who.clone());
+        parts.push(clean(who));
+    }
+    if w.has_errors {
+        parts.push("file has errors".into());
     }
     if let Some(t) = w.updated_at.as_deref().and_then(parse_rfc3339) {
         parts.push(ago(t, now));
-    }
-    if let Some(flag) = w
-        .state
-        .as_ref()
-        .and_then(|s| s.get("flags"))
-        .and_then(|f| f.as_array())
-    {
-        for f in flag.iter().filter_map(|f| f.as_str()) {
-            parts.push(f.to_owned());
-        }
     }
     if parts.is_empty() {
         None
@@ -220,7 +231,7 @@ fn wp_label(w: &WpView, title_width: usize, paint: Paint) -> String {
     format!(
         "{} {}",
         paint.bold(&pad(&w.id, 5)),
-        pad(&truncate(&w.title, title_width), title_width)
+        pad(&truncate(&clean(&w.title), title_width), title_width)
     )
 }
 

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Paint, pad, truncate, width};
+use super::{Paint, clean, pad, truncate, width};
 use crate::board::FeatureBoard;
 use crate::model::plan::Feature;
 
@@ -53,7 +53,7 @@ pub fn render(feature: &Feature, board: &FeatureBoard, paint: Paint) -> String {
         let view = &board.work_packages[line.wp];
         let mut detail = paint.lane(view.lane, view.lane.as_str());
         if let Some(agent) = &view.agent {
-            detail.push_str(&paint.dim(&format!(" · {agent}")));
+            detail.push_str(&paint.dim(&format!(" · {}", clean(agent))));
         }
         if !line.also_needs.is_empty() {
             detail.push_str(&format!("  + needs {}", line.also_needs.join(", ")));
@@ -62,13 +62,21 @@ pub fn render(feature: &Feature, board: &FeatureBoard, paint: Paint) -> String {
         let _ = writeln!(out, "{label}  {detail}");
     }
     let undrawn: Vec<usize> = (0..graph.len()).filter(|&i| !drawn[i]).collect();
-    if !undrawn.is_empty() {
-        let _ = writeln!(
-            out,
-            "{}",
-            paint.red("in a dependency cycle (`git kitty check` shows it):")
-        );
-        for i in undrawn {
+    let on_cycle = graph.on_cycle();
+    for (title, cycle) in [
+        ("in a dependency cycle (`git kitty check` shows it):", true),
+        ("behind a dependency cycle:", false),
+    ] {
+        let group: Vec<usize> = undrawn
+            .iter()
+            .copied()
+            .filter(|&i| on_cycle[i] == cycle)
+            .collect();
+        if group.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}", paint.red(title));
+        for i in group {
             let deps: Vec<&str> = graph
                 .deps(i)
                 .iter()
@@ -78,7 +86,7 @@ pub fn render(feature: &Feature, board: &FeatureBoard, paint: Paint) -> String {
                 out,
                 "  {} {}  needs {}",
                 feature.wps[i].id,
-                feature.wps[i].title,
+                clean(&feature.wps[i].title),
                 deps.join(", ")
             );
         }
@@ -123,7 +131,7 @@ impl Tree<'_> {
         }
         drawn[i] = true;
         lines.push(Line {
-            label: format!("{indent}{connector}{} {}", wp.id, wp.title),
+            label: format!("{indent}{connector}{} {}", wp.id, clean(&wp.title)),
             also_needs: self.direct[i]
                 .iter()
                 .filter(|&&d| Some(d) != parent)

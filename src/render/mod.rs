@@ -62,20 +62,20 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
-/// `s` cut to at most `max` columns, with `…` when cut.
+/// `s` cut to at most `max` columns, with `…` when cut. Widths are measured on the text
+/// built so far, not summed per character: emoji sequences (`⚠️`) are wider than the sum
+/// of their parts.
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
     }
     let mut out = String::new();
-    let mut w = 0;
     for c in s.chars() {
-        let cw = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w + cw + 1 > max {
+        out.push(c);
+        if width(&out) + 1 > max {
+            out.pop();
             break;
         }
-        out.push(c);
-        w += cw;
     }
     out.push('…');
     out
@@ -85,6 +85,17 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub fn pad(s: &str, w: usize) -> String {
     let n = w.saturating_sub(width(s));
     format!("{s}{}", " ".repeat(n))
+}
+
+/// Text from files made safe for a terminal: control characters (escape sequences, tabs,
+/// line breaks) become spaces, so a title can neither break the layout nor recolour it.
+pub fn clean(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_owned();
+    }
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// The width to lay out for: `COLUMNS` if set, else the terminal's, else 100.
@@ -108,5 +119,8 @@ mod tests {
         assert_eq!(truncate("short", 8), "short");
         assert_eq!(width(&truncate("日本語のタイトル", 7)), 7);
         assert_eq!(pad("ab", 4), "ab  ");
+        let emoji = truncate("⚠️ Security: rotate all the API keys", 18);
+        assert!(width(&emoji) <= 18, "{emoji:?} is {} wide", width(&emoji));
+        assert_eq!(clean("a\tb\x1b[31mc\n"), "a b [31mc ");
     }
 }

@@ -93,6 +93,14 @@ pub fn format_rfc3339(nanos: i128) -> String {
     )
 }
 
+/// `2026-11-25T15:18:36.123456789Z` (nanosecond precision, UTC): event times, so that
+/// events of one second keep their order.
+pub fn format_rfc3339_nanos(nanos: i128) -> String {
+    let secs = format_rfc3339(nanos);
+    let frac = nanos.rem_euclid(1_000_000_000);
+    format!("{}.{frac:09}Z", &secs[..secs.len() - 1])
+}
+
 /// `3m ago`, `2h ago`, `5d ago`; `just now` under a minute; `in the future` for clock skew.
 pub fn ago(then_nanos: i128, now_nanos: i128) -> String {
     let secs = (now_nanos - then_nanos) / 1_000_000_000;
@@ -172,6 +180,12 @@ mod tests {
         ] {
             assert_eq!(format_rfc3339(parse_rfc3339(s).unwrap()), s);
         }
+    }
+
+    #[test]
+    fn nanosecond_times_round_trip() {
+        let t = parse_rfc3339("2026-11-25T15:18:36.000000042Z").unwrap();
+        assert_eq!(format_rfc3339_nanos(t), "2026-11-25T15:18:36.000000042Z");
     }
 
     #[test]

@@ -12,12 +12,15 @@ pub mod plan_files;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::board::LaneInfo;
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::lane::Lane;
 use crate::model::plan::{
     Feature, FeatureListing, Plan, SPECS_DIR, in_parallel, parse_file, wp_jobs,
 };
+use crate::state::schema::WpState;
 use plan_cache::{PlanCache, Stamp};
 
 pub struct Workspace {
@@ -97,6 +100,60 @@ impl Workspace {
             return None;
         }
         Some((self.plan.feature(feature)?, wp))
+    }
+
+    /// The state tips of `features`' WPs (every feature with `None`), with problems about
+    /// unusable refs.
+    pub fn read_states(
+        &self,
+        features: Option<&[&Feature]>,
+    ) -> Result<(States, Vec<crate::model::problem::Problem>)> {
+        let slugs: Option<Vec<&FeatureSlug>> =
+            features.map(|fs| fs.iter().map(|f| &f.slug).collect());
+        crate::state::store::read_all(&self.repo, slugs.as_deref())
+    }
+
+    /// The lanes of a feature's WPs (in `feature.wps` order): state refs first, else the plan.
+    pub fn lanes(&self, feature: &Feature, states: &States) -> Vec<LaneInfo> {
+        feature
+            .wps
+            .iter()
+            .map(|w| {
+                LaneInfo::of(
+                    feature,
+                    w,
+                    states.get(&(feature.slug.clone(), w.id.clone())),
+                )
+            })
+            .collect()
+    }
+
+    /// The state a WP has before its first event: what the plan says.
+    pub fn initial_state(&self, feature: &Feature, wp: &WpId) -> WpState {
+        let (lane, agent) = match feature.wp(wp) {
+            Some(w) => {
+                let info = LaneInfo::from_plan(feature, w);
+                (info.lane, info.agent)
+            }
+            None => (Lane::Planned, None),
+        };
+        WpState::initial(feature.slug.clone(), wp.clone(), lane, agent)
+    }
+
+    /// Who is acting: `--agent`, else `KITTY_AGENT`, else git's `user.name`.
+    pub fn actor(&self, explicit: Option<&str>) -> Result<String> {
+        let from_env = std::env::var("KITTY_AGENT").ok();
+        let name = explicit
+            .map(str::to_owned)
+            .or(from_env.filter(|v| !v.trim().is_empty()))
+            .or_else(|| self.repo.config_string("user.name"));
+        let Some(name) = name else {
+            return Err(Error::usage(
+                "who is acting? git kitty records an agent with every change",
+            )
+            .hint("pass `--agent <name>`, set KITTY_AGENT, or `git config user.name <name>`"));
+        };
+        validate_agent(&name)
     }
 
     /// The features a read command shows: the one named, else the implied one, else all.
@@ -190,6 +247,23 @@ fn load_plan(repo: &Repo, root: &Path, listings: Vec<FeatureListing>) -> Plan {
     cache.save();
     Plan::assemble(listings, parsed, &|rel: &str| std::fs::read(root.join(rel)))
 }
+
+/// An agent name becomes a commit author and a board label: one short line of text.
+pub fn validate_agent(name: &str) -> Result<String> {
+    let name = name.trim();
+    if name.is_empty()
+        || name.len() > 100
+        || name.chars().any(|c| c.is_control() || c == '<' || c == '>')
+    {
+        return Err(Error::usage(format!(
+            "`{}` is not usable as an agent name (one line, at most 100 characters, no `<` or `>`)",
+            name.escape_debug()
+        )));
+    }
+    Ok(name.to_owned())
+}
+
+pub use crate::state::store::States;
 
 fn listings_dir(slug: &FeatureSlug) -> String {
     format!("{SPECS_DIR}/{slug}/")

@@ -18,8 +18,23 @@ use crate::model::plan::Parsed;
 use crate::model::problem::Problem;
 use crate::model::wp::WorkPackage;
 
-/// Bumped with any change to what is cached; the crate version covers parser changes.
-const VERSION: &str = concat!("plan-cache 1, git-kitty ", env!("CARGO_PKG_VERSION"));
+/// A fingerprint of the code that produces what is cached: any change to it (a new build
+/// that parses differently) makes older cache files unusable.
+const CODE: u64 = crate::util::cache_file::fingerprint(&[
+    include_bytes!("plan_cache.rs"),
+    include_bytes!("../model/frontmatter.rs"),
+    include_bytes!("../model/wp.rs"),
+    include_bytes!("../model/ids.rs"),
+    include_bytes!("../model/lane.rs"),
+    include_bytes!("../model/problem.rs"),
+]);
+
+fn version() -> String {
+    format!(
+        "plan-cache 1, git-kitty {}, {CODE:016x}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
 
 /// How recently a file may have changed and still be cached (racy-git protection).
 const SETTLE_NANOS: i128 = 2_000_000_000;
@@ -67,16 +82,16 @@ pub struct PlanCache {
 impl PlanCache {
     /// Open the cache under `common_dir` for `features`. `KITTY_NO_CACHE=1` disables it.
     pub fn open(common_dir: &Path, features: &[&str]) -> PlanCache {
-        let disabled =
-            std::env::var_os("KITTY_NO_CACHE").is_some_and(|v| !v.is_empty() && v != "0");
-        let dir = (!disabled).then(|| common_dir.join("kitty").join("plan-cache"));
+        let dir = (!crate::util::cache_file::disabled())
+            .then(|| common_dir.join("kitty").join("plan-cache"));
+        let version = version();
         let mut loaded = HashMap::new();
         if let Some(dir) = &dir {
             for f in features {
                 let file = std::fs::read(dir.join(format!("{f}.json")))
                     .ok()
                     .and_then(|b| serde_json::from_slice::<FeatureFile>(&b).ok())
-                    .filter(|c| c.version == VERSION)
+                    .filter(|c| c.version == version)
                     .unwrap_or_default();
                 loaded.insert((*f).to_owned(), file);
             }
@@ -140,29 +155,16 @@ impl PlanCache {
         let Some(dir) = self.dir else {
             return;
         };
-        if self.dirty.is_empty() || std::fs::create_dir_all(&dir).is_err() {
-            return;
-        }
         for feature in &self.dirty {
             let Some(file) = self.features.get(feature) else {
                 continue;
             };
-            let file = FeatureFile {
-                version: VERSION.to_owned(),
+            let out = FeatureFile {
+                version: version(),
                 entries: file.entries.clone(),
             };
-            let Ok(bytes) = serde_json::to_vec(&file) else {
-                continue;
-            };
-            let tmp = dir.join(format!(
-                ".{feature}.{}.{}.tmp",
-                std::process::id(),
-                crate::util::time::system_now_nanos()
-            ));
-            if std::fs::write(&tmp, bytes).is_ok()
-                && std::fs::rename(&tmp, dir.join(format!("{feature}.json"))).is_err()
-            {
-                let _ = std::fs::remove_file(&tmp);
+            if let Ok(bytes) = serde_json::to_vec(&out) {
+                crate::util::cache_file::replace(&dir, &format!("{feature}.json"), &bytes);
             }
         }
     }

@@ -11,6 +11,10 @@ use crate::model::problem::{Code, Problem};
 pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
     let mut problems = Vec::new();
     let specs = root.join(SPECS_DIR);
+    if std::fs::symlink_metadata(&specs).is_ok_and(|m| m.file_type().is_symlink()) {
+        problems.push(ignored_symlink(SPECS_DIR));
+        return (Vec::new(), problems);
+    }
     let mut names: Vec<String> = match std::fs::read_dir(&specs) {
         Ok(entries) => entries
             .filter_map(|e| {
@@ -46,7 +50,12 @@ pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
                     listing.add_file(rel);
                 }
             }
-            if let Ok(entries) = std::fs::read_dir(dir.join("tasks")) {
+            let tasks = dir.join("tasks");
+            if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
+                problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
+                return listing;
+            }
+            if let Ok(entries) = std::fs::read_dir(&tasks) {
                 let mut files: Vec<String> = entries
                     .filter_map(|e| {
                         let e = e.ok()?;
@@ -61,13 +70,30 @@ pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
                     .collect();
                 files.sort();
                 for f in files {
-                    listing.add_file(&format!("tasks/{f}"));
+                    if !listing.add_file(&format!("tasks/{f}")) && looks_like_a_wp_file(&f) {
+                        problems.push(
+                            Problem::new(
+                                Code::IgnoredEntry,
+                                format!(
+                                    "`{f}` looks like a work package but is not read: WP files are named `WP<digits>-<name>.md`"
+                                ),
+                            )
+                            .at(&format!("{}/tasks/{f}", listing.dir), None)
+                            .in_feature(&listing.name),
+                        );
+                    }
                 }
             }
             listing
         })
         .collect();
     (listings, problems)
+}
+
+/// `wp01-x.md`, `WP02-x.MD`: probably meant as a WP file, but not one.
+fn looks_like_a_wp_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with("wp") && lower.ends_with(".md")
 }
 
 fn is_regular_file(p: &Path) -> bool {

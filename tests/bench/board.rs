@@ -53,11 +53,115 @@ fn main() {
             for (mode, no_cache) in [("warm", false), ("cold", true)] {
                 let case = format!("{name} ({mode})");
                 if wanted(&case) {
-                    report(&case, wps, &time(&repo, args, runs, no_cache));
+                    report(&case, wps, &time(&repo, &[args], runs, no_cache));
                 }
             }
         }
     }
+
+    // Lanes in refs: every one of the 2,500 WPs has a state ref with a few events.
+    let plain = base.join("plan-100");
+    let stated = base.join("plan-100-state");
+    if !stated.join(".git").exists() {
+        copy_tree(&plain, &stated);
+        add_states(&stated);
+    }
+    let wps = 100 * WPS_PER_FEATURE;
+    for (name, args) in [
+        (
+            "status --json, all WPs with state refs",
+            &["status", "--json"][..],
+        ),
+        ("status, all WPs with state refs", &["status"][..]),
+    ] {
+        if wanted(name) {
+            report(name, wps, &time(&stated, &[args], runs, false));
+        }
+    }
+    // One lane move, in the same repository: alternately blocked and back.
+    let case = "lane (one move), all WPs with state refs";
+    if wanted(case) {
+        let there = [
+            "lane",
+            "WP25",
+            "blocked",
+            "-f",
+            "050-feature-49",
+            "--agent",
+            "bench",
+        ];
+        let back = [
+            "lane",
+            "WP25",
+            "in_progress",
+            "-f",
+            "050-feature-49",
+            "--agent",
+            "bench",
+        ];
+        let samples = time(&stated, &[&there[..], &back[..]], runs, false);
+        report(case, wps, &samples);
+    }
+    let case = "note (one event), all WPs with state refs";
+    if wanted(case) {
+        let note = [
+            "note",
+            "WP07",
+            "benchmark note",
+            "-f",
+            "050-feature-49",
+            "--agent",
+            "bench",
+        ];
+        report(case, wps, &time(&stated, &[&note[..]], runs, false));
+    }
+}
+
+/// Give every WP of the repository a state ref: claimed, then in progress (two events),
+/// written in process through the library, as `git kitty lane` would.
+fn add_states(root: &Path) {
+    use git_kitty::state::schema::{EventKind, WpState};
+    use git_kitty::state::store;
+    let repo = git_kitty::git::Repo::discover(root).unwrap();
+    for f in 0..100 {
+        let feature: git_kitty::model::ids::FeatureSlug =
+            format!("{:03}-feature-{f}", f + 1).parse().unwrap();
+        for w in 1..=WPS_PER_FEATURE {
+            let wp: git_kitty::model::ids::WpId = format!("WP{w:02}").parse().unwrap();
+            for to in [
+                git_kitty::model::lane::Lane::Claimed,
+                git_kitty::model::lane::Lane::InProgress,
+            ] {
+                let initial = || {
+                    WpState::initial(
+                        feature.clone(),
+                        wp.clone(),
+                        git_kitty::model::lane::Lane::Planned,
+                        None,
+                    )
+                };
+                store::append(&repo, &feature, &wp, &initial, &mut |state| {
+                    let mut e = store::draft(EventKind::Lane, "bench");
+                    e.from = Some(state.lane);
+                    e.to = Some(to);
+                    e.forced = true;
+                    e.reason = Some("benchmark set-up".into());
+                    Ok(Some(e))
+                })
+                .unwrap();
+            }
+        }
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    let status = Command::new("cp")
+        .arg("-R")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
 }
 
 fn report(name: &str, wps: usize, samples: &[Duration]) {
@@ -72,10 +176,14 @@ fn report(name: &str, wps: usize, samples: &[Duration]) {
     );
 }
 
-/// Run `git-kitty <args>` in `dir` `runs` times after three warm-up runs.
-fn time(dir: &Path, args: &[&str], runs: usize, no_cache: bool) -> Vec<Duration> {
+/// Run `git-kitty <args>` in `dir` `runs` times after three warm-up runs. With several
+/// argument lists, runs take them in turn (a move and its way back).
+fn time(dir: &Path, arg_lists: &[&[&str]], runs: usize, no_cache: bool) -> Vec<Duration> {
     let exe = env!("CARGO_BIN_EXE_git-kitty");
-    let run = || {
+    let mut turn = 0;
+    let mut run = || {
+        let args = arg_lists[turn % arg_lists.len()];
+        turn += 1;
         let start = Instant::now();
         let status = Command::new(exe)
             .args(args)
@@ -126,7 +234,8 @@ fn generate_plan(root: &Path, features: usize) {
 
 /// A WP file shaped like Spec Kitty's 0.11 files: ~40 frontmatter lines, a 3 KB body.
 fn wp_file(slug: &str, id: &str, deps: &[String]) -> String {
-    let lane = ["planned", "doing", "for_review", "done"][id.len() % 4];
+    let number: usize = id[2..].parse().unwrap_or(0);
+    let lane = ["planned", "doing", "for_review", "done", "planned"][number % 5];
     format!(
         "---
 work_package_id: {id}

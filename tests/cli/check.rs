@@ -48,7 +48,7 @@ fn every_problem_is_reported_with_file_and_line() {
         ("missing-id", "001-broken/tasks/WP03-missing-id.md", Some(1)),
         ("malformed-id", "001-broken/tasks/WP04-bad-id.md", Some(2)),
         ("id-mismatch", "001-broken/tasks/WP05-mismatch.md", Some(2)),
-        ("duplicate-id", "001-broken/tasks/WP06-second.md", None),
+        ("duplicate-id", "001-broken/tasks/WP06-second.md", Some(2)),
         (
             "unknown-dependency",
             "001-broken/tasks/WP07-unknown-dep.md",
@@ -97,7 +97,7 @@ fn human_output_names_the_cycle_and_counts() {
             "kitty-specs/001-broken/tasks/WP05-mismatch.md:2: error[id-mismatch]: `work_package_id: WP50` disagrees with the file name, which says WP05",
         )
         .stdout_has("kitty-specs/bad slug: error[unsafe-name]: `bad slug` is not a safe feature name")
-        .stdout_has("\n12 errors in 1 feature, 11 work packages\n");
+        .stdout_has("\n12 errors in 1 feature, 13 work packages\n");
 }
 
 #[test]

@@ -4,5 +4,7 @@
 mod common;
 
 mod check;
+mod lane;
 mod man;
+mod state;
 mod status;

@@ -278,26 +278,93 @@ fn a_linked_worktree_reads_the_main_worktrees_plan() {
 fn a_broken_file_does_not_hide_the_board() {
     let repo = Repo::with_fixture("fan-out");
     repo.write(
-        "kitty-specs/001-fan-out/tasks/WP03-cli.md",
-        "---\nwork_package_id: WP03\ntitle: [oops\n---\n",
+        "kitty-specs/001-fan-out/tasks/WP01-core.md",
+        "---\nwork_package_id: WP01\ntitle: [oops\n---\n",
     );
     let run = repo.kitty(&["status"]);
     run.ok()
-        .stdout_has("WP01 Core")
         .stdout_has("WP04 Docs")
         .stdout_has("1 error in the plan (`git kitty check` explains each):")
-        .stdout_has("kitty-specs/001-fan-out/tasks/WP03-cli.md:3: error[malformed-yaml]");
-    assert!(!run.stdout.contains("WP03 CLI"));
+        .stdout_has("kitty-specs/001-fan-out/tasks/WP01-core.md:3: error[malformed-yaml]")
+        // The broken WP stays on the board under its file name, and is never ready...
+        .stdout_has("Needs fixing    WP01  core                          file has errors");
+    assert!(!run.stdout.contains("Ready to start"), "{}", run.stdout);
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(status["problems"][0]["code"], "malformed-yaml");
     assert_eq!(status["problems"][0]["line"], 3);
-    // WP02 depends on WP01 only, WP03 is gone: three WPs on the board.
+    let w1 = wp(&status, "001-fan-out", "WP01");
     assert_eq!(
-        feature(&status, "001-fan-out")["work_packages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        3
+        (w1["has_errors"].as_bool(), w1["ready"].as_bool()),
+        (Some(true), Some(false))
+    );
+    // ...and its dependents wait on it instead of reporting an unknown dependency.
+    assert_eq!(
+        strings(&wp(&status, "001-fan-out", "WP02")["waiting_on"]),
+        ["WP01"]
+    );
+    repo.kitty(&["check", "--json"]).code(1).json()["errors"]
+        .as_u64()
+        .map(|n| assert_eq!(n, 1))
+        .unwrap();
+}
+
+#[test]
+fn a_wp_with_a_malformed_dependency_or_lane_is_never_ready() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP01-core.md",
+        "---\nwork_package_id: WP01\ntitle: Core\ndependencies: [WP-00]\n---\n",
+    );
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP05-odd.md",
+        "---\nwork_package_id: WP05\ntitle: Odd\nlane: finished\n---\n",
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert!(strings(&feature(&status, "001-fan-out")["ready"]).is_empty());
+    assert_eq!(wp(&status, "001-fan-out", "WP05")["has_errors"], true);
+}
+
+#[test]
+fn numbers_match_whatever_the_spelling() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP5-late.md",
+        "---\nwork_package_id: WP5\ntitle: Late\ndependencies: [WP1]\n---\n",
+    );
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP05-again.md",
+        "---\nwork_package_id: WP05\ntitle: Again\n---\n",
+    );
+    let check = repo.kitty(&["check", "--json"]).code(1).json();
+    let codes: Vec<&str> = check["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["duplicate-id"], "{check:#}");
+    assert_eq!(
+        check["problems"][0]["message"],
+        "WP5 is already defined as WP05 by kitty-specs/001-fan-out/tasks/WP05-again.md"
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-fan-out", "WP05")["title"], "Again");
+
+    // `WP1` in a dependency list is the plan's WP01, for check and board alike.
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP5-late.md",
+        "---\nwork_package_id: WP6\ntitle: Late\ndependencies: [WP1]\n---\n",
+    );
+    std::fs::rename(
+        repo.path("kitty-specs/001-fan-out/tasks/WP5-late.md"),
+        repo.path("kitty-specs/001-fan-out/tasks/WP6-late.md"),
+    )
+    .unwrap();
+    repo.kitty(&["check"]).ok();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(
+        strings(&wp(&status, "001-fan-out", "WP6")["waiting_on"]),
+        ["WP01"]
     );
 }
 
@@ -470,9 +537,11 @@ fn the_plan_cache_never_changes_the_answer() {
     // An edited file is read again, even when its size does not change.
     let path = "kitty-specs/010-legacy/tasks/WP04-docs.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
-    repo.write(path, &text.replace("lane: for_review", "lane: in_review"));
+    let edited = text.replace("title: Docs", "title: Dots");
+    assert_eq!(edited.len(), text.len());
+    repo.write(path, &edited);
     let status = repo.kitty(&["status", "--json"]).ok().json();
-    assert_eq!(wp(&status, "010-legacy", "WP04")["lane"], "in_review");
+    assert_eq!(wp(&status, "010-legacy", "WP04")["title"], "Dots");
 
     // A corrupt cache is ignored, and a deleted WP disappears.
     std::fs::write(cache_dir.join("020-events.json"), "{garbage").unwrap();
@@ -492,4 +561,163 @@ fn the_plan_cache_never_changes_the_answer() {
     cmd.env("KITTY_NO_CACHE", "1").args(["status", "--json"]);
     let uncached = crate::common::Run::new(cmd.output().unwrap(), &repo.root);
     assert_eq!(uncached.stdout, repo.kitty(&["status", "--json"]).stdout);
+}
+
+#[test]
+fn odd_titles_and_agents_cannot_break_the_board() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP01-core.md",
+        "---\nwork_package_id: WP01\ntitle: \"⚠️ Security: rotate all the API keys\\tnow\\nplease\"\nlane: doing\nagent: \"\\e[31mred\"\n---\n",
+    );
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP02-api.md",
+        "---\nwork_package_id: WP02\ntitle: 日本語のとても長いタイトルです、本当に長い\ndependencies: [WP01]\n---\n",
+    );
+    for width in ["40", "100", "250"] {
+        let run = repo.kitty_env(&[("COLUMNS", Some(width))], &["status"]);
+        run.ok();
+        assert!(
+            !run.stdout.contains('\x1b'),
+            "escape sequence reached the terminal"
+        );
+        assert!(!run.stdout.contains('\t'));
+        for line in run.stdout.lines() {
+            assert!(
+                unicode_width::UnicodeWidthStr::width(line)
+                    <= width.parse::<usize>().unwrap().max(80) + 2,
+                "line wider than the terminal: {line:?}"
+            );
+        }
+    }
+    repo.kitty(&["status", "--graph"]).ok();
+    // JSON keeps the text as written.
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-fan-out", "WP01")["agent"], "\u{1b}[31mred");
+}
+
+#[test]
+fn symlinked_folders_and_misnamed_files_are_reported_not_followed() {
+    let repo = Repo::with_fixture("fan-out");
+    let outside = repo.sandbox.path().join("outside-tasks");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("WP01-x.md"),
+        "---\nwork_package_id: WP01\n---\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(repo.path("kitty-specs/002-linked")).unwrap();
+    std::os::unix::fs::symlink(&outside, repo.path("kitty-specs/002-linked/tasks")).unwrap();
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/wp05-lower.md",
+        "---\nwork_package_id: WP05\n---\n",
+    );
+    let json = repo.kitty(&["check", "--json"]).ok().json();
+    let got: Vec<(&str, &str)> = json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["code"].as_str().unwrap(), p["file"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "ignored-entry",
+                "kitty-specs/001-fan-out/tasks/wp05-lower.md"
+            ),
+            ("ignored-entry", "kitty-specs/002-linked/tasks"),
+        ]
+    );
+    assert_eq!(json["work_packages"], 4);
+
+    // A symlinked kitty-specs is not followed at all.
+    let repo = Repo::new();
+    let elsewhere = repo.sandbox.path().join("specs");
+    crate::common::copy_dir(&crate::common::fixtures().join("fan-out/kitty-specs"), {
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        &elsewhere
+    });
+    std::os::unix::fs::symlink(&elsewhere, repo.path("kitty-specs")).unwrap();
+    let json = repo.kitty(&["check", "--json"]).ok().json();
+    assert_eq!(json["features"], 0);
+    assert_eq!(json["problems"][0]["file"], "kitty-specs");
+}
+
+#[test]
+fn all_shows_every_feature_even_inside_a_worktree() {
+    let repo = Repo::with_fixture("example");
+    let wt = repo.sandbox.path().join("wt");
+    repo.git(&[
+        "worktree",
+        "add",
+        "-q",
+        "-b",
+        "002-search-WP02",
+        wt.to_str().unwrap(),
+    ]);
+    let one = repo.kitty_in(&wt, &["status", "--json"]).ok().json();
+    assert_eq!(one["features"].as_array().unwrap().len(), 1);
+    let all = repo
+        .kitty_in(&wt, &["status", "--json", "--all"])
+        .ok()
+        .json();
+    assert_eq!(all["features"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn on_a_terminal_colours_are_on_unless_no_color() {
+    // `script` gives the command a real terminal (util-linux, on every Debian).
+    let repo = Repo::with_fixture("example");
+    let kitty = assert_cmd::cargo::cargo_bin("git-kitty");
+    let line = format!("{} status", kitty.display());
+    let tty = |no_color: bool| {
+        let mut cmd = repo.command_in("script", &repo.root);
+        if !no_color {
+            cmd.env_remove("NO_COLOR");
+        }
+        cmd.env("TERM", "xterm").args(["-qec", &line, "/dev/null"]);
+        let out = cmd.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let coloured = tty(false);
+    assert!(
+        coloured.contains("\x1b["),
+        "no colour on a terminal: {coloured}"
+    );
+    assert!(coloured.contains("001-checkout"));
+    let plain = tty(true);
+    assert!(!plain.contains("\x1b["), "NO_COLOR ignored: {plain}");
+}
+
+#[test]
+fn help_is_a_command_too() {
+    let repo = Repo::new();
+    repo.kitty(&["help", "status"])
+        .ok()
+        .stdout_has("Usage: git kitty status");
+}
+
+#[test]
+fn usage_errors_answer_in_json_when_json_was_asked() {
+    let repo = Repo::with_fixture("example");
+    let run = repo.kitty(&["status", "--json", "-f", "../etc"]);
+    run.code(2).stderr_has("is not a safe feature name");
+    let json = run.json();
+    assert_eq!(json["error"]["kind"], "usage");
+    assert_eq!(json["error"]["exit_code"], 2);
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("../etc")
+    );
+    let run = repo.kitty(&["lane", "--json"]);
+    run.code(2);
+    assert_eq!(run.json()["error"]["kind"], "usage");
 }

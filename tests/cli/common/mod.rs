@@ -128,6 +128,30 @@ impl Repo {
         self.bin_in("git-kitty", dir, args)
     }
 
+    /// `git-kitty <args>` with extra environment (`("NAME", Some(value))` sets, `None` removes).
+    pub fn kitty_env(&self, env: &[(&str, Option<&str>)], args: &[&str]) -> Run {
+        let mut cmd = self.kitty_command(&self.root, args);
+        for (k, v) in env {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        Run::new(cmd.output().expect("run binary"), &self.root)
+    }
+
+    /// A `git-kitty` command ready to run or spawn (for concurrency tests).
+    pub fn kitty_command(&self, dir: &Path, args: &[&str]) -> Command {
+        let mut cmd = self.command_in(
+            assert_cmd::cargo::cargo_bin("git-kitty")
+                .to_str()
+                .expect("utf-8 path"),
+            dir,
+        );
+        cmd.args(args);
+        cmd
+    }
+
     /// Any of the binaries (`git-kitty-status`...), started in `dir`.
     pub fn bin_in(&self, bin: &str, dir: &Path, args: &[&str]) -> Run {
         let mut cmd = self.command_in(
@@ -163,6 +187,7 @@ pub fn hermetic(cmd: &mut Command, home: &Path) {
         .env("TZ", "UTC")
         .env("NO_COLOR", "1")
         .env("COLUMNS", "100")
+        .env("KITTY_AGENT", "tester")
         .env("KITTY_NOW", NOW);
 }
 

@@ -1,0 +1,156 @@
+//! `git kitty lane`: move a work package to another lane.
+
+use std::str::FromStr;
+
+use serde::Serialize;
+
+use super::{resolve_wp_and, write_outcome};
+use crate::cli::Ctx;
+use crate::error::{Error, Result};
+use crate::model::ids::FeatureSlug;
+use crate::model::lane::Lane;
+use crate::state::schema::EventKind;
+use crate::state::store::{self, Appended};
+use crate::workspace::Workspace;
+
+fn long_about() -> String {
+    format!(
+        "Move a work package to another lane, recorded as an event in its state ref \
+refs/kitty/wp/<feature>/<WP> (no commit on any branch, nothing in any working tree).
+
+Allowed moves (anything else needs --force --reason):
+{}
+`doing` is accepted for in_progress.
+
+Rules:
+  - claiming (claimed, or in_progress from planned) records the agent as the WP's holder;
+    a WP claimed or in progress by one agent (or in review by one reviewer) is moved by
+    another only with --force;
+  - in_review -> in_progress or planned sends the review back: --note with the feedback is
+    required, and the review status becomes has_feedback;
+  - approving records the reviewer;
+  - done and canceled are left only with --force.
+
+The agent is --agent, else $KITTY_AGENT, else git config user.name.
+Inside a WP's worktree the WP can be left out: `git kitty lane for_review`.",
+        Lane::table_text()
+    )
+}
+
+/// Move a work package to another lane
+#[derive(clap::Args, Debug)]
+#[command(
+    override_usage = "git kitty lane [OPTIONS] [WP] <LANE>",
+    long_about = long_about(),
+    after_long_help = concat!(
+        "Examples:
+  git kitty lane WP02 claimed --agent claude
+  git kitty lane WP02 for_review --note \"ready: all tests pass\"
+  git kitty lane WP02 in_progress --note \"the retry path has no test\"   (review feedback)
+  git kitty lane WP02 approved
+  git kitty lane WP05 planned --force --reason \"agent crashed\"
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// The work package (left out inside its worktree), then the lane to move it to
+    #[arg(value_name = "WP> <LANE", num_args = 1..=2, required = true)]
+    pub targets: Vec<String>,
+
+    /// The feature of the WP (needed only when several features have that WP id)
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// A note for the history; required when sending a review back
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Move outside the allowed moves, or take over another agent's WP (needs --reason)
+    #[arg(long, requires = "reason")]
+    pub force: bool,
+
+    /// Why the move is forced; recorded in the history
+    #[arg(long, value_name = "TEXT", requires = "force")]
+    pub reason: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct Outcome<'a> {
+    feature: &'a str,
+    wp: &'a str,
+    changed: bool,
+    from: Lane,
+    to: Lane,
+    #[serde(flatten)]
+    written: serde_json::Value,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, None)?;
+    let (feature, wp, lane) = resolve_wp_and(&ws, &args.targets, args.feature.as_ref(), "LANE")?;
+    let to = Lane::from_str(&lane).map_err(|why| {
+        Error::usage(why).hint(format!(
+            "git kitty lane {wp} <lane>; `git kitty lane --help` shows the allowed moves"
+        ))
+    })?;
+    let actor = ws.actor(args.agent.as_deref())?;
+    let note = args.note.clone().filter(|n| !n.trim().is_empty());
+    let initial = || ws.initial_state(feature, &wp);
+    let mut from = Lane::Planned;
+    let outcome = store::append(&ws.repo, &feature.slug, &wp, &initial, &mut |state| {
+        from = state.lane;
+        // Asking for the lane the WP is in, as its holder (or with no holder), is a no-op.
+        if state.lane == to && state.holder().is_none_or(|h| h == actor) && !args.force {
+            return Ok(None);
+        }
+        let mut event = store::draft(EventKind::Lane, &actor);
+        event.from = Some(state.lane);
+        event.to = Some(to);
+        event.note = note.clone();
+        event.forced = args.force;
+        event.reason = args.reason.clone();
+        if matches!(to, Lane::Claimed | Lane::InProgress) {
+            event.agent = Some(actor.clone());
+        }
+        Ok(Some(event))
+    })?;
+    let changed = matches!(outcome, Appended::Written(_));
+    if args.json {
+        ctx.ui.out_json(&Outcome {
+            feature: feature.slug.as_str(),
+            wp: wp.as_str(),
+            changed,
+            from,
+            to,
+            written: write_outcome(&outcome),
+        });
+    } else {
+        match &outcome {
+            Appended::Written(tip) => {
+                let forced = if tip.event.forced { " (forced)" } else { "" };
+                ctx.ui
+                    .out(&format!("{wp}: {from} -> {to} ({actor}){forced}\n"));
+            }
+            Appended::Unchanged(state) => {
+                let who = state
+                    .holder()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
+                ctx.ui
+                    .out(&format!("{wp} is already {to}{who}: nothing to do\n"));
+            }
+        }
+    }
+    Ok(0)
+}

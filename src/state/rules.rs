@@ -1,0 +1,277 @@
+//! The lane rules: whether an event may apply to a state, and the state after it.
+//!
+//! Pure: the same function validates a move before it is written (`git kitty lane`) and
+//! re-validates every event when two histories are joined (`git kitty pull`), so a move that
+//! was legal on one machine but not after the other machine's events is caught the same way.
+
+use super::schema::{Event, EventKind, ReviewStatus, SCHEMA, WpState};
+use crate::model::lane::Lane;
+
+/// Why an event cannot apply.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rejection {
+    /// The event moves from a lane the WP is no longer in.
+    Stale { expected: Lane, actual: Lane },
+    /// Another agent holds the WP in its current lane.
+    Held { holder: String, lane: Lane },
+    /// The move is not in the transition table (and was not forced).
+    NotAllowed { from: Lane, to: Lane },
+    /// The WP is already in that lane.
+    SameLane { lane: Lane },
+    /// Sending a review back needs the feedback as a note.
+    NeedsNote { from: Lane, to: Lane },
+}
+
+impl Rejection {
+    pub fn message(&self, wp: &str) -> String {
+        match self {
+            Rejection::Stale { expected, actual } => {
+                format!("{wp} is no longer {expected}: it moved to {actual} in the meantime")
+            }
+            Rejection::Held { holder, lane } => {
+                let what = if *lane == Lane::InReview {
+                    "in review by"
+                } else {
+                    "claimed by"
+                };
+                format!("{wp} is {what} {holder}")
+            }
+            Rejection::NotAllowed { from, to } => {
+                if from.is_terminal() {
+                    format!(
+                        "{wp} is {from}: a {from} work package leaves its lane only with --force"
+                    )
+                } else {
+                    format!("{wp} cannot move from {from} to {to}")
+                }
+            }
+            Rejection::SameLane { lane } => format!("{wp} is already {lane}"),
+            Rejection::NeedsNote { from, to } => format!(
+                "moving {wp} from {from} back to {to} sends the review back: say why with --note"
+            ),
+        }
+    }
+}
+
+/// Apply `event` to `state`: the state after it, or why it cannot apply.
+pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
+    let mut next = state.clone();
+    match event.kind {
+        EventKind::Lane | EventKind::Implement => {
+            let to = event.to.unwrap_or(state.lane);
+            let from = state.lane;
+            if let Some(expected) = event.from
+                && expected != from
+            {
+                return Err(Rejection::Stale {
+                    expected,
+                    actual: from,
+                });
+            }
+            if !event.forced
+                && let Some(holder) = state.holder()
+                && holder != event.actor
+            {
+                return Err(Rejection::Held {
+                    holder: holder.to_owned(),
+                    lane: from,
+                });
+            }
+            if to == from && event.kind == EventKind::Lane {
+                return Err(Rejection::SameLane { lane: to });
+            }
+            if to != from && !event.forced && !from.can_move_to(to) {
+                return Err(Rejection::NotAllowed { from, to });
+            }
+            let sends_back =
+                from == Lane::InReview && matches!(to, Lane::InProgress | Lane::Planned);
+            if sends_back
+                && !event.forced
+                && event.note.as_deref().is_none_or(|n| n.trim().is_empty())
+            {
+                return Err(Rejection::NeedsNote { from, to });
+            }
+            next.lane = to;
+            let claiming = matches!(to, Lane::Claimed | Lane::InProgress);
+            if claiming {
+                let fresh = !matches!(from, Lane::Claimed | Lane::InProgress);
+                if next.agent.is_none() || event.forced || (fresh && from == Lane::Planned) {
+                    next.agent = Some(event.agent.clone().unwrap_or_else(|| event.actor.clone()));
+                }
+            }
+            match to {
+                Lane::Planned => {
+                    next.agent = None;
+                    next.reviewer = None;
+                }
+                Lane::InReview => next.reviewer = Some(event.actor.clone()),
+                Lane::Approved => {
+                    if from != Lane::InReview || next.reviewer.is_none() {
+                        next.reviewer = Some(event.actor.clone());
+                    }
+                    next.review_status = Some(ReviewStatus::Approved);
+                }
+                _ => {}
+            }
+            if sends_back {
+                next.review_status = Some(ReviewStatus::HasFeedback);
+            }
+            if event.kind == EventKind::Implement {
+                next.branch = event.branch.clone().or(next.branch);
+                next.worktree = event.worktree.clone().or(next.worktree);
+                next.base = event.base.clone().or(next.base);
+            }
+        }
+        EventKind::Note | EventKind::Merge => {}
+        EventKind::Restack => {
+            next.base = event.base.clone().or(next.base);
+            if let Some(to) = event.to {
+                next.lane = to;
+            }
+        }
+        EventKind::Release => {
+            next.worktree = None;
+            if let Some(to) = event.to {
+                next.lane = to;
+                if to == Lane::Planned {
+                    next.agent = None;
+                    next.reviewer = None;
+                    next.branch = None;
+                    next.base = None;
+                }
+            }
+        }
+    }
+    next.v = SCHEMA;
+    next.lamport = event.lamport.max(state.lamport + 1);
+    next.updated_at = event.at.clone();
+    next.events = state.events + 1;
+    next.forced = state.forced + u64::from(event.forced);
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(lane: Lane, agent: Option<&str>) -> WpState {
+        WpState::initial(
+            "001-a".parse().unwrap(),
+            "WP01".parse().unwrap(),
+            lane,
+            agent.map(str::to_owned),
+        )
+    }
+
+    fn mv(actor: &str, from: Lane, to: Lane) -> Event {
+        Event {
+            v: SCHEMA,
+            id: "e".into(),
+            kind: EventKind::Lane,
+            actor: actor.into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            lamport: 0,
+            from: Some(from),
+            to: Some(to),
+            note: None,
+            forced: false,
+            reason: None,
+            agent: None,
+            branch: None,
+            worktree: None,
+            base: None,
+            rejected: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_claim_sets_the_holder_and_blocks_others() {
+        let s = apply(
+            &state(Lane::Planned, None),
+            &mv("alice", Lane::Planned, Lane::Claimed),
+        )
+        .unwrap();
+        assert_eq!(s.holder(), Some("alice"));
+        assert_eq!((s.events, s.lamport), (1, 1));
+        let err = apply(&s, &mv("bob", Lane::Claimed, Lane::InProgress)).unwrap_err();
+        assert_eq!(
+            err,
+            Rejection::Held {
+                holder: "alice".into(),
+                lane: Lane::Claimed
+            }
+        );
+        assert_eq!(err.message("WP01"), "WP01 is claimed by alice");
+        // A second claim by someone else is refused as held, not as a same-lane move.
+        let err = apply(&s, &mv("bob", Lane::Claimed, Lane::Claimed)).unwrap_err();
+        assert!(matches!(err, Rejection::Held { .. }));
+        let mut forced = mv("bob", Lane::Claimed, Lane::InProgress);
+        forced.forced = true;
+        let s = apply(&s, &forced).unwrap();
+        assert_eq!(s.holder(), Some("bob"));
+        assert_eq!(s.forced, 1);
+    }
+
+    #[test]
+    fn transitions_outside_the_table_need_force() {
+        let s = state(Lane::Planned, None);
+        assert_eq!(
+            apply(&s, &mv("a", Lane::Planned, Lane::Done)).unwrap_err(),
+            Rejection::NotAllowed {
+                from: Lane::Planned,
+                to: Lane::Done
+            }
+        );
+        let done = state(Lane::Done, None);
+        let err = apply(&done, &mv("a", Lane::Done, Lane::InProgress)).unwrap_err();
+        assert!(err.message("WP01").contains("only with --force"));
+        let mut forced = mv("a", Lane::Done, Lane::InProgress);
+        forced.forced = true;
+        assert_eq!(apply(&done, &forced).unwrap().lane, Lane::InProgress);
+    }
+
+    #[test]
+    fn review_feedback_needs_a_note_and_approval_records_the_reviewer() {
+        let s = apply(
+            &state(Lane::ForReview, Some("alice")),
+            &mv("rev", Lane::ForReview, Lane::InReview),
+        )
+        .unwrap();
+        assert_eq!(s.holder(), Some("rev"));
+        let back = mv("rev", Lane::InReview, Lane::InProgress);
+        assert!(matches!(
+            apply(&s, &back).unwrap_err(),
+            Rejection::NeedsNote { .. }
+        ));
+        let mut with_note = back.clone();
+        with_note.note = Some("tests missing".into());
+        let after = apply(&s, &with_note).unwrap();
+        assert_eq!(after.review_status, Some(ReviewStatus::HasFeedback));
+        // The work goes back to its implementer.
+        assert_eq!(after.holder(), Some("alice"));
+        let approved = apply(&s, &mv("rev", Lane::InReview, Lane::Approved)).unwrap();
+        assert_eq!(approved.reviewer.as_deref(), Some("rev"));
+        assert_eq!(approved.review_status, Some(ReviewStatus::Approved));
+    }
+
+    #[test]
+    fn stale_moves_and_same_lane_are_refused() {
+        let s = state(Lane::InProgress, Some("a"));
+        assert!(matches!(
+            apply(&s, &mv("a", Lane::Planned, Lane::Claimed)).unwrap_err(),
+            Rejection::Stale { .. }
+        ));
+        assert!(matches!(
+            apply(&s, &mv("a", Lane::InProgress, Lane::InProgress)).unwrap_err(),
+            Rejection::SameLane { .. }
+        ));
+    }
+
+    #[test]
+    fn releasing_to_planned_clears_the_holder() {
+        let s = state(Lane::InProgress, Some("a"));
+        let s = apply(&s, &mv("a", Lane::InProgress, Lane::Planned)).unwrap();
+        assert_eq!(s.agent, None);
+        assert_eq!(s.holder(), None);
+    }
+}

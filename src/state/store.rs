@@ -1,0 +1,433 @@
+//! The state store: one ref per WP, `refs/kitty/wp/<feature>/<WP>`, pointing at a chain of
+//! event commits. Every write is a compare-and-swap on that ref.
+//!
+//! Refs are shared by every worktree of a clone at once, and writing one touches no branch,
+//! index or working tree: a lane change never dirties anything and never conflicts in a merge.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use gix::ObjectId;
+
+use super::cache::StateCache;
+use super::rules::{self, Rejection};
+use super::schema::{self, Event, SCHEMA, WpState};
+use crate::error::{Error, ErrorKind, Result};
+use crate::git::{Cas, CommitData, NewCommit, Repo};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::problem::{Code, Problem};
+use crate::util::time;
+
+pub const PREFIX: &str = "refs/kitty/wp/";
+
+/// How long a writer keeps retrying a ref that other writers keep moving.
+const RETRY_FOR: Duration = Duration::from_secs(30);
+
+pub fn ref_name(feature: &FeatureSlug, wp: &WpId) -> String {
+    format!("{PREFIX}{feature}/{wp}")
+}
+
+/// Every WP's state tip, by feature and WP.
+pub type States = HashMap<(FeatureSlug, WpId), Tip>;
+
+/// A WP's current tip: the commit, the event it records and the state after it.
+#[derive(Clone, Debug)]
+pub struct Tip {
+    pub commit: ObjectId,
+    pub event: Event,
+    pub state: WpState,
+}
+
+/// Decode a state commit. `Err` carries a message for people.
+pub fn decode(commit: &CommitData) -> std::result::Result<(Event, WpState), String> {
+    let header = |name: &str| {
+        commit.header(name).ok_or_else(|| {
+            format!(
+                "commit {} has no `{name}` header: not a git kitty state commit",
+                commit.id
+            )
+        })
+    };
+    let state_json = header(schema::STATE_HEADER)?;
+    let event_json = header(schema::EVENT_HEADER)?;
+    for json in [state_json, event_json] {
+        match schema::version_of(json) {
+            Some(v) if v > u64::from(SCHEMA) => {
+                return Err(format!(
+                    "it was written by a newer git kitty (state schema v{v}; this one reads up to v{SCHEMA})"
+                ));
+            }
+            Some(_) => {}
+            None => return Err(format!("commit {} holds unreadable state", commit.id)),
+        }
+    }
+    let state: WpState = serde_json::from_str(state_json)
+        .map_err(|e| format!("commit {} holds unreadable state: {e}", commit.id))?;
+    let event: Event = serde_json::from_str(event_json)
+        .map_err(|e| format!("commit {} holds an unreadable event: {e}", commit.id))?;
+    Ok((event, state))
+}
+
+/// Read one WP's tip. A ref that cannot be read is an error naming the ref and the way out.
+pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>> {
+    let name = ref_name(feature, wp);
+    let Some(id) = repo.ref_tip(&name)? else {
+        return Ok(None);
+    };
+    let unreadable = |why: String| {
+        Error::failed(format!("cannot use the state of {feature}/{wp} in {name}: {why}"))
+            .hint(format!(
+                "inspect it with `git log {name}`; `git update-ref -d {name}` drops the WP's state (its lane then comes from the plan)"
+            ))
+    };
+    let commit = repo
+        .read_commit(id)
+        .map_err(|e| unreadable(e.message.clone()))?;
+    let (event, state) = decode(&commit).map_err(unreadable)?;
+    if state.feature != *feature || state.wp != *wp {
+        return Err(unreadable(format!(
+            "it holds the state of {}/{}",
+            state.feature, state.wp
+        )));
+    }
+    Ok(Some(Tip {
+        commit: id,
+        event,
+        state,
+    }))
+}
+
+/// Every WP's tip under `refs/kitty/wp/` (only `features`' when given). Tips already decoded
+/// before come from the state cache; the others are read in parallel. Refs that are not git
+/// kitty's (bad names, foreign objects, newer schema) are reported as problems and skipped:
+/// they never take the board down.
+pub fn read_all(repo: &Repo, features: Option<&[&FeatureSlug]>) -> Result<(States, Vec<Problem>)> {
+    let refs = match features {
+        None => repo.refs_under(PREFIX)?,
+        Some(list) => {
+            let mut all = Vec::new();
+            for f in list {
+                all.extend(repo.refs_under(&format!("{PREFIX}{f}/"))?);
+            }
+            all
+        }
+    };
+    let mut problems = Vec::new();
+    let mut jobs: Vec<(FeatureSlug, WpId, String, ObjectId)> = Vec::with_capacity(refs.len());
+    for (name, id) in refs {
+        match (parse_ref_name(&name), id) {
+            (Some((f, w)), Some(id)) => jobs.push((f, w, name, id)),
+            _ => problems.push(bad_ref(
+                &name,
+                "not a `refs/kitty/wp/<feature>/<WP>` state ref",
+            )),
+        }
+    }
+
+    let mut slugs: Vec<String> = jobs.iter().map(|j| j.0.to_string()).collect();
+    slugs.dedup();
+    let slug_refs: Vec<&str> = slugs.iter().map(String::as_str).collect();
+    let mut cache = StateCache::open(repo.common_dir(), &slug_refs);
+    let mut tips = HashMap::with_capacity(jobs.len());
+    let mut misses = Vec::new();
+    for job in jobs {
+        match cache.get(job.0.as_str(), job.1.as_str(), job.3) {
+            Some((event, state)) => {
+                tips.insert(
+                    (job.0, job.1),
+                    Tip {
+                        commit: job.3,
+                        event,
+                        state,
+                    },
+                );
+            }
+            None => misses.push(job),
+        }
+    }
+    let ids: Vec<ObjectId> = misses.iter().map(|j| j.3).collect();
+    for ((f, w, name, id), commit) in misses.into_iter().zip(repo.read_commits(&ids)) {
+        let decoded = commit
+            .map_err(|e| e.message.clone())
+            .and_then(|c| decode(&c))
+            .and_then(|(event, state)| {
+                if state.feature == f && state.wp == w {
+                    Ok((event, state))
+                } else {
+                    Err(format!(
+                        "it holds the state of {}/{}",
+                        state.feature, state.wp
+                    ))
+                }
+            });
+        match decoded {
+            Ok((event, state)) => {
+                cache.put(f.as_str(), w.as_str(), id, &event, &state);
+                tips.insert(
+                    (f, w),
+                    Tip {
+                        commit: id,
+                        event,
+                        state,
+                    },
+                );
+            }
+            Err(why) => problems.push(bad_ref(&name, &why)),
+        }
+    }
+    for slug in &slugs {
+        let present: Vec<&str> = tips
+            .keys()
+            .filter(|(f, _)| f.as_str() == slug)
+            .map(|(_, w)| w.as_str())
+            .collect();
+        cache.retain(slug, &present);
+    }
+    cache.save();
+    Ok((tips, problems))
+}
+
+/// `refs/kitty/wp/<feature>/<WP>` -> (feature, WP), exactly (no extra components, the WP
+/// spelled as a valid id).
+fn parse_ref_name(name: &str) -> Option<(FeatureSlug, WpId)> {
+    let (f, w) = name.strip_prefix(PREFIX)?.split_once('/')?;
+    let wp: WpId = w.parse().ok()?;
+    (wp.as_str() == w).then_some(())?;
+    Some((f.parse().ok()?, wp))
+}
+
+fn bad_ref(name: &str, why: &str) -> Problem {
+    let problem = Problem::new(
+        Code::BadStateRef,
+        format!("{why}; skipped (`git update-ref -d {name}` removes it)"),
+    )
+    .at(name, None);
+    // Attribute it to its feature when the name says which, so `-f` views show it too.
+    match name[PREFIX.len().min(name.len())..].split_once('/') {
+        Some((f, _)) if f.parse::<FeatureSlug>().is_ok() => problem.in_feature(f),
+        _ => problem,
+    }
+}
+
+/// What an [`append`] did.
+#[derive(Debug)]
+pub enum Appended {
+    /// The event was written; the new tip.
+    Written(Box<Tip>),
+    /// Nothing to write (the builder said so); the current state.
+    Unchanged(Box<WpState>),
+}
+
+/// The part of an event the caller decides; [`append`] stamps id, time, clock and version.
+pub type Draft = Event;
+
+/// Append an event to a WP's history by compare-and-swap, retrying on races.
+///
+/// `initial` is the state before the first event (from the plan). `build` sees the current
+/// state and returns the event to write (`None`: nothing to do) or an error (a refusal it
+/// decided itself). The event is then checked by the lane rules; a rejection becomes a
+/// `refused` error. When another writer moved the ref first, everything is read and decided
+/// again: the caller's checks always see the state they are writing on top of.
+pub fn append(
+    repo: &Repo,
+    feature: &FeatureSlug,
+    wp: &WpId,
+    initial: &dyn Fn() -> WpState,
+    build: &mut dyn FnMut(&WpState) -> Result<Option<Draft>>,
+) -> Result<Appended> {
+    let name = ref_name(feature, wp);
+    let started = Instant::now();
+    let mut attempt: u32 = 0;
+    loop {
+        attempt += 1;
+        let tip = read(repo, feature, wp)?;
+        let state = tip.as_ref().map_or_else(initial, |t| t.state.clone());
+        let Some(mut event) = build(&state)? else {
+            return Ok(Appended::Unchanged(Box::new(state)));
+        };
+        stamp(&mut event, &state);
+        let new_state = rules::apply(&state, &event).map_err(|r| refusal(&r, wp))?;
+        let parents: Vec<ObjectId> = tip.iter().map(|t| t.commit).collect();
+        let commit = write(repo, &event, &new_state, &parents)?;
+        match repo.cas_ref(
+            &name,
+            tip.as_ref().map(|t| t.commit),
+            commit,
+            &schema::message(&event, wp),
+        )? {
+            Cas::Done => {
+                return Ok(Appended::Written(Box::new(Tip {
+                    commit,
+                    event,
+                    state: new_state,
+                })));
+            }
+            Cas::Raced if started.elapsed() < RETRY_FOR => {
+                // Someone else wrote first: back off a little (more each time), then decide
+                // again on their state.
+                let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
+                std::thread::sleep(Duration::from_millis(jitter));
+            }
+            Cas::Raced => {
+                return Err(Error::failed(format!(
+                    "gave up writing {name} after {attempt} attempts: other writers kept moving it"
+                ))
+                .hint("try again; if it persists, look for a stuck `.lock` file under .git/refs/kitty/"));
+            }
+        }
+    }
+}
+
+/// Write a state commit (no ref is touched). Public for the history merge of `pull`.
+pub fn write(
+    repo: &Repo,
+    event: &Event,
+    state: &WpState,
+    parents: &[ObjectId],
+) -> Result<ObjectId> {
+    let event_json = serde_json::to_string(event)
+        .map_err(|e| Error::failed("cannot encode an event").cause(e))?;
+    let state_json = serde_json::to_string(state)
+        .map_err(|e| Error::failed("cannot encode a state").cause(e))?;
+    let author = sanitize_name(&event.actor);
+    let email = repo
+        .config_string("user.email")
+        .filter(|e| !e.contains(['<', '>', '\n']))
+        .unwrap_or_else(|| "kitty@localhost".to_owned());
+    let time_secs = time::parse_rfc3339(&event.at).map_or(0, |n| (n / 1_000_000_000) as i64);
+    repo.write_commit(NewCommit {
+        parents,
+        message: &schema::message(event, &state.wp),
+        headers: &[
+            (schema::EVENT_HEADER, event_json),
+            (schema::STATE_HEADER, state_json),
+        ],
+        author_name: &author,
+        author_email: &email,
+        time_secs,
+    })
+}
+
+/// Fill in what every event carries: version, a unique id, the time, the Lamport clock.
+pub fn stamp(event: &mut Event, state: &WpState) {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    event.v = SCHEMA;
+    // Unique even for two identical moves in one nanosecond: pid and a counter. (gix treats a
+    // ref already at the new value as a successful compare-and-swap, so events must differ.)
+    event.id = format!(
+        "{:x}-{:x}-{n:x}",
+        time::system_now_nanos(),
+        std::process::id()
+    );
+    let now = time::now_nanos();
+    event.at = time::format_rfc3339_nanos(now);
+    event.lamport = state.lamport + 1;
+}
+
+/// An empty event of `kind` by `actor`, for [`append`] to stamp.
+pub fn draft(kind: schema::EventKind, actor: &str) -> Draft {
+    Event {
+        v: SCHEMA,
+        id: String::new(),
+        kind,
+        actor: actor.to_owned(),
+        at: String::new(),
+        lamport: 0,
+        from: None,
+        to: None,
+        note: None,
+        forced: false,
+        reason: None,
+        agent: None,
+        branch: None,
+        worktree: None,
+        base: None,
+        rejected: Vec::new(),
+    }
+}
+
+/// A rule's rejection as an error with the command that would work.
+fn refusal(r: &Rejection, wp: &WpId) -> Error {
+    let err = Error::refused(r.message(wp.as_str()));
+    match r {
+        Rejection::Held { holder, lane } => err
+            .details(serde_json::json!({ "holder": holder, "lane": lane }))
+            .hint(format!(
+                "ask {holder}, or take it over with `git kitty lane {wp} <lane> --force --reason \"...\"`"
+            )),
+        Rejection::NotAllowed { from, .. } => {
+            let next: Vec<&str> = from.allowed_next().iter().map(|l| l.as_str()).collect();
+            let err = if next.is_empty() {
+                err
+            } else {
+                err.hint(format!("from {from} a WP can move to: {}", next.join(", ")))
+            };
+            err.hint("`--force --reason \"...\"` moves it anyway, recorded as forced")
+        }
+        Rejection::NeedsNote { to, .. } => err.hint(format!(
+            "git kitty lane {wp} {to} --note \"what needs to change\""
+        )),
+        Rejection::Stale { .. } | Rejection::SameLane { .. } => err,
+    }
+}
+
+/// Make an agent name safe as a commit author name (git refuses `<`, `>` and newlines).
+fn sanitize_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c == '<' || c == '>' || c.is_control() {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if cleaned.trim().is_empty() {
+        "unknown".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// The whole history of one WP, newest first (merges included: every commit reachable).
+pub fn history(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Vec<(CommitData, Event)>> {
+    let Some(tip) = repo.ref_tip(&ref_name(feature, wp))? else {
+        return Ok(Vec::new());
+    };
+    let mut seen = std::collections::HashSet::from([tip]);
+    let mut queue = vec![tip];
+    let mut out = Vec::new();
+    while let Some(id) = queue.pop() {
+        let commit = repo.read_commit(id)?;
+        for p in &commit.parents {
+            if seen.insert(*p) {
+                queue.push(*p);
+            }
+        }
+        let event = decode(&commit)
+            .map_err(|why| {
+                Error::new(
+                    ErrorKind::Failed,
+                    format!("cannot read the history of {feature}/{wp}: {why}"),
+                )
+            })?
+            .0;
+        out.push((commit, event));
+    }
+    sort_newest_first(&mut out);
+    Ok(out)
+}
+
+/// Newest first: by Lamport clock, then time, then id (a total, deterministic order).
+pub fn sort_newest_first(events: &mut [(CommitData, Event)]) {
+    events.sort_by(|(_, a), (_, b)| {
+        (b.lamport, time::parse_rfc3339(&b.at), &b.id).cmp(&(
+            a.lamport,
+            time::parse_rfc3339(&a.at),
+            &a.id,
+        ))
+    });
+}
