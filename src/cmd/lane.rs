@@ -97,7 +97,8 @@ struct Outcome<'a> {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, None)?;
+    // Naming the feature spares reading the others.
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
     let (feature, wp, lane) = resolve_wp_and(&ws, &args.targets, args.feature.as_ref(), "LANE")?;
     let to = Lane::from_str(&lane).map_err(|why| {
         Error::usage(why).hint(format!(

@@ -44,7 +44,8 @@ pub struct Args {
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, None)?;
+    // Naming the feature spares reading the others.
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
     let (feature, wp, text) = resolve_wp_and(&ws, &args.targets, args.feature.as_ref(), "TEXT")?;
     if text.trim().is_empty() {
         return Err(Error::usage("the note is empty"));
