@@ -74,8 +74,11 @@ fn main() {
         ),
         ("status, all WPs with state refs", &["status"][..]),
     ] {
-        if wanted(name) {
-            report(name, wps, &time(&stated, &[args], runs, false));
+        for (mode, no_cache) in [("warm", false), ("cold", true)] {
+            let case = format!("{name} ({mode})");
+            if wanted(&case) {
+                report(&case, wps, &time(&stated, &[args], runs, no_cache));
+            }
         }
     }
     // One lane move, in the same repository: alternately blocked and back.
