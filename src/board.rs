@@ -39,9 +39,21 @@ pub struct LaneInfo {
     /// Last change, nanoseconds since the epoch.
     #[serde(skip)]
     pub changed_at: Option<i128>,
-    /// Extra facts the state knows (branch, worktree, stale base...), shown as-is.
+    /// Extra facts the state knows (branch, worktree, base...), shown as-is.
     #[serde(skip)]
     pub extra: Option<serde_json::Value>,
+    /// What git says about the WP's branch and worktree (filled by the caller).
+    #[serde(skip)]
+    pub runtime: Runtime,
+}
+
+/// Facts about a WP's branch and worktree that only git knows.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Runtime {
+    /// Dependencies whose branches moved past the base this WP was started from.
+    pub stale: Vec<crate::workflow::base::Stale>,
+    /// The state names a worktree that no longer exists.
+    pub worktree_missing: bool,
 }
 
 impl LaneInfo {
@@ -71,6 +83,7 @@ impl LaneInfo {
                 "worktree": s.worktree,
                 "base": s.base,
             })),
+            runtime: Runtime::default(),
         }
     }
 
@@ -86,6 +99,7 @@ impl LaneInfo {
                 reviewer: wp.reviewed_by.clone(),
                 changed_at: r.at,
                 extra: None,
+                runtime: Runtime::default(),
             };
         }
         LaneInfo {
@@ -99,6 +113,7 @@ impl LaneInfo {
             reviewer: wp.reviewed_by.clone(),
             changed_at: None,
             extra: None,
+            runtime: Runtime::default(),
         }
     }
 }
@@ -145,7 +160,11 @@ pub struct WpView {
     pub subtasks: usize,
     pub phase: Option<String>,
     pub file: String,
-    /// Runtime facts from the state ref (branch, worktree, base, staleness); see docs/json.md.
+    /// Dependencies whose branches moved past this WP's base: `git kitty restack` it.
+    pub stale: Vec<crate::workflow::base::Stale>,
+    /// The WP's worktree was deleted by hand: `git kitty implement` makes it again.
+    pub worktree_missing: bool,
+    /// Runtime facts from the state ref (branch, worktree, base); see docs/json.md.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<serde_json::Value>,
 }
@@ -204,6 +223,8 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             subtasks: wp.subtasks,
             phase: wp.phase.clone(),
             file: wp.file.clone(),
+            stale: info.runtime.stale.clone(),
+            worktree_missing: info.runtime.worktree_missing,
             state: info.extra.clone(),
         });
     }

@@ -18,4 +18,5 @@ pub mod model;
 pub mod render;
 pub mod state;
 pub mod util;
+pub mod workflow;
 pub mod workspace;

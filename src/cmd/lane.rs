@@ -115,6 +115,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         if state.lane == to && state.holder().is_none_or(|h| h == actor) && !args.force {
             return Ok(None);
         }
+        if to == Lane::ForReview && state.lane == Lane::InProgress && !args.force {
+            crate::workflow::guard::reviewable(&ws, state)?;
+        }
         let mut event = store::draft(EventKind::Lane, &actor);
         event.from = Some(state.lane);
         event.to = Some(to);

@@ -3,10 +3,14 @@
 //! One exhaustive `enum Command` and one `match`: a new command that is not wired in does not
 //! compile.
 
+pub mod abandon;
 pub mod check;
+pub mod implement;
 pub mod lane;
 pub mod log;
+pub mod next;
 pub mod note;
+pub mod restack;
 pub mod status;
 
 use std::str::FromStr;
@@ -27,6 +31,10 @@ pub enum Command {
     Lane(lane::Args),
     Note(note::Args),
     Log(log::Args),
+    Implement(implement::Args),
+    Next(next::Args),
+    Restack(restack::Args),
+    Abandon(abandon::Args),
 }
 
 /// Run a parsed command; the result is the exit code (errors carry their own).
@@ -37,6 +45,10 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Lane(args) => lane::run(args, ctx),
         Command::Note(args) => note::run(args, ctx),
         Command::Log(args) => log::run(args, ctx),
+        Command::Implement(args) => implement::run(args, ctx),
+        Command::Next(args) => next::run(args, ctx),
+        Command::Restack(args) => restack::run(args, ctx),
+        Command::Abandon(args) => abandon::run(args, ctx),
     }
 }
 

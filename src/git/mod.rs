@@ -5,6 +5,7 @@
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
 pub mod run;
+pub mod worktree;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use crate::error::{Context, Error, ErrorKind, Result};
 pub use run::Git;
+pub use worktree::{Rebase, TreeMerge, WorktreeEntry};
 
 /// An open repository, seen from the worktree git kitty was started in.
 pub struct Repo {
@@ -158,6 +160,29 @@ impl Repo {
         self.ref_tip(&format!("refs/heads/{branch}"))
     }
 
+    /// Delete branch `name` if it still points at `expected`.
+    pub fn delete_branch(&self, name: &str, expected: ObjectId) -> Result<Cas> {
+        self.cas_refs(
+            &[RefUpdate {
+                name: format!("refs/heads/{name}"),
+                expected: Some(expected),
+                new: None,
+            }],
+            "git kitty: delete branch",
+        )
+    }
+
+    /// The tree of a commit.
+    pub fn tree_of(&self, commit: ObjectId) -> Result<ObjectId> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .context(|| format!("reading commit {commit}"))?;
+        Ok(c.tree_id()
+            .context(|| format!("reading the tree of {commit}"))?
+            .detach())
+    }
+
     /// Where a ref points (peeled to its object id), `None` if it does not exist.
     pub fn ref_tip(&self, full_name: &str) -> Result<Option<ObjectId>> {
         let found = self
@@ -273,7 +298,10 @@ impl Repo {
 
     /// Write a commit object (no ref is touched). Extra headers carry machine state.
     pub fn write_commit(&self, commit: NewCommit<'_>) -> Result<ObjectId> {
-        let tree = self.empty_tree()?;
+        let tree = match commit.tree {
+            Some(tree) => tree,
+            None => self.empty_tree()?,
+        };
         let sig = gix::actor::Signature {
             name: commit.author_name.into(),
             email: commit.author_email.into(),
@@ -401,6 +429,8 @@ pub struct RefUpdate {
 
 /// What [`Repo::write_commit`] writes.
 pub struct NewCommit<'a> {
+    /// The tree; `None` for the empty tree (state commits).
+    pub tree: Option<ObjectId>,
     pub parents: &'a [ObjectId],
     pub message: &'a str,
     pub headers: &'a [(&'a str, String)],

@@ -160,6 +160,43 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
             .collect(),
     );
     section(
+        "Stale",
+        f.work_packages
+            .iter()
+            .filter(|w| !w.stale.is_empty())
+            .map(|w| {
+                let why: Vec<String> = w
+                    .stale
+                    .iter()
+                    .map(crate::workflow::base::describe_stale)
+                    .collect();
+                format!(
+                    "{} stale: {}  {}",
+                    paint.bold(&w.id),
+                    why.join(", "),
+                    paint.dim(&format!("(git kitty restack {})", w.id))
+                )
+            })
+            .collect(),
+    );
+    section(
+        "No worktree",
+        f.work_packages
+            .iter()
+            .filter(|w| w.worktree_missing)
+            .map(|w| {
+                format!(
+                    "{}  {}",
+                    wp_label(w, title_width, paint),
+                    paint.dim(&format!(
+                        "deleted by hand? `git kitty implement {}` makes it again",
+                        w.id
+                    ))
+                )
+            })
+            .collect(),
+    );
+    section(
         "Needs fixing",
         f.work_packages
             .iter()
@@ -216,6 +253,12 @@ fn card_detail(w: &WpView, col: usize, now: i128) -> Option<String> {
     }
     if w.has_errors {
         parts.push("file has errors".into());
+    }
+    if !w.stale.is_empty() {
+        parts.push("stale".into());
+    }
+    if w.worktree_missing {
+        parts.push("no worktree".into());
     }
     if let Some(t) = w.updated_at.as_deref().and_then(parse_rfc3339) {
         parts.push(ago(t, now));

@@ -130,14 +130,17 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
             }
         }
         EventKind::Release => {
+            // The worktree is gone; the branch too, unless the event names it as kept.
             next.worktree = None;
+            if event.branch.is_none() {
+                next.branch = None;
+                next.base = None;
+            }
             if let Some(to) = event.to {
                 next.lane = to;
                 if to == Lane::Planned {
                     next.agent = None;
                     next.reviewer = None;
-                    next.branch = None;
-                    next.base = None;
                 }
             }
         }

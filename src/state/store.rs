@@ -297,6 +297,7 @@ pub fn write(
         .unwrap_or_else(|| "kitty@localhost".to_owned());
     let time_secs = time::parse_rfc3339(&event.at).map_or(0, |n| (n / 1_000_000_000) as i64);
     repo.write_commit(NewCommit {
+        tree: None,
         parents,
         message: &schema::message(event, &state.wp),
         headers: &[

@@ -1,4 +1,5 @@
 //! Small helpers with no better home.
 
 pub mod cache_file;
+pub mod faults;
 pub mod time;

@@ -128,6 +128,28 @@ impl Workspace {
             .collect()
     }
 
+    /// [`Self::lanes`] plus what git knows: stale bases and missing worktrees.
+    pub fn lanes_with_runtime(&self, feature: &Feature, states: &States) -> Vec<LaneInfo> {
+        let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
+        let mut lanes = self.lanes(feature, states);
+        for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
+            let Some(tip) = states.get(&(feature.slug.clone(), wp.id.clone())) else {
+                continue;
+            };
+            let s = &tip.state;
+            if matches!(s.lane, Lane::Done | Lane::Canceled) {
+                continue;
+            }
+            if let Some(rel) = &s.worktree {
+                info.runtime.worktree_missing = !main.join(rel).exists();
+            }
+            if let Some(base) = &s.base {
+                info.runtime.stale = crate::workflow::base::staleness(&self.repo, base);
+            }
+        }
+        lanes
+    }
+
     /// The state a WP has before its first event: what the plan says.
     pub fn initial_state(&self, feature: &Feature, wp: &WpId) -> WpState {
         let (lane, agent) = match feature.wp(wp) {

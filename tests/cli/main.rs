@@ -4,6 +4,7 @@
 mod common;
 
 mod check;
+mod implement;
 mod lane;
 mod man;
 mod state;

@@ -1,0 +1,105 @@
+//! `git kitty abandon`: give a work package back.
+
+use std::str::FromStr;
+
+use crate::cli::Ctx;
+use crate::error::{Error, Result};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::workflow::abandon;
+use crate::workspace::Workspace;
+
+/// Release a claim: remove the worktree and branch, back to planned
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Give a work package back: remove its worktree and its branch, and move it to \
+planned so another agent can take it. It refuses when that would lose work (uncommitted \
+changes, or commits no other branch has) unless --force is given; a forced deletion prints the \
+commit the branch was at, so `git branch <name> <commit>` restores it. Only the agent holding \
+the WP abandons it without --force.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty abandon WP03
+  git kitty abandon WP03 --force --note \"wrong approach, starting over\"
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// The work package (left out inside its worktree)
+    #[arg(value_name = "WP")]
+    pub wp: Option<String>,
+
+    /// The feature of the WP (needed only when several features have that WP id)
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Drop uncommitted changes and unmerged commits, or abandon another agent's WP
+    #[arg(long)]
+    pub force: bool,
+
+    /// Why, for the history
+    #[arg(long, short = 'm', value_name = "TEXT")]
+    pub note: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    let (feature, wp) = match &args.wp {
+        Some(raw) => {
+            let wp = WpId::from_str(raw).map_err(Error::usage)?;
+            let f = ws.feature_of_wp(&wp, args.feature.as_ref())?;
+            let wp = f.index_of(&wp).map_or(wp, |i| f.wps[i].id.clone());
+            (f, wp)
+        }
+        None => ws.implied_wp().ok_or_else(|| {
+            Error::usage("which work package? Name it, or run this inside its worktree")
+                .hint("git kitty abandon WP02")
+        })?,
+    };
+    if ws.repo.current_branch().as_deref()
+        == Some(crate::workflow::base::branch_name(feature, &wp).as_str())
+    {
+        return Err(Error::usage(format!(
+            "this is {wp}'s own worktree: git cannot remove it from inside"
+        ))
+        .hint(format!(
+            "run it from the main worktree: `git -C {} kitty abandon {wp}`",
+            ws.plan_root.display()
+        )));
+    }
+    let actor = ws.actor(args.agent.as_deref())?;
+    let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)?;
+    if args.json {
+        ctx.ui.out_json(&done);
+        return Ok(0);
+    }
+    let mut text = format!("{}: back to {} ({actor})\n", done.wp, done.lane);
+    if let Some(w) = &done.removed_worktree {
+        text.push_str(&format!("  removed worktree {w}\n"));
+    }
+    if let Some((b, c)) = &done.deleted_branch {
+        text.push_str(&format!(
+            "  deleted branch {b} (was {})\n",
+            c.get(..7).unwrap_or(c)
+        ));
+        if done.dropped_commits > 0 {
+            text.push_str(&format!(
+                "  {} commit{} dropped; restore with `git branch {b} {c}`\n",
+                done.dropped_commits,
+                if done.dropped_commits == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    ctx.ui.out(&text);
+    Ok(0)
+}

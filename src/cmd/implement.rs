@@ -1,0 +1,134 @@
+//! `git kitty implement`: claim a work package and give it a branch and a worktree.
+
+use std::str::FromStr;
+
+use crate::cli::{Ctx, Ui};
+use crate::error::{Error, Result};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::workflow::base::describe_base;
+use crate::workflow::implement::{self, Implemented, Request};
+use crate::workspace::Workspace;
+
+/// Claim a work package and give it its own branch and worktree
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Claim a work package for an agent and give it a branch `<feature>-<WP>` and a \
+worktree `.worktrees/<feature>-<WP>` (kept out of `git status` through .git/info/exclude).
+
+The branch starts from what the WP depends on: with no dependencies, the target branch; with \
+one, that dependency's branch (or the target branch once it is merged there); with several, a \
+merge of their branches, made without touching any worktree and recorded in the WP's state. \
+A conflict in that merge stops with the conflicting paths, having created nothing.
+
+A WP starts only when each dependency is approved or done, or is named with --base and has a \
+branch (stacking on unfinished work). --force starts anyway and is recorded.
+
+The claim is a compare-and-swap of the WP's state ref: of several agents running this at once, \
+one gets the worktree and the others are told who holds it. Run again by the same agent, it \
+prints the existing worktree (and makes it again if it was deleted). The worktree path is the \
+last line of output: cd \"$(git kitty implement WP01 | tail -1)\".
+
+The target branch is the WP's merge_target_branch, else the feature's meta.json target_branch, \
+else git config kitty.targetBranch, else the branch checked out in the main worktree.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty implement WP01
+  git kitty implement WP02 --base WP01          stack on WP01's unfinished branch
+  cd \"$(git kitty implement WP03 --agent claude | tail -1)\"
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// The work package to start
+    #[arg(value_name = "WP")]
+    pub wp: String,
+
+    /// The feature of the WP (needed only when several features have that WP id)
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// Stack on this dependency's unfinished branch (repeat for several)
+    #[arg(long = "base", value_name = "WP")]
+    pub bases: Vec<WpId>,
+
+    /// Who is claiming (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Start although dependencies are not approved or done (recorded as forced)
+    #[arg(long)]
+    pub force: bool,
+
+    /// Why the gate is overridden; recorded in the history
+    #[arg(long, value_name = "TEXT", requires = "force")]
+    pub reason: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let wp = WpId::from_str(&args.wp)
+        .map_err(|why| Error::usage(why).hint("work package ids look like WP01"))?;
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    let feature = ws.feature_of_wp(&wp, args.feature.as_ref())?;
+    let wp = feature
+        .index_of(&wp)
+        .map_or(wp, |i| feature.wps[i].id.clone());
+    let actor = ws.actor(args.agent.as_deref())?;
+    let (states, _) = ws.read_states(Some(&[feature]))?;
+    let done = implement::implement(
+        &ws,
+        &states,
+        &Request {
+            feature,
+            wp,
+            bases: args.bases,
+            actor,
+            force: args.force,
+            reason: args.reason,
+        },
+    )?;
+    print(&mut ctx.ui, &ws, &done, args.json);
+    Ok(0)
+}
+
+/// Print an implement outcome: a summary, then the worktree path as the last line.
+pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
+    if json {
+        ui.out_json(done);
+        return;
+    }
+    let p = ui.paint;
+    let head = if done.recreated {
+        format!("{}: worktree made again ({})", done.wp, done.agent)
+    } else if done.reused {
+        format!("{}: already yours ({})", done.wp, done.agent)
+    } else {
+        let forced = if done.forced { " (forced)" } else { "" };
+        format!("{}: {} ({}){forced}", done.wp, done.lane, done.agent)
+    };
+    let rel = done
+        .worktree
+        .strip_prefix(ws.repo.main_workdir().unwrap_or(&ws.plan_root))
+        .unwrap_or(&done.worktree)
+        .display()
+        .to_string();
+    let mut text = format!("{}\n", p.bold(&head));
+    text.push_str(&format!(
+        "  branch    {}  from {}\n",
+        done.branch,
+        describe_base(&done.base)
+    ));
+    text.push_str(&format!("  prompt    {}\n", done.prompt));
+    text.push_str(&format!(
+        "  next      cd {rel}, commit your work, then `git kitty lane {} for_review`\n",
+        done.wp
+    ));
+    text.push_str(&format!("{}\n", done.worktree.display()));
+    ui.out(&text);
+}

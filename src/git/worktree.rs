@@ -1,0 +1,233 @@
+//! Worktrees, tree merges and rebases: the operations gix cannot do (yet), run with the `git`
+//! binary. gix 0.90 can add worktrees but runs no hooks and needs an existing branch; `git
+//! worktree add` creates the branch and checks out in one step, runs the user's hooks and is
+//! what every git user debugs with.
+
+use std::path::{Path, PathBuf};
+
+use gix::ObjectId;
+
+use super::{Git, Repo};
+use crate::error::{Error, ErrorKind, Result};
+
+/// One entry of `git worktree list --porcelain -z`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorktreeEntry {
+    pub path: PathBuf,
+    pub head: Option<ObjectId>,
+    /// `refs/heads/x` -> `x`.
+    pub branch: Option<String>,
+    pub bare: bool,
+    /// git knows the worktree but its directory is gone.
+    pub prunable: bool,
+}
+
+/// The result of merging two commits' trees without touching any working tree.
+pub enum TreeMerge {
+    Clean(ObjectId),
+    Conflict(Vec<String>),
+}
+
+/// The result of a rebase run in a worktree.
+pub enum Rebase {
+    Done,
+    /// Stopped on a conflict: the worktree is mid-rebase, with these paths unmerged.
+    Conflict(Vec<String>),
+}
+
+impl Repo {
+    /// Every worktree git knows of (the main one first).
+    pub fn worktrees(&self) -> Result<Vec<WorktreeEntry>> {
+        let out = self
+            .git()
+            .args(["worktree", "list", "--porcelain", "-z"])
+            .run()?;
+        let mut list = Vec::new();
+        let mut current: Option<WorktreeEntry> = None;
+        for field in out.split('\0') {
+            if field.is_empty() {
+                if let Some(e) = current.take() {
+                    list.push(e);
+                }
+                continue;
+            }
+            let (key, value) = field.split_once(' ').unwrap_or((field, ""));
+            match key {
+                "worktree" => {
+                    if let Some(e) = current.take() {
+                        list.push(e);
+                    }
+                    current = Some(WorktreeEntry {
+                        path: PathBuf::from(value),
+                        head: None,
+                        branch: None,
+                        bare: false,
+                        prunable: false,
+                    });
+                }
+                "HEAD" => {
+                    if let Some(e) = &mut current {
+                        e.head = ObjectId::from_hex(value.as_bytes()).ok();
+                    }
+                }
+                "branch" => {
+                    if let Some(e) = &mut current {
+                        e.branch = value.strip_prefix("refs/heads/").map(str::to_owned);
+                    }
+                }
+                "bare" => {
+                    if let Some(e) = &mut current {
+                        e.bare = true;
+                    }
+                }
+                "prunable" => {
+                    if let Some(e) = &mut current {
+                        e.prunable = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let Some(e) = current {
+            list.push(e);
+        }
+        Ok(list)
+    }
+
+    /// Create `branch` at `start` and check it out in a new worktree at `path`.
+    pub fn add_worktree_with_branch(
+        &self,
+        path: &Path,
+        branch: &str,
+        start: ObjectId,
+    ) -> Result<()> {
+        self.git()
+            .args(["worktree", "add", "--quiet", "-b", branch])
+            .arg("--")
+            .arg(path)
+            .arg(start.to_string())
+            .run()
+            .map(|_| ())
+    }
+
+    /// Check out an existing `branch` in a new worktree at `path` (recovering a worktree that
+    /// was deleted by hand).
+    pub fn add_worktree_for_branch(&self, path: &Path, branch: &str) -> Result<()> {
+        // A worktree deleted by hand is still registered until pruned.
+        let _ = self.git().args(["worktree", "prune"]).run();
+        self.git()
+            .args(["worktree", "add", "--quiet"])
+            .arg("--")
+            .arg(path)
+            .arg(branch)
+            .run()
+            .map(|_| ())
+    }
+
+    /// Remove the worktree at `path` (`force`: even with local changes).
+    pub fn remove_worktree(&self, path: &Path, force: bool) -> Result<()> {
+        let mut git = self.git().args(["worktree", "remove"]);
+        if force {
+            git = git.arg("--force");
+        }
+        git.arg("--").arg(path).run()?;
+        let _ = self.git().args(["worktree", "prune"]).run();
+        Ok(())
+    }
+
+    /// Uncommitted changes in the worktree at `path`: modified, staged or untracked (but not
+    /// ignored) files, as `git status --porcelain` lists them.
+    pub fn worktree_changes(&self, path: &Path) -> Result<Vec<String>> {
+        let out = Git::new(path)
+            .args(["status", "--porcelain=v1", "-z", "--untracked-files=normal"])
+            .run()?;
+        Ok(out
+            .split('\0')
+            .filter(|e| e.len() > 3)
+            .map(|e| e[3..].to_owned())
+            .collect())
+    }
+
+    /// Merge the trees of `ours` and `theirs` (`git merge-tree --write-tree`): no index, no
+    /// working tree, nothing but new objects.
+    pub fn merge_trees(&self, ours: ObjectId, theirs: ObjectId) -> Result<TreeMerge> {
+        let out = self
+            .git()
+            .args([
+                "merge-tree",
+                "--write-tree",
+                "--name-only",
+                "--no-messages",
+                "-z",
+            ])
+            .arg(ours.to_string())
+            .arg(theirs.to_string())
+            .output()?;
+        let mut fields = out.stdout.split('\0').filter(|f| !f.is_empty());
+        let tree = fields
+            .next()
+            .and_then(|t| ObjectId::from_hex(t.trim().as_bytes()).ok());
+        match (out.code, tree) {
+            (Some(0), Some(tree)) => Ok(TreeMerge::Clean(tree)),
+            (Some(1), Some(_)) => {
+                let mut paths: Vec<String> = fields.map(str::to_owned).collect();
+                paths.dedup();
+                Ok(TreeMerge::Conflict(paths))
+            }
+            _ => Err(Error::new(
+                ErrorKind::Failed,
+                format!("cannot merge {ours} and {theirs}"),
+            )
+            .cause(out.stderr)),
+        }
+    }
+
+    /// Rebase the branch checked out in `worktree` from `old_base` onto `new_base`
+    /// (`git rebase --onto new old`). A conflict leaves the rebase in progress there.
+    pub fn rebase_onto(
+        &self,
+        worktree: &Path,
+        new_base: ObjectId,
+        old_base: ObjectId,
+    ) -> Result<Rebase> {
+        let out = Git::new(worktree)
+            .args(["rebase", "--quiet", "--onto"])
+            .arg(new_base.to_string())
+            .arg(old_base.to_string())
+            .output()?;
+        if out.success {
+            return Ok(Rebase::Done);
+        }
+        let unmerged = Git::new(worktree)
+            .args(["diff", "--name-only", "--diff-filter=U", "-z"])
+            .run()
+            .unwrap_or_default();
+        let paths: Vec<String> = unmerged
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if paths.is_empty() {
+            Err(Error::failed(format!(
+                "`git rebase --onto {new_base} {old_base}` failed in {}",
+                worktree.display()
+            ))
+            .cause(out.stderr))
+        } else {
+            Ok(Rebase::Conflict(paths))
+        }
+    }
+
+    /// Whether a rebase is stopped in the worktree at `path`.
+    pub fn rebase_in_progress(&self, path: &Path) -> bool {
+        let Ok(out) = Git::new(path)
+            .args(["rev-parse", "--git-path", "rebase-merge"])
+            .run()
+        else {
+            return false;
+        };
+        let p = PathBuf::from(out.trim());
+        let p = if p.is_absolute() { p } else { path.join(p) };
+        p.exists() || path.join(".git").join("rebase-apply").exists()
+    }
+}

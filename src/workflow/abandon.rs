@@ -1,0 +1,152 @@
+//! `abandon`: give a WP back: remove its worktree and branch, release the claim.
+//!
+//! Nothing is lost silently: uncommitted changes, or commits that are not in the target
+//! branch, make it refuse unless forced; a forced deletion of commits prints the branch tip
+//! so it can be restored (`git branch <name> <commit>`), as `git branch -D` does.
+//! The worktree goes first and the claim last: if anything fails half-way, what remains is a
+//! claim without a worktree, which `status` shows and `implement` repairs.
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use super::base;
+use crate::error::{Error, Result};
+use crate::model::ids::WpId;
+use crate::model::lane::Lane;
+use crate::model::plan::Feature;
+use crate::state::schema::EventKind;
+use crate::state::store;
+use crate::workspace::Workspace;
+
+#[derive(Debug, Serialize)]
+pub struct Abandoned {
+    pub wp: String,
+    pub feature: String,
+    pub removed_worktree: Option<String>,
+    /// The deleted branch and the commit it was at.
+    pub deleted_branch: Option<(String, String)>,
+    /// Commits that were only on the deleted branch (forced).
+    pub dropped_commits: usize,
+    pub lane: Lane,
+}
+
+pub fn abandon(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    actor: &str,
+    force: bool,
+    note: Option<String>,
+) -> Result<Abandoned> {
+    let Some(tip) = store::read(&ws.repo, &feature.slug, wp)? else {
+        return Err(Error::usage(format!(
+            "{wp} was never claimed: there is nothing to abandon"
+        )));
+    };
+    let state = tip.state;
+    if let Some(holder) = state.holder().or(state.agent.as_deref())
+        && holder != actor
+        && !force
+    {
+        return Err(
+            Error::refused(format!("{wp} is held by {holder}, not by {actor}"))
+                .hint(format!("ask {holder}, or `git kitty abandon {wp} --force`")),
+        );
+    }
+    if state.lane == Lane::Done {
+        return Err(Error::refused(format!(
+            "{wp} is done: there is nothing to give back"
+        )));
+    }
+    let main = ws
+        .repo
+        .main_workdir()
+        .unwrap_or(&ws.plan_root)
+        .to_path_buf();
+    let path = state.worktree.as_ref().map(|rel| main.join(rel));
+    let branch = state
+        .branch
+        .clone()
+        .unwrap_or_else(|| base::branch_name(feature, wp));
+    let branch_tip = ws.repo.branch_tip(&branch)?;
+
+    // What would be lost.
+    let mut unsaved = Vec::new();
+    if let Some(p) = path.as_ref().filter(|p| p.exists()) {
+        unsaved = ws.repo.worktree_changes(p)?;
+    }
+    let mut unmerged = 0;
+    if let Some(tip) = branch_tip {
+        let (_, target_tip) = base::target_branch(ws, feature, Some(wp))?;
+        if !ws.repo.is_ancestor(tip, target_tip)? {
+            let from = state
+                .base
+                .as_ref()
+                .and_then(|b| ObjectId::from_hex(b.commit.as_bytes()).ok())
+                .map_or(Ok(target_tip), |b| {
+                    ws.repo.merge_base(b, tip).map(|m| m.unwrap_or(b))
+                })?;
+            unmerged = ws.repo.count_between(from, tip)?;
+        }
+    }
+    if !force && (!unsaved.is_empty() || unmerged > 0) {
+        let mut what = Vec::new();
+        if !unsaved.is_empty() {
+            let shown: Vec<&str> = unsaved.iter().take(10).map(String::as_str).collect();
+            what.push(format!("uncommitted changes ({})", shown.join(", ")));
+        }
+        if unmerged > 0 {
+            what.push(format!(
+                "{unmerged} commit{} on {branch} that no other branch has",
+                if unmerged == 1 { "" } else { "s" }
+            ));
+        }
+        return Err(Error::refused(format!(
+            "{wp} has work that would be lost: {}",
+            what.join(" and ")
+        ))
+        .hint(format!(
+            "land or save it first, or `git kitty abandon {wp} --force` to drop it"
+        )));
+    }
+
+    let mut removed_worktree = None;
+    if let Some(p) = path.as_ref() {
+        if p.exists() {
+            ws.repo.remove_worktree(p, force)?;
+        }
+        removed_worktree = Some(p.display().to_string());
+    }
+    let mut deleted_branch = None;
+    if let Some(tip) = branch_tip {
+        ws.repo.delete_branch(&branch, tip)?;
+        deleted_branch = Some((branch.clone(), tip.to_string()));
+    }
+    let initial = || ws.initial_state(feature, wp);
+    let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |s| {
+        let mut e = store::draft(EventKind::Release, actor);
+        e.from = Some(s.lane);
+        e.to = Some(Lane::Planned);
+        e.forced = force;
+        e.note = Some(
+            note.clone()
+                .unwrap_or_else(|| "abandoned: worktree removed, claim released".into()),
+        );
+        if let Some((b, c)) = &deleted_branch {
+            e.reason = force.then(|| format!("forced; {b} was at {c}"));
+        }
+        Ok(Some(e))
+    })?;
+    let lane = match released {
+        store::Appended::Written(t) => t.state.lane,
+        store::Appended::Unchanged(s) => s.lane,
+    };
+    Ok(Abandoned {
+        wp: wp.to_string(),
+        feature: feature.slug.to_string(),
+        removed_worktree,
+        deleted_branch,
+        dropped_commits: unmerged,
+        lane,
+    })
+}

@@ -1,0 +1,287 @@
+//! Where a WP's branch starts: the target branch, one dependency's branch, or a merge of
+//! several, and whether that start has gone stale since.
+
+use gix::ObjectId;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::git::{NewCommit, Repo, TreeMerge};
+use crate::model::ids::{WpId, is_safe_branch_name};
+use crate::model::plan::Feature;
+use crate::state::schema::{Base, BaseDependency};
+use crate::workspace::Workspace;
+
+/// `<feature>-<WP>`: the branch of a WP (both parts are validated names).
+pub fn branch_name(feature: &Feature, wp: &WpId) -> String {
+    format!("{}-{wp}", feature.slug)
+}
+
+/// `.worktrees/<feature>-<WP>`, relative to the main worktree.
+pub fn worktree_rel(feature: &Feature, wp: &WpId) -> String {
+    format!(".worktrees/{}", branch_name(feature, wp))
+}
+
+/// Where finished work lands: the WP's `merge_target_branch`, else the feature's Spec Kitty
+/// `target_branch`, else `git config kitty.targetBranch`, else the branch checked out in the
+/// main worktree. Returns the name and its tip; a missing branch is an error.
+pub fn target_branch(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: Option<&WpId>,
+) -> Result<(String, ObjectId)> {
+    let from_wp = wp
+        .and_then(|w| feature.wp(w))
+        .and_then(|w| w.merge_target_branch.clone());
+    let (name, source) = if let Some(b) = from_wp {
+        (b, "the WP's merge_target_branch")
+    } else if let Some(b) = feature.target_branch.clone() {
+        (b, "the feature's meta.json")
+    } else if let Some(b) = ws.repo.config_string("kitty.targetBranch") {
+        (b, "git config kitty.targetBranch")
+    } else if let Some(b) = ws.repo.main_branch() {
+        (b, "the branch checked out in the main worktree")
+    } else {
+        return Err(
+            Error::usage("no target branch: the main worktree has no branch checked out")
+                .hint("set one: `git config kitty.targetBranch main`"),
+        );
+    };
+    if !is_safe_branch_name(&name) {
+        return Err(Error::usage(format!(
+            "the target branch `{}` (from {source}) is not a safe branch name",
+            name.escape_debug()
+        )));
+    }
+    match ws.repo.branch_tip(&name)? {
+        Some(tip) => Ok((name, tip)),
+        None => Err(Error::usage(format!("the target branch `{name}` (from {source}) does not exist"))
+            .hint(format!("create it (`git branch {name}`), or name another with `git config kitty.targetBranch <branch>`"))),
+    }
+}
+
+/// What one dependency contributes to a base.
+enum Source {
+    /// Already in the target branch (merged, or done and its branch gone).
+    Target,
+    /// Its own branch, at this commit.
+    Branch(BaseDependency),
+}
+
+/// Compute the base of `wp`: the commit its branch starts from. Several unmerged dependencies
+/// are merged (`git merge-tree`, no working tree touched); a conflict is a `conflict` error
+/// naming the paths and the WPs involved, and leaves nothing but unreachable objects.
+pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Result<Base> {
+    let (target, target_tip) = target_branch(ws, feature, Some(wp))?;
+    let deps: Vec<WpId> = feature
+        .wp(wp)
+        .map(|w| w.dependencies().cloned().collect())
+        .unwrap_or_default();
+    let mut sources = Vec::new();
+    for dep in &deps {
+        sources.push(source_of(ws, feature, dep, target_tip)?);
+    }
+    let mut dependencies: Vec<BaseDependency> = Vec::new();
+    let mut uses_target = deps.is_empty();
+    for s in sources {
+        match s {
+            Source::Target => uses_target = true,
+            Source::Branch(d) => dependencies.push(d),
+        }
+    }
+    // The commits to start from; drop any that another one already contains.
+    let mut parents: Vec<(String, ObjectId)> = Vec::new();
+    for d in &dependencies {
+        let commit = parse_oid(&d.commit)?;
+        if !parents.iter().any(|(_, c)| *c == commit) {
+            parents.push((d.wp.clone(), commit));
+        }
+    }
+    if uses_target {
+        parents.push((target.clone(), target_tip));
+    }
+    let mut kept: Vec<(String, ObjectId)> = Vec::new();
+    for (i, (name, c)) in parents.iter().enumerate() {
+        let mut contained = false;
+        for (j, (_, other)) in parents.iter().enumerate() {
+            if i != j && c != other && ws.repo.is_ancestor(*c, *other)? {
+                contained = true;
+                break;
+            }
+        }
+        if !contained {
+            kept.push((name.clone(), *c));
+        }
+    }
+    let target_field = uses_target.then(|| target.clone());
+    match kept.as_slice() {
+        [] => Ok(Base {
+            commit: target_tip.to_string(),
+            kind: "target".into(),
+            target_branch: Some(target),
+            dependencies,
+        }),
+        [(_, only)] => Ok(Base {
+            commit: only.to_string(),
+            kind: if *only == target_tip {
+                "target"
+            } else {
+                "dependency"
+            }
+            .into(),
+            target_branch: target_field,
+            dependencies,
+        }),
+        many => {
+            let commit = merge_all(ws, feature, wp, many, actor)?;
+            Ok(Base {
+                commit: commit.to_string(),
+                kind: "merge".into(),
+                target_branch: target_field,
+                dependencies,
+            })
+        }
+    }
+}
+
+fn source_of(
+    ws: &Workspace,
+    feature: &Feature,
+    dep: &WpId,
+    target_tip: ObjectId,
+) -> Result<Source> {
+    let branch = branch_name(feature, dep);
+    match ws.repo.branch_tip(&branch)? {
+        Some(tip) if ws.repo.is_ancestor(tip, target_tip)? => Ok(Source::Target),
+        Some(tip) => Ok(Source::Branch(BaseDependency {
+            wp: dep.to_string(),
+            branch,
+            commit: tip.to_string(),
+        })),
+        // No branch: done work was merged (and its branch deleted), or the dependency was
+        // never implemented with git kitty; either way the target is the best start.
+        None => Ok(Source::Target),
+    }
+}
+
+/// Merge the `commits` pairwise into one base commit, without touching a working tree.
+fn merge_all(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    commits: &[(String, ObjectId)],
+    actor: &str,
+) -> Result<ObjectId> {
+    let mut acc = commits[0].1;
+    let mut merged: Vec<&str> = vec![commits[0].0.as_str()];
+    for (name, commit) in &commits[1..] {
+        match ws.repo.merge_trees(acc, *commit)? {
+            TreeMerge::Clean(tree) => {
+                merged.push(name);
+                let message = format!(
+                    "git kitty: base of {}/{wp}\n\nMerge of {}.\n",
+                    feature.slug,
+                    merged.join(", ")
+                );
+                acc = ws.repo.write_commit(NewCommit {
+                    tree: Some(tree),
+                    parents: &[acc, *commit],
+                    message: &message,
+                    headers: &[],
+                    author_name: actor,
+                    author_email: &ws
+                        .repo
+                        .config_string("user.email")
+                        .unwrap_or_else(|| "kitty@localhost".into()),
+                    time_secs: (crate::util::time::now_nanos() / 1_000_000_000) as i64,
+                })?;
+            }
+            TreeMerge::Conflict(paths) => {
+                merged.push(name);
+                let shown: Vec<&str> = paths.iter().take(20).map(String::as_str).collect();
+                return Err(Error::new(
+                    ErrorKind::Conflict,
+                    format!(
+                        "{wp} depends on {}, whose work conflicts: merging them for {wp}'s base stops in {}",
+                        merged.join(" and "),
+                        shown.join(", ")
+                    ),
+                )
+                .details(serde_json::json!({ "paths": paths, "dependencies": merged }))
+                .hint(format!(
+                    "land one of {} first, or rebase one onto the other; then run this again",
+                    merged.join(", ")
+                ))
+                .hint("nothing was claimed or created"));
+            }
+        }
+    }
+    Ok(acc)
+}
+
+fn parse_oid(hex: &str) -> Result<ObjectId> {
+    ObjectId::from_hex(hex.as_bytes())
+        .map_err(|e| Error::failed(format!("`{hex}` is not an object id")).cause(e))
+}
+
+/// A dependency whose branch moved since the base was recorded.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Stale {
+    pub wp: String,
+    /// Commits the dependency's branch gained (`None`: it was rewritten, e.g. rebased).
+    pub moved: Option<usize>,
+}
+
+/// The dependencies of a WP that moved past the base recorded for it.
+pub fn staleness(repo: &Repo, base: &Base) -> Vec<Stale> {
+    let mut out = Vec::new();
+    for d in &base.dependencies {
+        let Ok(recorded) = parse_oid(&d.commit) else {
+            continue;
+        };
+        let Ok(Some(tip)) = repo.branch_tip(&d.branch) else {
+            continue;
+        };
+        if tip == recorded {
+            continue;
+        }
+        let moved = match repo.is_ancestor(recorded, tip) {
+            Ok(true) => repo.count_between(recorded, tip).ok(),
+            _ => None,
+        };
+        out.push(Stale {
+            wp: d.wp.clone(),
+            moved,
+        });
+    }
+    out
+}
+
+/// `WP01 moved 2 commits`, `WP01 was rewritten`.
+pub fn describe_stale(s: &Stale) -> String {
+    match s.moved {
+        Some(1) => format!("{} moved 1 commit", s.wp),
+        Some(n) => format!("{} moved {n} commits", s.wp),
+        None => format!("{} was rewritten", s.wp),
+    }
+}
+
+/// `main at 1a2b3c4`, `WP01's branch at 1a2b3c4`, `a merge of WP02, WP03 (1a2b3c4)`.
+pub fn describe_base(base: &Base) -> String {
+    let short = base.commit.get(..7).unwrap_or(&base.commit);
+    match base.kind.as_str() {
+        "merge" => {
+            let mut parts: Vec<String> = base.dependencies.iter().map(|d| d.wp.clone()).collect();
+            if let Some(t) = &base.target_branch {
+                parts.push(t.clone());
+            }
+            format!("a merge of {} ({short})", parts.join(", "))
+        }
+        "dependency" => match base.dependencies.as_slice() {
+            [one] => format!("{}'s branch at {short}", one.wp),
+            _ => short.to_owned(),
+        },
+        _ => format!(
+            "{} at {short}",
+            base.target_branch.as_deref().unwrap_or("the target branch")
+        ),
+    }
+}

@@ -1,0 +1,46 @@
+//! Checks on a WP's worktree before a lane move hands it on.
+
+use gix::ObjectId;
+
+use crate::error::{Error, Result};
+use crate::state::schema::WpState;
+use crate::workspace::Workspace;
+
+/// `in_progress -> for_review` hands work to a reviewer: refuse when the worktree has
+/// uncommitted changes, or when the branch has no commit beyond its base (nothing to review).
+/// WPs without a worktree (moved by `lane` alone) are not checked.
+pub fn reviewable(ws: &Workspace, state: &WpState) -> Result<()> {
+    let (Some(rel), Some(base), Some(branch)) = (&state.worktree, &state.base, &state.branch)
+    else {
+        return Ok(());
+    };
+    let wp = &state.wp;
+    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+    let path = main.join(rel);
+    if path.exists() {
+        let changes = ws.repo.worktree_changes(&path)?;
+        if !changes.is_empty() {
+            let shown: Vec<&str> = changes.iter().take(10).map(String::as_str).collect();
+            return Err(Error::refused(format!(
+                "{wp}'s worktree has uncommitted changes: {}",
+                shown.join(", ")
+            ))
+            .hint(format!(
+                "commit them in {} first (or `--force --reason \"...\"`)",
+                path.display()
+            )));
+        }
+    }
+    let Ok(base) = ObjectId::from_hex(base.commit.as_bytes()) else {
+        return Ok(());
+    };
+    if let Some(tip) = ws.repo.branch_tip(branch)?
+        && ws.repo.count_between(base, tip)? == 0
+    {
+        return Err(Error::refused(format!(
+            "{wp} has no commit beyond its base: there is nothing to review yet"
+        ))
+        .hint(format!("commit the work on {branch} first")));
+    }
+    Ok(())
+}

@@ -1,0 +1,431 @@
+//! `implement`: claim a WP and give it a branch and a worktree, all or nothing.
+//!
+//! Order matters for "no claim without a worktree, no worktree without a claim" (I4):
+//! 1. everything that can be checked is checked, and the base is computed (objects only);
+//! 2. the claim is one compare-and-swap of the WP's ref, recording branch, worktree and base:
+//!    of several agents racing, one wins and the others stop here with nothing created;
+//! 3. `git worktree add -b` creates branch and worktree; if that fails, the claim is released
+//!    by a new event and the branch (if any) deleted.
+//!
+//! A process killed between 2 and 3 leaves a claim whose worktree is missing: `status` shows
+//! it, and the same agent running `implement` again creates the worktree (step "recover").
+
+use std::path::PathBuf;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use super::base::{self, branch_name, worktree_rel};
+use crate::error::{Error, ErrorKind, Result};
+use crate::model::ids::WpId;
+use crate::model::lane::Lane;
+use crate::model::plan::Feature;
+use crate::state::schema::{Base, EventKind, WpState};
+use crate::state::store::{self, Appended};
+use crate::util::faults;
+use crate::workspace::{States, Workspace};
+
+pub struct Request<'a> {
+    pub feature: &'a Feature,
+    pub wp: WpId,
+    /// Dependencies named with `--base`: unfinished work to stack on.
+    pub bases: Vec<WpId>,
+    pub actor: String,
+    /// Start although dependencies are not done (recorded as forced).
+    pub force: bool,
+    pub reason: Option<String>,
+}
+
+/// What `implement` did, as shown to people and in `--json`.
+#[derive(Debug, Serialize)]
+pub struct Implemented {
+    pub wp: String,
+    pub feature: String,
+    pub branch: String,
+    /// Absolute path of the worktree.
+    pub worktree: PathBuf,
+    pub base: Base,
+    pub lane: Lane,
+    pub agent: String,
+    /// The WP was already claimed by this agent: nothing new was claimed.
+    pub reused: bool,
+    /// The worktree was missing (deleted by hand, or an interrupted run) and was made again.
+    pub recreated: bool,
+    /// The WP's file: the prompt to work from.
+    pub prompt: String,
+    /// The claim overrode the dependency gate.
+    pub forced: bool,
+}
+
+pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Implemented> {
+    let feature = req.feature;
+    let wp = &req.wp;
+    let main = ws.repo.main_workdir().ok_or_else(|| {
+        Error::usage("the main repository is bare: there is no main worktree to put .worktrees/ in")
+    })?;
+    let branch = branch_name(feature, wp);
+    let rel = worktree_rel(feature, wp);
+    let abs = main.join(&rel);
+    let plan_wp = feature
+        .wp(wp)
+        .ok_or_else(|| Error::usage(format!("no work package {wp} in feature {}", feature.slug)))?;
+    let current = store::read(&ws.repo, &feature.slug, wp)?
+        .map(|t| t.state)
+        .unwrap_or_else(|| ws.initial_state(feature, wp));
+
+    // Already ours: hand back the worktree (making it again if it went missing).
+    if current.agent.as_deref() == Some(req.actor.as_str())
+        && current.branch.as_deref() == Some(branch.as_str())
+    {
+        return reuse(ws, feature, wp, &current, &branch, &abs, &req.actor);
+    }
+
+    check_lane(wp, &current, &req.actor)?;
+    let forced_gate = gate(ws, feature, wp, states, req)?;
+    // A branch git kitty made for an earlier claim (released, or sent back to planned) is
+    // taken over with its work; anything else in the way is refused, never overwritten.
+    let adopt = current.branch.as_deref() == Some(branch.as_str())
+        && ws.repo.branch_tip(&branch)?.is_some();
+    let base = match (&current.base, adopt) {
+        (Some(base), true) => base.clone(),
+        _ => {
+            preflight(ws, &branch, &abs)?;
+            base::compute(ws, feature, wp, &req.actor)?
+        }
+    };
+    let base_commit = oid(&base.commit)?;
+
+    // The claim: one compare-and-swap. Whoever loses a race stops here, having created nothing.
+    let initial = || ws.initial_state(feature, wp);
+    let appended = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |state| {
+        if state.agent.as_deref() == Some(req.actor.as_str())
+            && state.branch.as_deref() == Some(branch.as_str())
+        {
+            return Ok(None); // our own concurrent run got there first
+        }
+        let mut e = store::draft(EventKind::Implement, &req.actor);
+        e.from = Some(state.lane);
+        e.to = Some(Lane::InProgress);
+        e.agent = Some(req.actor.clone());
+        e.branch = Some(branch.clone());
+        e.worktree = Some(rel.clone());
+        e.base = Some(base.clone());
+        if forced_gate {
+            e.forced = true;
+            e.reason = Some(
+                req.reason
+                    .clone()
+                    .unwrap_or_else(|| "dependency gate overridden with --force".into()),
+            );
+        }
+        Ok(Some(e))
+    })?;
+    let state = match appended {
+        Appended::Written(tip) => tip.state,
+        Appended::Unchanged(state) => {
+            return reuse(ws, feature, wp, &state, &branch, &abs, &req.actor);
+        }
+    };
+    faults::hit("implement:after-claim");
+
+    ensure_excluded(ws)?;
+    let made = faults::fail("implement:worktree").and_then(|()| {
+        if !adopt {
+            ws.repo.add_worktree_with_branch(&abs, &branch, base_commit)
+        } else if registered(ws, &branch, &abs)? {
+            Ok(())
+        } else {
+            ws.repo.add_worktree_for_branch(&abs, &branch)
+        }
+    });
+    if let Err(err) = made {
+        let created = (!adopt).then_some(base_commit);
+        return Err(roll_back(
+            ws, feature, wp, &branch, created, &req.actor, err,
+        ));
+    }
+    Ok(Implemented {
+        wp: wp.to_string(),
+        feature: feature.slug.to_string(),
+        branch,
+        worktree: abs,
+        base,
+        lane: state.lane,
+        agent: req.actor.clone(),
+        reused: false,
+        recreated: false,
+        prompt: plan_wp.file.clone(),
+        forced: forced_gate,
+    })
+}
+
+/// Only planned work is started; work held by someone else is theirs.
+fn check_lane(wp: &WpId, state: &WpState, actor: &str) -> Result<()> {
+    if let Some(holder) = state.holder()
+        && holder != actor
+    {
+        return Err(Error::refused(format!("{wp} is claimed by {holder}"))
+            .details(serde_json::json!({ "holder": holder, "lane": state.lane }))
+            .hint(format!(
+                "`git kitty next` finds work that is free; or ask {holder}"
+            )));
+    }
+    match state.lane {
+        Lane::Planned | Lane::Claimed | Lane::Blocked => Ok(()),
+        Lane::InProgress => Ok(()),
+        other => Err(
+            Error::refused(format!("{wp} is {other}: implement starts planned work")).hint(
+                format!("to reopen it: `git kitty lane {wp} in_progress --force --reason \"...\"`"),
+            ),
+        ),
+    }
+}
+
+/// The dependency gate: every dependency approved or done, or named with `--base` and with a
+/// branch to stack on. Returns whether `--force` was needed.
+fn gate(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    states: &States,
+    req: &Request<'_>,
+) -> Result<bool> {
+    let plan_wp = feature.wp(wp).expect("checked by the caller");
+    let deps: Vec<&WpId> = plan_wp.dependencies().collect();
+    for b in &req.bases {
+        if !deps.iter().any(|d| d.number() == b.number()) {
+            let list: Vec<&str> = deps.iter().map(|d| d.as_str()).collect();
+            return Err(
+                Error::usage(format!("--base {b}: {b} is not a dependency of {wp}")).hint(
+                    if list.is_empty() {
+                        format!("{wp} has no dependencies: it starts from the target branch")
+                    } else {
+                        format!("{wp} depends on {}", list.join(", "))
+                    },
+                ),
+            );
+        }
+    }
+    let lanes = ws.lanes(feature, states);
+    let mut unmet: Vec<(String, Lane, bool)> = Vec::new();
+    for dep in deps {
+        let lane = feature
+            .index_of(dep)
+            .map_or(Lane::Planned, |i| lanes[i].lane);
+        let has_branch = ws.repo.branch_tip(&branch_name(feature, dep))?.is_some();
+        let stacked = req.bases.iter().any(|b| b.number() == dep.number());
+        if stacked && !has_branch {
+            return Err(Error::refused(format!(
+                "--base {dep}: {dep} has no branch to stack on yet"
+            ))
+            .hint(format!("start it first: `git kitty implement {dep}`")));
+        }
+        if !lane.satisfies_dependency() && !stacked {
+            unmet.push((dep.to_string(), lane, has_branch));
+        }
+    }
+    if unmet.is_empty() {
+        return Ok(false);
+    }
+    if req.force {
+        return Ok(true);
+    }
+    let listed: Vec<String> = unmet.iter().map(|(d, l, _)| format!("{d} ({l})")).collect();
+    let mut err = Error::refused(format!(
+        "{wp} depends on work that is not approved or done: {}",
+        listed.join(", ")
+    ))
+    .details(serde_json::json!({
+        "unmet": unmet.iter().map(|(d, l, b)| serde_json::json!({"wp": d, "lane": l, "has_branch": b})).collect::<Vec<_>>()
+    }));
+    if unmet.iter().all(|(_, _, b)| *b) {
+        let flags: Vec<String> = unmet
+            .iter()
+            .map(|(d, _, _)| format!("--base {d}"))
+            .collect();
+        err = err.hint(format!(
+            "stack on their unfinished work: `git kitty implement {wp} {}`",
+            flags.join(" ")
+        ));
+    }
+    for (d, _, has_branch) in &unmet {
+        if !has_branch {
+            err = err.hint(format!(
+                "{d} has not been started: `git kitty implement {d}`"
+            ));
+        }
+    }
+    Err(err.hint(format!(
+        "or start anyway: `git kitty implement {wp} --force`"
+    )))
+}
+
+/// Refuse to take over a branch or a path that is not ours: never overwrite.
+fn preflight(ws: &Workspace, branch: &str, abs: &std::path::Path) -> Result<()> {
+    if ws.repo.branch_tip(branch)?.is_some() {
+        return Err(Error::refused(format!(
+            "a branch `{branch}` already exists, and git kitty did not make it for this claim"
+        ))
+        .hint(format!(
+            "keep it under another name: `git branch -m {branch} {branch}-old`"
+        )));
+    }
+    if std::fs::symlink_metadata(abs).is_ok() {
+        return Err(Error::refused(format!("{} already exists", abs.display()))
+            .hint("move it away; git kitty never writes into a directory it did not make"));
+    }
+    Ok(())
+}
+
+/// The WP is already claimed by this agent with its branch: return its worktree, making it
+/// again if it is missing.
+fn reuse(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    state: &WpState,
+    branch: &str,
+    abs: &std::path::Path,
+    actor: &str,
+) -> Result<Implemented> {
+    let base = state
+        .base
+        .clone()
+        .ok_or_else(|| Error::failed(format!("{wp}'s state has a branch but no base")))?;
+    let mut recreated = false;
+    if !registered(ws, branch, abs)? {
+        if std::fs::symlink_metadata(abs).is_ok() {
+            return Err(Error::refused(format!(
+                "{} exists but is not {wp}'s worktree",
+                abs.display()
+            ))
+            .hint("move it away, then run this again"));
+        }
+        ensure_excluded(ws)?;
+        match ws.repo.branch_tip(branch)? {
+            Some(_) => ws.repo.add_worktree_for_branch(abs, branch)?,
+            None => ws
+                .repo
+                .add_worktree_with_branch(abs, branch, oid(&base.commit)?)?,
+        }
+        recreated = true;
+    }
+    Ok(Implemented {
+        wp: wp.to_string(),
+        feature: feature.slug.to_string(),
+        branch: branch.to_owned(),
+        worktree: abs.to_path_buf(),
+        base,
+        lane: state.lane,
+        agent: actor.to_owned(),
+        reused: true,
+        recreated,
+        prompt: feature.wp(wp).map(|w| w.file.clone()).unwrap_or_default(),
+        forced: false,
+    })
+}
+
+/// Undo a claim whose worktree could not be made, and say what happened.
+fn roll_back(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    branch: &str,
+    created_at: Option<ObjectId>,
+    actor: &str,
+    cause: Error,
+) -> Error {
+    // Delete the branch only if this run created it and nothing was committed on it.
+    if let (Some(base), Ok(Some(tip))) = (created_at, ws.repo.branch_tip(branch))
+        && tip == base
+    {
+        let _ = ws.repo.delete_branch(branch, tip);
+    }
+    let initial = || ws.initial_state(feature, wp);
+    let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |state| {
+        if state.agent.as_deref() != Some(actor) {
+            return Ok(None);
+        }
+        let mut e = store::draft(EventKind::Release, actor);
+        e.to = Some(Lane::Planned);
+        e.note = Some(format!(
+            "implement failed, claim released: {}",
+            cause.message
+        ));
+        if created_at.is_none() {
+            e.branch = Some(branch.to_owned()); // adopted, not created: it stays
+        }
+        Ok(Some(e))
+    });
+    let mut err = Error::new(
+        ErrorKind::Failed,
+        format!("could not create {wp}'s worktree; the claim was released"),
+    );
+    for c in std::iter::once(cause.message.clone()).chain(cause.causes.iter().cloned()) {
+        err = err.cause(c);
+    }
+    if let Err(e) = released {
+        err = err.hint(format!(
+            "releasing the claim failed too ({}): `git kitty lane {wp} planned` releases it",
+            e.message
+        ));
+    }
+    err.hint(format!(
+        "fix the cause, then `git kitty implement {wp}` again"
+    ))
+}
+
+/// `.worktrees/` is listed in `.git/info/exclude`, so the main worktree's `git status` stays
+/// clean. Appended once, under a file lock (several agents may run this at once).
+fn ensure_excluded(ws: &Workspace) -> Result<()> {
+    use std::io::{Read, Seek, Write};
+    const LINE: &str = "/.worktrees/";
+    let info = ws.repo.common_dir().join("info");
+    std::fs::create_dir_all(&info)
+        .map_err(|e| Error::failed("cannot create .git/info").cause(e))?;
+    let path = info.join("exclude");
+    let fail =
+        |e: std::io::Error| Error::failed(format!("cannot update {}", path.display())).cause(e);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(&path)
+        .map_err(fail)?;
+    file.lock().map_err(fail)?;
+    let mut text = String::new();
+    file.seek(std::io::SeekFrom::Start(0)).map_err(fail)?;
+    file.read_to_string(&mut text).map_err(fail)?;
+    if !text.lines().any(|l| l.trim() == LINE) {
+        let sep = if text.is_empty() || text.ends_with('\n') {
+            ""
+        } else {
+            "\n"
+        };
+        write!(
+            file,
+            "{sep}# git kitty: one worktree per work package\n{LINE}\n"
+        )
+        .map_err(fail)?;
+    }
+    Ok(())
+}
+
+/// Whether `abs` is a live worktree with `branch` checked out.
+fn registered(ws: &Workspace, branch: &str, abs: &std::path::Path) -> Result<bool> {
+    Ok(ws
+        .repo
+        .worktrees()?
+        .iter()
+        .any(|w| !w.prunable && w.branch.as_deref() == Some(branch) && same_path(&w.path, abs)))
+}
+
+fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
+    let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    canon(a) == canon(b)
+}
+
+fn oid(hex: &str) -> Result<ObjectId> {
+    ObjectId::from_hex(hex.as_bytes())
+        .map_err(|e| Error::failed(format!("`{hex}` is not an object id")).cause(e))
+}

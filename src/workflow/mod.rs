@@ -1,0 +1,10 @@
+//! The workflows that combine plan, state and git: starting a WP in its own worktree
+//! (`implement`, `next`), keeping it on top of its dependencies (`restack`), letting it go
+//! (`abandon`). Commands in `cmd/` parse arguments and print; the steps and their order live
+//! here.
+
+pub mod abandon;
+pub mod base;
+pub mod guard;
+pub mod implement;
+pub mod restack;
