@@ -54,6 +54,8 @@ pub struct Runtime {
     pub stale: Vec<crate::workflow::base::Stale>,
     /// The state names a worktree that no longer exists.
     pub worktree_missing: bool,
+    /// The WP's state ref exists but cannot be used (damaged, or from a newer version).
+    pub state_unreadable: bool,
 }
 
 impl LaneInfo {
@@ -213,9 +215,12 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             lane: info.lane,
             lane_source: info.source,
             dependencies: wp.dependencies().map(ToString::to_string).collect(),
-            ready: info.lane == Lane::Planned && waiting_on.is_empty() && !wp.has_errors,
+            ready: info.lane == Lane::Planned
+                && waiting_on.is_empty()
+                && !wp.has_errors
+                && !info.runtime.state_unreadable,
             waiting_on,
-            has_errors: wp.has_errors,
+            has_errors: wp.has_errors || info.runtime.state_unreadable,
             agent: info.agent.clone(),
             reviewer: info.reviewer.clone(),
             updated_at: info.changed_at.map(crate::util::time::format_rfc3339),

@@ -87,7 +87,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     if let Some(w) = &done.removed_worktree {
         text.push_str(&format!("  removed worktree {w}\n"));
     }
-    if let Some((b, c)) = &done.deleted_branch {
+    if let Some(d) = &done.deleted_branch {
+        let (b, c) = (&d.name, &d.commit);
         text.push_str(&format!(
             "  deleted branch {b} (was {})\n",
             c.get(..7).unwrap_or(c)

@@ -62,7 +62,7 @@ pub struct Args {
     pub force: bool,
 
     /// Why the gate is overridden; recorded in the history
-    #[arg(long, value_name = "TEXT", requires = "force")]
+    #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
     /// Print the outcome as JSON (docs/json.md)

@@ -87,8 +87,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
 
     let mut entries = Vec::new();
     for (feature, wp) in &targets {
-        for (commit, event) in store::history(&ws.repo, feature, wp)? {
-            entries.push((feature, wp, commit, event));
+        match store::history(&ws.repo, feature, wp) {
+            Ok(history) => {
+                for (commit, event) in history {
+                    entries.push((feature, wp, commit, event));
+                }
+            }
+            // One damaged ref must not hide a feature's whole activity.
+            Err(e) if !single_wp => ctx
+                .ui
+                .warn(&format!("{feature}/{wp} skipped: {}", e.message)),
+            Err(e) => return Err(e),
         }
     }
     entries.sort_by(|a, b| {

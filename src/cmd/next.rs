@@ -47,13 +47,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
     let actor = ws.actor(args.agent.as_deref())?;
     let features = ws.selected_features(args.feature.as_ref())?;
-    let (states, _) = ws.read_states(Some(&features))?;
+    let (states, state_problems) = ws.read_states(Some(&features))?;
 
     // Every ready WP of the selected features, best first.
     let mut candidates: Vec<(usize, &Feature, WpId)> = Vec::new();
     let mut waiting: Vec<String> = Vec::new();
     for f in &features {
-        let b = board::feature_board(f, &ws.lanes(f, &states));
+        let b = board::feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems));
         for id in &b.ready {
             let view = b.work_packages.iter().find(|w| &w.id == id);
             let unblocks = view.map_or(0, |w| w.unblocks);
@@ -98,8 +98,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 super::implement::print(&mut ctx.ui, &ws, &done, args.json);
                 return Ok(0);
             }
-            // Another agent claimed it between our read and our claim: take the next one.
-            Err(e) if e.kind == ErrorKind::Refused => lost.push(format!("{} ({})", wp, e.message)),
+            // Another agent claimed it between our read and our claim, or its dependencies'
+            // work conflicts: that one needs a person; take the next one.
+            Err(e) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => {
+                if e.kind == ErrorKind::Conflict && !args.json {
+                    ctx.ui.warn(&format!("skipping {wp}: {}", e.message));
+                }
+                lost.push(format!("{} ({})", wp, e.message));
+            }
             Err(e) => return Err(e),
         }
     }

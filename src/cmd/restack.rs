@@ -42,6 +42,10 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub agent: Option<String>,
 
+    /// Restack a WP that another agent holds
+    #[arg(long)]
+    pub force: bool,
+
     /// Print the steps as JSON (docs/json.md)
     #[arg(long)]
     pub json: bool,
@@ -64,7 +68,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     };
     let actor = ws.actor(args.agent.as_deref())?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
-    let steps = restack::restack(&ws, feature, &wp, &states, &actor)?;
+    let steps = restack::restack(&ws, feature, &wp, &states, &actor, args.force)?;
     if args.json {
         ctx.ui
             .out_json(&serde_json::json!({ "feature": feature.slug, "steps": steps }));
@@ -90,7 +94,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 s.wp,
                 short(&s.new_base)
             ),
-            _ => format!("{}: up to date", s.wp),
+            "up_to_date" => format!("{}: up to date", s.wp),
+            other => format!("{}: {other}, not restacked", s.wp),
         };
         text.push_str(&line);
         text.push('\n');

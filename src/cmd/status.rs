@@ -58,7 +58,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let (states, state_problems) = ws.read_states((!showing_all).then_some(&features[..]))?;
     let boards: Vec<_> = features
         .iter()
-        .map(|f| board::feature_board(f, &ws.lanes_with_runtime(f, &states)))
+        .map(|f| board::feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
         .collect();
     let problems = ws
         .plan

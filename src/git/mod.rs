@@ -59,7 +59,19 @@ impl Repo {
     /// inside hooks).
     pub fn discover(dir: &Path) -> Result<Repo> {
         let start = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
-        let repo = gix::discover_with_environment_overrides(&start).map_err(|e| {
+        let overrides = config_from_environment();
+        let options = || gix::open::Options::default().cli_overrides(overrides.clone());
+        let trust = gix::sec::trust::Mapping {
+            full: options(),
+            reduced: options(),
+        };
+        let repo = gix::ThreadSafeRepository::discover_with_environment_overrides_opts(
+            &start,
+            Default::default(),
+            trust,
+        )
+        .map(gix::Repository::from)
+        .map_err(|e| {
             Error::usage(format!("not in a git repository: {}", start.display()))
                 .cause(e)
                 .hint(
@@ -281,11 +293,17 @@ impl Repo {
                         return Ok(Cas::Raced);
                     }
                 }
-                let text = err.to_string();
-                if text.contains("lock") || text.contains("Lock") {
+                // Unchanged but refused: another writer holds the lock file (its update is
+                // about to land, or it died and left `<ref>.lock`): a race to retry; the
+                // caller gives up after a while and points at the lock file.
+                let locked = updates
+                    .iter()
+                    .any(|u| self.common_dir.join(format!("{}.lock", u.name)).exists());
+                let text = format!("{err:?}");
+                if locked || text.to_ascii_lowercase().contains("lock") {
                     return Ok(Cas::Raced);
                 }
-                Err(Error::new(ErrorKind::Failed, "a ref update failed").cause(text))
+                Err(Error::new(ErrorKind::Failed, "a ref update failed").cause(err.to_string()))
             }
         }
     }
@@ -460,6 +478,87 @@ pub fn read_commit_in(repo: &gix::Repository, id: ObjectId) -> Result<CommitData
     })
 }
 
+/// Configuration git hands to subcommands in the environment: `git -c key=value kitty ...`
+/// (`GIT_CONFIG_PARAMETERS`) and `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_<n>`/`GIT_CONFIG_VALUE_<n>`,
+/// as `key=value` strings. gix reads neither by itself.
+fn config_from_environment() -> Vec<String> {
+    let mut out = std::env::var("GIT_CONFIG_PARAMETERS")
+        .map(|v| parse_config_parameters(&v))
+        .unwrap_or_default();
+    let count: usize = std::env::var("GIT_CONFIG_COUNT")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    for i in 0..count {
+        if let (Ok(k), Ok(v)) = (
+            std::env::var(format!("GIT_CONFIG_KEY_{i}")),
+            std::env::var(format!("GIT_CONFIG_VALUE_{i}")),
+        ) {
+            out.push(format!("{k}={v}"));
+        }
+    }
+    out
+}
+
+/// `'core.a'='1' 'b.c=2'` (git's shell-quoting, `'\''` for a quote) -> `["core.a=1", "b.c=2"]`.
+fn parse_config_parameters(text: &str) -> Vec<String> {
+    fn quoted(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<String> {
+        if chars.next()? != '\'' {
+            return None;
+        }
+        let mut s = String::new();
+        loop {
+            match chars.next()? {
+                '\'' => {
+                    // `'\''` continues the string with a literal quote.
+                    if chars.peek() == Some(&'\\') {
+                        chars.next();
+                        chars.next();
+                        chars.next();
+                        s.push('\'');
+                    } else {
+                        return Some(s);
+                    }
+                }
+                c => s.push(c),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| c.is_whitespace()) {
+            chars.next();
+        }
+        if chars.peek().is_none() {
+            break;
+        }
+        let Some(key) = quoted(&mut chars) else { break };
+        if chars.peek() == Some(&'=') {
+            chars.next();
+            match quoted(&mut chars) {
+                Some(value) => out.push(format!("{key}={value}")),
+                None => break,
+            }
+        } else {
+            out.push(key);
+        }
+    }
+    out
+}
+
 fn canonical(p: &Path) -> PathBuf {
     std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn config_parameters_as_git_writes_them() {
+        assert_eq!(
+            super::parse_config_parameters("'kitty.targetBranch'='nope' 'user.name=It'\\''s me'"),
+            ["kitty.targetBranch=nope", "user.name=It's me"]
+        );
+        assert!(super::parse_config_parameters("").is_empty());
+    }
 }

@@ -20,6 +20,16 @@ pub struct WorktreeEntry {
     pub bare: bool,
     /// git knows the worktree but its directory is gone.
     pub prunable: bool,
+    /// `git worktree lock`ed, with the reason; `initializing` means a `worktree add` never
+    /// finished (it was killed during checkout).
+    pub locked: Option<String>,
+}
+
+impl WorktreeEntry {
+    /// Complete and usable: not half-made, not gone.
+    pub fn is_usable(&self) -> bool {
+        !self.prunable && self.locked.as_deref() != Some("initializing")
+    }
 }
 
 /// The result of merging two commits' trees without touching any working tree.
@@ -63,6 +73,7 @@ impl Repo {
                         branch: None,
                         bare: false,
                         prunable: false,
+                        locked: None,
                     });
                 }
                 "HEAD" => {
@@ -85,6 +96,11 @@ impl Repo {
                         e.prunable = true;
                     }
                 }
+                "locked" => {
+                    if let Some(e) = &mut current {
+                        e.locked = Some(value.to_owned());
+                    }
+                }
                 _ => {}
             }
         }
@@ -101,38 +117,64 @@ impl Repo {
         branch: &str,
         start: ObjectId,
     ) -> Result<()> {
-        self.git()
-            .args(["worktree", "add", "--quiet", "-b", branch])
-            .arg("--")
-            .arg(path)
-            .arg(start.to_string())
-            .run()
-            .map(|_| ())
+        self.with_worktree_lock(|| {
+            self.git()
+                .args(["worktree", "add", "--quiet", "-b", branch])
+                .arg("--")
+                .arg(path)
+                .arg(start.to_string())
+                .run()
+                .map(|_| ())
+        })
     }
 
     /// Check out an existing `branch` in a new worktree at `path` (recovering a worktree that
     /// was deleted by hand).
     pub fn add_worktree_for_branch(&self, path: &Path, branch: &str) -> Result<()> {
-        // A worktree deleted by hand is still registered until pruned.
-        let _ = self.git().args(["worktree", "prune"]).run();
-        self.git()
-            .args(["worktree", "add", "--quiet"])
-            .arg("--")
-            .arg(path)
-            .arg(branch)
-            .run()
-            .map(|_| ())
+        self.with_worktree_lock(|| {
+            // A worktree deleted by hand is still registered until pruned.
+            let _ = self.git().args(["worktree", "prune"]).run();
+            self.git()
+                .args(["worktree", "add", "--quiet"])
+                .arg("--")
+                .arg(path)
+                .arg(branch)
+                .run()
+                .map(|_| ())
+        })
     }
 
-    /// Remove the worktree at `path` (`force`: even with local changes).
+    /// Remove the worktree at `path` (`force`: even with local changes, or half-made and
+    /// locked by an interrupted `worktree add`).
     pub fn remove_worktree(&self, path: &Path, force: bool) -> Result<()> {
-        let mut git = self.git().args(["worktree", "remove"]);
-        if force {
-            git = git.arg("--force");
-        }
-        git.arg("--").arg(path).run()?;
-        let _ = self.git().args(["worktree", "prune"]).run();
-        Ok(())
+        self.with_worktree_lock(|| {
+            let mut git = self.git().args(["worktree", "remove"]);
+            if force {
+                git = git.args(["--force", "--force"]);
+            }
+            git.arg("--").arg(path).run()?;
+            let _ = self.git().args(["worktree", "prune"]).run();
+            Ok(())
+        })
+    }
+
+    /// Run `f` holding `<common-dir>/kitty/worktrees.lock`. Concurrent `git worktree add`
+    /// runs can trip over each other's half-written admin directories ("failed to read
+    /// .git/worktrees/x/commondir"); claims stay lock-free, only these few git calls queue.
+    fn with_worktree_lock<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let dir = self.common_dir().join("kitty");
+        let fail = |e: std::io::Error| Error::failed("cannot take the worktree lock").cause(e);
+        std::fs::create_dir_all(&dir).map_err(fail)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join("worktrees.lock"))
+            .map_err(fail)?;
+        file.lock().map_err(fail)?;
+        let result = f();
+        let _ = file.unlock();
+        result
     }
 
     /// Uncommitted changes in the worktree at `path`: modified, staged or untracked (but not
@@ -140,6 +182,26 @@ impl Repo {
     pub fn worktree_changes(&self, path: &Path) -> Result<Vec<String>> {
         let out = Git::new(path)
             .args(["status", "--porcelain=v1", "-z", "--untracked-files=normal"])
+            .run()?;
+        Ok(out
+            .split('\0')
+            .filter(|e| e.len() > 3)
+            .map(|e| e[3..].to_owned())
+            .collect())
+    }
+
+    /// Uncommitted changes under `rel` (a repository-relative directory) in the worktree at
+    /// `path`, untracked files included.
+    pub fn changes_under(&self, path: &Path, rel: &str) -> Result<Vec<String>> {
+        let out = Git::new(path)
+            .args([
+                "status",
+                "--porcelain=v1",
+                "-z",
+                "--untracked-files=all",
+                "--",
+            ])
+            .arg(rel)
             .run()?;
         Ok(out
             .split('\0')

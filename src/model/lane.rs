@@ -62,7 +62,8 @@ impl Lane {
             ForReview => &[InReview, Approved, InProgress, Blocked, Canceled],
             InReview => &[Approved, InProgress, Planned, ForReview, Blocked, Canceled],
             Approved => &[Done, InProgress, Canceled],
-            Blocked => &[Planned, Claimed, InProgress, ForReview, InReview, Canceled],
+            // Unblocking resumes the work; review starts again from in_progress.
+            Blocked => &[Planned, Claimed, InProgress, Canceled],
             Done | Canceled => &[],
         }
     }

@@ -83,8 +83,8 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
             if to != from && !event.forced && !from.can_move_to(to) {
                 return Err(Rejection::NotAllowed { from, to });
             }
-            let sends_back =
-                from == Lane::InReview && matches!(to, Lane::InProgress | Lane::Planned);
+            let sends_back = from == Lane::InReview
+                && matches!(to, Lane::InProgress | Lane::Planned | Lane::Blocked);
             if sends_back
                 && !event.forced
                 && event.note.as_deref().is_none_or(|n| n.trim().is_empty())

@@ -155,11 +155,12 @@ impl WpState {
         }
     }
 
-    /// Who holds the WP in its current lane, if anyone: the implementer while claimed or in
-    /// progress, the reviewer while in review. Only the holder moves it without `--force`.
+    /// Who holds the WP in its current lane, if anyone: the implementer while claimed, in
+    /// progress or blocked, the reviewer while in review. Only the holder moves it without
+    /// `--force`.
     pub fn holder(&self) -> Option<&str> {
         match self.lane {
-            Lane::Claimed | Lane::InProgress => self.agent.as_deref(),
+            Lane::Claimed | Lane::InProgress | Lane::Blocked => self.agent.as_deref(),
             Lane::InReview => self.reviewer.as_deref(),
             _ => None,
         }

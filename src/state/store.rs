@@ -24,6 +24,14 @@ pub const PREFIX: &str = "refs/kitty/wp/";
 /// How long a writer keeps retrying a ref that other writers keep moving.
 const RETRY_FOR: Duration = Duration::from_secs(30);
 
+/// `KITTY_RETRY_SECS` shortens the retry window (tests of a stuck lock).
+fn retry_for() -> Duration {
+    std::env::var("KITTY_RETRY_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(RETRY_FOR, Duration::from_secs)
+}
+
 pub fn ref_name(feature: &FeatureSlug, wp: &WpId) -> String {
     format!("{PREFIX}{feature}/{wp}")
 }
@@ -76,10 +84,10 @@ pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>
         return Ok(None);
     };
     let unreadable = |why: String| {
-        Error::failed(format!("cannot use the state of {feature}/{wp} in {name}: {why}"))
-            .hint(format!(
-                "inspect it with `git log {name}`; `git update-ref -d {name}` drops the WP's state (its lane then comes from the plan)"
-            ))
+        Error::failed(format!(
+            "cannot use the state of {feature}/{wp} in {name}: {why}"
+        ))
+        .hint(way_out(&name, &why))
     };
     let commit = repo
         .read_commit(id)
@@ -200,13 +208,35 @@ fn parse_ref_name(name: &str) -> Option<(FeatureSlug, WpId)> {
 fn bad_ref(name: &str, why: &str) -> Problem {
     let problem = Problem::new(
         Code::BadStateRef,
-        format!("{why}; skipped (`git update-ref -d {name}` removes it)"),
+        format!(
+            "{why}; the WP is not ready until this is fixed ({})",
+            way_out(name, why)
+        ),
     )
     .at(name, None);
-    // Attribute it to its feature when the name says which, so `-f` views show it too.
-    match name[PREFIX.len().min(name.len())..].split_once('/') {
+    // Attribute it to its feature and WP when the name says which, so `-f` views show it
+    // and the board can hold the WP back.
+    let rest = &name[PREFIX.len().min(name.len())..];
+    let problem = match rest.split_once('/') {
         Some((f, _)) if f.parse::<FeatureSlug>().is_ok() => problem.in_feature(f),
         _ => problem,
+    };
+    match parse_ref_name(name) {
+        Some((_, w)) => problem.for_wp(w.as_str()),
+        None => problem,
+    }
+}
+
+/// What to do about an unusable state ref. A newer schema is another version's real state:
+/// upgrade, never delete. Anything else can be dropped; `--no-deref` so that a symbolic ref
+/// is removed itself, not the branch it points to.
+fn way_out(name: &str, why: &str) -> String {
+    if why.contains("newer git kitty") {
+        "upgrade git kitty to read it; do not delete it: it is another version's live state".into()
+    } else {
+        format!(
+            "inspect it with `git log {name}`; `git update-ref --no-deref -d {name}` drops it and the WP's lane comes from the plan again"
+        )
     }
 }
 
@@ -263,17 +293,25 @@ pub fn append(
                     state: new_state,
                 })));
             }
-            Cas::Raced if started.elapsed() < RETRY_FOR => {
+            Cas::Raced if started.elapsed() < retry_for() => {
                 // Someone else wrote first: back off a little (more each time), then decide
                 // again on their state.
                 let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
                 std::thread::sleep(Duration::from_millis(jitter));
             }
             Cas::Raced => {
-                return Err(Error::failed(format!(
+                let lock = repo.common_dir().join(format!("{name}.lock"));
+                let err = Error::failed(format!(
                     "gave up writing {name} after {attempt} attempts: other writers kept moving it"
-                ))
-                .hint("try again; if it persists, look for a stuck `.lock` file under .git/refs/kitty/"));
+                ));
+                return Err(if lock.exists() {
+                    err.cause(format!("{} exists", lock.display())).hint(format!(
+                        "if no git kitty or git process is running, a crashed one left it: `rm {}`",
+                        lock.display()
+                    ))
+                } else {
+                    err.hint("try again")
+                });
             }
         }
     }

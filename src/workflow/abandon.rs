@@ -24,10 +24,16 @@ pub struct Abandoned {
     pub feature: String,
     pub removed_worktree: Option<String>,
     /// The deleted branch and the commit it was at.
-    pub deleted_branch: Option<(String, String)>,
+    pub deleted_branch: Option<DeletedBranch>,
     /// Commits that were only on the deleted branch (forced).
     pub dropped_commits: usize,
     pub lane: Lane,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeletedBranch {
+    pub name: String,
+    pub commit: String,
 }
 
 pub fn abandon(
@@ -63,11 +69,19 @@ pub fn abandon(
         .main_workdir()
         .unwrap_or(&ws.plan_root)
         .to_path_buf();
-    let path = state.worktree.as_ref().map(|rel| main.join(rel));
     let branch = state
         .branch
         .clone()
         .unwrap_or_else(|| base::branch_name(feature, wp));
+    // Where the branch is really checked out (it may have been `git worktree move`d), else
+    // where the state says.
+    let path = ws
+        .repo
+        .worktrees()?
+        .into_iter()
+        .find(|w| w.branch.as_deref() == Some(branch.as_str()))
+        .map(|w| w.path)
+        .or_else(|| state.worktree.as_ref().map(|rel| main.join(rel)));
     let branch_tip = ws.repo.branch_tip(&branch)?;
 
     // What would be lost.
@@ -111,16 +125,17 @@ pub fn abandon(
     }
 
     let mut removed_worktree = None;
-    if let Some(p) = path.as_ref() {
-        if p.exists() {
-            ws.repo.remove_worktree(p, force)?;
-        }
+    if let Some(p) = path.as_ref().filter(|p| p.exists()) {
+        ws.repo.remove_worktree(p, force)?;
         removed_worktree = Some(p.display().to_string());
     }
     let mut deleted_branch = None;
     if let Some(tip) = branch_tip {
         ws.repo.delete_branch(&branch, tip)?;
-        deleted_branch = Some((branch.clone(), tip.to_string()));
+        deleted_branch = Some(DeletedBranch {
+            name: branch.clone(),
+            commit: tip.to_string(),
+        });
     }
     let initial = || ws.initial_state(feature, wp);
     let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |s| {
@@ -132,8 +147,8 @@ pub fn abandon(
             note.clone()
                 .unwrap_or_else(|| "abandoned: worktree removed, claim released".into()),
         );
-        if let Some((b, c)) = &deleted_branch {
-            e.reason = force.then(|| format!("forced; {b} was at {c}"));
+        if let Some(d) = &deleted_branch {
+            e.reason = force.then(|| format!("forced; {} was at {}", d.name, d.commit));
         }
         Ok(Some(e))
     })?;

@@ -34,9 +34,15 @@ pub fn reviewable(ws: &Workspace, state: &WpState) -> Result<()> {
     let Ok(base) = ObjectId::from_hex(base.commit.as_bytes()) else {
         return Ok(());
     };
-    if let Some(tip) = ws.repo.branch_tip(branch)?
-        && ws.repo.count_between(base, tip)? == 0
-    {
+    let Some(tip) = ws.repo.branch_tip(branch)? else {
+        return Err(Error::refused(format!(
+            "{wp}'s branch {branch} is gone: there is nothing to review"
+        ))
+        .hint(format!(
+            "`git kitty implement {wp}` makes the branch and worktree again"
+        )));
+    };
+    if ws.repo.count_between(base, tip)? == 0 {
         return Err(Error::refused(format!(
             "{wp} has no commit beyond its base: there is nothing to review yet"
         ))

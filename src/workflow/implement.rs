@@ -73,14 +73,14 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         .map(|t| t.state)
         .unwrap_or_else(|| ws.initial_state(feature, wp));
 
+    check_lane(wp, &current, &req.actor)?;
     // Already ours: hand back the worktree (making it again if it went missing).
     if current.agent.as_deref() == Some(req.actor.as_str())
         && current.branch.as_deref() == Some(branch.as_str())
     {
         return reuse(ws, feature, wp, &current, &branch, &abs, &req.actor);
     }
-
-    check_lane(wp, &current, &req.actor)?;
+    plan_committed(ws, feature, req.force)?;
     let forced_gate = gate(ws, feature, wp, states, req)?;
     // A branch git kitty made for an earlier claim (released, or sent back to planned) is
     // taken over with its work; anything else in the way is refused, never overwritten.
@@ -89,7 +89,14 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     let base = match (&current.base, adopt) {
         (Some(base), true) => base.clone(),
         _ => {
-            preflight(ws, &branch, &abs)?;
+            if let Err(in_the_way) = preflight(ws, &branch, &abs) {
+                // Another agent may have claimed it (and made the branch) since we read the
+                // state: then that is the answer, not the branch.
+                if let Some(tip) = store::read(&ws.repo, &feature.slug, wp)? {
+                    check_lane(wp, &tip.state, &req.actor)?;
+                }
+                return Err(in_the_way);
+            }
             base::compute(ws, feature, wp, &req.actor)?
         }
     };
@@ -294,6 +301,7 @@ fn reuse(
         .ok_or_else(|| Error::failed(format!("{wp}'s state has a branch but no base")))?;
     let mut recreated = false;
     if !registered(ws, branch, abs)? {
+        clear_half_made(ws, abs)?;
         if std::fs::symlink_metadata(abs).is_ok() {
             return Err(Error::refused(format!(
                 "{} exists but is not {wp}'s worktree",
@@ -335,7 +343,20 @@ fn roll_back(
     actor: &str,
     cause: Error,
 ) -> Error {
-    // Delete the branch only if this run created it and nothing was committed on it.
+    // `git worktree add` can fail after making the worktree (a failing post-checkout hook, an
+    // interrupted checkout): remove whatever it left, then the branch if this run made it
+    // and nothing was committed on it.
+    if created_at.is_some() {
+        let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+        let abs = main.join(worktree_rel(feature, wp));
+        if ws
+            .repo
+            .worktrees()
+            .is_ok_and(|list| list.iter().any(|w| same_path(&w.path, &abs)))
+        {
+            let _ = ws.repo.remove_worktree(&abs, true);
+        }
+    }
     if let (Some(base), Ok(Some(tip))) = (created_at, ws.repo.branch_tip(branch))
         && tip == base
     {
@@ -417,7 +438,47 @@ fn registered(ws: &Workspace, branch: &str, abs: &std::path::Path) -> Result<boo
         .repo
         .worktrees()?
         .iter()
-        .any(|w| !w.prunable && w.branch.as_deref() == Some(branch) && same_path(&w.path, abs)))
+        .any(|w| w.is_usable() && w.branch.as_deref() == Some(branch) && same_path(&w.path, abs)))
+}
+
+/// Remove what an interrupted `git worktree add` left at `abs` (a worktree git still has
+/// locked as "initializing", or registered but gone), so it can be made again.
+fn clear_half_made(ws: &Workspace, abs: &std::path::Path) -> Result<()> {
+    let stale = ws
+        .repo
+        .worktrees()?
+        .into_iter()
+        .any(|w| same_path(&w.path, abs) && !w.is_usable());
+    if stale {
+        ws.repo.remove_worktree(abs, true)?;
+    }
+    Ok(())
+}
+
+/// The WP's feature must be committed in the main worktree: the new worktree is checked out
+/// from commits, so an uncommitted plan (a new WP file, edited dependencies) would not be in
+/// it. `--force` goes ahead anyway.
+fn plan_committed(ws: &Workspace, feature: &Feature, force: bool) -> Result<()> {
+    let Some(main) = ws.repo.main_workdir() else {
+        return Ok(());
+    };
+    if force {
+        return Ok(());
+    }
+    let changes = ws.repo.changes_under(main, &feature.dir)?;
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let shown: Vec<&str> = changes.iter().take(10).map(String::as_str).collect();
+    Err(Error::refused(format!(
+        "the plan of {} has uncommitted changes in the main worktree: {}",
+        feature.slug,
+        shown.join(", ")
+    ))
+    .hint(format!(
+        "commit them first (`git add {0} && git commit`), so the WP's worktree has them; or `--force`",
+        feature.dir
+    )))
 }
 
 fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {

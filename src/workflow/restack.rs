@@ -31,33 +31,83 @@ pub struct Step {
 }
 
 /// Restack `wp` and its dependents. Returns the steps taken; a conflict is an error (exit 4)
-/// carrying the steps in its details.
+/// carrying the steps in its details. Only work in progress is rebased: WPs in review or
+/// approved are left alone (rebasing would change reviewed code). Every worktree involved is
+/// checked before anything is rebased, so a dirty one stops the run before it starts.
 pub fn restack(
     ws: &Workspace,
     feature: &Feature,
     wp: &WpId,
     states: &States,
     actor: &str,
+    force: bool,
 ) -> Result<Vec<Step>> {
-    let order = with_dependents(feature, wp);
+    let main = ws
+        .repo
+        .main_workdir()
+        .unwrap_or(&ws.plan_root)
+        .to_path_buf();
+    let mut plan: Vec<(WpId, WpState, String, std::path::PathBuf, bool)> = Vec::new();
     let mut steps = Vec::new();
-    for id in order {
-        let Some(state) = states
+    for id in with_dependents(feature, wp) {
+        let asked = id == *wp;
+        let state = states
             .get(&(feature.slug.clone(), id.clone()))
-            .map(|t| t.state.clone())
-        else {
-            continue;
-        };
-        let (Some(rel), Some(old)) = (state.worktree.clone(), state.base.clone()) else {
-            if id == *wp {
+            .map(|t| t.state.clone());
+        let (Some(state), true) = (
+            state.clone(),
+            state
+                .as_ref()
+                .is_some_and(|s| s.worktree.is_some() && s.base.is_some()),
+        ) else {
+            if asked {
                 return Err(Error::usage(format!("{wp} has no worktree to restack"))
                     .hint(format!("start it with `git kitty implement {wp}`")));
             }
             continue;
         };
-        let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+        if !matches!(state.lane, Lane::Claimed | Lane::InProgress | Lane::Blocked) {
+            if asked {
+                return Err(Error::refused(format!(
+                    "{wp} is {}: restacking would change work that is in review or done",
+                    state.lane
+                ))
+                .hint(format!(
+                    "move it back first: `git kitty lane {wp} in_progress --note \"...\"`"
+                )));
+            }
+            steps.push(Step {
+                wp: id.to_string(),
+                outcome: format!("skipped ({})", state.lane),
+                old_base: state.base.as_ref().map(|b| b.commit.clone()),
+                new_base: None,
+                conflicts: Vec::new(),
+            });
+            continue;
+        }
+        if asked
+            && !force
+            && let Some(holder) = state.holder()
+            && holder != actor
+        {
+            return Err(Error::refused(format!("{wp} is claimed by {holder}"))
+                .hint(format!("ask {holder}, or `git kitty restack {wp} --force`")));
+        }
+        let rel = state.worktree.clone().unwrap_or_default();
+        let base = state
+            .base
+            .as_ref()
+            .map(|b| b.commit.clone())
+            .unwrap_or_default();
         let path = main.join(&rel);
-        let step = restack_one(ws, feature, &id, &state, &old.commit, &path, actor)?;
+        preflight(ws, &id, &path, asked)?;
+        let by_restack = states
+            .get(&(feature.slug.clone(), id.clone()))
+            .is_some_and(|t| t.event.kind == EventKind::Restack);
+        plan.push((id, state, base, path, by_restack));
+    }
+    for (id, state, old, path, by_restack) in plan {
+        let step = restack_one(ws, feature, &id, &state, &old, &path, actor, by_restack)?;
         let conflict = step.outcome == "conflict";
         steps.push(step);
         if conflict {
@@ -78,6 +128,39 @@ pub fn restack(
     Ok(steps)
 }
 
+/// A worktree must exist, be clean and not be mid-rebase, except the asked WP's, whose
+/// finished-by-hand rebase `restack_one` recognises.
+fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path, asked: bool) -> Result<()> {
+    if !path.exists() {
+        return Err(
+            Error::refused(format!("{wp}'s worktree {} is missing", path.display()))
+                .hint(format!("`git kitty implement {wp}` makes it again")),
+        );
+    }
+    if ws.repo.rebase_in_progress(path) {
+        return Err(Error::refused(format!("a rebase is still in progress in {wp}'s worktree"))
+            .hint(format!(
+                "finish it in {}: `git rebase --continue` (or `git rebase --abort`), then run this again",
+                path.display()
+            )));
+    }
+    let changes = ws.repo.worktree_changes(path)?;
+    if !changes.is_empty() {
+        let shown: Vec<&str> = changes.iter().take(10).map(String::as_str).collect();
+        let _ = asked;
+        return Err(Error::refused(format!(
+            "{wp}'s worktree has uncommitted changes: {}",
+            shown.join(", ")
+        ))
+        .hint(format!(
+            "commit or stash them in {}, then run this again (nothing was rebased)",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
 fn restack_one(
     ws: &Workspace,
     feature: &Feature,
@@ -86,25 +169,13 @@ fn restack_one(
     old_base: &str,
     path: &std::path::Path,
     actor: &str,
+    blocked_by_restack: bool,
 ) -> Result<Step> {
-    if !path.exists() {
-        return Err(
-            Error::refused(format!("{wp}'s worktree {} is missing", path.display()))
-                .hint(format!("`git kitty implement {wp}` makes it again")),
-        );
-    }
     let old = oid(old_base)?;
     let branch = state
         .branch
         .clone()
         .unwrap_or_else(|| base::branch_name(feature, wp));
-    if ws.repo.rebase_in_progress(path) {
-        return Err(Error::refused(format!("a rebase is still in progress in {wp}'s worktree"))
-            .hint(format!(
-                "finish it in {}: `git rebase --continue` (or `git rebase --abort`), then run this again",
-                path.display()
-            )));
-    }
     let new_base = base::compute(ws, feature, wp, actor)?;
     let new = oid(&new_base.commit)?;
     let tip = ws.repo.branch_tip(&branch)?;
@@ -115,38 +186,21 @@ fn restack_one(
         new_base: Some(new.to_string()),
         conflicts,
     };
-    // Already on top of the new base: either nothing moved, or an earlier conflict was
-    // resolved by hand and the rebase finished there. Record it and unblock.
-    if new == old || tip.is_some_and(|t| ws.repo.is_ancestor(new, t).unwrap_or(false)) {
-        let unblock = state.lane == Lane::Blocked;
+    // Already on top of the new base: nothing moved, or an earlier conflict was resolved by
+    // hand and the rebase finished there. Record it, and lift the block restack put on it.
+    let on_top = tip.is_some_and(|t| ws.repo.is_ancestor(new, t).unwrap_or(false));
+    if new == old || on_top {
+        let unblock = blocked_by_restack && state.lane == Lane::Blocked;
         if new != old || unblock {
-            record(
-                ws,
-                feature,
-                wp,
-                actor,
-                &new_base,
-                unblock.then_some(Lane::InProgress),
-                None,
-            )?;
-            return Ok(step(
-                if new == old { "up_to_date" } else { "resumed" },
-                Vec::new(),
-            ));
+            let to = unblock.then_some(Lane::InProgress);
+            record(ws, feature, wp, actor, &new_base, to, None)?;
         }
-        return Ok(step("up_to_date", Vec::new()));
-    }
-    let changes = ws.repo.worktree_changes(path)?;
-    if !changes.is_empty() {
-        let shown: Vec<&str> = changes.iter().take(10).map(String::as_str).collect();
-        return Err(Error::refused(format!(
-            "{wp}'s worktree has uncommitted changes: {}",
-            shown.join(", ")
-        ))
-        .hint(format!(
-            "commit or stash them in {}, then run this again",
-            path.display()
-        )));
+        let outcome = if new == old && !unblock {
+            "up_to_date"
+        } else {
+            "resumed"
+        };
+        return Ok(step(outcome, Vec::new()));
     }
     match ws.repo.rebase_onto(path, new, old)? {
         Rebase::Done => {
@@ -163,15 +217,8 @@ fn restack_one(
                 .lane
                 .can_move_to(Lane::Blocked)
                 .then_some(Lane::Blocked);
-            record(
-                ws,
-                feature,
-                wp,
-                actor,
-                state.base.as_ref().unwrap_or(&new_base),
-                to,
-                Some(note),
-            )?;
+            let kept = state.base.as_ref().unwrap_or(&new_base);
+            record(ws, feature, wp, actor, kept, to, Some(note))?;
             Ok(step("conflict", paths))
         }
     }

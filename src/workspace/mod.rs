@@ -128,10 +128,22 @@ impl Workspace {
             .collect()
     }
 
-    /// [`Self::lanes`] plus what git knows: stale bases and missing worktrees.
-    pub fn lanes_with_runtime(&self, feature: &Feature, states: &States) -> Vec<LaneInfo> {
+    /// [`Self::lanes`] plus what git knows: stale bases, missing worktrees, and state refs
+    /// that could not be read (`state_problems` from [`Self::read_states`]).
+    pub fn lanes_with_runtime(
+        &self,
+        feature: &Feature,
+        states: &States,
+        state_problems: &[crate::model::problem::Problem],
+    ) -> Vec<LaneInfo> {
         let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
         let mut lanes = self.lanes(feature, states);
+        for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
+            info.runtime.state_unreadable = state_problems.iter().any(|p| {
+                p.feature.as_deref() == Some(feature.slug.as_str())
+                    && p.wp.as_deref() == Some(wp.id.as_str())
+            });
+        }
         for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
             let Some(tip) = states.get(&(feature.slug.clone(), wp.id.clone())) else {
                 continue;

@@ -4,6 +4,7 @@
 mod common;
 
 mod check;
+mod edges;
 mod implement;
 mod lane;
 mod man;

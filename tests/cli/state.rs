@@ -190,7 +190,7 @@ fn corrupt_or_foreign_refs_are_reported_and_skipped() {
     repo.kitty(&["lane", "WP01", "claimed"])
         .code(6)
         .stderr_has("error: cannot use the state of 001-fan-out/WP01 in refs/kitty/wp/001-fan-out/WP01")
-        .stderr_has("hint: inspect it with `git log refs/kitty/wp/001-fan-out/WP01`; `git update-ref -d refs/kitty/wp/001-fan-out/WP01` drops the WP's state");
+.stderr_has("hint: inspect it with `git log refs/kitty/wp/001-fan-out/WP01`; `git update-ref --no-deref -d refs/kitty/wp/001-fan-out/WP01` drops it");
     assert_eq!(
         repo.git(&["rev-parse", "refs/kitty/wp/001-fan-out/WP01"])
             .trim(),

@@ -1,0 +1,311 @@
+//! Edge cases found in review: blocked WPs, failing or interrupted git steps, moved
+//! worktrees, damaged refs, stuck locks, `git -c` config, uncommitted plans.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Repo, wp};
+
+fn worktree(repo: &Repo, name: &str) -> PathBuf {
+    repo.path(&format!(".worktrees/{name}"))
+}
+
+fn commit_file(repo: &Repo, wt: &Path, file: &str, content: &str) {
+    std::fs::write(wt.join(file), content).unwrap();
+    repo.git_in(wt, &["add", "--", file]);
+    repo.git_in(wt, &["commit", "-q", "-m", &format!("add {file}")]);
+}
+
+fn lane(repo: &Repo, feature: &str, id: &str) -> String {
+    let status = repo.kitty(&["status", "--json", "--all"]).ok().json();
+    wp(&status, feature, id)["lane"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn a_blocked_wp_still_belongs_to_its_agent() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "alice"]).ok();
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "blocked",
+        "--agent",
+        "alice",
+        "--note",
+        "waiting for keys",
+    ])
+    .ok();
+    repo.kitty(&["implement", "WP01", "--agent", "bob"])
+        .code(1)
+        .stderr_has("WP01 is claimed by alice");
+    repo.kitty(&["lane", "WP01", "in_progress", "--agent", "bob"])
+        .code(1)
+        .stderr_has("WP01 is claimed by alice");
+    // Blocked work goes back through in_progress (and its review check) before review.
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "alice"])
+        .code(1)
+        .stderr_has("WP01 cannot move from blocked to for_review");
+    repo.kitty(&["lane", "WP01", "in_progress", "--agent", "alice"])
+        .ok();
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "alice"])
+        .code(1)
+        .stderr_has("nothing to review yet");
+}
+
+#[test]
+fn a_failing_worktree_add_leaves_neither_worktree_nor_claim() {
+    let repo = Repo::with_fixture("fan-out");
+    let hook = repo.path(".git/hooks/post-checkout");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'post-checkout says no' >&2\nexit 1\n",
+    )
+    .unwrap();
+
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    repo.kitty(&["implement", "WP01", "--agent", "a"])
+        .code(6)
+        .stderr_has("could not create WP01's worktree; the claim was released")
+        .stderr_has("post-checkout says no");
+    assert_eq!(lane(&repo, "001-fan-out", "WP01"), "planned");
+    assert!(!repo.git(&["worktree", "list"]).contains("WP01"));
+    assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP01"]), "");
+    std::fs::remove_file(&hook).unwrap();
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+}
+
+#[test]
+fn a_half_made_worktree_is_made_again_not_handed_back() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    // What `git worktree add` leaves when killed during checkout: locked "initializing",
+    // files missing.
+    let wt = worktree(&repo, "001-fan-out-WP01");
+    std::fs::write(
+        repo.path(".git/worktrees/001-fan-out-WP01/locked"),
+        "initializing",
+    )
+    .unwrap();
+    std::fs::remove_dir_all(wt.join("kitty-specs")).unwrap();
+    let json = repo
+        .kitty(&["implement", "WP01", "--agent", "a", "--json"])
+        .ok()
+        .json();
+    assert_eq!(json["recreated"], true);
+    assert!(wt.join("kitty-specs").exists());
+    assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn done_work_is_not_reopened_by_implement() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    commit_file(&repo, &worktree(&repo, "001-fan-out-WP01"), "x.txt", "x");
+    for (to, who) in [("for_review", "a"), ("approved", "r"), ("done", "r")] {
+        repo.kitty(&["lane", "WP01", to, "--agent", who]).ok();
+    }
+    repo.kitty(&["implement", "WP01", "--agent", "a"])
+        .code(1)
+        .stderr_has("WP01 is done: implement starts planned work");
+}
+
+#[test]
+fn review_needs_the_branch() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    repo.kitty(&["abandon", "WP01", "--agent", "a"]).ok();
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let wt = worktree(&repo, "001-fan-out-WP01");
+    repo.git_in(&wt, &["checkout", "-q", "--detach"]);
+    repo.git(&["branch", "-D", "001-fan-out-WP01"]);
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "a"])
+        .code(1)
+        .stderr_has("WP01's branch 001-fan-out-WP01 is gone: there is nothing to review");
+}
+
+#[test]
+fn abandon_follows_a_moved_worktree() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let moved = repo.sandbox.path().join("moved");
+    repo.git(&[
+        "worktree",
+        "move",
+        worktree(&repo, "001-fan-out-WP01").to_str().unwrap(),
+        moved.to_str().unwrap(),
+    ]);
+    std::fs::write(moved.join("wip.txt"), "unsaved").unwrap();
+    repo.kitty(&["abandon", "WP01", "--agent", "a"])
+        .code(1)
+        .stderr_has("uncommitted changes (wip.txt)");
+    repo.kitty(&["abandon", "WP01", "--agent", "a", "--force"])
+        .ok()
+        .stdout_has("removed worktree $SANDBOX/moved");
+    assert!(!moved.exists());
+}
+
+#[test]
+fn restack_respects_holders_lanes_and_dirty_dependents() {
+    let repo = Repo::with_fixture("linear");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let wt1 = worktree(&repo, "001-linear-WP01");
+    commit_file(&repo, &wt1, "one.txt", "1");
+    repo.kitty(&["implement", "WP02", "--base", "WP01", "--agent", "b"])
+        .ok();
+    commit_file(&repo, &worktree(&repo, "001-linear-WP02"), "two.txt", "2");
+    repo.kitty(&["implement", "WP03", "--base", "WP02", "--agent", "c"])
+        .ok();
+    commit_file(&repo, &wt1, "one-more.txt", "1+");
+
+    repo.kitty(&["restack", "WP02", "--agent", "mallory"])
+        .code(1)
+        .stderr_has("WP02 is claimed by b");
+    // A dirty dependent stops the run before anything is rebased.
+    let wt3 = worktree(&repo, "001-linear-WP03");
+    std::fs::write(wt3.join("scratch"), "x").unwrap();
+    let before = repo.git(&["rev-parse", "001-linear-WP02"]);
+    repo.kitty(&["restack", "WP02", "--agent", "b"])
+        .code(1)
+        .stderr_has("WP03's worktree has uncommitted changes: scratch")
+        .stderr_has("nothing was rebased");
+    assert_eq!(repo.git(&["rev-parse", "001-linear-WP02"]), before);
+    std::fs::remove_file(wt3.join("scratch")).unwrap();
+    // Work in review is left alone.
+    commit_file(&repo, &wt3, "three.txt", "3");
+    repo.kitty(&["lane", "WP03", "for_review", "--agent", "c"])
+        .ok();
+    repo.kitty(&["restack", "WP02", "--agent", "b"])
+        .ok()
+        .stdout_has("WP02: rebased from")
+        .stdout_has("WP03: skipped (for_review), not restacked");
+    repo.kitty(&["restack", "WP03", "--agent", "c"])
+        .code(1)
+        .stderr_has("WP03 is for_review: restacking would change work that is in review or done");
+    // Never started: nothing to restack.
+    let repo = Repo::with_fixture("linear");
+    repo.kitty(&["restack", "WP02"])
+        .code(2)
+        .stderr_has("WP02 has no worktree to restack");
+}
+
+#[test]
+fn next_skips_a_conflicting_base_and_a_damaged_ref() {
+    let repo = Repo::with_fixture("diamond");
+    repo.write(
+        "kitty-specs/001-diamond/tasks/WP05-solo.md",
+        "---\nwork_package_id: WP05\ntitle: Solo\n---\n",
+    );
+    repo.write(
+        "kitty-specs/001-diamond/tasks/WP06-other.md",
+        "---\nwork_package_id: WP06\ntitle: Other\n---\n",
+    );
+    repo.commit_all("more work");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    commit_file(&repo, &worktree(&repo, "001-diamond-WP01"), "base.txt", "b");
+    repo.kitty(&[
+        "lane", "WP01", "approved", "--agent", "r", "--force", "--reason", "test",
+    ])
+    .ok();
+    for w in ["WP02", "WP03"] {
+        repo.kitty(&["implement", w, "--agent", w]).ok();
+        commit_file(
+            &repo,
+            &worktree(&repo, &format!("001-diamond-{w}")),
+            "api.txt",
+            w,
+        );
+        repo.kitty(&[
+            "lane", w, "approved", "--agent", "r", "--force", "--reason", "test",
+        ])
+        .ok();
+    }
+    // WP05's state ref is damaged: not ready, and `next` does not trip on it.
+    let head = repo.git(&["rev-parse", "HEAD"]);
+    repo.git(&["update-ref", "refs/kitty/wp/001-diamond/WP05", head.trim()]);
+    // WP04 (a merge of conflicting WP02 and WP03) unblocks nothing but comes first by id
+    // among equals; its conflict must not stop `next` from giving out WP06.
+    let run = repo.kitty(&["next", "--agent", "n"]);
+    run.ok()
+        .stdout_has("WP06: in_progress (n)")
+        .stderr_has("skipping WP04");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-diamond", "WP05")["ready"], false);
+    assert_eq!(wp(&status, "001-diamond", "WP05")["has_errors"], true);
+    // The feature's log still shows everyone else's activity.
+    let run = repo.kitty(&["log", "-n", "3"]);
+    run.ok().stderr_has("001-diamond/WP05 skipped");
+}
+
+#[test]
+fn a_stuck_lock_is_retried_then_named() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["note", "WP01", "first"]).ok();
+    let lock = repo.path(".git/refs/kitty/wp/001-fan-out/WP01.lock");
+    std::fs::write(&lock, "").unwrap();
+    let run = repo.kitty_env(
+        &[("KITTY_RETRY_SECS", Some("1"))],
+        &["note", "WP01", "second"],
+    );
+    run.code(6)
+        .stderr_has("gave up writing refs/kitty/wp/001-fan-out/WP01")
+        .stderr_has("a crashed one left it: `rm $REPO/.git/refs/kitty/wp/001-fan-out/WP01.lock`");
+    // A lock that goes away in time is just a race: the write goes through.
+    let child = repo
+        .kitty_command(&repo.root, &["note", "WP01", "third"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    std::fs::remove_file(&lock).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn git_dash_c_config_is_honoured() {
+    let repo = Repo::with_fixture("fan-out");
+    let mut cmd = repo.command_in("git", &repo.root);
+    cmd.args([
+        "-c",
+        "kitty.targetBranch=nope",
+        "kitty",
+        "implement",
+        "WP01",
+    ]);
+    let out = cmd.output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "the target branch `nope` (from git config kitty.targetBranch) does not exist"
+        ),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn an_uncommitted_plan_is_refused_where_it_matters() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.write(
+        "kitty-specs/001-fan-out/tasks/WP05-new.md",
+        "---\nwork_package_id: WP05\ntitle: New\n---\n",
+    );
+    repo.kitty(&["implement", "WP05"])
+        .code(1)
+        .stderr_has("the plan of 001-fan-out has uncommitted changes in the main worktree: kitty-specs/001-fan-out/tasks/WP05-new.md")
+        .stderr_has("git add kitty-specs/001-fan-out && git commit");
+    repo.commit_all("add WP05");
+    repo.kitty(&["implement", "WP05"]).ok();
+    assert!(
+        worktree(&repo, "001-fan-out-WP05")
+            .join("kitty-specs/001-fan-out/tasks/WP05-new.md")
+            .exists()
+    );
+}
