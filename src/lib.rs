@@ -14,6 +14,7 @@ pub mod cli;
 pub mod cmd;
 pub mod error;
 pub mod git;
+pub mod hooks;
 pub mod model;
 pub mod render;
 pub mod state;

@@ -5,9 +5,12 @@
 
 pub mod abandon;
 pub mod check;
+pub mod hook;
+pub mod hooks;
 pub mod implement;
 pub mod lane;
 pub mod log;
+pub mod merge;
 pub mod next;
 pub mod note;
 pub mod restack;
@@ -35,6 +38,10 @@ pub enum Command {
     Next(next::Args),
     Restack(restack::Args),
     Abandon(abandon::Args),
+    Merge(merge::Args),
+    Hooks(hooks::Args),
+    #[command(hide = true)]
+    Hook(hook::Args),
 }
 
 /// Run a parsed command; the result is the exit code (errors carry their own).
@@ -49,6 +56,9 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Next(args) => next::run(args, ctx),
         Command::Restack(args) => restack::run(args, ctx),
         Command::Abandon(args) => abandon::run(args, ctx),
+        Command::Merge(args) => merge::run(args, ctx),
+        Command::Hooks(args) => hooks::run(args, ctx),
+        Command::Hook(args) => hook::run(args, ctx),
     }
 }
 

@@ -4,6 +4,7 @@
 //! what keeps `status` fast); the `git` binary ([`run::Git`]) where gix has no support. Every
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
+pub mod history;
 pub mod run;
 pub mod worktree;
 
@@ -132,6 +133,12 @@ impl Repo {
     /// Where a `git` subprocess should run: the current worktree, else the git dir.
     pub fn git(&self) -> Git {
         Git::new(self.workdir().unwrap_or(&self.common_dir))
+    }
+
+    /// History and tree reads through `git`, in this repository.
+    pub fn history(&self) -> history::History {
+        let dir = self.workdir().unwrap_or(&self.common_dir).to_path_buf();
+        history::History::new(move || Git::new(&dir))
     }
 
     // ---- config -------------------------------------------------------------------------

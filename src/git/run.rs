@@ -38,6 +38,7 @@ pub struct Output {
 pub struct Git {
     cmd: Command,
     shown: Vec<String>,
+    input: Option<Vec<u8>>,
 }
 
 impl Git {
@@ -58,7 +59,29 @@ impl Git {
         Git {
             cmd,
             shown: vec!["git".into()],
+            input: None,
         }
+    }
+
+    /// `git` for a hook: the environment git gave the hook is kept as it is (`GIT_DIR`,
+    /// `GIT_INDEX_FILE` for a partial commit's temporary index, the object directories of a
+    /// push in quarantine), and it runs where the hook runs.
+    pub fn in_hook() -> Git {
+        let mut cmd = Command::new("git");
+        cmd.env("LC_ALL", "C")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null());
+        Git {
+            cmd,
+            shown: vec!["git".into()],
+            input: None,
+        }
+    }
+
+    /// Bytes to feed to git's stdin.
+    pub fn input(mut self, bytes: Vec<u8>) -> Git {
+        self.input = Some(bytes);
+        self
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {
@@ -89,24 +112,48 @@ impl Git {
     }
 
     /// Run and capture; a non-zero exit is not an error here (see [`Git::run`]).
-    pub fn output(mut self) -> Result<Output> {
-        let shown = self.command_line();
-        let out = self
-            .cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .map_err(|e| {
-                Error::failed(format!("could not run `{shown}`"))
-                    .cause(e)
-                    .hint("git kitty needs the `git` binary on PATH")
-            })?;
+    pub fn output(self) -> Result<Output> {
+        let raw = self.output_raw()?;
         Ok(Output {
-            success: out.status.success(),
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            success: raw.status.success(),
+            code: raw.status.code(),
+            stdout: String::from_utf8_lossy(&raw.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&raw.stderr).into_owned(),
         })
+    }
+
+    /// Run and capture stdout as bytes (`cat-file --batch` sizes count bytes).
+    pub fn output_raw(mut self) -> Result<std::process::Output> {
+        let shown = self.command_line();
+        let spawn_failed = |e: std::io::Error| {
+            Error::failed(format!("could not run `{shown}`"))
+                .cause(e)
+                .hint("git kitty needs the `git` binary on PATH")
+        };
+        self.cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        let out = match self.input.take() {
+            None => self.cmd.output().map_err(spawn_failed)?,
+            Some(bytes) => {
+                let mut child = self
+                    .cmd
+                    .stdin(Stdio::piped())
+                    .spawn()
+                    .map_err(spawn_failed)?;
+                // Feed stdin from another thread: git may fill its stdout pipe before it has
+                // read all of its input.
+                let stdin = child.stdin.take();
+                let feeder = std::thread::spawn(move || {
+                    if let Some(mut stdin) = stdin {
+                        use std::io::Write;
+                        let _ = stdin.write_all(&bytes);
+                    }
+                });
+                let out = child.wait_with_output().map_err(spawn_failed)?;
+                let _ = feeder.join();
+                out
+            }
+        };
+        Ok(out)
     }
 
     /// Run; a non-zero exit becomes an error that carries git's own message.

@@ -190,6 +190,19 @@ impl Repo {
             .collect())
     }
 
+    /// Changes to tracked files in the worktree at `path` (untracked files do not stop a
+    /// fast-forward unless they are in the way, and git says so then).
+    pub fn tracked_changes(&self, path: &Path) -> Result<Vec<String>> {
+        let out = Git::new(path)
+            .args(["status", "--porcelain=v1", "-z", "--untracked-files=no"])
+            .run()?;
+        Ok(out
+            .split('\0')
+            .filter(|e| e.len() > 3)
+            .map(|e| e[3..].to_owned())
+            .collect())
+    }
+
     /// Uncommitted changes under `rel` (a repository-relative directory) in the worktree at
     /// `path`, untracked files included.
     pub fn changes_under(&self, path: &Path, rel: &str) -> Result<Vec<String>> {

@@ -55,6 +55,9 @@ pub struct Implemented {
     pub prompt: String,
     /// The claim overrode the dependency gate.
     pub forced: bool,
+    /// Things worth knowing that did not stop anything.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Implemented> {
@@ -163,6 +166,7 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         recreated: false,
         prompt: plan_wp.file.clone(),
         forced: forced_gate,
+        warnings: trailer_hook(ws),
     })
 }
 
@@ -330,6 +334,7 @@ fn reuse(
         recreated,
         prompt: feature.wp(wp).map(|w| w.file.clone()).unwrap_or_default(),
         forced: false,
+        warnings: trailer_hook(ws),
     })
 }
 
@@ -432,7 +437,22 @@ fn ensure_excluded(ws: &Workspace) -> Result<()> {
     Ok(())
 }
 
-/// Whether `abs` is a live worktree with `branch` checked out.
+/// Make sure commits in WP worktrees get their `Kitty-WP:` trailer: install the
+/// `prepare-commit-msg` block (next to any hook the user has). Never fatal.
+fn trailer_hook(ws: &Workspace) -> Vec<String> {
+    let dir = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+    let result = crate::hooks::hooks_dir(dir)
+        .and_then(|hooks| crate::hooks::install(&hooks, &["prepare-commit-msg"], false));
+    match result {
+        Ok(_) => Vec::new(),
+        Err(e) => vec![format!(
+            "commits in this worktree will not get a Kitty-WP trailer: {}",
+            e.message
+        )],
+    }
+}
+
+/// Whether `abs` is a complete, live worktree with `branch` checked out.
 fn registered(ws: &Workspace, branch: &str, abs: &std::path::Path) -> Result<bool> {
     Ok(ws
         .repo

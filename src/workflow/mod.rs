@@ -7,4 +7,6 @@ pub mod abandon;
 pub mod base;
 pub mod guard;
 pub mod implement;
+pub mod landing;
+pub mod merge;
 pub mod restack;

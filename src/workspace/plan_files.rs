@@ -107,3 +107,43 @@ fn ignored_symlink(path: &str) -> Problem {
     )
     .at(path, None)
 }
+
+/// Read the plan committed in `commit` (for a bare repository: the server hook reads the plan
+/// that comes with the push).
+pub fn plan_at(
+    history: &crate::git::history::History,
+    commit: gix::ObjectId,
+) -> crate::error::Result<crate::model::plan::Plan> {
+    use std::collections::HashMap;
+    let files = history.files_under(commit, SPECS_DIR)?;
+    let mut listings: Vec<FeatureListing> = Vec::new();
+    let mut wanted = Vec::new();
+    for path in &files {
+        let Some(rest) = path.strip_prefix(&format!("{SPECS_DIR}/")) else {
+            continue;
+        };
+        let Some((name, rel)) = rest.split_once('/') else {
+            continue;
+        };
+        if !listings.iter().any(|l| l.name == name) {
+            listings.push(FeatureListing::new(name));
+        }
+        if let Some(l) = listings.iter_mut().find(|l| l.name == name)
+            && l.add_file(rel)
+        {
+            wanted.push(path.clone());
+        }
+    }
+    let contents: HashMap<String, Vec<u8>> = wanted
+        .iter()
+        .cloned()
+        .zip(history.read_files(Some(commit), &wanted)?)
+        .filter_map(|(p, c)| Some((p, c?)))
+        .collect();
+    Ok(crate::model::plan::Plan::load(listings, &|p: &str| {
+        contents
+            .get(p)
+            .cloned()
+            .ok_or_else(|| io::Error::from(io::ErrorKind::NotFound))
+    }))
+}

@@ -6,6 +6,7 @@ mod common;
 mod check;
 mod edges;
 mod implement;
+mod landing;
 mod lane;
 mod man;
 mod state;

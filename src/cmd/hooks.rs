@@ -1,0 +1,200 @@
+//! `git kitty hooks`: install, remove and inspect git kitty's hooks.
+
+use serde::Serialize;
+
+use crate::cli::Ctx;
+use crate::error::{Error, Result};
+use crate::git::Repo;
+use crate::hooks::{self, CLIENT_HOOKS, HookReport, HookState, SERVER_HOOKS};
+
+/// Install, remove or inspect the hooks that enforce landing order
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "git kitty's hooks keep dependency order where work lands.
+
+In a clone (`git kitty hooks install`):
+  prepare-commit-msg  adds `Kitty-WP: <feature>/<WP>` to commits made in a WP's worktree
+  pre-commit          in a WP's worktree, refuses commits unless the WP is claimed or in
+                      progress by this agent; anywhere, refuses staged WP files with errors
+  pre-merge-commit    refuses a `git merge` into a target branch that brings a WP before
+                      its dependencies
+  pre-push            refuses a push of a target branch that lands a WP before its dependencies
+
+On a shared bare repository (`git kitty hooks install --server`):
+  pre-receive         refuses target-branch updates that land a WP before its dependencies,
+                      and updates under refs/kitty/ that drop history. No client can bypass it.
+
+Each hook is a small shell block between `# >>> git kitty >>>` markers that calls `git-kitty \
+hook <name>`; hooks you already have keep working (the block goes after their `#!` line). A \
+non-shell hook is moved to `<name>.kitty-chained` and called after the check only with --force. \
+core.hooksPath is respected. Client-side checks can be skipped with `--no-verify`; the server's \
+cannot.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty hooks install
+  git -C /srv/git/project.git kitty hooks install --server
+  git kitty hooks status --json
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Action {
+    /// Install (or update) the hooks
+    Install {
+        /// Install the server hook (pre-receive) in a bare repository
+        #[arg(long)]
+        server: bool,
+        /// Chain hooks that are not shell scripts instead of refusing
+        #[arg(long)]
+        force: bool,
+        /// With --server: the branch work lands on (stored as kitty.targetBranch; default:
+        /// the repository's HEAD branch)
+        #[arg(long, value_name = "BRANCH", requires = "server")]
+        target_branch: Option<String>,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove git kitty's blocks, leaving your own hooks as they were
+    Uninstall {
+        /// The server hook
+        #[arg(long)]
+        server: bool,
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show which hooks are installed
+    Status {
+        /// Print the outcome as JSON
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Serialize)]
+struct Doc {
+    hooks_dir: String,
+    git_kitty_on_path: bool,
+    hooks: Vec<HookReport>,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    let repo = Repo::discover(&ctx.cwd)?;
+    let dir_of_repo = repo.workdir().unwrap_or(repo.common_dir()).to_path_buf();
+    let hooks_dir = hooks::hooks_dir(&dir_of_repo)?;
+    let (reports, json) = match args.action {
+        Action::Install {
+            server,
+            force,
+            target_branch,
+            json,
+        } => {
+            ctx.ui.json = json;
+            let names = which(&repo, server)?;
+            if let Some(branch) = &target_branch {
+                if !crate::model::ids::is_safe_branch_name(branch) {
+                    return Err(Error::usage(format!(
+                        "`{branch}` is not a safe branch name"
+                    )));
+                }
+                repo.git()
+                    .args(["config", "kitty.targetBranch", branch])
+                    .run()?;
+            }
+            let reports = hooks::install(&hooks_dir, names, force)?;
+            if server && !json {
+                let protected = target_branch
+                    .map(|b| format!("{b} (kitty.targetBranch)"))
+                    .or_else(|| {
+                        repo.config_string("kitty.targetBranch")
+                            .map(|b| format!("{b} (kitty.targetBranch)"))
+                    })
+                    .or_else(|| {
+                        repo.main_branch().map(|b| {
+                            format!("{b} (the repository's HEAD; --target-branch names another)")
+                        })
+                    })
+                    .unwrap_or_else(|| "none yet".into());
+                ctx.ui.note(&format!("landing order is enforced on: {protected}, and on the targets the plan declares"));
+            }
+            (reports, json)
+        }
+        Action::Uninstall { server, json } => {
+            ctx.ui.json = json;
+            let names = if server { SERVER_HOOKS } else { CLIENT_HOOKS };
+            (hooks::uninstall(&hooks_dir, names)?, json)
+        }
+        Action::Status { json } => {
+            ctx.ui.json = json;
+            let all: Vec<&str> = CLIENT_HOOKS.iter().chain(SERVER_HOOKS).copied().collect();
+            (hooks::status(&hooks_dir, &all)?, json)
+        }
+    };
+    let on_path = on_path("git-kitty");
+    if json {
+        ctx.ui.out_json(&Doc {
+            hooks_dir: hooks_dir.display().to_string(),
+            git_kitty_on_path: on_path,
+            hooks: reports,
+        });
+        return Ok(0);
+    }
+    let mut text = format!("hooks in {}\n", hooks_dir.display());
+    for r in &reports {
+        let state = match r.state {
+            HookState::Installed => "installed",
+            HookState::Outdated => "installed, outdated (`git kitty hooks install` updates it)",
+            HookState::Missing => "not installed",
+            HookState::UserOnly => "your own hook, without git kitty's block",
+        };
+        let chained = if r.chained {
+            " (runs your hook after it)"
+        } else {
+            ""
+        };
+        let action = match r.action.as_str() {
+            "none" => String::new(),
+            a => format!("{a}: "),
+        };
+        text.push_str(&format!("  {:<20}{action}{state}{chained}\n", r.name));
+    }
+    if !on_path {
+        text.push_str(
+            "warning: git-kitty is not on PATH: the hooks will refuse to run until it is\n",
+        );
+    }
+    ctx.ui.out(&text);
+    Ok(0)
+}
+
+/// The hooks for this kind of repository: `--server` only in a bare one.
+fn which(repo: &Repo, server: bool) -> Result<&'static [&'static str]> {
+    match (server, repo.is_bare()) {
+        (true, true) => Ok(SERVER_HOOKS),
+        (false, false) => Ok(CLIENT_HOOKS),
+        (true, false) => Err(Error::usage("--server installs the pre-receive hook of a shared bare repository; this one has a working tree")
+            .hint("run it in the bare repository: `git -C /path/to/repo.git kitty hooks install --server`")),
+        (false, true) => Err(Error::usage("this is a bare repository: it gets the server hook")
+            .hint("git kitty hooks install --server")),
+    }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths).any(|dir| {
+            let p = dir.join(program);
+            std::fs::metadata(&p).is_ok_and(|m| {
+                use std::os::unix::fs::PermissionsExt;
+                m.is_file() && m.permissions().mode() & 0o111 != 0
+            })
+        })
+    })
+}

@@ -1,0 +1,169 @@
+//! `git kitty merge`: land approved work packages in dependency order.
+
+use std::str::FromStr;
+
+use crate::cli::Ctx;
+use crate::error::{Error, Result};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::workflow::merge::{self, Request, Strategy};
+use crate::workspace::Workspace;
+
+/// Land approved work packages on the target branch, dependencies first
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Land approved work packages on their target branch in dependency order: a WP \
+only after everything it depends on has landed, each as its own merge commit (or squashed \
+commit) carrying a `Kitty-WP: <feature>/<WP>` trailer. Merges are computed without touching any \
+worktree; the target branch then moves by a fast-forward where it is checked out (which must be \
+clean) or directly when it is checked out nowhere.
+
+A conflict stops the run with the WP, the paths and what to do; the target branch keeps the WPs \
+landed before and nothing of the conflicting one. After a WP lands its lane becomes done, its \
+worktree is removed and its branch deleted (--keep-worktrees, --keep-branches to keep them), and \
+what depends on it becomes ready.
+
+--dry-run prints the order, what is skipped and why (not approved, waits on an unmerged \
+dependency) and the conflicts it predicts, changing nothing.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty merge --dry-run            what would land, in which order
+  git kitty merge -f 001-auth          every approved WP of the feature
+  git kitty merge WP02 WP03 --strategy squash
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// Only these work packages (default: every approved one)
+    #[arg(value_name = "WP")]
+    pub wps: Vec<String>,
+
+    /// The feature (default: the one the current directory implies, or the only one)
+    #[arg(long, short = 'f', value_name = "FEATURE")]
+    pub feature: Option<FeatureSlug>,
+
+    /// Print the order, the skipped WPs and the predicted conflicts; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How each WP lands
+    #[arg(long, value_enum, default_value_t = Strategy::Merge)]
+    pub strategy: Strategy,
+
+    /// Keep each landed WP's worktree
+    #[arg(long)]
+    pub keep_worktrees: bool,
+
+    /// Keep each landed WP's branch
+    #[arg(long)]
+    pub keep_branches: bool,
+
+    /// Who is merging (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    let wps: Vec<WpId> = args
+        .wps
+        .iter()
+        .map(|w| WpId::from_str(w).map_err(Error::usage))
+        .collect::<Result<_>>()?;
+    let feature = match (&args.feature, wps.first()) {
+        (Some(slug), _) => ws.feature(slug)?,
+        (None, Some(first)) => ws.feature_of_wp(first, None)?,
+        (None, None) => match ws.selected_features(None)?.as_slice() {
+            [one] => *one,
+            many => {
+                let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
+                return Err(
+                    Error::usage("which feature? git kitty merges one feature at a time").hint(
+                        format!(
+                            "features: {}; `git kitty merge -f <feature>`",
+                            names.join(", ")
+                        ),
+                    ),
+                );
+            }
+        },
+    };
+    let actor = ws.actor(args.agent.as_deref())?;
+    let (states, _) = ws.read_states(Some(&[feature]))?;
+    let outcome = merge::merge(
+        &ws,
+        &states,
+        &Request {
+            feature,
+            wps,
+            dry_run: args.dry_run,
+            strategy: args.strategy,
+            keep_worktrees: args.keep_worktrees,
+            keep_branches: args.keep_branches,
+            actor,
+        },
+    )?;
+    if args.json {
+        ctx.ui.out_json(&outcome);
+        return Ok(0);
+    }
+    let p = ctx.ui.paint;
+    let mut text = String::new();
+    if outcome.merged.is_empty() && outcome.conflicts.is_empty() {
+        text.push_str(&format!("Nothing to land in {}.\n", outcome.feature));
+    }
+    if args.dry_run && !outcome.merged.is_empty() {
+        let order: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
+        text.push_str(&format!(
+            "{} would land, in this order: {}\n",
+            p.bold(&outcome.feature),
+            order.join(", ")
+        ));
+    }
+    for m in &outcome.merged {
+        let short = m.commit.get(..7).unwrap_or(&m.commit);
+        if args.dry_run {
+            text.push_str(&format!("  {}  onto {} (clean)\n", m.wp, m.target));
+            continue;
+        }
+        let mut extra = Vec::new();
+        if m.removed_worktree {
+            extra.push("worktree removed");
+        }
+        if m.deleted_branch {
+            extra.push("branch deleted");
+        }
+        let extra = if extra.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", extra.join(", "))
+        };
+        text.push_str(&format!(
+            "{}: merged into {} as {short}{extra}\n",
+            m.wp, m.target
+        ));
+        for n in &m.notes {
+            text.push_str(&format!("  {n}\n"));
+        }
+    }
+    for c in &outcome.conflicts {
+        text.push_str(&format!(
+            "  {}  {} with {}: {}\n",
+            c.wp,
+            p.red("would conflict"),
+            c.target,
+            c.paths.join(", ")
+        ));
+    }
+    for s in &outcome.skipped {
+        text.push_str(&format!("  {}  skipped: {}\n", s.wp, p.dim(&s.reason)));
+    }
+    ctx.ui.out(&text);
+    Ok(0)
+}

@@ -1,0 +1,181 @@
+//! Reading history and trees with the `git` binary, for the hooks.
+//!
+//! In a `pre-receive` hook the pushed objects sit in a quarantine directory that git announces
+//! through `GIT_OBJECT_DIRECTORY` and `GIT_ALTERNATE_OBJECT_DIRECTORIES`; gix 0.90 does not
+//! read those, so every read the landing-order check makes goes through `git`, which works the
+//! same on a client and in a receiving repository. One process per question: a `git log` for
+//! the commits and their `Kitty-WP:` trailers, a `git cat-file --batch` for many files.
+
+use gix::ObjectId;
+
+use super::Git;
+use crate::error::{Error, Result};
+
+/// The trailer that names a commit's work package.
+pub const WP_TRAILER: &str = "Kitty-WP";
+
+/// A commit with its parents and the values of its `Kitty-WP:` trailers.
+#[derive(Debug, Clone)]
+pub struct TrailerCommit {
+    pub id: ObjectId,
+    pub parents: Vec<ObjectId>,
+    pub wps: Vec<String>,
+}
+
+/// Reads history through a `git` command factory (a repository, or the hook's environment).
+pub struct History {
+    make: Box<dyn Fn() -> Git>,
+}
+
+impl History {
+    pub fn new(make: impl Fn() -> Git + 'static) -> History {
+        History {
+            make: Box::new(make),
+        }
+    }
+
+    /// Commits reachable from `include` but not from `exclude`, newest first, with trailers.
+    pub fn commits(
+        &self,
+        include: &[ObjectId],
+        exclude: &[ObjectId],
+    ) -> Result<Vec<TrailerCommit>> {
+        if include.is_empty() {
+            return Ok(Vec::new());
+        }
+        let format =
+            format!("--format=%H %P%x1e%(trailers:key={WP_TRAILER},valueonly,separator=%x1f)%x1d");
+        let mut git = (self.make)().args(["log", &format, "--end-of-options"]);
+        for i in include {
+            git = git.arg(i.to_string());
+        }
+        for e in exclude {
+            git = git.arg(format!("^{e}"));
+        }
+        let out = git.arg("--").run()?;
+        let mut commits = Vec::new();
+        for record in out.split('\u{1d}') {
+            let record = record.trim_start_matches('\n');
+            if record.trim().is_empty() {
+                continue;
+            }
+            let (ids, trailers) = record.split_once('\u{1e}').unwrap_or((record, ""));
+            let mut hexes = ids.split_whitespace();
+            let Some(id) = hexes
+                .next()
+                .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
+            else {
+                continue;
+            };
+            let parents = hexes
+                .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
+                .collect();
+            let wps = trailers
+                .split('\u{1f}')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+                .collect();
+            commits.push(TrailerCommit { id, parents, wps });
+        }
+        Ok(commits)
+    }
+
+    /// Resolve a revision (`HEAD`, `MERGE_HEAD`, a branch) to a commit, if it exists.
+    pub fn resolve(&self, rev: &str) -> Result<Option<ObjectId>> {
+        let out = (self.make)()
+            .args(["rev-parse", "--verify", "--quiet", "--end-of-options"])
+            .arg(format!("{rev}^{{commit}}"))
+            .output()?;
+        Ok(if out.success {
+            ObjectId::from_hex(out.stdout.trim().as_bytes()).ok()
+        } else {
+            None
+        })
+    }
+
+    /// Whether `id` names an object this repository has.
+    pub fn has(&self, id: ObjectId) -> bool {
+        (self.make)()
+            .args(["cat-file", "-e", &id.to_string()])
+            .output()
+            .is_ok_and(|o| o.success)
+    }
+
+    /// Paths of the files under `prefix` in `commit`'s tree.
+    pub fn files_under(&self, commit: ObjectId, prefix: &str) -> Result<Vec<String>> {
+        let out = (self.make)()
+            .args([
+                "ls-tree",
+                "-r",
+                "-z",
+                "--name-only",
+                &commit.to_string(),
+                "--",
+                prefix,
+            ])
+            .run()?;
+        Ok(out
+            .split('\0')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// The contents of `paths` in `commit` (or in the index, with `commit` `None`), in order;
+    /// `None` for a path that is not there.
+    pub fn read_files(
+        &self,
+        commit: Option<ObjectId>,
+        paths: &[String],
+    ) -> Result<Vec<Option<Vec<u8>>>> {
+        if paths.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut input = Vec::new();
+        for p in paths {
+            let spec = match commit {
+                Some(c) => format!("{c}:{p}\n"),
+                None => format!(":{p}\n"),
+            };
+            input.extend_from_slice(spec.as_bytes());
+        }
+        let out = (self.make)()
+            .args(["cat-file", "--batch"])
+            .input(input)
+            .output_raw()?;
+        if !out.status.success() {
+            return Err(Error::failed("`git cat-file --batch` failed")
+                .cause(String::from_utf8_lossy(&out.stderr)));
+        }
+        let data = out.stdout;
+        let mut pos = 0;
+        let mut files = Vec::with_capacity(paths.len());
+        for _ in paths {
+            let end = data[pos..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map(|i| pos + i)
+                .ok_or_else(|| Error::failed("`git cat-file --batch` ended early"))?;
+            let header = String::from_utf8_lossy(&data[pos..end]).into_owned();
+            pos = end + 1;
+            if header.ends_with(" missing") || header.ends_with(" ambiguous") {
+                files.push(None);
+                continue;
+            }
+            let size: usize = header
+                .rsplit(' ')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| {
+                    Error::failed(format!("unexpected `git cat-file` header {header:?}"))
+                })?;
+            let body = data
+                .get(pos..pos + size)
+                .ok_or_else(|| Error::failed("`git cat-file --batch` output is short"))?;
+            files.push(Some(body.to_vec()));
+            pos += size + 1;
+        }
+        Ok(files)
+    }
+}
