@@ -139,6 +139,22 @@ pub struct FeatureBoard {
     pub ready: Vec<String>,
     /// Planned WPs that still wait, with what they wait on.
     pub waiting: Vec<Waiting>,
+    /// How local state compares with the remote's last fetched state (`None` before any
+    /// fetch from it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<RemoteSummary>,
+}
+
+/// Counts of WPs by how their local state compares with the remote's.
+#[derive(Debug, Default, Serialize)]
+pub struct RemoteSummary {
+    pub name: String,
+    pub in_sync: usize,
+    pub ahead: usize,
+    pub behind: usize,
+    pub diverged: usize,
+    pub local_only: usize,
+    pub remote_only: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -166,6 +182,9 @@ pub struct WpView {
     pub stale: Vec<crate::workflow::base::Stale>,
     /// The WP's worktree was deleted by hand: `git kitty implement` makes it again.
     pub worktree_missing: bool,
+    /// How this WP's state compares with the remote's (see [`FeatureBoard::remote`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync: Option<crate::sync::Relation>,
     /// Runtime facts from the state ref (branch, worktree, base); see docs/json.md.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<serde_json::Value>,
@@ -228,6 +247,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             subtasks: wp.subtasks,
             phase: wp.phase.clone(),
             file: wp.file.clone(),
+            sync: None,
             stale: info.runtime.stale.clone(),
             worktree_missing: info.runtime.worktree_missing,
             state: info.extra.clone(),
@@ -257,6 +277,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
         slug: feature.slug.to_string(),
         ready: ready.iter().map(|v| v.id.clone()).collect(),
         waiting,
+        remote: None,
         progress: progress(lanes),
         work_packages: views,
     }

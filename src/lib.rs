@@ -18,6 +18,7 @@ pub mod hooks;
 pub mod model;
 pub mod render;
 pub mod state;
+pub mod sync;
 pub mod util;
 pub mod workflow;
 pub mod workspace;

@@ -65,6 +65,10 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
+    /// Confirm the claim with the remote before starting (default: git config kitty.syncClaims)
+    #[arg(long)]
+    pub sync: bool,
+
     /// Print the outcome as JSON (docs/json.md)
     #[arg(long)]
     pub json: bool,
@@ -80,6 +84,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         .index_of(&wp)
         .map_or(wp, |i| feature.wps[i].id.clone());
     let actor = ws.actor(args.agent.as_deref())?;
+    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
+        let remote = crate::sync::remote_name(&ws.repo, None)?;
+        crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
+        Some(remote)
+    } else {
+        None
+    };
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let done = implement::implement(
         &ws,
@@ -91,6 +102,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             actor,
             force: args.force,
             reason: args.reason,
+            remote,
         },
     )?;
     print(&mut ctx.ui, &ws, &done, args.json);

@@ -79,6 +79,11 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
+    /// Confirm the move with the remote: it counts once the remote took it (default: git
+    /// config kitty.syncClaims)
+    #[arg(long)]
+    pub sync: bool,
+
     /// Print the outcome as JSON (docs/json.md)
     #[arg(long)]
     pub json: bool,
@@ -106,6 +111,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ))
     })?;
     let actor = ws.actor(args.agent.as_deref())?;
+    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
+        let remote = crate::sync::remote_name(&ws.repo, None)?;
+        crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
+        Some(remote)
+    } else {
+        None
+    };
     let note = args.note.clone().filter(|n| !n.trim().is_empty());
     let initial = || ws.initial_state(feature, &wp);
     let mut from = Lane::Planned;
@@ -129,6 +141,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         }
         Ok(Some(event))
     })?;
+    if let (Some(remote), Appended::Written(tip)) = (&remote, &outcome) {
+        let before = ws.repo.read_commit(tip.commit)?.parents.first().copied();
+        crate::sync::confirm_claim(&ws, remote, &feature.slug, &wp, before, tip.commit, &actor)?;
+    }
     let changed = matches!(outcome, Appended::Written(_));
     if args.json {
         ctx.ui.out_json(&Outcome {

@@ -55,6 +55,9 @@ struct Entry<'a> {
     feature: &'a str,
     wp: &'a str,
     commit: String,
+    /// A merge of histories refused this event: it is kept, without effect.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    refused: bool,
     #[serde(flatten)]
     event: &'a Event,
 }
@@ -110,6 +113,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         };
         key(b).cmp(&key(a))
     });
+    // Before `-n` cuts the list: the merge that refused an event may be older than `-n` shows.
+    let refused: std::collections::HashSet<String> = entries
+        .iter()
+        .filter(|e| e.3.kind == EventKind::Merge)
+        .flat_map(|e| e.3.rejected.iter().cloned())
+        .collect();
     if let Some(n) = args.max_count {
         entries.truncate(n);
     }
@@ -121,6 +130,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 feature: f.as_str(),
                 wp: w.as_str(),
                 commit: c.id.to_string(),
+                refused: refused.contains(&e.id),
                 event: e,
             })
             .collect();
@@ -161,6 +171,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             pad(&event.actor, actor_width),
             describe(event, p)
         ));
+        if refused.contains(&event.id) {
+            line.push_str(&p.yellow("  (rejected when histories were merged)"));
+        }
         text.push_str(line.trim_end());
         text.push('\n');
         if let Some(note) = &event.note {

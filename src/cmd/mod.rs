@@ -8,13 +8,17 @@ pub mod check;
 pub mod hook;
 pub mod hooks;
 pub mod implement;
+pub mod init;
 pub mod lane;
 pub mod log;
 pub mod merge;
 pub mod next;
 pub mod note;
+pub mod pull;
+pub mod push;
 pub mod restack;
 pub mod status;
+pub mod sync;
 
 use std::str::FromStr;
 
@@ -40,6 +44,10 @@ pub enum Command {
     Abandon(abandon::Args),
     Merge(merge::Args),
     Hooks(hooks::Args),
+    Push(push::Args),
+    Pull(pull::Args),
+    Sync(sync::Args),
+    Init(init::Args),
     #[command(hide = true)]
     Hook(hook::Args),
 }
@@ -58,6 +66,10 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Abandon(args) => abandon::run(args, ctx),
         Command::Merge(args) => merge::run(args, ctx),
         Command::Hooks(args) => hooks::run(args, ctx),
+        Command::Push(args) => push::run(args, ctx),
+        Command::Pull(args) => pull::run(args, ctx),
+        Command::Sync(args) => sync::run(args, ctx),
+        Command::Init(args) => init::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
     }
 }

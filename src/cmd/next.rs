@@ -37,6 +37,10 @@ pub struct Args {
     #[arg(long, value_name = "NAME")]
     pub agent: Option<String>,
 
+    /// Confirm the claim with the remote (default: git config kitty.syncClaims)
+    #[arg(long)]
+    pub sync: bool,
+
     /// Print the outcome as JSON (docs/json.md)
     #[arg(long)]
     pub json: bool,
@@ -47,6 +51,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
     let actor = ws.actor(args.agent.as_deref())?;
     let features = ws.selected_features(args.feature.as_ref())?;
+    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
+        let remote = crate::sync::remote_name(&ws.repo, None)?;
+        for f in &features {
+            crate::sync::refresh(&ws, &remote, &f.slug, &actor)?;
+        }
+        Some(remote)
+    } else {
+        None
+    };
     let (states, state_problems) = ws.read_states(Some(&features))?;
 
     // Every ready WP of the selected features, best first.
@@ -88,6 +101,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             actor: actor.clone(),
             force: false,
             reason: None,
+            remote: remote.clone(),
         };
         match implement::implement(&ws, &states, &request) {
             Ok(done) => {

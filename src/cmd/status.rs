@@ -56,10 +56,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     };
     let showing_all = features.len() == ws.plan.features.len() && args.feature.is_none();
     let (states, state_problems) = ws.read_states((!showing_all).then_some(&features[..]))?;
-    let boards: Vec<_> = features
+    let remote = crate::sync::remote_name(&ws.repo, None).ok();
+    let mut boards: Vec<_> = features
         .iter()
         .map(|f| board::feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
         .collect();
+    if let Some(remote) = &remote {
+        for (f, b) in features.iter().zip(boards.iter_mut()) {
+            compare_with_remote(&ws, remote, f, b)?;
+        }
+    }
     let problems = ws
         .plan
         .problems
@@ -100,4 +106,37 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out(&text);
     }
     Ok(0)
+}
+
+/// Fill in how each WP's state compares with `remote`'s last fetched state.
+fn compare_with_remote(
+    ws: &Workspace,
+    remote: &str,
+    feature: &crate::model::plan::Feature,
+    board: &mut board::FeatureBoard,
+) -> Result<()> {
+    use crate::sync::Relation;
+    let relations = crate::sync::relations(&ws.repo, remote, &feature.slug)?;
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let mut summary = board::RemoteSummary {
+        name: remote.to_owned(),
+        ..Default::default()
+    };
+    for (wp, rel) in &relations {
+        match rel {
+            Relation::InSync => summary.in_sync += 1,
+            Relation::Ahead => summary.ahead += 1,
+            Relation::Behind => summary.behind += 1,
+            Relation::Diverged => summary.diverged += 1,
+            Relation::LocalOnly => summary.local_only += 1,
+            Relation::RemoteOnly => summary.remote_only += 1,
+        }
+        if let Some(view) = board.work_packages.iter_mut().find(|v| &v.id == wp) {
+            view.sync = Some(*rel);
+        }
+    }
+    board.remote = Some(summary);
+    Ok(())
 }

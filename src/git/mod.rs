@@ -5,6 +5,7 @@
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
 pub mod history;
+pub mod remote;
 pub mod run;
 pub mod worktree;
 
@@ -255,6 +256,23 @@ impl Repo {
                 new: Some(new),
             }],
             log_message,
+        )
+    }
+
+    /// Move `name` from `expected` back to `to`, or delete it when `to` is `None`.
+    pub fn cas_ref_or_delete(
+        &self,
+        name: &str,
+        expected: ObjectId,
+        to: Option<ObjectId>,
+    ) -> Result<Cas> {
+        self.cas_refs(
+            &[RefUpdate {
+                name: name.to_owned(),
+                expected: Some(expected),
+                new: to,
+            }],
+            "git kitty: undo",
         )
     }
 

@@ -48,6 +48,32 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
         fmt_pct(p.percent),
         fmt_pct(p.weighted_percent),
     );
+    if let Some(r) = &f.remote {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (r.ahead + r.local_only, "ahead"),
+            (r.behind + r.remote_only, "behind"),
+            (r.diverged, "diverged"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        if parts.is_empty() {
+            let _ = writeln!(
+                out,
+                "  {}",
+                paint.dim(&format!("state in sync with {}", r.name))
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {} {}",
+                paint.yellow(&format!("state vs {}: {}", r.name, parts.join(", "))),
+                paint.dim("(`git kitty sync`)")
+            );
+        }
+    }
     if f.work_packages.is_empty() {
         out.push_str("  (no work packages yet)\n");
         return;

@@ -2,6 +2,7 @@
 //! reads and writes them by compare-and-swap. See docs/architecture.md, "State in refs".
 
 pub mod cache;
+pub mod replay;
 pub mod rules;
 pub mod schema;
 pub mod store;

@@ -60,14 +60,8 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
         EventKind::Lane | EventKind::Implement => {
             let to = event.to.unwrap_or(state.lane);
             let from = state.lane;
-            if let Some(expected) = event.from
-                && expected != from
-            {
-                return Err(Rejection::Stale {
-                    expected,
-                    actual: from,
-                });
-            }
+            // Someone else's hold is the clearer answer than a stale `from`: a second claim
+            // made offline is "claimed by X", not "no longer planned".
             if !event.forced
                 && let Some(holder) = state.holder()
                 && holder != event.actor
@@ -75,6 +69,14 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
                 return Err(Rejection::Held {
                     holder: holder.to_owned(),
                     lane: from,
+                });
+            }
+            if let Some(expected) = event.from
+                && expected != from
+            {
+                return Err(Rejection::Stale {
+                    expected,
+                    actual: from,
                 });
             }
             if to == from && event.kind == EventKind::Lane {

@@ -470,3 +470,116 @@ pub fn sort_newest_first(events: &mut [(CommitData, Event)]) {
         ))
     });
 }
+
+/// What [`join`] did to a WP whose local and remote histories diverged.
+#[derive(Debug)]
+pub struct Joined {
+    /// The merge commit (both histories are its ancestors).
+    pub commit: ObjectId,
+    pub state: WpState,
+    /// Events this join refused, with the reason for people.
+    pub rejected: Vec<(Event, String)>,
+}
+
+/// Join two histories of one WP: a merge commit with both tips as parents, whose state
+/// replays every event of both (`state::replay`). Writes the commit; the caller moves the
+/// ref.
+pub fn join(
+    repo: &Repo,
+    local: ObjectId,
+    remote: ObjectId,
+    initial: &WpState,
+    actor: &str,
+) -> Result<Joined> {
+    let mut events = Vec::new();
+    let mut already_rejected = std::collections::HashSet::new();
+    let mut max_lamport = 0;
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = vec![local, remote];
+    while let Some(id) = queue.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        let commit = repo.read_commit(id)?;
+        let (event, _) = decode(&commit).map_err(|why| {
+            Error::failed(format!(
+                "cannot join the histories of {}: {why}",
+                initial.wp
+            ))
+        })?;
+        max_lamport = max_lamport.max(event.lamport);
+        if event.kind == schema::EventKind::Merge {
+            already_rejected.extend(event.rejected.iter().cloned());
+        } else {
+            events.push(event);
+        }
+        queue.extend(commit.parents.iter().copied());
+    }
+    // What the remote already has goes first (see `replay`).
+    let mut confirmed = std::collections::HashSet::new();
+    let mut seen_remote = std::collections::HashSet::new();
+    let mut queue = vec![remote];
+    while let Some(id) = queue.pop() {
+        if !seen_remote.insert(id) {
+            continue;
+        }
+        let commit = repo.read_commit(id)?;
+        if let Ok((event, _)) = decode(&commit) {
+            confirmed.insert(event.id);
+        }
+        queue.extend(commit.parents.iter().copied());
+    }
+    let result = super::replay::replay(initial, &events, &already_rejected, &confirmed);
+    let mut state = result.state;
+    let mut event = draft(schema::EventKind::Merge, actor);
+    stamp(&mut event, &state);
+    event.lamport = max_lamport + 1;
+    event.rejected = result.rejected.iter().map(|(e, _)| e.id.clone()).collect();
+    if !result.rejected.is_empty() {
+        let lines: Vec<String> = result
+            .rejected
+            .iter()
+            .map(|(e, why)| {
+                format!(
+                    "rejected {}'s {}: {}",
+                    e.actor,
+                    describe(e),
+                    why.message(initial.wp.as_str())
+                )
+            })
+            .collect();
+        event.note = Some(lines.join("\n"));
+    }
+    state.lamport = event.lamport;
+    state.updated_at = event.at.clone();
+    let commit = write(repo, &event, &state, &[local, remote])?;
+    Ok(Joined {
+        commit,
+        state,
+        rejected: result
+            .rejected
+            .into_iter()
+            .map(|(e, why)| {
+                let text = why.message(initial.wp.as_str());
+                (e, text)
+            })
+            .collect(),
+    })
+}
+
+/// `claim (planned -> claimed)`, `note`: an event in a few words.
+pub fn describe(e: &Event) -> String {
+    match (e.kind, e.from, e.to) {
+        (schema::EventKind::Note, ..) => "note".into(),
+        (_, Some(f), Some(t))
+            if matches!(
+                t,
+                crate::model::lane::Lane::Claimed | crate::model::lane::Lane::InProgress
+            ) && f != t =>
+        {
+            format!("claim ({f} -> {t})")
+        }
+        (_, Some(f), Some(t)) => format!("move {f} -> {t}"),
+        (k, ..) => format!("{k:?}").to_lowercase(),
+    }
+}

@@ -34,6 +34,9 @@ pub struct Request<'a> {
     /// Start although dependencies are not done (recorded as forced).
     pub force: bool,
     pub reason: Option<String>,
+    /// Confirm the claim on this remote before making the worktree (`--sync`): the caller
+    /// has pulled the feature's state from it first.
+    pub remote: Option<String>,
 }
 
 /// What `implement` did, as shown to people and in `--json`.
@@ -131,7 +134,22 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         Ok(Some(e))
     })?;
     let state = match appended {
-        Appended::Written(tip) => tip.state,
+        Appended::Written(tip) => {
+            if let Some(remote) = &req.remote {
+                // Across machines the remote decides: no worktree until it took the claim.
+                let before = ws.repo.read_commit(tip.commit)?.parents.first().copied();
+                crate::sync::confirm_claim(
+                    ws,
+                    remote,
+                    &feature.slug,
+                    wp,
+                    before,
+                    tip.commit,
+                    &req.actor,
+                )?;
+            }
+            tip.state
+        }
         Appended::Unchanged(state) => {
             return reuse(ws, feature, wp, &state, &branch, &abs, &req.actor);
         }

@@ -11,3 +11,4 @@ mod lane;
 mod man;
 mod state;
 mod status;
+mod sync;

@@ -1,0 +1,96 @@
+//! `git kitty pull`: bring the remote's state in and merge it with local state.
+
+use crate::cli::{Ctx, Ui};
+use crate::error::Result;
+use crate::model::ids::FeatureSlug;
+use crate::sync::{self, Report};
+use crate::workspace::Workspace;
+
+/// Fetch the remote's lanes, claims and history, and merge them with local state
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Fetch the remote's state refs (refs/kitty/*) into refs/kitty-remotes/<remote>/, \
+never over local state, then bring each work package together: a missing or older local state \
+is fast-forwarded; where both sides have new events, a merge commit replays the events of both \
+in one deterministic order (Lamport clock, time, event id), each checked again by the lane \
+rules. An event the replay refuses (a second claim, a move from a lane the WP no longer has) \
+stays in the history, marked rejected, and is listed here for whoever made it.
+
+The remote is the one named, else git config kitty.remote, else origin. --no-fetch merges what \
+the last fetch brought (a plain `git fetch` does too, after `git kitty init`).",
+    after_long_help = concat!(
+        "Examples:
+  git kitty pull
+  git kitty pull upstream --json
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// The remote (default: git config kitty.remote, else origin)
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+
+    /// Do not fetch: merge what is already in refs/kitty-remotes/<remote>/
+    #[arg(long)]
+    pub no_fetch: bool,
+
+    /// Who is merging (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, None)?;
+    let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
+    let actor = ws.actor(args.agent.as_deref())?;
+    let report = sync::pull(&ws, &remote, !args.no_fetch, &actor, None::<&FeatureSlug>)?;
+    print(&mut ctx.ui, "pulled from", &report, args.json);
+    Ok(0)
+}
+
+/// One line per changed WP, the rejections under it, then a count.
+pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
+    if json {
+        ui.out_json(report);
+        return;
+    }
+    let p = ui.paint;
+    let mut text = String::new();
+    for c in &report.changed {
+        let what = match c.outcome.as_str() {
+            "new" => "new from the remote",
+            "fast_forward" => "fast-forwarded",
+            "merged" => "merged both histories",
+            "ahead" => "local has newer events",
+            "pushed" => "pushed",
+            other => other,
+        };
+        text.push_str(&format!("{}/{}: {what}\n", c.feature, p.bold(&c.wp)));
+        for r in &c.rejected {
+            text.push_str(&format!(
+                "  {} {}'s {}: {}\n",
+                p.yellow("rejected"),
+                r.actor,
+                r.what,
+                r.why
+            ));
+        }
+    }
+    let changed = report
+        .changed
+        .iter()
+        .filter(|c| c.outcome != "ahead")
+        .count();
+    text.push_str(&format!(
+        "{verb} {}: {changed} changed, {} unchanged\n",
+        report.remote, report.unchanged
+    ));
+    ui.out(&text);
+}

@@ -1,0 +1,48 @@
+//! `git kitty push`: send local state to the remote.
+
+use crate::cli::Ctx;
+use crate::error::Result;
+use crate::model::ids::FeatureSlug;
+use crate::sync;
+use crate::workspace::Workspace;
+
+/// Push local lanes, claims and history to the remote
+#[derive(clap::Args, Debug)]
+#[command(
+    long_about = "Push every local state ref the remote does not have yet, in one atomic push, \
+each with a lease on the value last fetched (--force-with-lease=<ref>:<value>): the remote takes \
+them only if nobody else pushed meanwhile. When it moved, git kitty pulls, merges and tries again \
+(up to 5 times). State the remote has and local lacks is merged first, so a push never drops \
+anyone's events.",
+    after_long_help = concat!(
+        "Examples:
+  git kitty push
+  git kitty push upstream
+
+",
+        crate::exit_codes_help!()
+    )
+)]
+pub struct Args {
+    /// The remote (default: git config kitty.remote, else origin)
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+
+    /// Who is merging, when a merge is needed (default: $KITTY_AGENT, else git config user.name)
+    #[arg(long, value_name = "NAME")]
+    pub agent: Option<String>,
+
+    /// Print the outcome as JSON (docs/json.md)
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
+    ctx.ui.json = args.json;
+    let ws = Workspace::open(&ctx.cwd, None)?;
+    let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
+    let actor = ws.actor(args.agent.as_deref())?;
+    let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)?;
+    super::pull::print(&mut ctx.ui, "pushed to", &report, args.json);
+    Ok(0)
+}

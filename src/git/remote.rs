@@ -1,0 +1,130 @@
+//! Talking to remotes: `git fetch` and `git push`, through the `git` binary so the user's
+//! transports, credentials and config apply (gix cannot push, and its HTTPS stack is large).
+
+use gix::ObjectId;
+
+use super::Repo;
+use crate::error::{Error, ErrorKind, Result};
+
+/// One ref to push, with the lease: the value the remote must still have (`None`: must not
+/// exist there yet).
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub name: String,
+    pub expected: Option<ObjectId>,
+    pub new: ObjectId,
+}
+
+/// How a push ended (a transport failure is an `unreachable` error instead).
+#[derive(Debug)]
+pub enum Pushed {
+    Accepted,
+    /// A lease failed or the remote moved: fetch, merge and try again.
+    Stale(Vec<String>),
+    /// The remote refused (its hook): what it said.
+    Declined(String),
+}
+
+impl Repo {
+    /// `remote` must be a configured remote: state is tracked under its name.
+    pub fn check_remote(&self, remote: &str) -> Result<()> {
+        let valid = !remote.is_empty()
+            && !remote.starts_with('-')
+            && remote
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !valid {
+            return Err(Error::usage(format!(
+                "`{}` is not a remote name",
+                remote.escape_debug()
+            )));
+        }
+        if self
+            .config_string(&format!("remote.{remote}.url"))
+            .is_none()
+        {
+            return Err(
+                Error::usage(format!("no remote `{remote}` in this repository"))
+                    .hint(format!("add it: `git remote add {remote} <url>`")),
+            );
+        }
+        Ok(())
+    }
+
+    /// `git fetch <remote> <refspecs>`. Any failure to talk to the remote is `unreachable`.
+    pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<()> {
+        let out = self
+            .git()
+            .args([
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--no-write-fetch-head",
+                "--prune",
+                "--end-of-options",
+                remote,
+            ])
+            .args(refspecs)
+            .output()?;
+        if out.success {
+            Ok(())
+        } else {
+            Err(Error::new(
+                ErrorKind::Unreachable,
+                format!("could not fetch from {remote}"),
+            )
+            .cause(out.stderr)
+            .hint("nothing local was changed; retry when the remote is reachable"))
+        }
+    }
+
+    /// Push `leases` atomically: all or none, each only if the remote still has the expected
+    /// value (`--force-with-lease=<ref>:<expected>`).
+    pub fn push_leases(&self, remote: &str, leases: &[Lease]) -> Result<Pushed> {
+        let mut git = self
+            .git()
+            .args(["push", "--porcelain", "--atomic", "--no-verify"]);
+        for l in leases {
+            let expected = l.expected.map(|e| e.to_string()).unwrap_or_default();
+            git = git.arg(format!("--force-with-lease={}:{expected}", l.name));
+        }
+        git = git.args(["--end-of-options", remote]);
+        for l in leases {
+            git = git.arg(format!("{}:{}", l.new, l.name));
+        }
+        let out = git.output()?;
+        if out.success {
+            return Ok(Pushed::Accepted);
+        }
+        let rejected: Vec<&str> = out.stdout.lines().filter(|l| l.starts_with('!')).collect();
+        if rejected.is_empty() {
+            return Err(Error::new(
+                ErrorKind::Unreachable,
+                format!("could not push to {remote}"),
+            )
+            .cause(out.stderr)
+            .hint(
+                "local state is unchanged; `git kitty push` again when the remote is reachable",
+            ));
+        }
+        // A hook said no: that is the remote's decision. Anything else (a lease that failed,
+        // "reference already exists", "is at X but expected Y") means it moved: a race.
+        if rejected.iter().any(|l| l.contains("hook declined")) {
+            let said: Vec<String> = out
+                .stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("remote: "))
+                .map(|l| l.trim_end().to_owned())
+                .filter(|l| !l.is_empty())
+                .collect();
+            return Ok(Pushed::Declined(if said.is_empty() {
+                rejected.join("\n")
+            } else {
+                said.join("\n")
+            }));
+        }
+        Ok(Pushed::Stale(
+            rejected.iter().map(|l| (*l).to_owned()).collect(),
+        ))
+    }
+}

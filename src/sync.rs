@@ -1,0 +1,427 @@
+//! Sharing state between machines through any git remote.
+//!
+//! The remote's `refs/kitty/*` are fetched into `refs/kitty-remotes/<remote>/*`, never over
+//! local state. Each WP is then brought together: a missing or older local ref is
+//! fast-forwarded; where both sides have new events, a merge commit replays both
+//! (`state::replay`). Pushing sends the changed refs atomically, each with a lease on the value
+//! last seen on the remote; when the remote moved meanwhile, git kitty pulls, merges and tries
+//! again. A claim made with `--sync` counts only once such a push is accepted: the remote is
+//! the arbiter between machines, as the ref compare-and-swap is within one clone.
+
+use std::collections::HashMap;
+
+use gix::ObjectId;
+use serde::Serialize;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::git::remote::{Lease, Pushed};
+use crate::git::{Cas, Repo};
+use crate::model::ids::{FeatureSlug, WpId};
+use crate::state::schema::WpState;
+use crate::state::store::{self, PREFIX};
+use crate::workspace::Workspace;
+
+/// How many times `push` pulls and retries when the remote keeps moving.
+const PUSH_ATTEMPTS: usize = 5;
+
+/// The remote to use: the one named, else `git config kitty.remote`, else `origin`.
+pub fn remote_name(repo: &Repo, named: Option<&str>) -> Result<String> {
+    let name = named
+        .map(str::to_owned)
+        .or_else(|| repo.config_string("kitty.remote"))
+        .unwrap_or_else(|| "origin".to_owned());
+    repo.check_remote(&name)?;
+    Ok(name)
+}
+
+/// Where the remote's state refs are tracked.
+pub fn tracking_prefix(remote: &str) -> String {
+    format!("refs/kitty-remotes/{remote}/wp/")
+}
+
+fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
+    match feature {
+        Some(f) => format!("+{PREFIX}{f}/*:{}{f}/*", tracking_prefix(remote)),
+        None => format!("+refs/kitty/*:refs/kitty-remotes/{remote}/*"),
+    }
+}
+
+/// What happened to one WP's state.
+#[derive(Debug, Clone, Serialize)]
+pub struct WpSync {
+    pub feature: String,
+    pub wp: String,
+    /// `new` (only the remote had it), `fast_forward`, `merged`, `ahead` (only local has new
+    /// events), `pushed`.
+    pub outcome: String,
+    /// Events a merge refused, for the people who made them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<RejectedEvent>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RejectedEvent {
+    pub id: String,
+    pub actor: String,
+    pub what: String,
+    pub why: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct Report {
+    pub remote: String,
+    pub changed: Vec<WpSync>,
+    pub unchanged: usize,
+}
+
+/// Fetch (unless `fetch` is false: use what the last fetch, plain `git fetch` included,
+/// brought) and bring every WP's local state together with the remote's.
+pub fn pull(
+    ws: &Workspace,
+    remote: &str,
+    fetch: bool,
+    actor: &str,
+    feature: Option<&FeatureSlug>,
+) -> Result<Report> {
+    if fetch {
+        ws.repo.fetch(remote, &[fetch_spec(remote, feature)])?;
+    }
+    let prefix = match feature {
+        Some(f) => format!("{}{f}/", tracking_prefix(remote)),
+        None => tracking_prefix(remote),
+    };
+    let mut report = Report {
+        remote: remote.to_owned(),
+        ..Report::default()
+    };
+    for (name, tip) in ws.repo.refs_under(&prefix)? {
+        let Some(remote_tip) = tip else { continue };
+        let rel = &name[tracking_prefix(remote).len()..];
+        let Some((f, w)) = rel
+            .split_once('/')
+            .and_then(|(f, w)| Some((f.parse::<FeatureSlug>().ok()?, w.parse::<WpId>().ok()?)))
+            .filter(|(_, w)| w.as_str() == rel.split_once('/').map_or("", |x| x.1))
+        else {
+            continue;
+        };
+        match bring_together(ws, &f, &w, remote_tip, actor)? {
+            Some(done) => report.changed.push(done),
+            None => report.unchanged += 1,
+        }
+    }
+    Ok(report)
+}
+
+/// Bring one WP's local ref together with `remote_tip`. `None` when nothing changed.
+fn bring_together(
+    ws: &Workspace,
+    f: &FeatureSlug,
+    w: &WpId,
+    remote_tip: ObjectId,
+    actor: &str,
+) -> Result<Option<WpSync>> {
+    let name = store::ref_name(f, w);
+    let entry = |outcome: &str, rejected: Vec<RejectedEvent>| WpSync {
+        feature: f.to_string(),
+        wp: w.to_string(),
+        outcome: outcome.into(),
+        rejected,
+    };
+    for _ in 0..10 {
+        let local = ws.repo.ref_tip(&name)?;
+        let (outcome, new, rejected) = match local {
+            None => ("new", remote_tip, Vec::new()),
+            Some(l) if l == remote_tip => return Ok(None),
+            Some(l) if ws.repo.is_ancestor(remote_tip, l)? => {
+                return Ok(Some(entry("ahead", Vec::new())));
+            }
+            Some(l) if ws.repo.is_ancestor(l, remote_tip)? => {
+                ("fast_forward", remote_tip, Vec::new())
+            }
+            Some(l) => {
+                let initial = initial_state(ws, f, w);
+                let joined = store::join(&ws.repo, l, remote_tip, &initial, actor)?;
+                let rejected = joined
+                    .rejected
+                    .iter()
+                    .map(|(e, why)| RejectedEvent {
+                        id: e.id.clone(),
+                        actor: e.actor.clone(),
+                        what: store::describe(e),
+                        why: why.clone(),
+                    })
+                    .collect();
+                ("merged", joined.commit, rejected)
+            }
+        };
+        if ws
+            .repo
+            .cas_ref(&name, local, new, &format!("git kitty pull: {outcome}"))?
+            == Cas::Done
+        {
+            return Ok(Some(entry(outcome, rejected)));
+        }
+        // A local writer moved the ref meanwhile: look again.
+    }
+    Err(Error::failed(format!(
+        "{name} keeps changing; run `git kitty pull` again"
+    )))
+}
+
+fn initial_state(ws: &Workspace, f: &FeatureSlug, w: &WpId) -> WpState {
+    match ws.plan.feature(f.as_str()) {
+        Some(feature) => ws.initial_state(feature, w),
+        None => WpState::initial(
+            f.clone(),
+            w.clone(),
+            crate::model::lane::Lane::Planned,
+            None,
+        ),
+    }
+}
+
+/// Push every local state ref that the remote (as last seen) does not have, with leases;
+/// when the remote moved, pull, merge and retry.
+pub fn push(
+    ws: &Workspace,
+    remote: &str,
+    actor: &str,
+    feature: Option<&FeatureSlug>,
+) -> Result<Report> {
+    // Local must contain what we last saw of the remote before anything goes out.
+    let mut report = pull(ws, remote, false, actor, feature)?;
+    for attempt in 0..PUSH_ATTEMPTS {
+        if attempt > 0 {
+            let again = pull(ws, remote, true, actor, feature)?;
+            report.changed.extend(again.changed);
+        }
+        let leases = pending(ws, remote, feature)?;
+        if leases.is_empty() {
+            return Ok(report);
+        }
+        match ws.repo.push_leases(remote, &leases)? {
+            Pushed::Accepted => {
+                record_pushed(ws, remote, &leases)?;
+                for l in &leases {
+                    if let Some((f, w)) = parse_state_ref(&l.name) {
+                        report.changed.push(WpSync {
+                            feature: f.to_string(),
+                            wp: w.to_string(),
+                            outcome: "pushed".into(),
+                            rejected: Vec::new(),
+                        });
+                    }
+                }
+                return Ok(report);
+            }
+            Pushed::Stale(_) => continue,
+            Pushed::Declined(said) => {
+                return Err(Error::refused(format!("{remote} refused the state update"))
+                    .cause(said)
+                    .hint("`git kitty pull` first if the remote has state you do not"));
+            }
+        }
+    }
+    Err(Error::failed(format!(
+        "gave up pushing to {remote} after {PUSH_ATTEMPTS} attempts: it kept moving"
+    ))
+    .hint("run `git kitty sync` again"))
+}
+
+/// Local state refs that differ from the remote's last known value, as leases. Each is a
+/// descendant of that value (push calls `pull` first), so nothing on the remote is dropped.
+fn pending(ws: &Workspace, remote: &str, feature: Option<&FeatureSlug>) -> Result<Vec<Lease>> {
+    let local_prefix = match feature {
+        Some(f) => format!("{PREFIX}{f}/"),
+        None => PREFIX.to_owned(),
+    };
+    let tracking: HashMap<String, ObjectId> = ws
+        .repo
+        .refs_under(&tracking_prefix(remote))?
+        .into_iter()
+        .filter_map(|(n, id)| Some((n[tracking_prefix(remote).len()..].to_owned(), id?)))
+        .collect();
+    let mut leases = Vec::new();
+    for (name, id) in ws.repo.refs_under(&local_prefix)? {
+        let (Some(id), Some(_)) = (id, parse_state_ref(&name)) else {
+            continue;
+        };
+        let rel = &name[PREFIX.len()..];
+        let expected = tracking.get(rel).copied();
+        if expected == Some(id) {
+            continue;
+        }
+        if let Some(e) = expected
+            && !ws.repo.is_ancestor(e, id)?
+        {
+            continue; // diverged: the next pull merges it first
+        }
+        leases.push(Lease {
+            name,
+            expected,
+            new: id,
+        });
+    }
+    Ok(leases)
+}
+
+/// After an accepted push, the remote has these values: track them.
+fn record_pushed(ws: &Workspace, remote: &str, leases: &[Lease]) -> Result<()> {
+    for l in leases {
+        let tracking = format!("{}{}", tracking_prefix(remote), &l.name[PREFIX.len()..]);
+        let current = ws.repo.ref_tip(&tracking)?;
+        let _ = ws
+            .repo
+            .cas_ref(&tracking, current, l.new, "git kitty push")?;
+    }
+    Ok(())
+}
+
+fn parse_state_ref(name: &str) -> Option<(FeatureSlug, WpId)> {
+    let (f, w) = name.strip_prefix(PREFIX)?.split_once('/')?;
+    let wp: WpId = w.parse().ok()?;
+    (wp.as_str() == w).then_some(())?;
+    Some((f.parse().ok()?, wp))
+}
+
+/// Confirm a claim just written locally: push it to `remote` with a lease. When another
+/// machine's state got there first, the local claim is undone (the ref goes back to
+/// `before`), the remote's state is pulled in, and the error says who holds the WP. A remote
+/// that cannot be reached also undoes it: a claim counts only once the remote has it.
+pub fn confirm_claim(
+    ws: &Workspace,
+    remote: &str,
+    feature: &FeatureSlug,
+    wp: &WpId,
+    before: Option<ObjectId>,
+    claimed: ObjectId,
+    actor: &str,
+) -> Result<()> {
+    let name = store::ref_name(feature, wp);
+    let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
+    let expected = ws.repo.ref_tip(&tracking)?;
+    let outcome = ws.repo.push_leases(
+        remote,
+        &[Lease {
+            name: name.clone(),
+            expected,
+            new: claimed,
+        }],
+    );
+    let undo = || -> Result<()> {
+        match ws.repo.cas_ref_or_delete(&name, claimed, before)? {
+            Cas::Done => Ok(()),
+            Cas::Raced => Err(Error::failed(format!(
+                "{name} moved while the claim was being undone; `git kitty log {wp}` shows it"
+            ))),
+        }
+    };
+    match outcome {
+        Ok(Pushed::Accepted) => {
+            let current = ws.repo.ref_tip(&tracking)?;
+            let _ = ws
+                .repo
+                .cas_ref(&tracking, current, claimed, "git kitty claim")?;
+            Ok(())
+        }
+        Ok(Pushed::Stale(_)) => {
+            undo()?;
+            let _ = pull(ws, remote, true, actor, Some(feature));
+            let holder = store::read(&ws.repo, feature, wp)?
+                .and_then(|t| {
+                    t.state
+                        .holder()
+                        .map(str::to_owned)
+                        .or(t.state.agent.clone())
+                })
+                .unwrap_or_else(|| "another machine".into());
+            Err(Error::refused(format!(
+                "{wp} was claimed by {holder} on another machine first"
+            ))
+            .details(serde_json::json!({ "holder": holder, "remote": remote }))
+            .hint("nothing was kept of this claim; `git kitty next --sync` finds free work"))
+        }
+        Ok(Pushed::Declined(said)) => {
+            undo()?;
+            Err(Error::refused(format!("{remote} refused the claim of {wp}")).cause(said))
+        }
+        Err(e) if e.kind == ErrorKind::Unreachable => {
+            undo()?;
+            Err(Error::new(
+                ErrorKind::Unreachable,
+                format!("{remote} cannot be reached: the claim of {wp} was not confirmed and is undone"),
+            )
+            .cause(e.causes.join("\n"))
+            .hint("local state is as it was; retry when the remote is reachable, or claim without --sync"))
+        }
+        Err(e) => {
+            undo()?;
+            Err(e)
+        }
+    }
+}
+
+/// Fetch and merge one feature's state from `remote` before a claim. Unreachable is an
+/// error: a confirmed claim needs the remote.
+pub fn refresh(ws: &Workspace, remote: &str, feature: &FeatureSlug, actor: &str) -> Result<()> {
+    pull(ws, remote, true, actor, Some(feature)).map(|_| ())
+}
+
+/// Whether claims go through the remote: `--sync`, or `git config kitty.syncClaims true`.
+pub fn claims_synced(repo: &Repo, flag: bool) -> bool {
+    flag || repo.config_bool("kitty.syncClaims").unwrap_or(false)
+}
+
+/// How local state compares with the remote's last fetched state, per WP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    InSync,
+    /// Local has events the remote lacks: `git kitty push`.
+    Ahead,
+    /// The remote has events local lacks: `git kitty pull`.
+    Behind,
+    /// Both have new events: `git kitty sync` merges them.
+    Diverged,
+    LocalOnly,
+    RemoteOnly,
+}
+
+/// The relation of every WP of `feature` that has state on either side, for `remote`.
+/// Empty when nothing was ever fetched from it.
+pub fn relations(
+    repo: &Repo,
+    remote: &str,
+    feature: &FeatureSlug,
+) -> Result<HashMap<String, Relation>> {
+    let tracking_feature = format!("{}{feature}/", tracking_prefix(remote));
+    let remote_refs: HashMap<String, ObjectId> = repo
+        .refs_under(&tracking_feature)?
+        .into_iter()
+        .filter_map(|(n, id)| Some((n[tracking_feature.len()..].to_owned(), id?)))
+        .collect();
+    let mut out = HashMap::new();
+    if remote_refs.is_empty() && repo.refs_under(&tracking_prefix(remote))?.is_empty() {
+        return Ok(out);
+    }
+    let local_feature = format!("{PREFIX}{feature}/");
+    let local_refs: HashMap<String, ObjectId> = repo
+        .refs_under(&local_feature)?
+        .into_iter()
+        .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
+        .collect();
+    for (wp, l) in &local_refs {
+        let rel = match remote_refs.get(wp) {
+            None => Relation::LocalOnly,
+            Some(r) if r == l => Relation::InSync,
+            Some(r) if repo.is_ancestor(*r, *l)? => Relation::Ahead,
+            Some(r) if repo.is_ancestor(*l, *r)? => Relation::Behind,
+            Some(_) => Relation::Diverged,
+        };
+        out.insert(wp.clone(), rel);
+    }
+    for wp in remote_refs.keys() {
+        out.entry(wp.clone()).or_insert(Relation::RemoteOnly);
+    }
+    Ok(out)
+}

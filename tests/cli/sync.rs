@@ -1,0 +1,437 @@
+//! `git kitty push`, `pull`, `sync`, `init` and claims across machines: several clones of a
+//! bare remote over `file://` (I2, I6).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use crate::common::{Repo, Run, copy_dir, fixtures, hermetic};
+
+/// A bare remote seeded with a fixture, and clones of it, in one sandbox.
+struct Net {
+    seed: Repo,
+    remote: PathBuf,
+}
+
+impl Net {
+    fn new(fixture: &str) -> Net {
+        let seed = Repo::with_fixture(fixture);
+        let remote = seed.sandbox.path().join("remote.git");
+        seed.git(&[
+            "clone",
+            "-q",
+            "--bare",
+            seed.root.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ]);
+        Net { seed, remote }
+    }
+
+    fn url(&self) -> String {
+        format!("file://{}", self.remote.display())
+    }
+
+    /// Clone the remote as `name`.
+    fn clone(&self, name: &str) -> PathBuf {
+        let dir = self.seed.sandbox.path().join(name);
+        self.seed
+            .git(&["clone", "-q", &self.url(), dir.to_str().unwrap()]);
+        dir
+    }
+
+    /// `git-kitty <args>` in clone `dir` as `agent`.
+    fn kitty(&self, dir: &Path, agent: &str, args: &[&str]) -> Run {
+        let mut cmd = self.seed.kitty_command(dir, args);
+        cmd.env("KITTY_AGENT", agent);
+        Run::new(cmd.output().unwrap(), &self.seed.root)
+    }
+
+    fn git(&self, dir: &Path, args: &[&str]) -> String {
+        self.seed.git_in(dir, args)
+    }
+
+    /// Lanes and holders of every WP, as `status --json` shows them.
+    fn board(&self, dir: &Path) -> Vec<(String, String, String)> {
+        let status = self
+            .kitty(dir, "reader", &["status", "--json", "--all"])
+            .ok()
+            .json();
+        let mut out = Vec::new();
+        for f in status["features"].as_array().unwrap() {
+            for w in f["work_packages"].as_array().unwrap() {
+                out.push((
+                    w["id"].as_str().unwrap().to_owned(),
+                    w["lane"].as_str().unwrap().to_owned(),
+                    w["agent"].as_str().unwrap_or("-").to_owned(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The ids of every event (merges aside) in a clone's histories.
+    fn event_ids(&self, dir: &Path) -> BTreeSet<String> {
+        let log = self.kitty(dir, "reader", &["log", "--json"]).ok().json();
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] != "merge")
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+#[test]
+fn clones_that_work_offline_converge_whatever_the_sync_order() {
+    for order in [["a", "b", "c"], ["c", "a", "b"], ["b", "c", "a"]] {
+        let net = Net::new("fan-out");
+        let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
+        // Offline: the same WP claimed twice, different WPs moved, notes everywhere.
+        net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+        net.kitty(&a, "alice", &["note", "WP02", "alice was here"])
+            .ok();
+        net.kitty(&b, "bob", &["lane", "WP01", "claimed"]).ok();
+        net.kitty(
+            &b,
+            "bob",
+            &["lane", "WP02", "blocked", "--note", "needs a decision"],
+        )
+        .ok();
+        net.kitty(&c, "carol", &["lane", "WP03", "in_progress"])
+            .ok();
+        net.kitty(&c, "carol", &["note", "WP01", "carol has thoughts"])
+            .ok();
+        let all_events: BTreeSet<String> =
+            [&a, &b, &c].iter().flat_map(|d| net.event_ids(d)).collect();
+
+        let dir = |n: &str| match n {
+            "a" => a.clone(),
+            "b" => b.clone(),
+            _ => c.clone(),
+        };
+        // One round in the given order, then a second so everyone sees the last pushes.
+        for n in order.iter().chain(order.iter()) {
+            net.kitty(&dir(n), n, &["sync"]).ok();
+        }
+        let boards: Vec<_> = [&a, &b, &c].iter().map(|d| net.board(d)).collect();
+        assert_eq!(boards[0], boards[1], "order {order:?}");
+        assert_eq!(boards[1], boards[2], "order {order:?}");
+        // One claim of WP01 won; the other is in the history, rejected.
+        let wp01 = boards[0].iter().find(|w| w.0 == "WP01").unwrap();
+        assert_eq!(wp01.1, "claimed");
+        assert!(wp01.2 == "alice" || wp01.2 == "bob");
+        for d in [&a, &b, &c] {
+            let ids = net.event_ids(d);
+            assert!(
+                all_events.is_subset(&ids),
+                "order {order:?}: {:?} lacks {:?}",
+                d,
+                all_events.difference(&ids).collect::<Vec<_>>()
+            );
+        }
+        let log = net
+            .kitty(&a, "reader", &["log", "WP01"])
+            .ok()
+            .stdout
+            .clone();
+        assert!(
+            log.contains("(rejected when histories were merged)"),
+            "{log}"
+        );
+        // Syncing again changes nothing.
+        let again = net.kitty(&a, "alice", &["sync", "--json"]).ok().json();
+        assert_eq!(again["changed"].as_array().unwrap().len(), 0, "{again:#}");
+    }
+}
+
+#[test]
+fn pull_reports_the_rejected_event_to_whoever_made_it() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    net.kitty(&a, "alice", &["push"])
+        .ok()
+        .stdout_has("001-fan-out/WP01: pushed");
+    net.kitty(&b, "bob", &["lane", "WP01", "claimed"]).ok();
+    let run = net.kitty(&b, "bob", &["pull"]);
+    run.ok()
+        .stdout_has("001-fan-out/WP01: merged both histories")
+        .stdout_has("rejected bob's claim (planned -> claimed): WP01 is claimed by alice");
+    let json = net.kitty(&b, "bob", &["log", "WP01", "--json"]).ok().json();
+    let refused: Vec<&serde_json::Value> = json["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["refused"] == true)
+        .collect();
+    assert_eq!(refused.len(), 1);
+    assert_eq!(refused[0]["actor"], "bob");
+    // b is ahead now (the merge); pushing makes the remote take it as a fast-forward.
+    let status = net.kitty(&b, "bob", &["status", "--json"]).ok().json();
+    assert_eq!(status["features"][0]["remote"]["ahead"], 1);
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull", "--json"]).ok();
+    assert_eq!(net.board(&a), net.board(&b));
+}
+
+#[test]
+fn one_owner_across_machines() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    for _ in 0..3 {
+        // Both claim WP01 with --sync at the same moment (implement: a worktree too).
+        let spawn = |dir: &Path, agent: &str| {
+            let mut cmd = net
+                .seed
+                .kitty_command(dir, &["implement", "WP01", "--sync"]);
+            cmd.env("KITTY_AGENT", agent)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            cmd.spawn().unwrap()
+        };
+        let (ca, cb) = (spawn(&a, "alice"), spawn(&b, "bob"));
+        let ra = Run::new(ca.wait_with_output().unwrap(), &net.seed.root);
+        let rb = Run::new(cb.wait_with_output().unwrap(), &net.seed.root);
+        let (winner, loser, loser_dir, winner_name) = match (ra.code, rb.code) {
+            (0, 1) => (&ra, &rb, &b, "alice"),
+            (1, 0) => (&rb, &ra, &a, "bob"),
+            other => panic!("expected exactly one winner, got {other:?}\n{ra:#?}\n{rb:#?}"),
+        };
+        let _ = winner;
+        loser.stderr_has(&format!(
+            "WP01 was claimed by {winner_name} on another machine first"
+        ));
+        // The loser has no claim and no worktree left.
+        assert!(!loser_dir.join(".worktrees/001-fan-out-WP01").exists());
+        let board = net.board(loser_dir);
+        assert_eq!(
+            board[0],
+            ("WP01".into(), "in_progress".into(), winner_name.into())
+        );
+        assert_eq!(
+            net.git(loser_dir, &["branch", "--list", "001-fan-out-WP01"]),
+            ""
+        );
+        // Reset for the next round.
+        for d in [&a, &b] {
+            let _ = std::fs::remove_dir_all(d.join(".worktrees"));
+            net.git(d, &["worktree", "prune"]);
+            // Only the winner has the branch.
+            let _ = net
+                .seed
+                .command_in("git", d)
+                .args(["branch", "-D", "-q", "001-fan-out-WP01"])
+                .output();
+        }
+        let refs = net.git(
+            &net.remote.clone(),
+            &["for-each-ref", "--format=%(refname)", "refs/kitty"],
+        );
+        for r in refs.lines() {
+            net.git(&net.remote.clone(), &["update-ref", "-d", r]);
+        }
+        for d in [&a, &b] {
+            let refs = net.git(
+                d,
+                &[
+                    "for-each-ref",
+                    "--format=%(refname)",
+                    "refs/kitty",
+                    "refs/kitty-remotes",
+                ],
+            );
+            for r in refs.lines() {
+                net.git(d, &["update-ref", "-d", r]);
+            }
+        }
+    }
+}
+
+#[test]
+fn an_unreachable_or_refusing_remote_loses_nothing_locally() {
+    let net = Net::new("fan-out");
+    let a = net.clone("a");
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    let before = net.git(&a, &["for-each-ref", "refs/kitty"]);
+    // The remote goes away.
+    let moved = net.seed.sandbox.path().join("gone.git");
+    std::fs::rename(&net.remote, &moved).unwrap();
+    net.kitty(&a, "alice", &["push"])
+        .code(5)
+        .stderr_has("error: could not push to origin")
+        .stderr_has("local state is unchanged");
+    net.kitty(&a, "alice", &["pull"])
+        .code(5)
+        .stderr_has("nothing local was changed");
+    let run = net.kitty(
+        &a,
+        "alice",
+        &["lane", "WP02", "claimed", "--sync", "--json"],
+    );
+    run.code(5);
+    assert_eq!(run.json()["error"]["kind"], "unreachable");
+    assert_eq!(
+        net.git(&a, &["for-each-ref", "refs/kitty"]),
+        before,
+        "local state changed"
+    );
+    std::fs::rename(&moved, &net.remote).unwrap();
+    // A remote that refuses the update: local state stays, the refusal is relayed.
+    let hook = net.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\necho 'closed for maintenance' >&2\nexit 1\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    net.kitty(&a, "alice", &["push"])
+        .code(1)
+        .stderr_has("error: origin refused the state update")
+        .stderr_has("closed for maintenance");
+    assert_eq!(net.git(&a, &["for-each-ref", "refs/kitty"]), before);
+    std::fs::remove_file(&hook).unwrap();
+    net.kitty(&a, "alice", &["push"]).ok();
+}
+
+#[test]
+fn a_claim_with_sync_is_confirmed_by_the_remote() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.git(&a, &["config", "kitty.syncClaims", "true"]);
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    // Confirmed means the remote has it: b sees it after a pull, without a push from a.
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_progress", "--sync"])
+        .code(1)
+        .stderr_has("WP01 is claimed by alice");
+    // b claims offline without --sync, then with: the remote decides.
+    net.kitty(&b, "bob", &["lane", "WP02", "claimed"]).ok();
+    net.kitty(&a, "alice", &["lane", "WP02", "claimed"]).ok();
+    let run = net.kitty(&b, "bob", &["push"]);
+    run.ok()
+        .stdout_has("rejected bob's claim (planned -> claimed): WP02 is claimed by alice");
+}
+
+#[test]
+fn init_lets_plain_git_carry_the_state() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let run = net.kitty(&a, "alice", &["init"]);
+    run.ok()
+        .stdout_has("added    remote.origin.fetch +refs/kitty/*:refs/kitty-remotes/origin/*")
+        .stdout_has("added    remote.origin.push HEAD")
+        .stdout_has("added    remote.origin.push refs/kitty/*:refs/kitty/*");
+    net.kitty(&a, "alice", &["init"])
+        .ok()
+        .stdout_has("already  remote.origin.push refs/kitty/*:refs/kitty/*");
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    // Plain git push sends the state (and still the branch).
+    std::fs::write(a.join("x.txt"), "x").unwrap();
+    net.git(&a, &["add", "x.txt"]);
+    net.git(&a, &["commit", "-q", "-m", "x"]);
+    net.git(&a, &["push", "-q"]);
+    assert_eq!(
+        net.git(
+            &net.remote.clone(),
+            &["for-each-ref", "--format=%(refname)", "refs/kitty"]
+        ),
+        "refs/kitty/wp/001-fan-out/WP01\n"
+    );
+    assert_eq!(
+        net.git(&net.remote.clone(), &["rev-parse", "main"]),
+        net.git(&a, &["rev-parse", "main"])
+    );
+    // Plain git fetch brings it into the tracking namespace; pull --no-fetch merges it.
+    net.kitty(&b, "bob", &["init"]).ok();
+    net.git(&b, &["fetch", "-q"]);
+    assert_eq!(
+        net.git(&b, &["for-each-ref", "refs/kitty/wp"]),
+        "",
+        "fetch wrote over local state"
+    );
+    assert_ne!(
+        net.git(&b, &["for-each-ref", "refs/kitty-remotes/origin/wp"]),
+        ""
+    );
+    net.kitty(&b, "bob", &["pull", "--no-fetch"])
+        .ok()
+        .stdout_has("001-fan-out/WP01: new from the remote");
+    assert_eq!(net.board(&a), net.board(&b));
+}
+
+#[test]
+fn status_says_ahead_behind_and_diverged() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    for w in ["WP01", "WP02", "WP03"] {
+        net.kitty(&a, "alice", &["note", w, "start"]).ok();
+    }
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&a, "alice", &["note", "WP01", "a only"]).ok(); // a: ahead on WP01
+    net.kitty(&b, "bob", &["note", "WP02", "b only"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["note", "WP03", "a again"]).ok();
+    net.kitty(&b, "bob", &["note", "WP03", "b again"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.git(
+        &a,
+        &[
+            "fetch",
+            "-q",
+            "origin",
+            "+refs/kitty/*:refs/kitty-remotes/origin/*",
+        ],
+    );
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    let r = &status["features"][0]["remote"];
+    assert_eq!(
+        (
+            r["ahead"].as_u64(),
+            r["behind"].as_u64(),
+            r["diverged"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1)),
+        "{r:#}"
+    );
+    let sync_of = |id: &str| {
+        crate::common::wp(&status, "001-fan-out", id)["sync"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        (sync_of("WP01"), sync_of("WP02"), sync_of("WP03")),
+        ("ahead".into(), "behind".into(), "diverged".into())
+    );
+    net.kitty(&a, "alice", &["status"])
+        .ok()
+        .stdout_has("state vs origin: 1 ahead, 1 behind, 1 diverged (`git kitty sync`)");
+    net.kitty(&a, "alice", &["sync"]).ok();
+    net.kitty(&a, "alice", &["status"])
+        .ok()
+        .stdout_has("state in sync with origin");
+}
+
+#[test]
+fn remotes_are_named_and_checked() {
+    let net = Net::new("fan-out");
+    let a = net.clone("a");
+    net.kitty(&a, "alice", &["push", "nowhere"])
+        .code(2)
+        .stderr_has("no remote `nowhere` in this repository");
+    net.kitty(&a, "alice", &["pull", "--upload-pack=evil"])
+        .code(2);
+    net.kitty(&a, "alice", &["push", "-x"]).code(2);
+    net.git(&a, &["remote", "rename", "origin", "upstream"]);
+    net.kitty(&a, "alice", &["pull"])
+        .code(2)
+        .stderr_has("no remote `origin`");
+    net.git(&a, &["config", "kitty.remote", "upstream"]);
+    net.kitty(&a, "alice", &["pull"])
+        .ok()
+        .stdout_has("pulled from upstream");
+    let _ = (copy_dir, fixtures, hermetic);
+}
