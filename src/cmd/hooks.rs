@@ -139,6 +139,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         }
     };
     let on_path = on_path("git-kitty");
+    // A hooks directory inside the working tree (`core.hooksPath = .githooks`) is a tracked
+    // directory: each worktree runs its own checkout of it.
+    let inside = repo
+        .workdir()
+        .is_some_and(|w| hooks_dir.starts_with(w) && !hooks_dir.starts_with(repo.common_dir()));
+    let warning = inside.then(|| {
+        "the hooks directory is inside the working tree (core.hooksPath): commit the changed hook files, or WP worktrees (which run their own checkout of it) will not have git kitty's hooks".to_owned()
+    });
     if json {
         ctx.ui.out_json(&Doc {
             hooks_dir: hooks_dir.display().to_string(),
@@ -172,6 +180,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         );
     }
     ctx.ui.out(&text);
+    if let Some(w) = warning {
+        ctx.ui.warn(&w);
+    }
     Ok(0)
 }
 

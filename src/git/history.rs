@@ -13,6 +13,8 @@ use crate::error::{Error, Result};
 
 /// The trailer that names a commit's work package.
 pub const WP_TRAILER: &str = "Kitty-WP";
+/// The trailer `git kitty merge` adds to the commit that lands a WP on its target branch.
+pub const LANDED_TRAILER: &str = "Kitty-Landed";
 
 /// A commit with its parents and the values of its `Kitty-WP:` trailers.
 #[derive(Debug, Clone)]
@@ -20,6 +22,8 @@ pub struct TrailerCommit {
     pub id: ObjectId,
     pub parents: Vec<ObjectId>,
     pub wps: Vec<String>,
+    /// `Kitty-Landed:` values: this commit is where `git kitty merge` landed these WPs.
+    pub landed: Vec<String>,
 }
 
 /// Reads history through a `git` command factory (a repository, or the hook's environment).
@@ -43,8 +47,9 @@ impl History {
         if include.is_empty() {
             return Ok(Vec::new());
         }
-        let format =
-            format!("--format=%H %P%x1e%(trailers:key={WP_TRAILER},valueonly,separator=%x1f)%x1d");
+        let format = format!(
+            "--format=%H %P%x1e%(trailers:key={WP_TRAILER},valueonly,separator=%x1f)%x1e%(trailers:key={LANDED_TRAILER},valueonly,separator=%x1f)%x1d"
+        );
         let mut git = (self.make)().args(["log", &format, "--end-of-options"]);
         for i in include {
             git = git.arg(i.to_string());
@@ -59,7 +64,10 @@ impl History {
             if record.trim().is_empty() {
                 continue;
             }
-            let (ids, trailers) = record.split_once('\u{1e}').unwrap_or((record, ""));
+            let mut parts = record.split('\u{1e}');
+            let ids = parts.next().unwrap_or("");
+            let trailers = parts.next().unwrap_or("");
+            let landed_trailers = parts.next().unwrap_or("");
             let mut hexes = ids.split_whitespace();
             let Some(id) = hexes
                 .next()
@@ -70,15 +78,30 @@ impl History {
             let parents = hexes
                 .filter_map(|h| ObjectId::from_hex(h.as_bytes()).ok())
                 .collect();
-            let wps = trailers
-                .split('\u{1f}')
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-                .collect();
-            commits.push(TrailerCommit { id, parents, wps });
+            let values = |s: &str| -> Vec<String> {
+                s.split('\u{1f}')
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            };
+            commits.push(TrailerCommit {
+                id,
+                parents,
+                wps: values(trailers),
+                landed: values(landed_trailers),
+            });
         }
         Ok(commits)
+    }
+
+    /// The raw text of a commit object (`git cat-file commit`), if it exists.
+    pub fn commit_text(&self, rev: &str) -> Option<String> {
+        let out = (self.make)()
+            .args(["cat-file", "commit", "--end-of-options", rev])
+            .output()
+            .ok()?;
+        out.success.then_some(out.stdout)
     }
 
     /// Resolve a revision (`HEAD`, `MERGE_HEAD`, a branch) to a commit, if it exists.

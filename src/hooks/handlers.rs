@@ -13,22 +13,21 @@ use crate::model::lane::Lane;
 use crate::model::plan::{Plan, is_wp_file_name};
 use crate::model::problem::Severity;
 use crate::state::store;
-use crate::workflow::landing::{self, Report};
+use crate::workflow::landing::{self, Key, Report, Rules};
 use crate::workspace::Workspace;
 
 /// Run hook `name` with git's arguments. Ok(0) lets git go on.
 pub fn run(name: &str, args: &[String], ui: &mut Ui, cwd: &Path) -> Result<u8> {
     match name {
         "prepare-commit-msg" => prepare_commit_msg(args, cwd),
+        "commit-msg" => commit_msg(args, cwd),
         "pre-commit" => pre_commit(cwd, ui),
         "pre-merge-commit" => pre_merge_commit(cwd, ui),
         "pre-push" => pre_push(cwd, ui),
         "pre-receive" => pre_receive(ui),
-        other => Err(
-            Error::usage(format!("git kitty has no `{other}` hook")).hint(
-                "hooks: prepare-commit-msg, pre-commit, pre-merge-commit, pre-push, pre-receive",
-            ),
-        ),
+        other => Err(Error::usage(format!("git kitty has no `{other}` hook")).hint(
+            "hooks: prepare-commit-msg, commit-msg, pre-commit, pre-merge-commit, pre-push, pre-receive",
+        )),
     }
 }
 
@@ -37,34 +36,87 @@ fn hook_history() -> History {
     History::new(Git::in_hook)
 }
 
-const CLIENT_BYPASS: &str = "this is a client-side check: `--no-verify` skips it (a server with git kitty's pre-receive hook still refuses)";
+const CLIENT_BYPASS: &str = "this is a client-side check: `--no-verify` skips it (a server with git kitty's pre-receive hook still refuses the push)";
+const LOCAL_BYPASS: &str = "this is a client-side check: `--no-verify` skips it";
 
-/// Add `Kitty-WP: <feature>/<WP>` to commits made in a WP's worktree.
+/// Whether a commit message has anything besides comments and blank lines.
+fn has_content(text: &str) -> bool {
+    text.lines()
+        .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
+}
+
+/// Add `trailers` to the message file (`addIfDifferent`: amending keeps one of each).
+fn add_trailers(file: &str, trailers: &[String]) -> Result<()> {
+    if trailers.is_empty() {
+        return Ok(());
+    }
+    let mut git = Git::in_hook().args([
+        "interpret-trailers",
+        "--in-place",
+        "--if-exists",
+        "addIfDifferent",
+    ]);
+    for t in trailers {
+        git = git.arg("--trailer").arg(format!("{WP_TRAILER}: {t}"));
+    }
+    git.arg("--").arg(file).run()?;
+    Ok(())
+}
+
+/// Add `Kitty-WP: <feature>/<WP>` to commits made in a WP's worktree, when the message has
+/// content (an interactive commit gets it in `commit-msg`, after editing, so an empty
+/// message still aborts). A squash commit being made from `git merge --squash` gets the
+/// trailers of the commits it squashes, so it keeps their identity.
 fn prepare_commit_msg(args: &[String], cwd: &Path) -> Result<u8> {
     let Some(file) = args.first() else {
         return Err(Error::usage("prepare-commit-msg needs the message file"));
     };
-    let ws = Workspace::open(cwd, None)?;
-    let Some((feature, wp)) = ws.implied_wp() else {
-        return Ok(0); // not a WP's worktree: nothing to add
-    };
-    Git::in_hook()
-        .args([
-            "interpret-trailers",
-            "--in-place",
-            "--if-exists",
-            "addIfDifferent",
-            "--trailer",
-        ])
-        .arg(format!("{WP_TRAILER}: {}/{wp}", feature.slug))
-        .arg("--")
-        .arg(file)
-        .run()?;
+    let text = std::fs::read_to_string(cwd.join(file)).unwrap_or_default();
+    let mut trailers = Vec::new();
+    if args.get(1).map(String::as_str) == Some("squash") {
+        // SQUASH_MSG quotes each squashed commit's message, indented.
+        for line in text.lines() {
+            if let Some(v) = line.trim_start().strip_prefix(&format!("{WP_TRAILER}:")) {
+                let v = v.trim().to_owned();
+                if !v.is_empty() && !trailers.contains(&v) {
+                    trailers.push(v);
+                }
+            }
+        }
+    }
+    if has_content(&text)
+        && let Some(own) = own_wp(cwd)?
+        && !trailers.contains(&own)
+    {
+        trailers.push(own);
+    }
+    add_trailers(file, &trailers)?;
     Ok(0)
 }
 
+/// After the message was edited: add the WP's trailer if it is still missing.
+fn commit_msg(args: &[String], cwd: &Path) -> Result<u8> {
+    let Some(file) = args.first() else {
+        return Err(Error::usage("commit-msg needs the message file"));
+    };
+    let text = std::fs::read_to_string(cwd.join(file)).unwrap_or_default();
+    if has_content(&text)
+        && let Some(own) = own_wp(cwd)?
+    {
+        add_trailers(file, &[own])?;
+    }
+    Ok(0)
+}
+
+/// `<feature>/<WP>` when running in a WP's worktree.
+fn own_wp(cwd: &Path) -> Result<Option<String>> {
+    let ws = Workspace::open(cwd, None)?;
+    Ok(ws.implied_wp().map(|(f, wp)| format!("{}/{wp}", f.slug)))
+}
+
 /// In a WP's worktree, commits belong to work in progress held by this agent; anywhere,
-/// staged WP files must pass `git kitty check`'s file checks.
+/// staged WP files must pass `git kitty check`'s file checks; on a target branch, finishing
+/// a merge or a squash is held to the landing order.
 fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let ws = Workspace::open(cwd, None)?;
     if let Some((feature, wp)) = ws.implied_wp() {
@@ -84,7 +136,7 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
                     ""
                 }
             ))
-            .hint(CLIENT_BYPASS));
+            .hint(LOCAL_BYPASS));
         }
         let actor = ws.actor(None)?;
         if let Some(holder) = state.holder()
@@ -92,10 +144,15 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         {
             return Err(Error::refused(format!("{wp} is claimed by {holder}, not by {actor}"))
                 .hint("commit as the agent that holds it (KITTY_AGENT), or take it over with `git kitty lane --force`")
-                .hint(CLIENT_BYPASS));
+                .hint(LOCAL_BYPASS));
         }
     }
-    // Staged WP files, as they will be committed (the index git gave the hook).
+    check_staged_plan(ui)?;
+    check_pending_merge(&ws, cwd, ui)
+}
+
+/// Staged WP files, as they will be committed (the index git gave the hook).
+fn check_staged_plan(ui: &mut Ui) -> Result<()> {
     let staged = Git::in_hook()
         .args([
             "diff",
@@ -130,7 +187,7 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         );
     }
     if errors.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     let p = ui.err_paint;
     let mut err = Error::refused(format!(
@@ -143,42 +200,25 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     }
     Err(err
         .hint("fix them and `git add` again (`git kitty check` shows the plan's problems)")
-        .hint(CLIENT_BYPASS))
+        .hint(LOCAL_BYPASS))
 }
 
-/// `git merge` into a target branch: refuse when it brings a WP before its dependencies.
-fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
-    let ws = Workspace::open(cwd, None)?;
+/// A merge finished with `git commit` (after a conflict or `--no-commit`) runs `pre-commit`,
+/// not `pre-merge-commit`; so does the commit after `git merge --squash`. Check those here.
+fn check_pending_merge(ws: &Workspace, cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let Some(branch) = ws.repo.current_branch() else {
         return Ok(0);
     };
-    let targets = landing::target_branches(
-        &ws.plan,
-        ws.repo.config_string("kitty.targetBranch"),
-        ws.repo.main_branch(),
-    );
-    if !targets.contains(&branch) {
+    if !targets(ws).contains(&branch) {
         return Ok(0);
     }
-    let history = hook_history();
-    let Some(head) = history.resolve("HEAD")? else {
-        return Ok(0);
-    };
-    // What is being merged: git does not write MERGE_HEAD before this hook, but it names each
-    // merged commit in a `GITHEAD_<id>` variable (for conflict labels); MERGE_HEAD is there
-    // when a stopped merge is being committed.
-    let mut incoming: Vec<ObjectId> = std::env::vars()
-        .filter_map(|(k, _)| {
-            k.strip_prefix("GITHEAD_")
-                .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
-        })
-        .collect();
-    let merge_head_file = Git::in_hook()
-        .args(["rev-parse", "--git-path", "MERGE_HEAD"])
-        .run()?;
-    let from_file = std::fs::read_to_string(cwd.join(merge_head_file.trim())).unwrap_or_default();
-    for l in from_file.lines() {
-        if let Ok(id) = ObjectId::from_hex(l.trim().as_bytes())
+    let mut incoming = ids_in_git_file(cwd, "MERGE_HEAD")?;
+    // SQUASH_MSG names each squashed commit on a `commit <id>` line.
+    let squash = git_file(cwd, "SQUASH_MSG")?;
+    for line in squash.lines() {
+        if let Some(id) = line
+            .strip_prefix("commit ")
+            .and_then(|h| ObjectId::from_hex(h.trim().as_bytes()).ok())
             && !incoming.contains(&id)
         {
             incoming.push(id);
@@ -187,23 +227,71 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     if incoming.is_empty() {
         return Ok(0);
     }
-    let report = landing::check_merge(&history, &ws.plan, head, &incoming)?;
+    let history = hook_history();
+    let Some(head) = history.resolve("HEAD")? else {
+        return Ok(0);
+    };
+    let done = |k: &Key| done_locally(ws, k);
+    let rules = Rules {
+        plans: vec![&ws.plan],
+        done: &done,
+    };
+    let report = landing::check_merge(&history, &rules, head, &incoming)?;
+    verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
+}
+
+/// `git merge` into a target branch: refuse when it brings a WP before its dependencies.
+fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
+    let ws = Workspace::open(cwd, None)?;
+    let Some(branch) = ws.repo.current_branch() else {
+        return Ok(0);
+    };
+    if !targets(&ws).contains(&branch) {
+        return Ok(0);
+    }
+    let history = hook_history();
+    let Some(head) = history.resolve("HEAD")? else {
+        return Ok(0);
+    };
+    // What is being merged: git does not write MERGE_HEAD before this hook, but it names each
+    // merged commit in a `GITHEAD_<id>` variable (for conflict labels).
+    let mut incoming: Vec<ObjectId> = std::env::vars()
+        .filter_map(|(k, _)| {
+            k.strip_prefix("GITHEAD_")
+                .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
+        })
+        .collect();
+    for id in ids_in_git_file(cwd, "MERGE_HEAD")? {
+        if !incoming.contains(&id) {
+            incoming.push(id);
+        }
+    }
+    if incoming.is_empty() {
+        return Ok(0);
+    }
+    let done = |k: &Key| done_locally(&ws, k);
+    let rules = Rules {
+        plans: vec![&ws.plan],
+        done: &done,
+    };
+    let report = landing::check_merge(&history, &rules, head, &incoming)?;
     verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
 }
 
 /// `git push` of a target branch: the same order check, before anything leaves.
 fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let ws = Workspace::open(cwd, None)?;
-    let targets = landing::target_branches(
-        &ws.plan,
-        ws.repo.config_string("kitty.targetBranch"),
-        ws.repo.main_branch(),
-    );
+    let targets = targets(&ws);
     let history = hook_history();
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| Error::failed("cannot read the pre-push input").cause(e))?;
+    let done = |k: &Key| done_locally(&ws, k);
+    let rules = Rules {
+        plans: vec![&ws.plan],
+        done: &done,
+    };
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [_, local, remote_ref, remote] = fields[..] else {
@@ -218,16 +306,9 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         if !targets.contains(branch) {
             continue;
         }
-        if let Some(o) = old
-            && !history.has(o)
-        {
-            ui.warn(&format!(
-                "cannot check the landing order on {branch}: the remote's {} is not here (fetch first); the server checks it",
-                &o.to_string()[..7]
-            ));
-            continue;
-        }
-        let report = landing::check_update(&history, &ws.plan, old, new)?;
+        // The remote's commit may not be here (not fetched): then judge the whole history.
+        let old = old.filter(|o| history.has(*o));
+        let report = landing::check_update(&history, &rules, old, new)?;
         verdict(&report, branch, ui, Some(CLIENT_BYPASS))?;
     }
     Ok(0)
@@ -241,38 +322,45 @@ fn pre_receive(ui: &mut Ui) -> Result<u8> {
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| Error::failed("cannot read the pre-receive input").cause(e))?;
-    let configured = Git::in_hook()
-        .args(["config", "--get", "kitty.targetBranch"])
-        .output()
-        .ok()
-        .filter(|o| o.success)
-        .map(|o| o.stdout.trim().to_owned());
-    let head = Git::in_hook()
-        .args(["symbolic-ref", "--quiet", "--short", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.success)
-        .map(|o| o.stdout.trim().to_owned());
+    let configured = git_line(&["config", "--get", "kitty.targetBranch"]);
+    let head = git_line(&["symbolic-ref", "--quiet", "--short", "HEAD"]);
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [old, new, name] = fields[..] else {
             continue;
         };
         let (old, new) = (oid(old), oid(new));
-        if let Some(rest) = name.strip_prefix("refs/kitty/") {
-            let _ = rest;
+        if name.starts_with("refs/kitty/") {
             check_state_update(name, old, new)?;
             continue;
         }
         let (Some(branch), Some(new)) = (name.strip_prefix("refs/heads/"), new) else {
             continue;
         };
-        let plan: Plan = crate::workspace::plan_files::plan_at(&history, new)?;
-        let targets = landing::target_branches(&plan, configured.clone(), head.clone());
+        // The plan before and after the push both count: a push cannot drop a dependency
+        // edge and land the WP it guarded in one go.
+        let after: Plan = crate::workspace::plan_files::plan_at(&history, new)?;
+        let before: Option<Plan> = match old {
+            Some(o) => Some(crate::workspace::plan_files::plan_at(&history, o)?),
+            None => None,
+        };
+        let mut targets = landing::target_branches(&after, configured.clone(), head.clone());
+        if let Some(b) = &before {
+            targets.extend(landing::target_branches(b, None, None));
+        }
         if !targets.contains(branch) {
             continue;
         }
-        let report = landing::check_update(&history, &plan, old, new)?;
+        let mut plans = vec![&after];
+        plans.extend(before.as_ref());
+        let done = |k: &Key| {
+            plans.iter().any(|p| landing::done_in_plan(p, k)) || done_on_server(&history, &plans, k)
+        };
+        let rules = Rules {
+            plans: plans.clone(),
+            done: &done,
+        };
+        let report = landing::check_update(&history, &rules, old, new)?;
         verdict(&report, branch, ui, None)?;
     }
     Ok(0)
@@ -307,6 +395,51 @@ fn check_state_update(name: &str, old: Option<ObjectId>, new: Option<ObjectId>) 
     }
 }
 
+/// The target branches of a clone.
+fn targets(ws: &Workspace) -> std::collections::BTreeSet<String> {
+    landing::target_branches(
+        &ws.plan,
+        ws.repo.config_string("kitty.targetBranch"),
+        ws.repo.main_branch(),
+    )
+}
+
+/// Done by the clone's own knowledge: its state ref, or the plan.
+fn done_locally(ws: &Workspace, k: &Key) -> bool {
+    if landing::done_in_plan(&ws.plan, k) {
+        return true;
+    }
+    let Some(feature) = ws.plan.feature(&k.feature) else {
+        return false;
+    };
+    let Some(wp) = feature.wps.iter().find(|w| w.id.number() == k.number) else {
+        return false;
+    };
+    store::read(&ws.repo, &feature.slug, &wp.id)
+        .ok()
+        .flatten()
+        .is_some_and(|t| t.state.lane == Lane::Done)
+}
+
+/// Done according to the server's copy of the WP's state ref, if teams share state there.
+fn done_on_server(history: &History, plans: &[&Plan], k: &Key) -> bool {
+    let Some(id) = plans
+        .iter()
+        .find_map(|p| {
+            p.feature(&k.feature)?
+                .wps
+                .iter()
+                .find(|w| w.id.number() == k.number)
+        })
+        .map(|w| w.id.clone())
+    else {
+        return false;
+    };
+    history
+        .commit_text(&format!("{}{}/{id}", store::PREFIX, k.feature))
+        .is_some_and(|t| landing::done_in_state_text(&t))
+}
+
 /// Print warnings; turn violations into the refusal.
 fn verdict(report: &Report, target: &str, ui: &mut Ui, bypass: Option<&str>) -> Result<u8> {
     for w in &report.warnings {
@@ -324,6 +457,32 @@ fn verdict(report: &Report, target: &str, ui: &mut Ui, bypass: Option<&str>) -> 
         err = err.hint(b);
     }
     Err(err.details(serde_json::json!({ "violations": report.violations })))
+}
+
+/// The text of a file in the git dir (`MERGE_HEAD`, `SQUASH_MSG`), empty when absent.
+fn git_file(cwd: &Path, name: &str) -> Result<String> {
+    let path = Git::in_hook()
+        .args(["rev-parse", "--git-path", name])
+        .run()?;
+    Ok(std::fs::read_to_string(cwd.join(path.trim())).unwrap_or_default())
+}
+
+fn ids_in_git_file(cwd: &Path, name: &str) -> Result<Vec<ObjectId>> {
+    Ok(git_file(cwd, name)?
+        .lines()
+        .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
+        .collect())
+}
+
+/// One line of output of a git command run in the hook's environment, if it succeeded.
+fn git_line(args: &[&str]) -> Option<String> {
+    Git::in_hook()
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.success)
+        .map(|o| o.stdout.trim().to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 fn oid(hex: &str) -> Option<ObjectId> {

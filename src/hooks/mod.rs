@@ -22,10 +22,13 @@ use crate::git::Git;
 /// The hooks a clone gets, and what each is for.
 pub const CLIENT_HOOKS: &[&str] = &[
     "prepare-commit-msg",
+    "commit-msg",
     "pre-commit",
     "pre-merge-commit",
     "pre-push",
 ];
+/// The hooks that only add the `Kitty-WP` trailer (`implement` installs these).
+pub const TRAILER_HOOKS: &[&str] = &["prepare-commit-msg", "commit-msg"];
 /// The hook a shared bare repository gets.
 pub const SERVER_HOOKS: &[&str] = &["pre-receive"];
 
@@ -38,12 +41,29 @@ pub fn block(name: &str) -> String {
     let reads_stdin = matches!(name, "pre-push" | "pre-receive");
     // Without git-kitty, checks that protect the branch fail closed (and say why); adding the
     // trailer is only a convenience, so that one warns and lets the commit through.
-    let missing = if name == "prepare-commit-msg" {
+    let missing = if TRAILER_HOOKS.contains(&name) {
         "  echo \"git kitty: git-kitty is not on PATH: commits here get no Kitty-WP trailer\" >&2"
     } else {
-        "  echo \"git kitty: this repository's NAME hook needs git-kitty on PATH; install it, or run 'git kitty hooks uninstall'\" >&2\n  exit 1"
+        "  echo \"git kitty: this repository's NAME hook needs git-kitty on PATH; install it, or run 'git kitty hooks uninstall UNINSTALL'\" >&2\n  CLEANUPexit 1"
     };
-    let missing = missing.replace("NAME", name);
+    let missing = missing
+        .replace("NAME", name)
+        .replace(
+            " UNINSTALL",
+            if SERVER_HOOKS.contains(&name) {
+                " --server"
+            } else {
+                ""
+            },
+        )
+        .replace(
+            "CLEANUP",
+            if reads_stdin {
+                "rm -f \"$kitty_in\"\n  "
+            } else {
+                ""
+            },
+        );
     let mut b = format!(
         "{BEGIN} managed by `git kitty hooks install`; `git kitty hooks uninstall` removes it\n"
     );
@@ -199,6 +219,13 @@ pub fn install(dir: &Path, names: &[&str], force: bool) -> Result<Vec<HookReport
     for name in names {
         let path = dir.join(name);
         let chained_path = dir.join(format!("{name}{CHAINED}"));
+        if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) && !force {
+            return Err(Error::refused(format!(
+                "{} is a symbolic link: git kitty would write its block into the file it points to",
+                path.display()
+            ))
+            .hint("`git kitty hooks install --force` writes through the link anyway"));
+        }
         let text = read(&path)?;
         let before = state_of(name, text.as_deref());
         let (new_text, chained, action) = match (&text, before) {

@@ -460,7 +460,7 @@ fn ensure_excluded(ws: &Workspace) -> Result<()> {
 fn trailer_hook(ws: &Workspace) -> Vec<String> {
     let dir = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
     let result = crate::hooks::hooks_dir(dir)
-        .and_then(|hooks| crate::hooks::install(&hooks, &["prepare-commit-msg"], false));
+        .and_then(|hooks| crate::hooks::install(&hooks, crate::hooks::TRAILER_HOOKS, false));
     match result {
         Ok(_) => Vec::new(),
         Err(e) => vec![format!(

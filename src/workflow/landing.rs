@@ -2,15 +2,24 @@
 //! everything it depends on is already there.
 //!
 //! A commit's WP is its `Kitty-WP: <feature>/<WP>` trailer (added in WP worktrees by the
-//! `prepare-commit-msg` hook, and by `git kitty merge` on the commits it makes), so it is
-//! known on any machine, after the branch is gone, through squash merges.
+//! commit hooks, carried into hand-made squash commits, and written by `git kitty merge`), so
+//! it is known on any machine, after the branch is gone. `git kitty merge` also marks the
+//! commit that lands a WP with `Kitty-Landed: <feature>/<WP>`.
 //!
-//! An update of a target branch from `old` to `new` is read the way the branch was built: its
-//! first-parent chain from `old` to `new`, step by step. Each step lands the commits it brings
-//! (`step^1..step`); a WP landed in a step is in order only if each of its dependencies landed
-//! in an earlier step or was already reachable from `old`. So `git kitty merge`'s one merge
-//! commit per WP, in dependency order, passes even when pushed all at once, while a merge that
-//! brings WP02 together with (or before) WP01 does not.
+//! An update of a target branch to `new` is read the way the branch was built: its
+//! first-parent chain, step by step. A step brings the commits reachable from it and not from
+//! its first parent.
+//! - A landing mark (`Kitty-Landed: W`) brought by a step is in order when W's dependencies
+//!   are reachable from the mark's own first parent: that is how `git kitty merge` made it,
+//!   and it stays checkable when those landings arrive together (a `git pull` merge, a first
+//!   push to a new remote).
+//! - Any other commit of W brought by a step, not covered by a landing mark of W in that
+//!   step, is in order when W's dependencies are reachable from the step's first parent: a
+//!   `git merge` that brings WP02 together with (or before) WP01 is refused.
+//!
+//! "Reachable" is always counted in the new history, so a force-push that drops a dependency
+//! is caught. A dependency also counts as landed when the plan or its state says it is done
+//! (work finished before git kitty, or landed without trailers).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -24,9 +33,9 @@ use crate::model::plan::Plan;
 
 /// A WP as trailers name it: its feature and number (`WP1` and `WP01` are one WP).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-struct Key {
-    feature: String,
-    number: u32,
+pub struct Key {
+    pub feature: String,
+    pub number: u32,
 }
 
 /// A WP that would land before one of its dependencies.
@@ -36,7 +45,7 @@ pub struct Violation {
     pub wp: String,
     /// Its dependencies that are not on the target branch yet.
     pub missing: Vec<String>,
-    /// The commit that would land it (the merge, or the first-parent step).
+    /// The commit that would land it.
     pub commit: String,
     /// An order that would work: the missing dependencies (and theirs), then the WP.
     pub order: Vec<String>,
@@ -45,191 +54,348 @@ pub struct Violation {
 #[derive(Debug, Default, Serialize)]
 pub struct Report {
     pub violations: Vec<Violation>,
-    /// Trailers that name no WP of the plan (reported, never blocking: their dependencies
-    /// are unknown).
+    /// Trailers that name no WP of the plan (reported, never blocking).
     pub warnings: Vec<String>,
+}
+
+/// What the check needs besides history: dependencies, and which WPs are done anyway.
+pub struct Rules<'a> {
+    /// Plans whose dependency edges all count (the server uses the plan before and after the
+    /// push, so a push cannot drop an edge and the WP it guards at once).
+    pub plans: Vec<&'a Plan>,
+    /// Whether a WP is done whatever its trailers say (its state or the plan say so).
+    pub done: &'a dyn Fn(&Key) -> bool,
+}
+
+/// The commits of a history, by id, with their WPs resolved against the plan.
+struct Dag {
+    nodes: HashMap<ObjectId, Node>,
+}
+
+struct Node {
+    parents: Vec<ObjectId>,
+    wps: Vec<Key>,
+    landed: Vec<Key>,
+}
+
+impl Dag {
+    fn load(commits: Vec<TrailerCommit>, rules: &Rules<'_>, report: &mut Report) -> Dag {
+        let mut nodes = HashMap::with_capacity(commits.len());
+        for c in commits {
+            let short = c.id.to_string()[..7].to_owned();
+            let wps = keys(&c.wps, &short, rules, report);
+            let landed = keys(&c.landed, &short, rules, report);
+            nodes.insert(
+                c.id,
+                Node {
+                    parents: c.parents,
+                    wps,
+                    landed,
+                },
+            );
+        }
+        Dag { nodes }
+    }
+
+    /// Every WP with a commit reachable from `from` (inclusive).
+    fn landed_from(
+        &self,
+        from: ObjectId,
+        memo: &mut HashMap<ObjectId, HashSet<Key>>,
+    ) -> HashSet<Key> {
+        if let Some(done) = memo.get(&from) {
+            return done.clone();
+        }
+        let mut seen = HashSet::new();
+        let mut out = HashSet::new();
+        let mut stack = vec![from];
+        while let Some(id) = stack.pop() {
+            if !seen.insert(id) {
+                continue;
+            }
+            if let Some(n) = self.nodes.get(&id) {
+                out.extend(n.wps.iter().cloned());
+                out.extend(n.landed.iter().cloned());
+                stack.extend(n.parents.iter().copied());
+            }
+        }
+        memo.insert(from, out.clone());
+        out
+    }
+
+    /// Ids reachable from `from`.
+    fn reachable(&self, from: &[ObjectId]) -> HashSet<ObjectId> {
+        let mut seen = HashSet::new();
+        let mut stack: Vec<ObjectId> = from.to_vec();
+        while let Some(id) = stack.pop() {
+            if seen.insert(id)
+                && let Some(n) = self.nodes.get(&id)
+            {
+                stack.extend(n.parents.iter().copied());
+            }
+        }
+        seen
+    }
 }
 
 /// Check an update of a target branch from `old` (`None`: a new branch) to `new`.
 pub fn check_update(
     history: &History,
-    plan: &Plan,
+    rules: &Rules<'_>,
     old: Option<ObjectId>,
     new: ObjectId,
 ) -> Result<Report> {
-    let exclude: Vec<ObjectId> = old.into_iter().collect();
-    let incoming = history.commits(&[new], &exclude)?;
     let mut report = Report::default();
-    if incoming.iter().all(|c| c.wps.is_empty()) {
+    let commits = history.commits(&[new], &[])?;
+    if commits
+        .iter()
+        .all(|c| c.wps.is_empty() && c.landed.is_empty())
+    {
         return Ok(report);
     }
-    let mut landed = match old {
-        Some(o) => keys_of(&history.commits(&[o], &[])?, plan, &mut report),
-        None => HashSet::new(),
-    };
-    let by_id: HashMap<ObjectId, &TrailerCommit> = incoming.iter().map(|c| (c.id, c)).collect();
-    // The first-parent chain from `new` back to `old`, oldest first: the steps of the update.
+    let dag = Dag::load(commits, rules, &mut report);
+    let before: HashSet<ObjectId> = old.map_or_else(HashSet::new, |o| dag.reachable(&[o]));
+    // The first-parent chain from `new` back to what the branch had, oldest first.
     let mut chain = Vec::new();
     let mut at = Some(new);
     while let Some(id) = at {
-        let Some(c) = by_id.get(&id) else { break };
+        if before.contains(&id) {
+            break;
+        }
+        let Some(n) = dag.nodes.get(&id) else { break };
         chain.push(id);
-        at = c.parents.first().copied();
+        at = n.parents.first().copied();
     }
     chain.reverse();
-    let mut included: HashSet<ObjectId> = HashSet::new();
+    let mut included = before;
+    let mut memo = HashMap::new();
     for step in chain {
-        let mut brought = Vec::new();
-        let mut stack = vec![step];
-        while let Some(id) = stack.pop() {
-            let Some(c) = by_id.get(&id) else { continue };
-            if !included.insert(id) {
-                continue;
-            }
-            brought.push(*c);
-            stack.extend(c.parents.iter().copied());
-        }
-        let keys = keys_of_commits(&brought, plan, &mut report);
-        judge(plan, &keys, &landed, step, &mut report);
-        landed.extend(keys);
+        let first_parent = dag
+            .nodes
+            .get(&step)
+            .and_then(|n| n.parents.first().copied());
+        let brought = bring(&dag, &[step], &mut included);
+        judge_step(
+            &dag,
+            rules,
+            &brought,
+            first_parent,
+            step,
+            &mut memo,
+            &mut report,
+        );
     }
     Ok(report)
 }
 
-/// Check a merge of `incoming` into `head` (the `pre-merge-commit` case): everything the merge
-/// brings lands in one step.
+/// Check a merge of `incoming` into `head` (the `pre-merge-commit` case, and a merge or squash
+/// being committed): everything the merge brings is one step on top of `head`.
 pub fn check_merge(
     history: &History,
-    plan: &Plan,
+    rules: &Rules<'_>,
     head: ObjectId,
     incoming: &[ObjectId],
 ) -> Result<Report> {
     let mut report = Report::default();
-    let brought = history.commits(incoming, &[head])?;
-    if brought.iter().all(|c| c.wps.is_empty()) {
+    let mut tips = vec![head];
+    tips.extend_from_slice(incoming);
+    let commits = history.commits(&tips, &[])?;
+    if commits
+        .iter()
+        .all(|c| c.wps.is_empty() && c.landed.is_empty())
+    {
         return Ok(report);
     }
-    let landed = keys_of(&history.commits(&[head], &[])?, plan, &mut report);
-    let refs: Vec<&TrailerCommit> = brought.iter().collect();
-    let keys = keys_of_commits(&refs, plan, &mut report);
+    let dag = Dag::load(commits, rules, &mut report);
+    let mut included = dag.reachable(&[head]);
+    let brought = bring(&dag, incoming, &mut included);
+    let mut memo = HashMap::new();
     let at = incoming.first().copied().unwrap_or(head);
-    judge(plan, &keys, &landed, at, &mut report);
+    judge_step(
+        &dag,
+        rules,
+        &brought,
+        Some(head),
+        at,
+        &mut memo,
+        &mut report,
+    );
     Ok(report)
 }
 
-/// Record a violation for each WP of `keys` with a dependency not in `landed`.
-fn judge(
-    plan: &Plan,
-    keys: &BTreeSet<Key>,
-    landed: &HashSet<Key>,
-    commit: ObjectId,
-    report: &mut Report,
-) {
-    for key in keys {
-        let missing: Vec<Key> = deps(plan, key)
-            .into_iter()
-            .filter(|d| !landed.contains(d))
-            .collect();
-        if missing.is_empty() {
+/// The commits reachable from `tips` not yet `included` (and mark them included).
+fn bring(dag: &Dag, tips: &[ObjectId], included: &mut HashSet<ObjectId>) -> Vec<ObjectId> {
+    let mut out = Vec::new();
+    let mut stack = tips.to_vec();
+    while let Some(id) = stack.pop() {
+        if !included.insert(id) {
             continue;
         }
-        report.violations.push(Violation {
-            feature: key.feature.clone(),
-            wp: name(plan, key),
-            missing: missing.iter().map(|d| name(plan, d)).collect(),
-            commit: commit.to_string(),
-            order: order(plan, key, landed),
-        });
+        if let Some(n) = dag.nodes.get(&id) {
+            out.push(id);
+            stack.extend(n.parents.iter().copied());
+        }
+    }
+    out
+}
+
+/// Judge the commits one step brings (see the module docs).
+fn judge_step(
+    dag: &Dag,
+    rules: &Rules<'_>,
+    brought: &[ObjectId],
+    first_parent: Option<ObjectId>,
+    step: ObjectId,
+    memo: &mut HashMap<ObjectId, HashSet<Key>>,
+    report: &mut Report,
+) {
+    let brought_set: HashSet<ObjectId> = brought.iter().copied().collect();
+    // Landing marks first: each is judged against its own first parent.
+    let mut covered: HashMap<Key, HashSet<ObjectId>> = HashMap::new();
+    for id in brought {
+        let n = &dag.nodes[id];
+        for w in &n.landed {
+            let base = n
+                .parents
+                .first()
+                .map(|p| dag.landed_from(*p, memo))
+                .unwrap_or_default();
+            check(rules, w, &base, *id, report);
+            // The WP's own commits inside this mark's history are accounted for by it.
+            let mine: HashSet<ObjectId> = dag
+                .reachable(&[*id])
+                .intersection(&brought_set)
+                .copied()
+                .collect();
+            covered.entry(w.clone()).or_default().extend(mine);
+        }
+    }
+    let base = first_parent
+        .map(|p| dag.landed_from(p, memo))
+        .unwrap_or_default();
+    let mut judged = BTreeSet::new();
+    for id in brought {
+        for w in &dag.nodes[id].wps {
+            if covered.get(w).is_some_and(|c| c.contains(id)) || !judged.insert(w.clone()) {
+                continue;
+            }
+            check(rules, w, &base, step, report);
+        }
     }
 }
 
-fn keys_of(commits: &[TrailerCommit], plan: &Plan, report: &mut Report) -> HashSet<Key> {
-    let refs: Vec<&TrailerCommit> = commits.iter().collect();
-    keys_of_commits(&refs, plan, report).into_iter().collect()
+/// Record a violation if `w` has a dependency neither in `landed` nor done.
+fn check(rules: &Rules<'_>, w: &Key, landed: &HashSet<Key>, at: ObjectId, report: &mut Report) {
+    let missing: Vec<Key> = deps(rules, w)
+        .into_iter()
+        .filter(|d| !landed.contains(d) && !(rules.done)(d))
+        .collect();
+    if missing.is_empty() {
+        return;
+    }
+    let v = Violation {
+        feature: w.feature.clone(),
+        wp: name(rules, w),
+        missing: missing.iter().map(|d| name(rules, d)).collect(),
+        commit: at.to_string(),
+        order: order(rules, w, landed),
+    };
+    if !report
+        .violations
+        .iter()
+        .any(|o| o.feature == v.feature && o.wp == v.wp)
+    {
+        report.violations.push(v);
+    }
 }
 
-/// The WPs named by the commits' trailers. Values that are not `<feature>/<WP>` of the plan
-/// become warnings.
-fn keys_of_commits(commits: &[&TrailerCommit], plan: &Plan, report: &mut Report) -> BTreeSet<Key> {
-    let mut keys = BTreeSet::new();
-    for c in commits {
-        for value in &c.wps {
-            let parsed = value.split_once('/').and_then(|(f, w)| {
-                let f: FeatureSlug = f.trim().parse().ok()?;
-                let w: WpId = w.trim().parse().ok()?;
-                Some((f, w))
-            });
-            let short = &c.id.to_string()[..7];
-            match parsed {
-                Some((f, w))
-                    if plan
-                        .feature(f.as_str())
-                        .is_some_and(|feat| feat.index_of(&w).is_some()) =>
-                {
-                    keys.insert(Key {
-                        feature: f.to_string(),
-                        number: w.number(),
-                    });
-                }
-                Some((f, w)) => {
-                    let warning = format!(
-                        "commit {short} names {f}/{w}, which is not in the plan: its order is not checked"
-                    );
-                    if !report.warnings.contains(&warning) {
-                        report.warnings.push(warning);
-                    }
-                }
-                None => {
-                    let warning = format!(
-                        "commit {short} has a `Kitty-WP: {value}` trailer that is not `<feature>/<WP>`"
-                    );
-                    if !report.warnings.contains(&warning) {
-                        report.warnings.push(warning);
-                    }
-                }
+/// Trailer values to keys of the plan; anything else becomes a warning.
+fn keys(values: &[String], short: &str, rules: &Rules<'_>, report: &mut Report) -> Vec<Key> {
+    let mut out = Vec::new();
+    for value in values {
+        let parsed = value.split_once('/').and_then(|(f, w)| {
+            let f: FeatureSlug = f.trim().parse().ok()?;
+            let w: WpId = w.trim().parse().ok()?;
+            Some((f, w))
+        });
+        let warning = match parsed {
+            Some((f, w))
+                if rules.plans.iter().any(|p| {
+                    p.feature(f.as_str())
+                        .is_some_and(|feat| feat.index_of(&w).is_some())
+                }) =>
+            {
+                out.push(Key {
+                    feature: f.to_string(),
+                    number: w.number(),
+                });
+                continue;
+            }
+            Some((f, w)) => format!(
+                "commit {short} names {f}/{w}, which is not in the plan: its order is not checked"
+            ),
+            None => format!(
+                "commit {short} has a `Kitty-WP: {value}` trailer that is not `<feature>/<WP>`"
+            ),
+        };
+        if !report.warnings.contains(&warning) {
+            report.warnings.push(warning);
+        }
+    }
+    out
+}
+
+/// The dependencies of `key` in any of the plans.
+fn deps(rules: &Rules<'_>, key: &Key) -> Vec<Key> {
+    let mut out: Vec<Key> = Vec::new();
+    for plan in &rules.plans {
+        let Some(f) = plan.feature(&key.feature) else {
+            continue;
+        };
+        let Some(wp) = f.wps.iter().find(|w| w.id.number() == key.number) else {
+            continue;
+        };
+        for d in wp.dependencies() {
+            let k = Key {
+                feature: key.feature.clone(),
+                number: d.number(),
+            };
+            if !out.contains(&k) {
+                out.push(k);
             }
         }
     }
-    keys
-}
-
-fn deps(plan: &Plan, key: &Key) -> Vec<Key> {
-    let Some(f) = plan.feature(&key.feature) else {
-        return Vec::new();
-    };
-    let Some(wp) = f.wps.iter().find(|w| w.id.number() == key.number) else {
-        return Vec::new();
-    };
-    wp.dependencies()
-        .map(|d| Key {
-            feature: key.feature.clone(),
-            number: d.number(),
-        })
-        .collect()
+    out
 }
 
 /// The plan's spelling of a WP id.
-fn name(plan: &Plan, key: &Key) -> String {
-    plan.feature(&key.feature)
-        .and_then(|f| f.wps.iter().find(|w| w.id.number() == key.number))
+fn name(rules: &Rules<'_>, key: &Key) -> String {
+    rules
+        .plans
+        .iter()
+        .find_map(|p| {
+            p.feature(&key.feature)?
+                .wps
+                .iter()
+                .find(|w| w.id.number() == key.number)
+        })
         .map_or_else(|| format!("WP{:02}", key.number), |w| w.id.to_string())
 }
 
-/// The WPs to land, dependencies first, so that `key` can land: every dependency (direct or
-/// not) not yet landed, then `key`.
-fn order(plan: &Plan, key: &Key, landed: &HashSet<Key>) -> Vec<String> {
-    let Some(f) = plan.feature(&key.feature) else {
-        return vec![name(plan, key)];
-    };
+/// The WPs to land, dependencies first, so that `key` can land.
+fn order(rules: &Rules<'_>, key: &Key, landed: &HashSet<Key>) -> Vec<String> {
     let mut wanted: HashSet<Key> = HashSet::from([key.clone()]);
     let mut stack = vec![key.clone()];
     while let Some(k) = stack.pop() {
-        for d in deps(plan, &k) {
-            if !landed.contains(&d) && wanted.insert(d.clone()) {
+        for d in deps(rules, &k) {
+            if !landed.contains(&d) && !(rules.done)(&d) && wanted.insert(d.clone()) {
                 stack.push(d);
             }
         }
     }
+    let Some(f) = rules.plans.iter().find_map(|p| p.feature(&key.feature)) else {
+        return vec![name(rules, key)];
+    };
     let (sorted, _) = f.graph().order();
     sorted
         .into_iter()
@@ -242,6 +408,25 @@ fn order(plan: &Plan, key: &Key, landed: &HashSet<Key>) -> Vec<String> {
         })
         .map(ToString::to_string)
         .collect()
+}
+
+/// Whether the plan says a WP is done (Spec Kitty's event log, or its frontmatter lane).
+pub fn done_in_plan(plan: &Plan, key: &Key) -> bool {
+    plan.feature(&key.feature)
+        .and_then(|f| {
+            let wp = f.wps.iter().find(|w| w.id.number() == key.number)?;
+            Some(crate::board::LaneInfo::from_plan(f, wp).lane == crate::model::lane::Lane::Done)
+        })
+        .unwrap_or(false)
+}
+
+/// Whether the state commit text (`git cat-file commit`) records lane `done`.
+pub fn done_in_state_text(text: &str) -> bool {
+    text.lines()
+        .take_while(|l| !l.is_empty())
+        .find_map(|l| l.strip_prefix(&format!("{} ", crate::state::schema::STATE_HEADER)))
+        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
+        .is_some_and(|v| v["lane"] == "done")
 }
 
 /// The branches that finished work lands on: `kitty.targetBranch`, the main worktree's (or a

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::base::{self, branch_name};
 use crate::error::{Error, ErrorKind, Result};
-use crate::git::history::WP_TRAILER;
+use crate::git::history::{LANDED_TRAILER, WP_TRAILER};
 use crate::git::{Cas, Git, NewCommit, TreeMerge};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
@@ -175,6 +175,33 @@ pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outco
             held_back.push((i, foreign));
             continue;
         }
+        if ws.repo.is_ancestor(branch_tip, target_tip)? {
+            // Already on the target (merged by hand): nothing to merge, just record it.
+            let mut landed = Landed {
+                wp: id.to_string(),
+                target: target.clone(),
+                commit: target_tip.to_string(),
+                removed_worktree: false,
+                deleted_branch: false,
+                notes: vec![format!("already on {target}: no new commit")],
+            };
+            if !req.dry_run {
+                finish(
+                    ws,
+                    feature,
+                    id,
+                    &branch,
+                    branch_tip,
+                    target_tip,
+                    &target,
+                    req,
+                    &mut landed,
+                )?;
+            }
+            landed_now.push(i);
+            outcome.merged.push(landed);
+            continue;
+        }
         if !req.dry_run && !checked_checkouts.contains(&target) {
             clean_checkout(ws, &target)?;
             checked_checkouts.push(target.clone());
@@ -207,7 +234,14 @@ pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outco
             notes: Vec::new(),
         };
         if !req.dry_run {
-            move_target(ws, &target, target_tip, commit)?;
+            if let Err(e) = move_target(ws, &target, target_tip, commit) {
+                let earlier: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
+                return Err(if earlier.is_empty() {
+                    e
+                } else {
+                    e.cause(format!("landed before this: {}", earlier.join(", ")))
+                });
+            }
             finish(
                 ws,
                 feature,
@@ -238,12 +272,23 @@ fn foreign_work(
     target: ObjectId,
     tip: ObjectId,
 ) -> Result<Option<String>> {
-    let Some(plan_wp) = feature.wp(wp) else {
+    let Some(start) = feature.index_of(wp) else {
         return Ok(None);
     };
-    let allowed: Vec<u32> = std::iter::once(wp.number())
-        .chain(plan_wp.dependencies().map(WpId::number))
-        .collect();
+    // The WP itself and everything it depends on, directly or not: a stacked branch carries
+    // its dependencies' work (already landed, or landing before it).
+    let graph = feature.graph();
+    let mut allowed: Vec<u32> = vec![wp.number()];
+    let mut stack = vec![start];
+    while let Some(i) = stack.pop() {
+        for &d in graph.deps(i) {
+            let n = feature.wps[d].id.number();
+            if !allowed.contains(&n) {
+                allowed.push(n);
+                stack.push(d);
+            }
+        }
+    }
     for c in ws.repo.history().commits(&[tip], &[target])? {
         for value in &c.wps {
             let other = value
@@ -305,7 +350,7 @@ fn write_landing(
         Strategy::Merge => (
             vec![target_tip, branch_tip],
             format!(
-                "Merge {wp}: {title} ({branch})\n\n{WP_TRAILER}: {}/{wp}\n",
+                "Merge {wp}: {title} ({branch})\n\n{WP_TRAILER}: {0}/{wp}\n{LANDED_TRAILER}: {0}/{wp}\n",
                 feature.slug
             ),
         ),
@@ -314,7 +359,7 @@ fn write_landing(
             (
                 vec![target_tip],
                 format!(
-                    "{wp}: {title}\n\nSquash of {count} commit{} from {branch}.\n\n{WP_TRAILER}: {}/{wp}\n",
+                    "{wp}: {title}\n\nSquash of {count} commit{} from {branch}.\n\n{WP_TRAILER}: {1}/{wp}\n{LANDED_TRAILER}: {1}/{wp}\n",
                     if count == 1 { "" } else { "s" },
                     feature.slug
                 ),
@@ -398,7 +443,14 @@ fn finish(
             .into_iter()
             .find(|w| w.branch.as_deref() == Some(branch))
     {
-        if ws.repo.worktree_changes(&w.path)?.is_empty() {
+        let here = std::fs::canonicalize(&ws.cwd).unwrap_or_else(|_| ws.cwd.clone());
+        let there = std::fs::canonicalize(&w.path).unwrap_or_else(|_| w.path.clone());
+        if here.starts_with(&there) {
+            landed.notes.push(format!(
+                "worktree {} kept: git kitty runs inside it (`git worktree remove` it later)",
+                w.path.display()
+            ));
+        } else if ws.repo.worktree_changes(&w.path)?.is_empty() {
             ws.repo.remove_worktree(&w.path, false)?;
             landed.removed_worktree = true;
         } else {
@@ -444,7 +496,7 @@ fn conflict_error(outcome: &Outcome, c: &Conflict, branch: &str) -> Error {
         err = err.cause(format!("landed before the conflict: {}", landed.join(", ")));
     }
     err.hint(format!(
-        "{} is unchanged by {}; bring {} up to date in its worktree (`git merge {}` there, resolve, commit), then run this again",
-        c.target, c.wp, branch, c.target
+        "{} is unchanged by {}. {branch} needs {}'s latest work: `git kitty lane {} in_progress --note \"conflicts with {}\"`, then in its worktree `git merge {}`, resolve, commit, and have it reviewed again",
+        c.target, c.wp, c.target, c.wp, c.target, c.target
     ))
 }

@@ -364,6 +364,7 @@ fn hooks_install_and_uninstall_keep_the_users_hooks() {
         states,
         [
             ("prepare-commit-msg", "installed"),
+            ("commit-msg", "installed"),
             ("pre-commit", "installed"),
             ("pre-merge-commit", "installed"),
             ("pre-push", "installed"),
@@ -394,9 +395,25 @@ fn core_hooks_path_is_respected() {
     repo.git(&["config", "core.hooksPath", "tools/hooks"]);
     repo.kitty(&["hooks", "install"])
         .ok()
-        .stdout_has("hooks in $REPO/tools/hooks");
+        .stdout_has("hooks in $REPO/tools/hooks")
+        .stderr_has("the hooks directory is inside the working tree (core.hooksPath): commit the changed hook files");
     assert!(repo.path("tools/hooks/pre-push").exists());
     assert!(!repo.path(".git/hooks/pre-push").exists());
+    // A hook that is a symbolic link is not written through without --force.
+    repo.git(&["config", "--unset", "core.hooksPath"]);
+    repo.write("tools/shared-hook", "#!/bin/sh\necho shared\n");
+    std::os::unix::fs::symlink(
+        repo.path("tools/shared-hook"),
+        repo.path(".git/hooks/pre-commit"),
+    )
+    .unwrap();
+    repo.kitty(&["hooks", "install"])
+        .code(1)
+        .stderr_has("pre-commit is a symbolic link");
+    assert_eq!(
+        std::fs::read_to_string(repo.path("tools/shared-hook")).unwrap(),
+        "#!/bin/sh\necho shared\n"
+    );
 }
 
 #[test]
@@ -637,4 +654,267 @@ fn odd_trailers_and_missing_git_kitty_are_reported_not_silent() {
     repo.kitty(&["hooks", "install", "--server"])
         .code(2)
         .stderr_has("this one has a working tree");
+}
+
+/// A server with git kitty's hook, as `origin` of `repo`, with main pushed.
+fn server(repo: &Repo) -> PathBuf {
+    let bare = repo.sandbox.path().join("shared.git");
+    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+    repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
+    repo.git(&[
+        "remote",
+        "add",
+        "origin",
+        &format!("file://{}", bare.display()),
+    ]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    bare
+}
+
+fn git_run(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = repo.command_in("git", dir);
+    cmd.env("GIT_EDITOR", "true").args(args);
+    Run::new(cmd.output().unwrap(), &repo.root)
+}
+
+#[test]
+fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
+    let repo = Repo::with_fixture("linear");
+    let bare = server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    // Another clone has a local commit when WP01 and WP02 land upstream in order.
+    let other = repo.sandbox.path().join("other");
+    repo.git(&[
+        "clone",
+        "-q",
+        &format!("file://{}", bare.display()),
+        other.to_str().unwrap(),
+    ]);
+    repo.kitty_in(&other, &["hooks", "install"]).ok();
+    std::fs::write(other.join("notes.txt"), "unrelated\n").unwrap();
+    repo.git_in(&other, &["add", "notes.txt"]);
+    repo.git_in(&other, &["commit", "-q", "-m", "notes"]);
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
+    repo.kitty(&["merge"]).ok();
+    git_run(&repo, &repo.root, &["push", "-q", "origin", "main"]).ok();
+    // `git pull` (a merge) brings both landings at once: fine, they are in order.
+    git_run(
+        &repo,
+        &other,
+        &["pull", "-q", "--no-rebase", "origin", "main"],
+    )
+    .ok();
+    git_run(&repo, &other, &["push", "-q", "origin", "main"]).ok();
+    // And the same history goes to a brand-new server as a whole.
+    let fresh = repo.sandbox.path().join("fresh.git");
+    repo.git(&[
+        "init",
+        "-q",
+        "--bare",
+        "-b",
+        "main",
+        fresh.to_str().unwrap(),
+    ]);
+    repo.kitty_in(&fresh, &["hooks", "install", "--server"])
+        .ok();
+    git_run(
+        &repo,
+        &other,
+        &["push", "-q", &format!("file://{}", fresh.display()), "main"],
+    )
+    .ok();
+}
+
+#[test]
+fn a_force_push_that_drops_a_dependency_is_refused() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &[], "two.txt");
+    let plan_commit = repo.git(&["rev-parse", "main"]);
+    repo.kitty(&["merge"]).ok();
+    git_run(&repo, &repo.root, &["push", "-q", "origin", "main"]).ok();
+    // Rewrite main without WP01 and force it: WP02's dependency is gone from the new history.
+    let wp02_landing = repo.git(&["rev-parse", "main"]);
+    repo.git(&["reset", "-q", "--hard", plan_commit.trim()]);
+    repo.git(&["cherry-pick", "-m", "1", wp02_landing.trim()]);
+    git_run(
+        &repo,
+        &repo.root,
+        &["push", "--force", "--no-verify", "origin", "main"],
+    )
+    .code(1)
+    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01");
+}
+
+#[test]
+fn a_hand_squash_keeps_the_wps_identity_and_is_held_to_the_order() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
+    git_run(
+        &repo,
+        &repo.root,
+        &["merge", "-q", "--squash", "001-linear-WP02"],
+    )
+    .ok();
+    git_run(&repo, &repo.root, &["commit", "-q", "--no-edit"])
+        .code(1)
+        .stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    git_run(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "--no-edit", "--no-verify"],
+    )
+    .ok();
+    let msg = repo.git(&[
+        "log",
+        "-1",
+        "--format=%(trailers:key=Kitty-WP,valueonly,separator=%x2C)",
+    ]);
+    let mut wps: Vec<&str> = msg.trim().split(',').collect();
+    wps.sort();
+    assert_eq!(
+        wps,
+        ["001-linear/WP01", "001-linear/WP02"],
+        "the squash lost its WPs"
+    );
+    git_run(
+        &repo,
+        &repo.root,
+        &["push", "--no-verify", "origin", "main"],
+    )
+    .code(1)
+    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main");
+}
+
+#[test]
+fn editing_the_plan_in_the_same_push_does_not_bypass_the_server() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
+    git_run(
+        &repo,
+        &repo.root,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "001-linear-WP02",
+        ],
+    )
+    .ok();
+    let path = "kitty-specs/001-linear/tasks/WP02-second.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(
+        path,
+        &text.replace("dependencies: [WP01]", "dependencies: []"),
+    );
+    git_run(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "-a", "--no-verify", "-m", "no deps"],
+    )
+    .ok();
+    git_run(
+        &repo,
+        &repo.root,
+        &["push", "--no-verify", "origin", "main"],
+    )
+    .code(1)
+    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01");
+}
+
+#[test]
+fn finishing_a_stopped_merge_with_commit_is_checked_too() {
+    let repo = Repo::with_fixture("linear");
+    repo.kitty(&["hooks", "install"]).ok();
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
+    git_run(
+        &repo,
+        &repo.root,
+        &["merge", "-q", "--no-ff", "--no-commit", "001-linear-WP02"],
+    )
+    .ok();
+    git_run(&repo, &repo.root, &["commit", "-q", "--no-edit"])
+        .code(1)
+        .stderr_has("refusing to land 001-linear/WP02 on main");
+}
+
+#[test]
+fn an_empty_message_still_aborts_a_commit_in_a_wp_worktree() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01"]).ok();
+    let wt = worktree(&repo, "001-fan-out-WP01");
+    std::fs::write(wt.join("x.txt"), "x").unwrap();
+    repo.git_in(&wt, &["add", "x.txt"]);
+    // The editor leaves the message empty: git aborts, no trailer-only commit.
+    let before = repo.git_in(&wt, &["rev-parse", "HEAD"]);
+    git_run(&repo, &wt, &["commit", "-q"]).code(1);
+    assert_eq!(repo.git_in(&wt, &["rev-parse", "HEAD"]), before);
+    // Written in the editor, the message gets its trailer after editing.
+    let mut cmd = repo.command_in("git", &wt);
+    cmd.env("GIT_EDITOR", "sh -c 'echo edited > \"$1\"' --")
+        .args(["commit", "-q"]);
+    assert!(cmd.output().unwrap().status.success());
+    let msg = repo.git_in(&wt, &["log", "-1", "--format=%B"]);
+    assert!(
+        msg.starts_with("edited\n") && msg.contains("Kitty-WP: 001-fan-out/WP01"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn squash_landing_of_a_stacked_chain_goes_all_the_way() {
+    let repo = Repo::with_fixture("linear");
+    approved(&repo, "001-linear", "WP01", &[], "one.txt");
+    approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
+    approved(&repo, "001-linear", "WP03", &["WP02"], "three.txt");
+    let run = repo.kitty(&["merge", "--strategy", "squash"]);
+    run.ok();
+    assert_eq!(
+        run.stdout.matches("merged into main").count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    for f in ["one.txt", "two.txt", "three.txt"] {
+        assert!(repo.path(f).exists());
+    }
+}
+
+#[test]
+fn a_wp_done_before_git_kitty_counts_as_landed() {
+    let repo = Repo::with_fixture("linear");
+    let path = "kitty-specs/001-linear/tasks/WP01-first.md";
+    let text = std::fs::read_to_string(repo.path(path)).unwrap();
+    repo.write(
+        path,
+        &text.replace("dependencies: []", "dependencies: []\nlane: done"),
+    );
+    repo.commit_all("WP01 was finished long ago");
+    server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    approved(&repo, "001-linear", "WP02", &[], "two.txt");
+    repo.kitty(&["merge"]).ok();
+    git_run(&repo, &repo.root, &["push", "-q", "origin", "main"]).ok();
+}
+
+#[test]
+fn merge_inside_a_wps_worktree_keeps_that_worktree() {
+    let repo = Repo::with_fixture("fan-out");
+    approved(&repo, "001-fan-out", "WP01", &[], "core.rs");
+    let wt = worktree(&repo, "001-fan-out-WP01");
+    repo.kitty_in(&wt, &["merge", "-f", "001-fan-out"])
+        .ok()
+        .stdout_has("WP01: merged into main")
+        .stdout_has("kept: git kitty runs inside it");
+    assert!(wt.exists());
 }
