@@ -108,6 +108,14 @@ fn main() {
     if wanted("implement") {
         implement_vs_worktree(&base, runs);
     }
+    let case = "pull: 2500 WPs with state, 100 diverged";
+    if wanted(case) {
+        report(
+            case,
+            wps,
+            &pull_with_divergence(&base, &stated, runs.min(10)),
+        );
+    }
     let case = "note (one event), all WPs with state refs";
     if wanted(case) {
         let note = [
@@ -183,6 +191,106 @@ fn implement_vs_worktree(base: &Path, runs: usize) {
         }
     }
     report("git worktree add (same repository)", wps, &samples);
+}
+
+/// `git kitty pull` of 2,500 WPs' state of which 100 diverged: a remote holding every WP's
+/// state, clone A that has it all, clone B that adds an event to 100 WPs and pushes while A
+/// adds one to the same 100. Each run times A's pull (fetch, 100 replay merges, 2,400 WPs
+/// unchanged), then makes the next divergence on top.
+fn pull_with_divergence(base: &Path, stated: &Path, runs: usize) -> Vec<Duration> {
+    let dir = base.join("pull");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let remote = dir.join("remote.git");
+    git(
+        &dir,
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            stated.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    git(
+        &dir,
+        &[
+            "--git-dir",
+            remote.to_str().unwrap(),
+            "fetch",
+            "-q",
+            stated.to_str().unwrap(),
+            "+refs/kitty/*:refs/kitty/*",
+        ],
+    );
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for c in [&a, &b] {
+        git(
+            &dir,
+            &["clone", "-q", remote.to_str().unwrap(), c.to_str().unwrap()],
+        );
+        kitty(c, &["pull", "--agent", "bench"]);
+    }
+    let diverging: Vec<(String, String)> = (0..100)
+        .map(|i| {
+            (
+                format!("{:03}-feature-{}", i % 100 + 1, i % 100),
+                format!("WP{:02}", i / 100 + 1),
+            )
+        })
+        .collect();
+    let mut samples = Vec::new();
+    for _ in 0..runs {
+        add_notes(&b, &diverging, "from b");
+        kitty(&b, &["push", "--agent", "bench"]);
+        add_notes(&a, &diverging, "from a");
+        let start = Instant::now();
+        kitty(&a, &["pull", "--agent", "bench"]);
+        samples.push(start.elapsed());
+        kitty(&a, &["push", "--agent", "bench"]);
+        kitty(&b, &["pull", "--agent", "bench"]);
+    }
+    samples
+}
+
+fn add_notes(root: &Path, wps: &[(String, String)], text: &str) {
+    use git_kitty::state::schema::{EventKind, WpState};
+    use git_kitty::state::store;
+    let repo = git_kitty::git::Repo::discover(root).unwrap();
+    for (f, w) in wps {
+        let feature: git_kitty::model::ids::FeatureSlug = f.parse().unwrap();
+        let wp: git_kitty::model::ids::WpId = w.parse().unwrap();
+        let initial = || {
+            WpState::initial(
+                feature.clone(),
+                wp.clone(),
+                git_kitty::model::lane::Lane::Planned,
+                None,
+            )
+        };
+        store::append(&repo, &feature, &wp, &initial, &mut |_| {
+            let mut e = store::draft(EventKind::Note, "bench");
+            e.note = Some(text.into());
+            Ok(Some(e))
+        })
+        .unwrap();
+    }
+}
+
+/// Run `git-kitty` and require success.
+fn kitty(dir: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_git-kitty"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git kitty {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Give every WP of the repository a state ref: claimed, then in progress (two events),
