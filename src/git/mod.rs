@@ -221,7 +221,24 @@ impl Repo {
 
     /// All refs under `prefix` (which ends with `/`), with their direct targets. Symbolic refs
     /// are returned with `None`.
+    ///
+    /// A `git pack-refs` (often git's own background `gc --auto` after a fetch) can move a
+    /// loose ref into `packed-refs` between listing and reading it: the listing is tried again.
     pub fn refs_under(&self, prefix: &str) -> Result<Vec<(String, Option<ObjectId>)>> {
+        let mut attempt = 0;
+        loop {
+            match self.refs_under_once(prefix) {
+                Ok(refs) => return Ok(refs),
+                Err(_) if attempt < 5 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn refs_under_once(&self, prefix: &str) -> Result<Vec<(String, Option<ObjectId>)>> {
         let platform = self.repo.references().context(|| "listing refs".into())?;
         let iter = platform
             .prefixed(prefix)
