@@ -2,11 +2,12 @@
 //!
 //! The remote's `refs/kitty/*` are fetched into `refs/kitty-remotes/<remote>/*`, never over
 //! local state. Each WP is then brought together: a missing or older local ref is
-//! fast-forwarded; where both sides have new events, a merge commit replays both
-//! (`state::replay`). Pushing sends the changed refs atomically, each with a lease on the value
-//! last seen on the remote; when the remote moved meanwhile, git kitty pulls, merges and tries
-//! again. A claim made with `--sync` counts only once such a push is accepted: the remote is
-//! the arbiter between machines, as the ref compare-and-swap is within one clone.
+//! fast-forwarded; where both sides have new events, a merge commit replays the local-only
+//! events on top of the remote's state (`store::join`). Pushing sends the changed refs, each
+//! with a lease on the value last seen on the remote; when the remote moved meanwhile, git
+//! kitty pulls, merges and tries again. A claim made with `--sync` counts only once such a
+//! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
+//! is within one clone.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,9 @@ use crate::workspace::Workspace;
 
 /// How many times `push` pulls and retries when the remote keeps moving.
 const PUSH_ATTEMPTS: usize = 5;
+
+/// At most this many refs per `git push`.
+const PUSH_CHUNK: usize = 256;
 
 /// The remote to use: the one named, else `git config kitty.remote`, else `origin`.
 pub fn remote_name(repo: &Repo, named: Option<&str>) -> Result<String> {
@@ -72,6 +76,10 @@ pub struct Report {
     pub remote: String,
     pub changed: Vec<WpSync>,
     pub unchanged: usize,
+    /// WPs that could not be brought together (a damaged ref, a newer git kitty's state),
+    /// one message each; the others were.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed: Vec<String>,
 }
 
 /// Fetch (unless `fetch` is false: use what the last fetch, plain `git fetch` included,
@@ -104,9 +112,14 @@ pub fn pull(
         else {
             continue;
         };
-        match bring_together(ws, &f, &w, remote_tip, actor)? {
-            Some(done) => report.changed.push(done),
-            None => report.unchanged += 1,
+        // One WP's damaged state must not keep the others from syncing.
+        match bring_together(ws, &f, &w, remote_tip, actor) {
+            Ok(Some(done)) => report.changed.push(done),
+            Ok(None) => report.unchanged += 1,
+            Err(e) if e.kind == ErrorKind::Failed => {
+                report.failed.push(format!("{f}/{w}: {}", e.message));
+            }
+            Err(e) => return Err(e),
         }
     }
     Ok(report)
@@ -139,8 +152,7 @@ fn bring_together(
                 ("fast_forward", remote_tip, Vec::new())
             }
             Some(l) => {
-                let initial = initial_state(ws, f, w);
-                let joined = store::join(&ws.repo, l, remote_tip, &initial, actor)?;
+                let joined = store::join(&ws.repo, l, remote_tip, w, actor)?;
                 let rejected = joined
                     .rejected
                     .iter()
@@ -168,18 +180,6 @@ fn bring_together(
     )))
 }
 
-fn initial_state(ws: &Workspace, f: &FeatureSlug, w: &WpId) -> WpState {
-    match ws.plan.feature(f.as_str()) {
-        Some(feature) => ws.initial_state(feature, w),
-        None => WpState::initial(
-            f.clone(),
-            w.clone(),
-            crate::model::lane::Lane::Planned,
-            None,
-        ),
-    }
-}
-
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
 /// when the remote moved, pull, merge and retry.
 pub fn push(
@@ -194,32 +194,48 @@ pub fn push(
         if attempt > 0 {
             let again = pull(ws, remote, true, actor, feature)?;
             report.changed.extend(again.changed);
+            report.failed = again.failed;
         }
         let leases = pending(ws, remote, feature)?;
         if leases.is_empty() {
             return Ok(report);
         }
-        match ws.repo.push_leases(remote, &leases)? {
-            Pushed::Accepted => {
-                record_pushed(ws, remote, &leases)?;
-                for l in &leases {
-                    if let Some((f, w)) = parse_state_ref(&l.name) {
-                        report.changed.push(WpSync {
+        // Chunks keep each command line short (thousands of refs would not fit) and each
+        // push small; every lease still guards its own ref.
+        let mut raced = false;
+        for chunk in leases.chunks(PUSH_CHUNK) {
+            match ws.repo.push_leases(remote, chunk)? {
+                Pushed::Accepted => {
+                    record_pushed(ws, remote, chunk)?;
+                    let pushed: Vec<(FeatureSlug, WpId)> = chunk
+                        .iter()
+                        .filter_map(|l| parse_state_ref(&l.name))
+                        .collect();
+                    report.changed.retain(|c| {
+                        c.outcome != "ahead"
+                            || !pushed
+                                .iter()
+                                .any(|(f, w)| f.as_str() == c.feature && w.as_str() == c.wp)
+                    });
+                    report
+                        .changed
+                        .extend(pushed.into_iter().map(|(f, w)| WpSync {
                             feature: f.to_string(),
                             wp: w.to_string(),
                             outcome: "pushed".into(),
                             rejected: Vec::new(),
-                        });
-                    }
+                        }));
                 }
-                return Ok(report);
+                Pushed::Stale(_) => raced = true,
+                Pushed::Declined(said) => {
+                    return Err(Error::refused(format!("{remote} refused the state update"))
+                        .cause(said)
+                        .hint("`git kitty pull` first if the remote has state you do not"));
+                }
             }
-            Pushed::Stale(_) => continue,
-            Pushed::Declined(said) => {
-                return Err(Error::refused(format!("{remote} refused the state update"))
-                    .cause(said)
-                    .hint("`git kitty pull` first if the remote has state you do not"));
-            }
+        }
+        if !raced {
+            return Ok(report);
         }
     }
     Err(Error::failed(format!(
@@ -284,81 +300,104 @@ fn parse_state_ref(name: &str) -> Option<(FeatureSlug, WpId)> {
     Some((f.parse().ok()?, wp))
 }
 
-/// Confirm a claim just written locally: push it to `remote` with a lease. When another
-/// machine's state got there first, the local claim is undone (the ref goes back to
-/// `before`), the remote's state is pulled in, and the error says who holds the WP. A remote
-/// that cannot be reached also undoes it: a claim counts only once the remote has it.
-pub fn confirm_claim(
+/// Confirm with `remote` the local state of one WP, just changed by `actor` (a claim, a
+/// move made with `--sync`): push it with a lease. When the remote moved meanwhile, fetch,
+/// join (the remote's state is the base, local events replay on top) and, while `ours` still
+/// holds of the joined state, push again. Errors:
+/// - `refused` when the join rejected the change: another machine got there first. The
+///   local state is then the remote's, nothing to undo.
+/// - `unreachable` when the remote cannot be reached: the change stays local, unconfirmed;
+///   running the same command again confirms it.
+pub fn confirm(
     ws: &Workspace,
     remote: &str,
     feature: &FeatureSlug,
     wp: &WpId,
-    before: Option<ObjectId>,
-    claimed: ObjectId,
     actor: &str,
+    ours: &dyn Fn(&WpState) -> bool,
 ) -> Result<()> {
     let name = store::ref_name(feature, wp);
     let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
-    let expected = ws.repo.ref_tip(&tracking)?;
-    let outcome = ws.repo.push_leases(
-        remote,
-        &[Lease {
+    let unconfirmed = |e: Error| {
+        if e.kind != ErrorKind::Unreachable {
+            return e;
+        }
+        Error::new(
+            ErrorKind::Unreachable,
+            format!("{remote} cannot be reached: {wp}'s change is recorded here but not confirmed"),
+        )
+        .cause(e.causes.join("\n"))
+        .hint(format!(
+            "run the same command again when {remote} is reachable: it confirms the change \
+             (or `git kitty abandon {wp}` gives a claim back)"
+        ))
+    };
+    for attempt in 0..PUSH_ATTEMPTS {
+        if attempt > 0 {
+            ws.repo
+                .fetch(remote, &[fetch_spec(remote, Some(feature))])
+                .map_err(unconfirmed)?;
+        }
+        // Local must contain the remote's state before it goes out.
+        let expected = ws.repo.ref_tip(&tracking)?;
+        if let Some(remote_tip) = expected {
+            bring_together(ws, feature, wp, remote_tip, actor)?;
+        }
+        let tip = store::read(&ws.repo, feature, wp)?
+            .ok_or_else(|| Error::failed(format!("{name} vanished while being confirmed")))?;
+        if !ours(&tip.state) {
+            return Err(lost(wp, remote, &tip.state));
+        }
+        if expected == Some(tip.commit) {
+            return Ok(());
+        }
+        let lease = Lease {
             name: name.clone(),
             expected,
-            new: claimed,
-        }],
-    );
-    let undo = || -> Result<()> {
-        match ws.repo.cas_ref_or_delete(&name, claimed, before)? {
-            Cas::Done => Ok(()),
-            Cas::Raced => Err(Error::failed(format!(
-                "{name} moved while the claim was being undone; `git kitty log {wp}` shows it"
-            ))),
-        }
-    };
-    match outcome {
-        Ok(Pushed::Accepted) => {
-            let current = ws.repo.ref_tip(&tracking)?;
-            let _ = ws
-                .repo
-                .cas_ref(&tracking, current, claimed, "git kitty claim")?;
-            Ok(())
-        }
-        Ok(Pushed::Stale(_)) => {
-            undo()?;
-            let _ = pull(ws, remote, true, actor, Some(feature));
-            let holder = store::read(&ws.repo, feature, wp)?
-                .and_then(|t| {
-                    t.state
-                        .holder()
-                        .map(str::to_owned)
-                        .or(t.state.agent.clone())
-                })
-                .unwrap_or_else(|| "another machine".into());
-            Err(Error::refused(format!(
-                "{wp} was claimed by {holder} on another machine first"
-            ))
-            .details(serde_json::json!({ "holder": holder, "remote": remote }))
-            .hint("nothing was kept of this claim; `git kitty next --sync` finds free work"))
-        }
-        Ok(Pushed::Declined(said)) => {
-            undo()?;
-            Err(Error::refused(format!("{remote} refused the claim of {wp}")).cause(said))
-        }
-        Err(e) if e.kind == ErrorKind::Unreachable => {
-            undo()?;
-            Err(Error::new(
-                ErrorKind::Unreachable,
-                format!("{remote} cannot be reached: the claim of {wp} was not confirmed and is undone"),
-            )
-            .cause(e.causes.join("\n"))
-            .hint("local state is as it was; retry when the remote is reachable, or claim without --sync"))
-        }
-        Err(e) => {
-            undo()?;
-            Err(e)
+            new: tip.commit,
+        };
+        let pushed = ws
+            .repo
+            .push_leases(remote, std::slice::from_ref(&lease))
+            .map_err(unconfirmed)?;
+        match pushed {
+            Pushed::Accepted => return record_pushed(ws, remote, &[lease]),
+            Pushed::Stale(_) => continue,
+            Pushed::Declined(said) => {
+                return Err(Error::refused(format!(
+                    "{remote} refused {wp}'s new state: the change stays local, unconfirmed"
+                ))
+                .cause(said)
+                .hint(format!("`git kitty abandon {wp}` gives a claim back")));
+            }
         }
     }
+    Err(unconfirmed(Error::new(
+        ErrorKind::Unreachable,
+        format!("{remote} kept moving; gave up after {PUSH_ATTEMPTS} attempts"),
+    )))
+}
+
+/// The error when the remote's state won over a local change.
+fn lost(wp: &WpId, remote: &str, state: &WpState) -> Error {
+    let err = match state.holder() {
+        Some(holder) => Error::refused(format!(
+            "{wp} was claimed by {holder} on another machine first"
+        )),
+        None => Error::refused(format!(
+            "{wp} changed on another machine first: it is {} there, your change did not apply",
+            state.lane
+        )),
+    };
+    err.details(serde_json::json!({
+        "holder": state.holder(),
+        "lane": state.lane,
+        "remote": remote,
+    }))
+    .hint(format!(
+        "nothing was kept of it; `git kitty log {wp}` shows both sides, \
+         `git kitty next --sync` finds free work"
+    ))
 }
 
 /// Fetch and merge one feature's state from `remote` before a claim. Unreachable is an
@@ -410,13 +449,25 @@ pub fn relations(
         .into_iter()
         .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
         .collect();
+    let compare = |l: ObjectId, r: ObjectId| -> Result<Relation> {
+        Ok(if r == l {
+            Relation::InSync
+        } else if repo.is_ancestor(r, l)? {
+            Relation::Ahead
+        } else if repo.is_ancestor(l, r)? {
+            Relation::Behind
+        } else {
+            Relation::Diverged
+        })
+    };
     for (wp, l) in &local_refs {
         let rel = match remote_refs.get(wp) {
             None => Relation::LocalOnly,
-            Some(r) if r == l => Relation::InSync,
-            Some(r) if repo.is_ancestor(*r, *l)? => Relation::Ahead,
-            Some(r) if repo.is_ancestor(*l, *r)? => Relation::Behind,
-            Some(_) => Relation::Diverged,
+            // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
+            Some(r) => match compare(*l, *r) {
+                Ok(rel) => rel,
+                Err(_) => continue,
+            },
         };
         out.insert(wp.clone(), rel);
     }

@@ -19,7 +19,11 @@ use crate::sync;
 
 After that `git fetch` brings the remote's state into the tracking namespace (never over local \
 state) and `git kitty pull` merges it; `git push` sends local state, refused by the remote when \
-it is not a fast-forward (`git kitty sync` merges first). Running it again changes nothing.",
+it is not a fast-forward (`git kitty sync` merges first). Running it again changes nothing.
+
+Caveats: `git push --force` forces the state refs too (a remote with `git kitty hooks install \
+--server` refuses that; without it, the remote's history of those WPs is replaced). The HEAD \
+refspec pushes the current branch to the branch of the same name.",
     after_long_help = concat!("Examples:\n  git kitty init\n  git kitty init upstream\n\n", crate::exit_codes_help!())
 )]
 pub struct Args {

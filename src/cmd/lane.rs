@@ -9,7 +9,7 @@ use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::FeatureSlug;
 use crate::model::lane::Lane;
-use crate::state::schema::EventKind;
+use crate::state::schema::{EventKind, WpState};
 use crate::state::store::{self, Appended};
 use crate::workspace::Workspace;
 
@@ -79,8 +79,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
-    /// Confirm the move with the remote: it counts once the remote took it (default: git
-    /// config kitty.syncClaims)
+    /// Confirm the move with the remote: it counts once the remote took it (default for
+    /// claims, moves to claimed or in_progress: git config kitty.syncClaims)
     #[arg(long)]
     pub sync: bool,
 
@@ -111,7 +111,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ))
     })?;
     let actor = ws.actor(args.agent.as_deref())?;
-    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
+    let claiming = matches!(to, Lane::Claimed | Lane::InProgress);
+    let remote = if args.sync || (claiming && crate::sync::claims_synced(&ws.repo, false)) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
         crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
         Some(remote)
@@ -141,9 +142,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         }
         Ok(Some(event))
     })?;
-    if let (Some(remote), Appended::Written(tip)) = (&remote, &outcome) {
-        let before = ws.repo.read_commit(tip.commit)?.parents.first().copied();
-        crate::sync::confirm_claim(&ws, remote, &feature.slug, &wp, before, tip.commit, &actor)?;
+    if let Some(remote) = &remote {
+        // Also when nothing changed here: an earlier move may still await confirmation.
+        let ours = |s: &WpState| s.lane == to && s.holder().is_none_or(|h| h == actor);
+        crate::sync::confirm(&ws, remote, &feature.slug, &wp, &actor, &ours)?;
     }
     let changed = matches!(outcome, Appended::Written(_));
     if args.json {

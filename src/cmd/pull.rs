@@ -52,7 +52,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let actor = ws.actor(args.agent.as_deref())?;
     let report = sync::pull(&ws, &remote, !args.no_fetch, &actor, None::<&FeatureSlug>)?;
     print(&mut ctx.ui, "pulled from", &report, args.json);
-    Ok(0)
+    Ok(exit_code(&report))
+}
+
+/// 0, or 6 ("failed") when some WP could not be brought together (the others were).
+pub fn exit_code(report: &Report) -> u8 {
+    if report.failed.is_empty() {
+        0
+    } else {
+        crate::error::ErrorKind::Failed.exit_code()
+    }
 }
 
 /// One line per changed WP, the rejections under it, then a count.
@@ -82,6 +91,9 @@ pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
                 r.why
             ));
         }
+    }
+    for f in &report.failed {
+        ui.warn(&format!("{f}; its local state was left as it was"));
     }
     let changed = report
         .changed

@@ -44,5 +44,5 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let actor = ws.actor(args.agent.as_deref())?;
     let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)?;
     super::pull::print(&mut ctx.ui, "pushed to", &report, args.json);
-    Ok(0)
+    Ok(super::pull::exit_code(&report))
 }

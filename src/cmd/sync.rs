@@ -37,6 +37,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let pushed = sync::push(&ws, &remote, &actor, None)?;
     report.changed.retain(|c| c.outcome != "ahead");
     report.changed.extend(pushed.changed);
+    report.failed = pushed.failed;
     super::pull::print(&mut ctx.ui, "synced with", &report, args.json);
-    Ok(0)
+    Ok(super::pull::exit_code(&report))
 }

@@ -25,6 +25,16 @@ pub enum Pushed {
     Declined(String),
 }
 
+/// How `git push --porcelain` words a rejection caused by the remote having moved.
+const RACE: [&str; 6] = [
+    "stale info",
+    "fetch first",
+    "non-fast-forward",
+    "already exists",
+    "cannot lock ref",
+    "but expected",
+];
+
 impl Repo {
     /// `remote` must be a configured remote: state is tracked under its name.
     pub fn check_remote(&self, remote: &str) -> Result<()> {
@@ -107,9 +117,13 @@ impl Repo {
                 "local state is unchanged; `git kitty push` again when the remote is reachable",
             ));
         }
-        // A hook said no: that is the remote's decision. Anything else (a lease that failed,
-        // "reference already exists", "is at X but expected Y") means it moved: a race.
-        if rejected.iter().any(|l| l.contains("hook declined")) {
+        // A lease that failed, "fetch first", "is at X but expected Y": the remote moved, a
+        // race to retry after a fetch. Anything else (a hook said no, a protected ref, a
+        // full disk) is the remote's decision: retrying would not change it.
+        // (A lost ref-lock race shows only in the remote's stderr, as "cannot lock ref".)
+        let raced = |l: &str| RACE.iter().any(|why| l.contains(why));
+        let moved = rejected.iter().any(|l| raced(l)) || raced(&out.stderr);
+        if rejected.iter().any(|l| l.contains("hook declined")) || !moved {
             let said: Vec<String> = out
                 .stderr
                 .lines()

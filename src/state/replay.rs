@@ -1,11 +1,14 @@
-//! Joining divergent histories of one WP: replay every event of both sides in one
-//! deterministic order, each re-checked by the lane rules.
+//! Joining divergent histories of one WP: the events only one side has are replayed, in one
+//! deterministic order, on top of the other side's state, each re-checked by the lane rules.
 //!
-//! The order is the Lamport clock, then the time, then the event id: the same on every machine,
-//! whatever order the histories arrive in. An event the rules refuse in that order (a second
-//! claim; a move from a lane the WP no longer has) stays in the history, is listed as rejected
-//! in the merge event, and has no effect; once rejected it stays rejected in later merges, so
-//! merging is order-independent and idempotent (property-tested below).
+//! `store::join` uses the remote's recorded state as the base and replays the local-only
+//! events: the remote is the arbiter, so what it accepted first is never undone by an event
+//! that reaches it later, whatever its clock says. The order is the Lamport clock, then the
+//! time, then the event id: the same on every machine, whatever order the events arrive in.
+//! An event the rules refuse (a second claim; a move from a lane the WP no longer has) stays
+//! in the history, is listed as rejected in the merge event, and has no effect; once rejected
+//! it stays rejected in later merges, so replay is order-independent and idempotent
+//! (property-tested below).
 
 use std::collections::HashSet;
 
@@ -23,26 +26,16 @@ pub struct Replay {
     pub applied: usize,
 }
 
-/// Replay `events` (any order, duplicates allowed) from `initial`. Merge events are skipped;
-/// `already_rejected` are ids earlier merges refused. Events in `confirmed` (those the remote
-/// already has) go first: the remote is the arbiter, so a claim it accepted is never undone
-/// by one that reaches it later, whatever their clocks say.
-pub fn replay(
-    initial: &WpState,
-    events: &[Event],
-    already_rejected: &HashSet<String>,
-    confirmed: &HashSet<String>,
-) -> Replay {
+/// Replay `events` (any order, duplicates allowed) on top of `base`. Merge events are
+/// skipped; `already_rejected` are ids earlier merges refused.
+pub fn replay(base: &WpState, events: &[Event], already_rejected: &HashSet<String>) -> Replay {
     let mut sorted: Vec<&Event> = events
         .iter()
         .filter(|e| e.kind != EventKind::Merge)
         .collect();
-    sorted.sort_by(|a, b| {
-        let rank = |e: &Event| u8::from(!confirmed.contains(&e.id));
-        (rank(a), order_key(a)).cmp(&(rank(b), order_key(b)))
-    });
+    sorted.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
     sorted.dedup_by(|a, b| a.id == b.id);
-    let mut state = initial.clone();
+    let mut state = base.clone();
     let mut rejected = Vec::new();
     let mut applied = 0;
     for e in sorted {
@@ -57,7 +50,6 @@ pub fn replay(
             Err(why) => rejected.push((e.clone(), why)),
         }
     }
-    state.events = applied as u64;
     Replay {
         state,
         rejected,
@@ -144,30 +136,22 @@ mod tests {
             Some(Lane::InProgress),
         );
         let none = HashSet::new();
-        let r = replay(
-            &initial(),
-            &[b.clone(), b2.clone(), a.clone()],
-            &none,
-            &none,
-        );
+        let r = replay(&initial(), &[b.clone(), b2.clone(), a.clone()], &none);
         assert_eq!(r.state.holder(), Some("alice"));
         let rejected: Vec<&str> = r.rejected.iter().map(|(e, _)| e.id.as_str()).collect();
         assert_eq!(rejected, ["b-1", "b-2"]);
         assert_eq!(r.rejected[0].1.message("WP01"), "WP01 is claimed by alice");
         // Once rejected, always rejected: even if a later replay would now accept it.
         let done: HashSet<String> = ["b-1".to_string(), "b-2".to_string()].into();
-        let again = replay(
-            &initial(),
-            &[a.clone(), b.clone(), b2.clone()],
-            &done,
-            &none,
-        );
+        let again = replay(&initial(), &[a.clone(), b.clone(), b2.clone()], &done);
         assert_eq!(again.state, r.state);
         assert!(again.rejected.is_empty());
-        // Had bob's claim reached the remote first, it would win instead.
-        let confirmed: HashSet<String> = ["b-1".to_string()].into();
-        let remote_first = replay(&initial(), &[a, b, b2], &none, &confirmed);
-        assert_eq!(remote_first.state.holder(), Some("bob"));
+        // Had bob's claim reached the remote first, its state is the base: alice's loses.
+        let remote = replay(&initial(), &[b, b2], &none).state;
+        let joined = replay(&remote, &[a], &none);
+        assert_eq!(joined.state.holder(), Some("bob"));
+        assert_eq!(joined.state.events, 2, "counts only what took effect");
+        assert_eq!(joined.rejected.len(), 1);
     }
 
     /// A small deterministic generator (xorshift), so the property test needs no crate.
@@ -222,13 +206,7 @@ mod tests {
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for _ in 0..500 {
             let events = random_events(&mut rng);
-            // Some events are already on the remote: the same ones whatever the order.
-            let confirmed: HashSet<String> = events
-                .iter()
-                .filter(|_| rng.below(3) == 0)
-                .map(|e| e.id.clone())
-                .collect();
-            let reference = replay(&initial(), &events, &HashSet::new(), &confirmed);
+            let reference = replay(&initial(), &events, &HashSet::new());
             // Any interleaving of the same events (with repeats) gives the same state.
             for _ in 0..5 {
                 let mut shuffled = events.clone();
@@ -240,7 +218,7 @@ mod tests {
                     let dup = shuffled[rng.below(shuffled.len() as u64) as usize].clone();
                     shuffled.push(dup);
                 }
-                let r = replay(&initial(), &shuffled, &HashSet::new(), &confirmed);
+                let r = replay(&initial(), &shuffled, &HashSet::new());
                 assert_eq!(
                     r.state, reference.state,
                     "order changed the result: {events:#?}"
@@ -259,7 +237,7 @@ mod tests {
                 .iter()
                 .map(|(e, _)| e.id.clone())
                 .collect();
-            let twice = replay(&initial(), &events, &done, &confirmed);
+            let twice = replay(&initial(), &events, &done);
             assert_eq!(twice.state, reference.state);
             assert!(twice.rejected.is_empty());
         }

@@ -71,14 +71,7 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
                     lane: from,
                 });
             }
-            if let Some(expected) = event.from
-                && expected != from
-            {
-                return Err(Rejection::Stale {
-                    expected,
-                    actual: from,
-                });
-            }
+            stale_from(state, event)?;
             if to == from && event.kind == EventKind::Lane {
                 return Err(Rejection::SameLane { lane: to });
             }
@@ -126,12 +119,26 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
         }
         EventKind::Note | EventKind::Merge => {}
         EventKind::Restack => {
+            stale_from(state, event)?;
             next.base = event.base.clone().or(next.base);
             if let Some(to) = event.to {
                 next.lane = to;
             }
         }
         EventKind::Release => {
+            // Handing a WP back to planned is the holder's call (or a forced one): a release
+            // made offline must not undo a claim someone else won meanwhile.
+            if event.to == Some(Lane::Planned)
+                && !event.forced
+                && let Some(holder) = state.holder()
+                && holder != event.actor
+            {
+                return Err(Rejection::Held {
+                    holder: holder.to_owned(),
+                    lane: state.lane,
+                });
+            }
+            stale_from(state, event)?;
             // The worktree is gone; the branch too, unless the event names it as kept.
             next.worktree = None;
             if event.branch.is_none() {
@@ -153,6 +160,17 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
     next.events = state.events + 1;
     next.forced = state.forced + u64::from(event.forced);
     Ok(next)
+}
+
+/// An event recorded against one lane cannot apply once the WP has left it.
+fn stale_from(state: &WpState, event: &Event) -> Result<(), Rejection> {
+    match event.from {
+        Some(expected) if expected != state.lane => Err(Rejection::Stale {
+            expected,
+            actual: state.lane,
+        }),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +233,32 @@ mod tests {
         let s = apply(&s, &forced).unwrap();
         assert_eq!(s.holder(), Some("bob"));
         assert_eq!(s.forced, 1);
+    }
+
+    #[test]
+    fn only_the_holder_releases_a_claim_and_only_from_its_lane() {
+        let held = apply(
+            &state(Lane::Planned, None),
+            &mv("alice", Lane::Planned, Lane::Claimed),
+        )
+        .unwrap();
+        let release = |actor: &str, from: Lane| {
+            let mut e = mv(actor, from, Lane::Planned);
+            e.kind = EventKind::Release;
+            e
+        };
+        // Bob's offline abandon cannot hand back alice's claim.
+        let err = apply(&held, &release("bob", Lane::Claimed)).unwrap_err();
+        assert!(matches!(err, Rejection::Held { .. }), "{err:?}");
+        // A release recorded while the WP was claimed is stale once it moved on.
+        let moved = apply(&held, &mv("alice", Lane::Claimed, Lane::InProgress)).unwrap();
+        let err = apply(&moved, &release("alice", Lane::Claimed)).unwrap_err();
+        assert!(matches!(err, Rejection::Stale { .. }), "{err:?}");
+        let freed = apply(&moved, &release("alice", Lane::InProgress)).unwrap();
+        assert_eq!((freed.lane, freed.holder()), (Lane::Planned, None));
+        let mut forced = release("bob", Lane::InProgress);
+        forced.forced = true;
+        assert_eq!(apply(&moved, &forced).unwrap().lane, Lane::Planned);
     }
 
     #[test]

@@ -481,32 +481,40 @@ pub struct Joined {
     pub rejected: Vec<(Event, String)>,
 }
 
-/// Join two histories of one WP: a merge commit with both tips as parents, whose state
-/// replays every event of both (`state::replay`). Writes the commit; the caller moves the
-/// ref.
+/// Join two histories of one WP: a merge commit with both tips as parents. Its state is the
+/// remote's, with the events only the local side has replayed on top (`state::replay`): the
+/// remote is the arbiter. Writes the commit; the caller moves the ref.
 pub fn join(
     repo: &Repo,
     local: ObjectId,
     remote: ObjectId,
-    initial: &WpState,
+    wp: &WpId,
     actor: &str,
 ) -> Result<Joined> {
+    let unreadable =
+        |why: String| Error::failed(format!("cannot join the histories of {wp}: {why}"));
+    // Everything the remote has: its events are settled, its recorded state is the base.
+    let remote_commit = repo.read_commit(remote)?;
+    let (remote_event, base) = decode(&remote_commit).map_err(unreadable)?;
+    let mut max_lamport = remote_event.lamport.max(base.lamport);
+    let mut on_remote = std::collections::HashSet::new();
+    let mut queue = vec![remote];
+    while let Some(id) = queue.pop() {
+        if on_remote.insert(id) {
+            queue.extend(repo.read_commit(id)?.parents.iter().copied());
+        }
+    }
+    // The local-only events, and what local merges already refused.
     let mut events = Vec::new();
     let mut already_rejected = std::collections::HashSet::new();
-    let mut max_lamport = 0;
-    let mut seen = std::collections::HashSet::new();
-    let mut queue = vec![local, remote];
+    let mut seen = on_remote.clone();
+    let mut queue = vec![local];
     while let Some(id) = queue.pop() {
         if !seen.insert(id) {
             continue;
         }
         let commit = repo.read_commit(id)?;
-        let (event, _) = decode(&commit).map_err(|why| {
-            Error::failed(format!(
-                "cannot join the histories of {}: {why}",
-                initial.wp
-            ))
-        })?;
+        let (event, _) = decode(&commit).map_err(unreadable)?;
         max_lamport = max_lamport.max(event.lamport);
         if event.kind == schema::EventKind::Merge {
             already_rejected.extend(event.rejected.iter().cloned());
@@ -515,21 +523,7 @@ pub fn join(
         }
         queue.extend(commit.parents.iter().copied());
     }
-    // What the remote already has goes first (see `replay`).
-    let mut confirmed = std::collections::HashSet::new();
-    let mut seen_remote = std::collections::HashSet::new();
-    let mut queue = vec![remote];
-    while let Some(id) = queue.pop() {
-        if !seen_remote.insert(id) {
-            continue;
-        }
-        let commit = repo.read_commit(id)?;
-        if let Ok((event, _)) = decode(&commit) {
-            confirmed.insert(event.id);
-        }
-        queue.extend(commit.parents.iter().copied());
-    }
-    let result = super::replay::replay(initial, &events, &already_rejected, &confirmed);
+    let result = super::replay::replay(&base, &events, &already_rejected);
     let mut state = result.state;
     let mut event = draft(schema::EventKind::Merge, actor);
     stamp(&mut event, &state);
@@ -544,7 +538,7 @@ pub fn join(
                     "rejected {}'s {}: {}",
                     e.actor,
                     describe(e),
-                    why.message(initial.wp.as_str())
+                    why.message(wp.as_str())
                 )
             })
             .collect();
@@ -560,7 +554,7 @@ pub fn join(
             .rejected
             .into_iter()
             .map(|(e, why)| {
-                let text = why.message(initial.wp.as_str());
+                let text = why.message(wp.as_str());
                 (e, text)
             })
             .collect(),

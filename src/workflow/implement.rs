@@ -80,10 +80,12 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         .unwrap_or_else(|| ws.initial_state(feature, wp));
 
     check_lane(wp, &current, &req.actor)?;
-    // Already ours: hand back the worktree (making it again if it went missing).
+    // Already ours: hand back the worktree (making it again if it went missing), once the
+    // remote confirmed the claim, if it must.
     if current.agent.as_deref() == Some(req.actor.as_str())
         && current.branch.as_deref() == Some(branch.as_str())
     {
+        confirm(ws, req, wp, &branch)?;
         return reuse(ws, feature, wp, &current, &branch, &abs, &req.actor);
     }
     plan_committed(ws, feature, req.force)?;
@@ -135,22 +137,12 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     })?;
     let state = match appended {
         Appended::Written(tip) => {
-            if let Some(remote) = &req.remote {
-                // Across machines the remote decides: no worktree until it took the claim.
-                let before = ws.repo.read_commit(tip.commit)?.parents.first().copied();
-                crate::sync::confirm_claim(
-                    ws,
-                    remote,
-                    &feature.slug,
-                    wp,
-                    before,
-                    tip.commit,
-                    &req.actor,
-                )?;
-            }
+            // Across machines the remote decides: no worktree until it took the claim.
+            confirm(ws, req, wp, &branch)?;
             tip.state
         }
         Appended::Unchanged(state) => {
+            confirm(ws, req, wp, &branch)?;
             return reuse(ws, feature, wp, &state, &branch, &abs, &req.actor);
         }
     };
@@ -186,6 +178,20 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         forced: forced_gate,
         warnings: trailer_hook(ws),
     })
+}
+
+/// With a remote to confirm claims (`--sync`), the claim counts once the remote has it.
+fn confirm(ws: &Workspace, req: &Request<'_>, wp: &WpId, branch: &str) -> Result<()> {
+    let Some(remote) = &req.remote else {
+        return Ok(());
+    };
+    let actor = req.actor.as_str();
+    let ours = |s: &WpState| {
+        s.agent.as_deref() == Some(actor)
+            && s.branch.as_deref() == Some(branch)
+            && s.holder().is_none_or(|h| h == actor)
+    };
+    crate::sync::confirm(ws, remote, &req.feature.slug, wp, &req.actor, &ours)
 }
 
 /// Only planned work is started; work held by someone else is theirs.

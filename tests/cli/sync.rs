@@ -435,3 +435,150 @@ fn remotes_are_named_and_checked() {
         .stdout_has("pulled from upstream");
     let _ = (copy_dir, fixtures, hermetic);
 }
+
+#[test]
+fn an_unconfirmed_claim_is_kept_and_confirmed_by_running_again() {
+    let net = Net::new("fan-out");
+    let a = net.clone("a");
+    // Fetching works, pushing does not: the claim is made but cannot be confirmed.
+    let gone = format!(
+        "file://{}",
+        net.seed.sandbox.path().join("gone.git").display()
+    );
+    net.git(&a, &["config", "remote.origin.pushurl", &gone]);
+    let run = net.kitty(&a, "alice", &["implement", "WP01", "--sync", "--json"]);
+    run.code(5);
+    let err = &run.json()["error"];
+    assert_eq!(err["kind"], "unreachable");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("recorded here but not confirmed"),
+        "{err:#}"
+    );
+    // No worktree before the remote took the claim; the claim itself is kept.
+    assert!(!a.join(".worktrees/001-fan-out-WP01").exists());
+    assert_eq!(
+        net.board(&a)[0],
+        ("WP01".into(), "in_progress".into(), "alice".into())
+    );
+    assert_eq!(
+        net.git(&net.remote.clone(), &["for-each-ref", "refs/kitty"]),
+        ""
+    );
+    // Once the remote is reachable, the same command confirms it and makes the worktree.
+    net.git(&a, &["config", "--unset", "remote.origin.pushurl"]);
+    net.kitty(&a, "alice", &["implement", "WP01", "--sync"])
+        .ok();
+    assert!(a.join(".worktrees/001-fan-out-WP01").is_dir());
+    assert_eq!(
+        net.git(
+            &net.remote.clone(),
+            &["for-each-ref", "--format=%(refname)", "refs/kitty"]
+        ),
+        "refs/kitty/wp/001-fan-out/WP01\n"
+    );
+}
+
+#[test]
+fn an_earlier_claim_is_confirmed_over_unrelated_remote_events() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    // Meanwhile bob notes on the same WP and pushes: the histories diverge.
+    net.kitty(&b, "bob", &["note", "WP01", "watch the API"])
+        .ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    // Asking again with --sync is a no-op here but confirms the claim: a note is not a loss.
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed", "--sync"])
+        .ok()
+        .stdout_has("WP01 is already claimed (alice): nothing to do");
+    net.kitty(&b, "bob", &["pull"]).ok();
+    assert_eq!(
+        net.board(&b)[0],
+        ("WP01".into(), "claimed".into(), "alice".into())
+    );
+    let log = net.kitty(&b, "bob", &["log", "WP01"]).ok().stdout.clone();
+    assert!(log.contains("watch the API"), "{log}");
+}
+
+#[test]
+fn a_release_made_offline_cannot_undo_a_claim_that_won() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    // Offline, alice claims WP01 and gives it up again; bob claims it and pushes first.
+    net.kitty(&a, "alice", &["lane", "WP01", "claimed"]).ok();
+    net.kitty(&a, "alice", &["abandon", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "claimed", "--sync"])
+        .ok();
+    let run = net.kitty(&a, "alice", &["sync"]);
+    run.ok()
+        .stdout_has("rejected alice's claim (planned -> claimed): WP01 is claimed by bob");
+    net.kitty(&b, "bob", &["sync"]).ok();
+    for d in [&a, &b] {
+        assert_eq!(
+            net.board(d)[0],
+            ("WP01".into(), "claimed".into(), "bob".into()),
+            "{d:?}"
+        );
+    }
+}
+
+#[test]
+fn sync_claims_config_confirms_claims_only() {
+    let net = Net::new("fan-out");
+    let a = net.clone("a");
+    net.git(&a, &["config", "kitty.syncClaims", "true"]);
+    net.kitty(&a, "alice", &["lane", "WP01", "in_progress"])
+        .ok();
+    // Offline now: notes and other moves still work; a claim needs the remote, and so does
+    // any move asked with --sync.
+    let moved = net.seed.sandbox.path().join("gone.git");
+    std::fs::rename(&net.remote, &moved).unwrap();
+    net.kitty(&a, "alice", &["note", "WP01", "offline"]).ok();
+    net.kitty(&a, "alice", &["lane", "WP02", "claimed"])
+        .code(5)
+        .stderr_has("could not fetch from origin");
+    net.kitty(
+        &a,
+        "alice",
+        &["lane", "WP01", "blocked", "--note", "waiting"],
+    )
+    .ok();
+    net.kitty(&a, "alice", &["lane", "WP01", "in_progress", "--sync"])
+        .code(5);
+    assert_eq!(
+        net.board(&a)[0],
+        ("WP01".into(), "blocked".into(), "alice".into())
+    );
+}
+
+#[test]
+fn one_damaged_remote_ref_does_not_stop_the_others() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "alice", &["note", "WP02", "mine"]).ok();
+    net.kitty(&b, "bob", &["note", "WP03", "bob's"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    // Someone points the remote's WP02 state at an ordinary commit.
+    let remote = net.remote.clone();
+    let main = net.git(&remote, &["rev-parse", "main"]);
+    net.git(
+        &remote,
+        &["update-ref", "refs/kitty/wp/001-fan-out/WP02", main.trim()],
+    );
+    let run = net.kitty(&a, "alice", &["pull"]);
+    run.code(6)
+        .stderr_has("001-fan-out/WP02: cannot join the histories of WP02")
+        .stderr_has("its local state was left as it was")
+        .stdout_has("001-fan-out/WP03: new from the remote");
+    let json = net.kitty(&a, "alice", &["pull", "--json"]).code(6).json();
+    assert_eq!(json["failed"].as_array().unwrap().len(), 1, "{json:#}");
+    // The board still shows everything, WP02 with alice's local state.
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(
+        crate::common::wp(&status, "001-fan-out", "WP02")["sync"],
+        "diverged"
+    );
+}
