@@ -142,17 +142,29 @@ fn bring_together(
     };
     for _ in 0..10 {
         let local = ws.repo.ref_tip(&name)?;
+        // Whatever is taken from the remote must be this WP's state (a damaged or misplaced
+        // ref is reported, not copied into local state).
+        let check_remote = || -> Result<()> {
+            let commit = ws.repo.read_commit(remote_tip)?;
+            store::decode_for(&commit, f, w).map(|_| ()).map_err(|why| {
+                Error::failed(format!("cannot use the remote's state of {w}: {why}"))
+            })
+        };
         let (outcome, new, rejected) = match local {
-            None => ("new", remote_tip, Vec::new()),
+            None => {
+                check_remote()?;
+                ("new", remote_tip, Vec::new())
+            }
             Some(l) if l == remote_tip => return Ok(None),
             Some(l) if ws.repo.is_ancestor(remote_tip, l)? => {
                 return Ok(Some(entry("ahead", Vec::new())));
             }
             Some(l) if ws.repo.is_ancestor(l, remote_tip)? => {
+                check_remote()?;
                 ("fast_forward", remote_tip, Vec::new())
             }
             Some(l) => {
-                let joined = store::join(&ws.repo, l, remote_tip, w, actor)?;
+                let joined = store::join(&ws.repo, l, remote_tip, f, w, actor)?;
                 let rejected = joined
                     .rejected
                     .iter()
@@ -193,7 +205,10 @@ pub fn push(
     for attempt in 0..PUSH_ATTEMPTS {
         if attempt > 0 {
             let again = pull(ws, remote, true, actor, feature)?;
-            report.changed.extend(again.changed);
+            // WPs still waiting to go out were listed as "ahead" by the first pull already.
+            report
+                .changed
+                .extend(again.changed.into_iter().filter(|c| c.outcome != "ahead"));
             report.failed = again.failed;
         }
         let leases = pending(ws, remote, feature)?;
@@ -307,7 +322,7 @@ fn parse_state_ref(name: &str) -> Option<(FeatureSlug, WpId)> {
 /// - `refused` when the join rejected the change: another machine got there first. The
 ///   local state is then the remote's, nothing to undo.
 /// - `unreachable` when the remote cannot be reached: the change stays local, unconfirmed;
-///   running the same command again confirms it.
+///   running `again` (the command that confirms it) later does.
 pub fn confirm(
     ws: &Workspace,
     remote: &str,
@@ -315,6 +330,7 @@ pub fn confirm(
     wp: &WpId,
     actor: &str,
     ours: &dyn Fn(&WpState) -> bool,
+    again: &str,
 ) -> Result<()> {
     let name = store::ref_name(feature, wp);
     let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
@@ -328,7 +344,7 @@ pub fn confirm(
         )
         .cause(e.causes.join("\n"))
         .hint(format!(
-            "run the same command again when {remote} is reachable: it confirms the change \
+            "`{again}` confirms it once {remote} is reachable \
              (or `git kitty abandon {wp}` gives a claim back)"
         ))
     };
@@ -343,8 +359,9 @@ pub fn confirm(
         if let Some(remote_tip) = expected {
             bring_together(ws, feature, wp, remote_tip, actor)?;
         }
-        let tip = store::read(&ws.repo, feature, wp)?
-            .ok_or_else(|| Error::failed(format!("{name} vanished while being confirmed")))?;
+        let Some(tip) = store::read(&ws.repo, feature, wp)? else {
+            return Ok(()); // no state on either side: nothing to confirm
+        };
         if !ours(&tip.state) {
             return Err(lost(wp, remote, &tip.state));
         }
@@ -372,10 +389,11 @@ pub fn confirm(
             }
         }
     }
-    Err(unconfirmed(Error::new(
-        ErrorKind::Unreachable,
-        format!("{remote} kept moving; gave up after {PUSH_ATTEMPTS} attempts"),
-    )))
+    Err(Error::failed(format!(
+        "{remote} kept moving: {wp}'s change is recorded here but not confirmed after \
+         {PUSH_ATTEMPTS} attempts"
+    ))
+    .hint(format!("`{again}` tries again")))
 }
 
 /// The error when the remote's state won over a local change.
@@ -460,19 +478,19 @@ pub fn relations(
             Relation::Diverged
         })
     };
+    for wp in remote_refs.keys() {
+        out.insert(wp.clone(), Relation::RemoteOnly);
+    }
     for (wp, l) in &local_refs {
         let rel = match remote_refs.get(wp) {
-            None => Relation::LocalOnly,
+            None => Some(Relation::LocalOnly),
             // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
-            Some(r) => match compare(*l, *r) {
-                Ok(rel) => rel,
-                Err(_) => continue,
-            },
+            Some(r) => compare(*l, *r).ok(),
         };
-        out.insert(wp.clone(), rel);
-    }
-    for wp in remote_refs.keys() {
-        out.entry(wp.clone()).or_insert(Relation::RemoteOnly);
+        match rel {
+            Some(rel) => out.insert(wp.clone(), rel),
+            None => out.remove(wp),
+        };
     }
     Ok(out)
 }

@@ -144,8 +144,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     })?;
     if let Some(remote) = &remote {
         // Also when nothing changed here: an earlier move may still await confirmation.
-        let ours = |s: &WpState| s.lane == to && s.holder().is_none_or(|h| h == actor);
-        crate::sync::confirm(&ws, remote, &feature.slug, &wp, &actor, &ours)?;
+        // The move holds if the WP is in `to`, and ours where `to` makes its mover the holder
+        // (a move to blocked keeps the agent who holds it).
+        let takes_hold = matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
+        let ours = |s: &WpState| s.lane == to && (!takes_hold || s.holder() == Some(&actor));
+        let again = format!("git kitty lane {wp} {to} --sync");
+        crate::sync::confirm(&ws, remote, &feature.slug, &wp, &actor, &ours, &again)?;
     }
     let changed = matches!(outcome, Appended::Written(_));
     if args.json {

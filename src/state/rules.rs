@@ -118,10 +118,14 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
             }
         }
         EventKind::Note | EventKind::Merge => {}
+        // Restacks and releases record what was already done in git (a rebased branch, a
+        // removed worktree): that always applies. Only their lane change is recorded against
+        // a lane, and is skipped once the WP has left it.
         EventKind::Restack => {
-            stale_from(state, event)?;
             next.base = event.base.clone().or(next.base);
-            if let Some(to) = event.to {
+            if let Some(to) = event.to
+                && stale_from(state, event).is_ok()
+            {
                 next.lane = to;
             }
         }
@@ -138,14 +142,15 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
                     lane: state.lane,
                 });
             }
-            stale_from(state, event)?;
             // The worktree is gone; the branch too, unless the event names it as kept.
             next.worktree = None;
             if event.branch.is_none() {
                 next.branch = None;
                 next.base = None;
             }
-            if let Some(to) = event.to {
+            if let Some(to) = event.to
+                && stale_from(state, event).is_ok()
+            {
                 next.lane = to;
                 if to == Lane::Planned {
                     next.agent = None;
@@ -250,10 +255,15 @@ mod tests {
         // Bob's offline abandon cannot hand back alice's claim.
         let err = apply(&held, &release("bob", Lane::Claimed)).unwrap_err();
         assert!(matches!(err, Rejection::Held { .. }), "{err:?}");
-        // A release recorded while the WP was claimed is stale once it moved on.
-        let moved = apply(&held, &mv("alice", Lane::Claimed, Lane::InProgress)).unwrap();
-        let err = apply(&moved, &release("alice", Lane::Claimed)).unwrap_err();
-        assert!(matches!(err, Rejection::Stale { .. }), "{err:?}");
+        // A release recorded while the WP was claimed, once it moved on: the worktree is
+        // still gone, the lane stays.
+        let mut moved = apply(&held, &mv("alice", Lane::Claimed, Lane::InProgress)).unwrap();
+        moved.worktree = Some(".worktrees/001-a-WP01".into());
+        let late = apply(&moved, &release("alice", Lane::Claimed)).unwrap();
+        assert_eq!(
+            (late.lane, late.worktree.as_deref()),
+            (Lane::InProgress, None)
+        );
         let freed = apply(&moved, &release("alice", Lane::InProgress)).unwrap();
         assert_eq!((freed.lane, freed.holder()), (Lane::Planned, None));
         let mut forced = release("bob", Lane::InProgress);

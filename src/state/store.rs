@@ -77,6 +77,23 @@ pub fn decode(commit: &CommitData) -> std::result::Result<(Event, WpState), Stri
     Ok((event, state))
 }
 
+/// [`decode`], and the state must be `feature`/`wp`'s: a ref pointed at another WP's state
+/// is damage, not a history to use.
+pub fn decode_for(
+    commit: &CommitData,
+    feature: &FeatureSlug,
+    wp: &WpId,
+) -> std::result::Result<(Event, WpState), String> {
+    let (event, state) = decode(commit)?;
+    if state.feature != *feature || state.wp != *wp {
+        return Err(format!(
+            "it holds the state of {}/{}",
+            state.feature, state.wp
+        ));
+    }
+    Ok((event, state))
+}
+
 /// Read one WP's tip. A ref that cannot be read is an error naming the ref and the way out.
 pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>> {
     let name = ref_name(feature, wp);
@@ -92,13 +109,7 @@ pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>
     let commit = repo
         .read_commit(id)
         .map_err(|e| unreadable(e.message.clone()))?;
-    let (event, state) = decode(&commit).map_err(unreadable)?;
-    if state.feature != *feature || state.wp != *wp {
-        return Err(unreadable(format!(
-            "it holds the state of {}/{}",
-            state.feature, state.wp
-        )));
-    }
+    let (event, state) = decode_for(&commit, feature, wp).map_err(unreadable)?;
     Ok(Some(Tip {
         commit: id,
         event,
@@ -158,17 +169,7 @@ pub fn read_all(repo: &Repo, features: Option<&[&FeatureSlug]>) -> Result<(State
     for ((f, w, name, id), commit) in misses.into_iter().zip(repo.read_commits(&ids)) {
         let decoded = commit
             .map_err(|e| e.message.clone())
-            .and_then(|c| decode(&c))
-            .and_then(|(event, state)| {
-                if state.feature == f && state.wp == w {
-                    Ok((event, state))
-                } else {
-                    Err(format!(
-                        "it holds the state of {}/{}",
-                        state.feature, state.wp
-                    ))
-                }
-            });
+            .and_then(|c| decode_for(&c, &f, &w));
         match decoded {
             Ok((event, state)) => {
                 cache.put(f.as_str(), w.as_str(), id, &event, &state);
@@ -488,6 +489,7 @@ pub fn join(
     repo: &Repo,
     local: ObjectId,
     remote: ObjectId,
+    feature: &FeatureSlug,
     wp: &WpId,
     actor: &str,
 ) -> Result<Joined> {
@@ -495,7 +497,7 @@ pub fn join(
         |why: String| Error::failed(format!("cannot join the histories of {wp}: {why}"));
     // Everything the remote has: its events are settled, its recorded state is the base.
     let remote_commit = repo.read_commit(remote)?;
-    let (remote_event, base) = decode(&remote_commit).map_err(unreadable)?;
+    let (remote_event, base) = decode_for(&remote_commit, feature, wp).map_err(unreadable)?;
     let mut max_lamport = remote_event.lamport.max(base.lamport);
     let mut on_remote = std::collections::HashSet::new();
     let mut queue = vec![remote];

@@ -191,7 +191,8 @@ fn confirm(ws: &Workspace, req: &Request<'_>, wp: &WpId, branch: &str) -> Result
             && s.branch.as_deref() == Some(branch)
             && s.holder().is_none_or(|h| h == actor)
     };
-    crate::sync::confirm(ws, remote, &req.feature.slug, wp, &req.actor, &ours)
+    let again = format!("git kitty implement {wp} --sync");
+    crate::sync::confirm(ws, remote, &req.feature.slug, wp, &req.actor, &ours, &again)
 }
 
 /// Only planned work is started; work held by someone else is theirs.

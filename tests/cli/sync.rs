@@ -457,6 +457,13 @@ fn an_unconfirmed_claim_is_kept_and_confirmed_by_running_again() {
             .contains("recorded here but not confirmed"),
         "{err:#}"
     );
+    assert!(
+        err["hints"][0]
+            .as_str()
+            .unwrap()
+            .contains("`git kitty implement WP01 --sync` confirms it"),
+        "{err:#}"
+    );
     // No worktree before the remote took the claim; the claim itself is kept.
     assert!(!a.join(".worktrees/001-fan-out-WP01").exists());
     assert_eq!(
@@ -581,4 +588,75 @@ fn one_damaged_remote_ref_does_not_stop_the_others() {
         crate::common::wp(&status, "001-fan-out", "WP02")["sync"],
         "diverged"
     );
+}
+
+#[test]
+fn lane_sync_confirms_moves_that_keep_another_holder() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "alice", &["lane", "WP01", "in_progress", "--sync"])
+        .ok();
+    // Nothing to move and no state anywhere: a no-op, not an error.
+    net.kitty(&b, "bob", &["lane", "WP02", "planned", "--sync"])
+        .ok()
+        .stdout_has("WP02 is already planned: nothing to do");
+    // Bob blocks alice's WP (forced: she holds it). She still holds it, and bob's move is
+    // confirmed, not mistaken for a lost claim.
+    net.kitty(
+        &b,
+        "bob",
+        &[
+            "lane",
+            "WP01",
+            "blocked",
+            "--force",
+            "--reason",
+            "API frozen",
+            "--sync",
+        ],
+    )
+    .ok()
+    .stdout_has("WP01: in_progress -> blocked (bob) (forced)");
+    net.kitty(&a, "alice", &["pull"]).ok();
+    assert_eq!(
+        net.board(&a)[0],
+        ("WP01".into(), "blocked".into(), "alice".into())
+    );
+}
+
+#[test]
+fn a_remote_ref_holding_another_wps_state_is_not_taken() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "alice", &["note", "WP02", "mine"]).ok();
+    net.kitty(&b, "bob", &["note", "WP03", "bob's"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    let remote = net.remote.clone();
+    let wp03 = net.git(&remote, &["rev-parse", "refs/kitty/wp/001-fan-out/WP03"]);
+    for wp in ["WP02", "WP04"] {
+        net.git(
+            &remote,
+            &[
+                "update-ref",
+                &format!("refs/kitty/wp/001-fan-out/{wp}"),
+                wp03.trim(),
+            ],
+        );
+    }
+    let local_wp02 = net.git(&a, &["rev-parse", "refs/kitty/wp/001-fan-out/WP02"]);
+    // Diverged (WP02) or new (WP04): either way refused, and local state is untouched.
+    net.kitty(&a, "alice", &["pull"])
+        .code(6)
+        .stderr_has("001-fan-out/WP02: cannot join the histories of WP02")
+        .stderr_has("001-fan-out/WP04: cannot use the remote's state of WP04")
+        .stderr_has("it holds the state of 001-fan-out/WP03");
+    assert_eq!(
+        net.git(&a, &["rev-parse", "refs/kitty/wp/001-fan-out/WP02"]),
+        local_wp02
+    );
+    assert_eq!(
+        net.git(&a, &["for-each-ref", "refs/kitty/wp/001-fan-out/WP04"]),
+        ""
+    );
+    net.kitty(&a, "alice", &["check"]).ok();
 }
