@@ -315,46 +315,76 @@ fn parse_state_ref(name: &str) -> Option<(FeatureSlug, WpId)> {
     Some((f.parse().ok()?, wp))
 }
 
-/// Confirm with `remote` the local state of one WP, just changed by `actor` (a claim, a
-/// move made with `--sync`): push it with a lease. When the remote moved meanwhile, fetch,
-/// join (the remote's state is the base, local events replay on top) and, while `ours` still
-/// holds of the joined state, push again. Errors:
+/// What to confirm with the remote: one WP's state, just changed by `actor`.
+pub struct Confirm<'a> {
+    pub remote: &'a str,
+    pub feature: &'a FeatureSlug,
+    pub wp: &'a WpId,
+    pub actor: &'a str,
+    /// Whether the change still holds in a state (after a join).
+    pub ours: &'a dyn Fn(&WpState) -> bool,
+    /// The state commit this run wrote, if any: undone when it cannot be confirmed.
+    pub written: Option<ObjectId>,
+    /// The command that confirms it later, for the hint.
+    pub again: String,
+}
+
+/// Confirm with the remote the local state of one WP, just changed (a claim, a move made
+/// with `--sync`): push it with a lease. When the remote moved meanwhile, fetch, join (the remote's state is the
+/// base, local events replay on top) and, while `ours` still holds of the joined state, push
+/// again. Errors:
 /// - `refused` when the join rejected the change: another machine got there first. The
 ///   local state is then the remote's, nothing to undo.
-/// - `unreachable` when the remote cannot be reached: the change stays local, unconfirmed;
-///   running `again` (the command that confirms it) later does.
-pub fn confirm(
-    ws: &Workspace,
-    remote: &str,
-    feature: &FeatureSlug,
-    wp: &WpId,
-    actor: &str,
-    ours: &dyn Fn(&WpState) -> bool,
-    again: &str,
-) -> Result<()> {
+/// - `unreachable` when the remote cannot be reached, `refused` when it declines the update:
+///   the change this run wrote is undone (local state as it was before the command); one
+///   written earlier stays, unconfirmed. Either way `again` (the command that confirms it)
+///   says how to retry.
+pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
+    let Confirm {
+        remote,
+        feature,
+        wp,
+        actor,
+        ours,
+        written,
+        ref again,
+    } = *c;
     let name = store::ref_name(feature, wp);
-    let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
-    let unconfirmed = |e: Error| {
-        if e.kind != ErrorKind::Unreachable {
-            return e;
+    // Not confirmed: take back what this run wrote, if nothing came after it, and say so.
+    let not_confirmed = |e: Error| -> Error {
+        let undone = written.is_some_and(|c| withdraw(&ws.repo, &name, c));
+        let (what, hint) = if undone {
+            (
+                format!("{wp}'s change was not confirmed and is undone"),
+                format!("local state is as it was; run `{again}` again when {remote} takes it"),
+            )
+        } else {
+            (
+                format!("{wp}'s change is recorded here but not confirmed"),
+                format!(
+                    "`{again}` confirms it once {remote} takes it \
+                     (or `git kitty abandon {wp}` gives a claim back)"
+                ),
+            )
+        };
+        let message = match e.kind {
+            ErrorKind::Unreachable => format!("{remote} cannot be reached: {what}"),
+            _ => format!("{}: {what}", e.message),
+        };
+        let mut out = Error::new(e.kind, message).hint(hint);
+        for cause in &e.causes {
+            out = out.cause(cause.clone());
         }
-        Error::new(
-            ErrorKind::Unreachable,
-            format!("{remote} cannot be reached: {wp}'s change is recorded here but not confirmed"),
-        )
-        .cause(e.causes.join("\n"))
-        .hint(format!(
-            "`{again}` confirms it once {remote} is reachable \
-             (or `git kitty abandon {wp}` gives a claim back)"
-        ))
+        out
     };
     for attempt in 0..PUSH_ATTEMPTS {
         if attempt > 0 {
             ws.repo
                 .fetch(remote, &[fetch_spec(remote, Some(feature))])
-                .map_err(unconfirmed)?;
+                .map_err(not_confirmed)?;
         }
         // Local must contain the remote's state before it goes out.
+        let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
         let expected = ws.repo.ref_tip(&tracking)?;
         if let Some(remote_tip) = expected {
             bring_together(ws, feature, wp, remote_tip, actor)?;
@@ -376,24 +406,30 @@ pub fn confirm(
         let pushed = ws
             .repo
             .push_leases(remote, std::slice::from_ref(&lease))
-            .map_err(unconfirmed)?;
+            .map_err(&not_confirmed)?;
         match pushed {
             Pushed::Accepted => return record_pushed(ws, remote, &[lease]),
             Pushed::Stale(_) => continue,
             Pushed::Declined(said) => {
-                return Err(Error::refused(format!(
-                    "{remote} refused {wp}'s new state: the change stays local, unconfirmed"
-                ))
-                .cause(said)
-                .hint(format!("`git kitty abandon {wp}` gives a claim back")));
+                return Err(not_confirmed(
+                    Error::refused(format!("{remote} refused {wp}'s new state")).cause(said),
+                ));
             }
         }
     }
-    Err(Error::failed(format!(
-        "{remote} kept moving: {wp}'s change is recorded here but not confirmed after \
-         {PUSH_ATTEMPTS} attempts"
-    ))
-    .hint(format!("`{again}` tries again")))
+    Err(not_confirmed(Error::failed(format!(
+        "{remote} kept moving ({PUSH_ATTEMPTS} attempts)"
+    ))))
+}
+
+/// Move `name` back from `commit` to its parent (or delete it), only if `commit` is still
+/// the tip: a commit that nobody else has seen. Whether it was undone.
+fn withdraw(repo: &Repo, name: &str, commit: ObjectId) -> bool {
+    let Ok(data) = repo.read_commit(commit) else {
+        return false;
+    };
+    let before = data.parents.first().copied();
+    matches!(repo.cas_ref_or_delete(name, commit, before), Ok(Cas::Done))
 }
 
 /// The error when the remote's state won over a local change.

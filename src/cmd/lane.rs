@@ -148,8 +148,20 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         // (a move to blocked keeps the agent who holds it).
         let takes_hold = matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
         let ours = |s: &WpState| s.lane == to && (!takes_hold || s.holder() == Some(&actor));
-        let again = format!("git kitty lane {wp} {to} --sync");
-        crate::sync::confirm(&ws, remote, &feature.slug, &wp, &actor, &ours, &again)?;
+        let written = match &outcome {
+            Appended::Written(tip) => Some(tip.commit),
+            Appended::Unchanged(_) => None,
+        };
+        let confirm = crate::sync::Confirm {
+            remote,
+            feature: &feature.slug,
+            wp: &wp,
+            actor: &actor,
+            ours: &ours,
+            written,
+            again: format!("git kitty lane {wp} {to} --sync"),
+        };
+        crate::sync::confirm(&ws, &confirm)?;
     }
     let changed = matches!(outcome, Appended::Written(_));
     if args.json {

@@ -85,7 +85,7 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     if current.agent.as_deref() == Some(req.actor.as_str())
         && current.branch.as_deref() == Some(branch.as_str())
     {
-        confirm(ws, req, wp, &branch)?;
+        confirm(ws, req, wp, &branch, None)?;
         return reuse(ws, feature, wp, &current, &branch, &abs, &req.actor);
     }
     plan_committed(ws, feature, req.force)?;
@@ -138,11 +138,11 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     let state = match appended {
         Appended::Written(tip) => {
             // Across machines the remote decides: no worktree until it took the claim.
-            confirm(ws, req, wp, &branch)?;
+            confirm(ws, req, wp, &branch, Some(tip.commit))?;
             tip.state
         }
         Appended::Unchanged(state) => {
-            confirm(ws, req, wp, &branch)?;
+            confirm(ws, req, wp, &branch, None)?;
             return reuse(ws, feature, wp, &state, &branch, &abs, &req.actor);
         }
     };
@@ -181,7 +181,14 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
 }
 
 /// With a remote to confirm claims (`--sync`), the claim counts once the remote has it.
-fn confirm(ws: &Workspace, req: &Request<'_>, wp: &WpId, branch: &str) -> Result<()> {
+/// `written`: the claim this run made (undone if the remote cannot confirm it).
+fn confirm(
+    ws: &Workspace,
+    req: &Request<'_>,
+    wp: &WpId,
+    branch: &str,
+    written: Option<ObjectId>,
+) -> Result<()> {
     let Some(remote) = &req.remote else {
         return Ok(());
     };
@@ -191,8 +198,16 @@ fn confirm(ws: &Workspace, req: &Request<'_>, wp: &WpId, branch: &str) -> Result
             && s.branch.as_deref() == Some(branch)
             && s.holder().is_none_or(|h| h == actor)
     };
-    let again = format!("git kitty implement {wp} --sync");
-    crate::sync::confirm(ws, remote, &req.feature.slug, wp, &req.actor, &ours, &again)
+    let confirm = crate::sync::Confirm {
+        remote,
+        feature: &req.feature.slug,
+        wp,
+        actor,
+        ours: &ours,
+        written,
+        again: format!("git kitty implement {wp} --sync"),
+    };
+    crate::sync::confirm(ws, &confirm)
 }
 
 /// Only planned work is started; work held by someone else is theirs.

@@ -291,6 +291,14 @@ fn an_unreachable_or_refusing_remote_loses_nothing_locally() {
         .stderr_has("error: origin refused the state update")
         .stderr_has("closed for maintenance");
     assert_eq!(net.git(&a, &["for-each-ref", "refs/kitty"]), before);
+    // A claim the remote refuses is undone.
+    net.kitty(&a, "alice", &["lane", "WP02", "claimed", "--sync"])
+        .code(1)
+        .stderr_has(
+            "error: origin refused WP02's new state: WP02's change was not confirmed and is undone",
+        )
+        .stderr_has("closed for maintenance");
+    assert_eq!(net.git(&a, &["for-each-ref", "refs/kitty"]), before);
     std::fs::remove_file(&hook).unwrap();
     net.kitty(&a, "alice", &["push"]).ok();
 }
@@ -437,54 +445,71 @@ fn remotes_are_named_and_checked() {
 }
 
 #[test]
-fn an_unconfirmed_claim_is_kept_and_confirmed_by_running_again() {
+fn a_claim_the_remote_cannot_confirm_is_undone_or_kept_and_retried() {
     let net = Net::new("fan-out");
     let a = net.clone("a");
-    // Fetching works, pushing does not: the claim is made but cannot be confirmed.
+    // Fetching works, pushing does not: a claim is made but cannot be confirmed.
     let gone = format!(
         "file://{}",
         net.seed.sandbox.path().join("gone.git").display()
     );
     net.git(&a, &["config", "remote.origin.pushurl", &gone]);
+    let error_of = |run: &Run| {
+        let err = run.json()["error"].clone();
+        let message = err["message"].as_str().unwrap().to_owned();
+        let hint = err["hints"][0].as_str().unwrap().to_owned();
+        (err["kind"].as_str().unwrap().to_owned(), message, hint)
+    };
+    // A claim made by this run is undone: local state is as it was, no worktree.
     let run = net.kitty(&a, "alice", &["implement", "WP01", "--sync", "--json"]);
     run.code(5);
-    let err = &run.json()["error"];
-    assert_eq!(err["kind"], "unreachable");
+    let (kind, message, hint) = error_of(&run);
+    assert_eq!(kind, "unreachable");
+    assert!(message.contains("not confirmed and is undone"), "{message}");
     assert!(
-        err["message"]
-            .as_str()
-            .unwrap()
-            .contains("recorded here but not confirmed"),
-        "{err:#}"
+        hint.contains("run `git kitty implement WP01 --sync` again"),
+        "{hint}"
     );
-    assert!(
-        err["hints"][0]
-            .as_str()
-            .unwrap()
-            .contains("`git kitty implement WP01 --sync` confirms it"),
-        "{err:#}"
-    );
-    // No worktree before the remote took the claim; the claim itself is kept.
     assert!(!a.join(".worktrees/001-fan-out-WP01").exists());
+    assert_eq!(net.git(&a, &["for-each-ref", "refs/kitty"]), "");
+    // A claim made earlier without --sync cannot be undone by this run: kept, unconfirmed.
+    net.kitty(&a, "alice", &["lane", "WP02", "claimed"]).ok();
+    let run = net.kitty(
+        &a,
+        "alice",
+        &["lane", "WP02", "claimed", "--sync", "--json"],
+    );
+    run.code(5);
+    let (_, message, hint) = error_of(&run);
+    assert!(
+        message.contains("recorded here but not confirmed"),
+        "{message}"
+    );
+    assert!(
+        hint.contains("`git kitty lane WP02 claimed --sync` confirms it"),
+        "{hint}"
+    );
     assert_eq!(
-        net.board(&a)[0],
-        ("WP01".into(), "in_progress".into(), "alice".into())
+        net.board(&a)[1],
+        ("WP02".into(), "claimed".into(), "alice".into())
     );
     assert_eq!(
         net.git(&net.remote.clone(), &["for-each-ref", "refs/kitty"]),
         ""
     );
-    // Once the remote is reachable, the same command confirms it and makes the worktree.
+    // Once the remote takes pushes, the same commands confirm (and make the worktree).
     net.git(&a, &["config", "--unset", "remote.origin.pushurl"]);
     net.kitty(&a, "alice", &["implement", "WP01", "--sync"])
         .ok();
     assert!(a.join(".worktrees/001-fan-out-WP01").is_dir());
+    net.kitty(&a, "alice", &["lane", "WP02", "claimed", "--sync"])
+        .ok();
     assert_eq!(
         net.git(
             &net.remote.clone(),
             &["for-each-ref", "--format=%(refname)", "refs/kitty"]
         ),
-        "refs/kitty/wp/001-fan-out/WP01\n"
+        "refs/kitty/wp/001-fan-out/WP01\nrefs/kitty/wp/001-fan-out/WP02\n"
     );
 }
 
