@@ -587,35 +587,6 @@ fn sync_claims_config_confirms_claims_only() {
 }
 
 #[test]
-fn one_damaged_remote_ref_does_not_stop_the_others() {
-    let net = Net::new("fan-out");
-    let (a, b) = (net.clone("a"), net.clone("b"));
-    net.kitty(&a, "alice", &["note", "WP02", "mine"]).ok();
-    net.kitty(&b, "bob", &["note", "WP03", "bob's"]).ok();
-    net.kitty(&b, "bob", &["push"]).ok();
-    // Someone points the remote's WP02 state at an ordinary commit.
-    let remote = net.remote.clone();
-    let main = net.git(&remote, &["rev-parse", "main"]);
-    net.git(
-        &remote,
-        &["update-ref", "refs/kitty/wp/001-fan-out/WP02", main.trim()],
-    );
-    let run = net.kitty(&a, "alice", &["pull"]);
-    run.code(6)
-        .stderr_has("001-fan-out/WP02: cannot join the histories of WP02")
-        .stderr_has("its local state was left as it was")
-        .stdout_has("001-fan-out/WP03: new from the remote");
-    let json = net.kitty(&a, "alice", &["pull", "--json"]).code(6).json();
-    assert_eq!(json["failed"].as_array().unwrap().len(), 1, "{json:#}");
-    // The board still shows everything, WP02 with alice's local state.
-    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
-    assert_eq!(
-        crate::common::wp(&status, "001-fan-out", "WP02")["sync"],
-        "diverged"
-    );
-}
-
-#[test]
 fn lane_sync_confirms_moves_that_keep_another_holder() {
     let net = Net::new("fan-out");
     let (a, b) = (net.clone("a"), net.clone("b"));
@@ -650,31 +621,29 @@ fn lane_sync_confirms_moves_that_keep_another_holder() {
 }
 
 #[test]
-fn a_remote_ref_holding_another_wps_state_is_not_taken() {
+fn damaged_remote_refs_are_refused_and_the_others_pulled() {
     let net = Net::new("fan-out");
     let (a, b) = (net.clone("a"), net.clone("b"));
     net.kitty(&a, "alice", &["note", "WP02", "mine"]).ok();
     net.kitty(&b, "bob", &["note", "WP03", "bob's"]).ok();
     net.kitty(&b, "bob", &["push"]).ok();
+    // On the remote, WP02's state points at an ordinary commit, WP04's at WP03's state.
     let remote = net.remote.clone();
+    let main = net.git(&remote, &["rev-parse", "main"]);
     let wp03 = net.git(&remote, &["rev-parse", "refs/kitty/wp/001-fan-out/WP03"]);
-    for wp in ["WP02", "WP04"] {
-        net.git(
-            &remote,
-            &[
-                "update-ref",
-                &format!("refs/kitty/wp/001-fan-out/{wp}"),
-                wp03.trim(),
-            ],
-        );
+    for (wp, target) in [("WP02", &main), ("WP04", &wp03)] {
+        let name = format!("refs/kitty/wp/001-fan-out/{wp}");
+        net.git(&remote, &["update-ref", &name, target.trim()]);
     }
     let local_wp02 = net.git(&a, &["rev-parse", "refs/kitty/wp/001-fan-out/WP02"]);
-    // Diverged (WP02) or new (WP04): either way refused, and local state is untouched.
+    // Diverged (WP02) or new (WP04): either way refused, local state untouched, WP03 pulled.
     net.kitty(&a, "alice", &["pull"])
         .code(6)
         .stderr_has("001-fan-out/WP02: cannot join the histories of WP02")
         .stderr_has("001-fan-out/WP04: cannot use the remote's state of WP04")
-        .stderr_has("it holds the state of 001-fan-out/WP03");
+        .stderr_has("it holds the state of 001-fan-out/WP03")
+        .stderr_has("its local state was left as it was")
+        .stdout_has("001-fan-out/WP03: new from the remote");
     assert_eq!(
         net.git(&a, &["rev-parse", "refs/kitty/wp/001-fan-out/WP02"]),
         local_wp02
@@ -682,6 +651,14 @@ fn a_remote_ref_holding_another_wps_state_is_not_taken() {
     assert_eq!(
         net.git(&a, &["for-each-ref", "refs/kitty/wp/001-fan-out/WP04"]),
         ""
+    );
+    let json = net.kitty(&a, "alice", &["pull", "--json"]).code(6).json();
+    assert_eq!(json["failed"].as_array().unwrap().len(), 2, "{json:#}");
+    // The board still shows everything, WP02 with alice's local state.
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(
+        crate::common::wp(&status, "001-fan-out", "WP02")["sync"],
+        "diverged"
     );
     net.kitty(&a, "alice", &["check"]).ok();
 }
