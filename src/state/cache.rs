@@ -7,17 +7,18 @@
 //! `<git-common-dir>/kitty/state-cache/<feature>.json`, written atomically; any problem with
 //! it (missing, corrupt, other version, read-only repository) means reading the objects.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{Event, SCHEMA, WpState};
+use crate::util::cache_file::PerFeature;
 
 /// A fingerprint of the code that decodes what is cached (see the plan cache).
 const CODE: u64 = crate::util::cache_file::fingerprint(&[
     include_bytes!("cache.rs"),
+    include_bytes!("../util/cache_file.rs"),
     include_bytes!("schema.rs"),
     include_bytes!("../model/lane.rs"),
     include_bytes!("../model/ids.rs"),
@@ -25,59 +26,34 @@ const CODE: u64 = crate::util::cache_file::fingerprint(&[
 
 fn version() -> String {
     format!(
-        "state-cache 1, git-kitty {}, {CODE:016x}",
+        "state-cache 1, schema {SCHEMA}, git-kitty {}, {CODE:016x}",
         env!("CARGO_PKG_VERSION")
     )
 }
 
-#[derive(Serialize, Deserialize, Clone)]
+#[derive(Serialize, Deserialize)]
 struct Entry {
     commit: String,
     event: Event,
     state: WpState,
 }
 
-#[derive(Serialize, Deserialize, Default)]
-struct FeatureFile {
-    version: String,
-    schema: u32,
-    /// By WP id.
-    entries: HashMap<String, Entry>,
-}
-
-pub struct StateCache {
-    dir: Option<PathBuf>,
-    features: HashMap<String, FeatureFile>,
-    dirty: Vec<String>,
-}
+pub struct StateCache(PerFeature<Entry>);
 
 impl StateCache {
     /// Open the cache files of `features`. `KITTY_NO_CACHE=1` disables it.
     pub fn open(common_dir: &Path, features: &[&str]) -> StateCache {
-        let dir = (!crate::util::cache_file::disabled())
-            .then(|| common_dir.join("kitty").join("state-cache"));
-        let version = version();
-        let mut loaded = HashMap::new();
-        if let Some(dir) = &dir {
-            for f in features {
-                let file = std::fs::read(dir.join(format!("{f}.json")))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<FeatureFile>(&b).ok())
-                    .filter(|c| c.version == version && c.schema == SCHEMA)
-                    .unwrap_or_default();
-                loaded.insert((*f).to_owned(), file);
-            }
-        }
-        StateCache {
-            dir,
-            features: loaded,
-            dirty: Vec::new(),
-        }
+        StateCache(PerFeature::open(
+            common_dir,
+            "state-cache",
+            version(),
+            features,
+        ))
     }
 
     /// The decoded event and state of `commit`, if cached for this WP.
     pub fn get(&self, feature: &str, wp: &str, commit: ObjectId) -> Option<(Event, WpState)> {
-        let entry = self.features.get(feature)?.entries.get(wp)?;
+        let entry = self.0.get(feature, wp)?;
         let cached = ObjectId::from_hex(entry.commit.as_bytes()).ok()?;
         (cached == commit).then(|| (entry.event.clone(), entry.state.clone()))
     }
@@ -90,51 +66,24 @@ impl StateCache {
         event: &Event,
         state: &WpState,
     ) {
-        if self.dir.is_none() {
+        if !self.0.enabled() {
             return;
         }
-        let file = self.features.entry(feature.to_owned()).or_default();
-        file.entries.insert(
-            wp.to_owned(),
-            Entry {
-                commit: commit.to_string(),
-                event: event.clone(),
-                state: state.clone(),
-            },
-        );
-        if !self.dirty.iter().any(|d| d == feature) {
-            self.dirty.push(feature.to_owned());
-        }
+        let entry = Entry {
+            commit: commit.to_string(),
+            event: event.clone(),
+            state: state.clone(),
+        };
+        self.0.insert(feature, wp, entry);
     }
 
     /// Forget WPs of `feature` that no longer have a ref.
     pub fn retain(&mut self, feature: &str, present: &[&str]) {
-        if let Some(file) = self.features.get_mut(feature) {
-            let before = file.entries.len();
-            file.entries.retain(|k, _| present.contains(&k.as_str()));
-            if file.entries.len() != before && !self.dirty.iter().any(|d| d == feature) {
-                self.dirty.push(feature.to_owned());
-            }
-        }
+        self.0.retain(feature, |k| present.contains(&k));
     }
 
     /// Write the features that changed (temp file, then rename). Failures are ignored.
     pub fn save(self) {
-        let Some(dir) = self.dir else {
-            return;
-        };
-        for feature in &self.dirty {
-            let Some(file) = self.features.get(feature) else {
-                continue;
-            };
-            let out = FeatureFile {
-                version: version(),
-                schema: SCHEMA,
-                entries: file.entries.clone(),
-            };
-            if let Ok(bytes) = serde_json::to_vec(&out) {
-                crate::util::cache_file::replace(&dir, &format!("{feature}.json"), &bytes);
-            }
-        }
+        self.0.save();
     }
 }

@@ -8,20 +8,21 @@
 //! before it was read is never stored. The cache is disposable: unreadable, from another
 //! version, or unwritable (a read-only clone) simply means parsing again.
 
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::plan::Parsed;
 use crate::model::problem::Problem;
 use crate::model::wp::WorkPackage;
+use crate::util::cache_file::PerFeature;
 
 /// A fingerprint of the code that produces what is cached: any change to it (a new build
 /// that parses differently) makes older cache files unusable.
 const CODE: u64 = crate::util::cache_file::fingerprint(&[
     include_bytes!("plan_cache.rs"),
+    include_bytes!("../util/cache_file.rs"),
     include_bytes!("../model/frontmatter.rs"),
     include_bytes!("../model/wp.rs"),
     include_bytes!("../model/ids.rs"),
@@ -59,53 +60,30 @@ impl Stamp {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone)]
+#[derive(Serialize, Deserialize)]
 struct Entry {
     stamp: Stamp,
     wp: Option<WorkPackage>,
     problems: Vec<Problem>,
 }
 
-#[derive(Serialize, Deserialize, Default)]
-struct FeatureFile {
-    version: String,
-    entries: HashMap<String, Entry>,
-}
-
 /// The cached entries of the features being read, and what changed.
-pub struct PlanCache {
-    dir: Option<PathBuf>,
-    features: HashMap<String, FeatureFile>,
-    dirty: Vec<String>,
-}
+pub struct PlanCache(PerFeature<Entry>);
 
 impl PlanCache {
     /// Open the cache under `common_dir` for `features`. `KITTY_NO_CACHE=1` disables it.
     pub fn open(common_dir: &Path, features: &[&str]) -> PlanCache {
-        let dir = (!crate::util::cache_file::disabled())
-            .then(|| common_dir.join("kitty").join("plan-cache"));
-        let version = version();
-        let mut loaded = HashMap::new();
-        if let Some(dir) = &dir {
-            for f in features {
-                let file = std::fs::read(dir.join(format!("{f}.json")))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<FeatureFile>(&b).ok())
-                    .filter(|c| c.version == version)
-                    .unwrap_or_default();
-                loaded.insert((*f).to_owned(), file);
-            }
-        }
-        PlanCache {
-            dir,
-            features: loaded,
-            dirty: Vec::new(),
-        }
+        PlanCache(PerFeature::open(
+            common_dir,
+            "plan-cache",
+            version(),
+            features,
+        ))
     }
 
     /// The cached parse of `rel` (in `feature`) if the file has not changed.
     pub fn get(&self, feature: &str, rel: &str, stamp: Option<Stamp>) -> Option<Parsed> {
-        let entry = self.features.get(feature)?.entries.get(rel)?;
+        let entry = self.0.get(feature, rel)?;
         (Some(entry.stamp) == stamp).then(|| (entry.wp.clone(), entry.problems.clone()))
     }
 
@@ -118,54 +96,28 @@ impl PlanCache {
         parsed: &Parsed,
         now: i128,
     ) {
-        let (Some(stamp), Some(_)) = (stamp, &self.dir) else {
+        let Some(stamp) = stamp.filter(|_| self.0.enabled()) else {
             return;
         };
         if now - stamp.mtime < SETTLE_NANOS || now - stamp.ctime < SETTLE_NANOS {
             return;
         }
-        let file = self.features.entry(feature.to_owned()).or_default();
-        file.entries.insert(
-            rel.to_owned(),
-            Entry {
-                stamp,
-                wp: parsed.0.clone(),
-                problems: parsed.1.clone(),
-            },
-        );
-        if !self.dirty.iter().any(|d| d == feature) {
-            self.dirty.push(feature.to_owned());
-        }
+        let entry = Entry {
+            stamp,
+            wp: parsed.0.clone(),
+            problems: parsed.1.clone(),
+        };
+        self.0.insert(feature, rel, entry);
     }
 
     /// Forget entries of `feature` whose files are gone.
     pub fn retain(&mut self, feature: &str, present: &[String]) {
-        if let Some(file) = self.features.get_mut(feature) {
-            let before = file.entries.len();
-            file.entries.retain(|k, _| present.iter().any(|p| p == k));
-            if file.entries.len() != before && !self.dirty.iter().any(|d| d == feature) {
-                self.dirty.push(feature.to_owned());
-            }
-        }
+        self.0.retain(feature, |k| present.iter().any(|p| p == k));
     }
 
     /// Write the features that changed: a temp file renamed into place, so readers never
     /// see half a file and concurrent writers cannot corrupt it. Failures are ignored.
     pub fn save(self) {
-        let Some(dir) = self.dir else {
-            return;
-        };
-        for feature in &self.dirty {
-            let Some(file) = self.features.get(feature) else {
-                continue;
-            };
-            let out = FeatureFile {
-                version: version(),
-                entries: file.entries.clone(),
-            };
-            if let Ok(bytes) = serde_json::to_vec(&out) {
-                crate::util::cache_file::replace(&dir, &format!("{feature}.json"), &bytes);
-            }
-        }
+        self.0.save();
     }
 }
