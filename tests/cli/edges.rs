@@ -1,27 +1,7 @@
 //! Edge cases found in review: blocked WPs, failing or interrupted git steps, moved
 //! worktrees, damaged refs, stuck locks, `git -c` config, uncommitted plans.
 
-use std::path::{Path, PathBuf};
-
 use crate::common::{Repo, wp};
-
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.path(&format!(".worktrees/{name}"))
-}
-
-fn commit_file(repo: &Repo, wt: &Path, file: &str, content: &str) {
-    std::fs::write(wt.join(file), content).unwrap();
-    repo.git_in(wt, &["add", "--", file]);
-    repo.git_in(wt, &["commit", "-q", "-m", &format!("add {file}")]);
-}
-
-fn lane(repo: &Repo, feature: &str, id: &str) -> String {
-    let status = repo.kitty(&["status", "--json", "--all"]).ok().json();
-    wp(&status, feature, id)["lane"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
 
 #[test]
 fn a_blocked_wp_still_belongs_to_its_agent() {
@@ -69,7 +49,7 @@ fn a_failing_worktree_add_leaves_neither_worktree_nor_claim() {
         .code(6)
         .stderr_has("could not create WP01's worktree; the claim was released")
         .stderr_has("post-checkout says no");
-    assert_eq!(lane(&repo, "001-fan-out", "WP01"), "planned");
+    assert_eq!(repo.lane("001-fan-out", "WP01"), "planned");
     assert!(!repo.git(&["worktree", "list"]).contains("WP01"));
     assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP01"]), "");
     std::fs::remove_file(&hook).unwrap();
@@ -82,7 +62,7 @@ fn a_half_made_worktree_is_made_again_not_handed_back() {
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
     // What `git worktree add` leaves when killed during checkout: locked "initializing",
     // files missing.
-    let wt = worktree(&repo, "001-fan-out-WP01");
+    let wt = repo.worktree("001-fan-out-WP01");
     std::fs::write(
         repo.path(".git/worktrees/001-fan-out-WP01/locked"),
         "initializing",
@@ -102,7 +82,7 @@ fn a_half_made_worktree_is_made_again_not_handed_back() {
 fn done_work_is_not_reopened_by_implement() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    commit_file(&repo, &worktree(&repo, "001-fan-out-WP01"), "x.txt", "x");
+    repo.commit_in(&repo.worktree("001-fan-out-WP01"), "x.txt", "x");
     for (to, who) in [("for_review", "a"), ("approved", "r"), ("done", "r")] {
         repo.kitty(&["lane", "WP01", to, "--agent", who]).ok();
     }
@@ -117,7 +97,7 @@ fn review_needs_the_branch() {
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
     repo.kitty(&["abandon", "WP01", "--agent", "a"]).ok();
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
+    let wt = repo.worktree("001-fan-out-WP01");
     repo.git_in(&wt, &["checkout", "-q", "--detach"]);
     repo.git(&["branch", "-D", "001-fan-out-WP01"]);
     repo.kitty(&["lane", "WP01", "for_review", "--agent", "a"])
@@ -133,7 +113,7 @@ fn abandon_follows_a_moved_worktree() {
     repo.git(&[
         "worktree",
         "move",
-        worktree(&repo, "001-fan-out-WP01").to_str().unwrap(),
+        repo.worktree("001-fan-out-WP01").to_str().unwrap(),
         moved.to_str().unwrap(),
     ]);
     std::fs::write(moved.join("wip.txt"), "unsaved").unwrap();
@@ -150,20 +130,20 @@ fn abandon_follows_a_moved_worktree() {
 fn restack_respects_holders_lanes_and_dirty_dependents() {
     let repo = Repo::with_fixture("linear");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt1 = worktree(&repo, "001-linear-WP01");
-    commit_file(&repo, &wt1, "one.txt", "1");
+    let wt1 = repo.worktree("001-linear-WP01");
+    repo.commit_in(&wt1, "one.txt", "1");
     repo.kitty(&["implement", "WP02", "--base", "WP01", "--agent", "b"])
         .ok();
-    commit_file(&repo, &worktree(&repo, "001-linear-WP02"), "two.txt", "2");
+    repo.commit_in(&repo.worktree("001-linear-WP02"), "two.txt", "2");
     repo.kitty(&["implement", "WP03", "--base", "WP02", "--agent", "c"])
         .ok();
-    commit_file(&repo, &wt1, "one-more.txt", "1+");
+    repo.commit_in(&wt1, "one-more.txt", "1+");
 
     repo.kitty(&["restack", "WP02", "--agent", "mallory"])
         .code(1)
         .stderr_has("WP02 is claimed by b");
     // A dirty dependent stops the run before anything is rebased.
-    let wt3 = worktree(&repo, "001-linear-WP03");
+    let wt3 = repo.worktree("001-linear-WP03");
     std::fs::write(wt3.join("scratch"), "x").unwrap();
     let before = repo.git(&["rev-parse", "001-linear-WP02"]);
     repo.kitty(&["restack", "WP02", "--agent", "b"])
@@ -173,7 +153,7 @@ fn restack_respects_holders_lanes_and_dirty_dependents() {
     assert_eq!(repo.git(&["rev-parse", "001-linear-WP02"]), before);
     std::fs::remove_file(wt3.join("scratch")).unwrap();
     // Work in review is left alone.
-    commit_file(&repo, &wt3, "three.txt", "3");
+    repo.commit_in(&wt3, "three.txt", "3");
     repo.kitty(&["lane", "WP03", "for_review", "--agent", "c"])
         .ok();
     repo.kitty(&["restack", "WP02", "--agent", "b"])
@@ -203,19 +183,14 @@ fn next_skips_a_conflicting_base_and_a_damaged_ref() {
     );
     repo.commit_all("more work");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    commit_file(&repo, &worktree(&repo, "001-diamond-WP01"), "base.txt", "b");
+    repo.commit_in(&repo.worktree("001-diamond-WP01"), "base.txt", "b");
     repo.kitty(&[
         "lane", "WP01", "approved", "--agent", "r", "--force", "--reason", "test",
     ])
     .ok();
     for w in ["WP02", "WP03"] {
         repo.kitty(&["implement", w, "--agent", w]).ok();
-        commit_file(
-            &repo,
-            &worktree(&repo, &format!("001-diamond-{w}")),
-            "api.txt",
-            w,
-        );
+        repo.commit_in(&repo.worktree(&format!("001-diamond-{w}")), "api.txt", w);
         repo.kitty(&[
             "lane", w, "approved", "--agent", "r", "--force", "--reason", "test",
         ])
@@ -304,7 +279,7 @@ fn an_uncommitted_plan_is_refused_where_it_matters() {
     repo.commit_all("add WP05");
     repo.kitty(&["implement", "WP05"]).ok();
     assert!(
-        worktree(&repo, "001-fan-out-WP05")
+        repo.worktree("001-fan-out-WP05")
             .join("kitty-specs/001-fan-out/tasks/WP05-new.md")
             .exists()
     );

@@ -1,42 +1,15 @@
 //! `git kitty implement`, `next`, `restack`, `abandon`: a worktree per WP, on real repos.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
+use std::path::Path;
+use std::process::Child;
 
 use crate::common::{Repo, Run, wp};
-
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.path(&format!(".worktrees/{name}"))
-}
-
-/// Commit a file in a worktree.
-fn commit_file(repo: &Repo, wt: &Path, file: &str, content: &str) {
-    std::fs::write(wt.join(file), content).unwrap();
-    repo.git_in(wt, &["add", "--", file]);
-    repo.git_in(wt, &["commit", "-q", "-m", &format!("add {file}")]);
-}
-
-fn spawn(repo: &Repo, args: &[&str]) -> Child {
-    repo.kitty_command(&repo.root, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
 
 fn finish(children: Vec<Child>, root: &Path) -> Vec<Run> {
     children
         .into_iter()
         .map(|c| Run::new(c.wait_with_output().unwrap(), root))
         .collect()
-}
-
-fn lane(repo: &Repo, feature: &str, id: &str) -> String {
-    let status = repo.kitty(&["status", "--json", "--all"]).ok().json();
-    wp(&status, feature, id)["lane"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 #[test]
@@ -61,7 +34,7 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
         "$REPO/.worktrees/001-fan-out-WP01",
         "the path is the last line"
     );
-    let wt = worktree(&repo, "001-fan-out-WP01");
+    let wt = repo.worktree("001-fan-out-WP01");
     assert_eq!(
         repo.git_in(&wt, &["branch", "--show-current"]).trim(),
         "001-fan-out-WP01"
@@ -119,30 +92,24 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
 fn two_independent_wps_at_once() {
     let repo = Repo::with_fixture("example");
     let children = vec![
-        spawn(
-            &repo,
-            &["implement", "WP02", "-f", "002-search", "--agent", "a"],
-        ),
-        spawn(
-            &repo,
-            &["implement", "WP05", "-f", "001-checkout", "--agent", "b"],
-        ),
+        repo.spawn_kitty(&["implement", "WP02", "-f", "002-search", "--agent", "a"]),
+        repo.spawn_kitty(&["implement", "WP05", "-f", "001-checkout", "--agent", "b"]),
     ];
     for run in finish(children, &repo.root) {
         run.ok();
     }
     assert!(
-        worktree(&repo, "002-search-WP02")
+        repo.worktree("002-search-WP02")
             .join("kitty-specs")
             .exists()
     );
     assert!(
-        worktree(&repo, "001-checkout-WP05")
+        repo.worktree("001-checkout-WP05")
             .join("kitty-specs")
             .exists()
     );
-    assert_eq!(lane(&repo, "002-search", "WP02"), "in_progress");
-    assert_eq!(lane(&repo, "001-checkout", "WP05"), "in_progress");
+    assert_eq!(repo.lane("002-search", "WP02"), "in_progress");
+    assert_eq!(repo.lane("001-checkout", "WP05"), "in_progress");
 }
 
 #[test]
@@ -179,40 +146,32 @@ fn the_gate_refuses_unfinished_dependencies_and_says_what_works() {
 fn fan_out_each_worktree_holds_the_roots_work() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01", "--agent", "root"]).ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-fan-out-WP01"),
-        "core.txt",
-        "core\n",
-    );
+    repo.commit_in(&repo.worktree("001-fan-out-WP01"), "core.txt", "core\n");
     // Three agents stack on WP01 at once.
     let children: Vec<Child> = ["WP02", "WP03", "WP04"]
         .iter()
         .map(|w| {
-            spawn(
-                &repo,
-                &[
-                    "implement",
-                    w,
-                    "--base",
-                    "WP01",
-                    "--agent",
-                    &format!("agent-{w}"),
-                ],
-            )
+            repo.spawn_kitty(&[
+                "implement",
+                w,
+                "--base",
+                "WP01",
+                "--agent",
+                &format!("agent-{w}"),
+            ])
         })
         .collect();
     for run in finish(children, &repo.root) {
         run.ok();
     }
     for w in ["WP02", "WP03", "WP04"] {
-        let wt = worktree(&repo, &format!("001-fan-out-{w}"));
+        let wt = repo.worktree(&format!("001-fan-out-{w}"));
         assert_eq!(
             std::fs::read_to_string(wt.join("core.txt")).unwrap(),
             "core\n",
             "{w}"
         );
-        assert_eq!(lane(&repo, "001-fan-out", w), "in_progress");
+        assert_eq!(repo.lane("001-fan-out", w), "in_progress");
     }
     let status = repo.kitty(&["status", "--json"]).ok().json();
     let base = &wp(&status, "001-fan-out", "WP02")["state"]["base"];
@@ -224,20 +183,20 @@ fn fan_out_each_worktree_holds_the_roots_work() {
 fn a_chain_stacks_with_base_and_restacks_when_the_dependency_moves() {
     let repo = Repo::with_fixture("linear");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt1 = worktree(&repo, "001-linear-WP01");
-    commit_file(&repo, &wt1, "one.txt", "1\n");
+    let wt1 = repo.worktree("001-linear-WP01");
+    repo.commit_in(&wt1, "one.txt", "1\n");
     repo.kitty(&["implement", "WP02", "--base", "WP01", "--agent", "b"])
         .ok();
-    let wt2 = worktree(&repo, "001-linear-WP02");
-    commit_file(&repo, &wt2, "two.txt", "2\n");
+    let wt2 = repo.worktree("001-linear-WP02");
+    repo.commit_in(&wt2, "two.txt", "2\n");
     repo.kitty(&["implement", "WP03", "--base", "WP02", "--agent", "c"])
         .ok();
-    let wt3 = worktree(&repo, "001-linear-WP03");
+    let wt3 = repo.worktree("001-linear-WP03");
     assert!(wt3.join("one.txt").exists() && wt3.join("two.txt").exists());
 
     // WP01 moves on: WP02 (and so WP03) go stale.
-    commit_file(&repo, &wt1, "one-more.txt", "1+\n");
-    commit_file(&repo, &wt1, "one-again.txt", "1++\n");
+    repo.commit_in(&wt1, "one-more.txt", "1+\n");
+    repo.commit_in(&wt1, "one-again.txt", "1++\n");
     repo.kitty(&["status"])
         .ok()
         .stdout_has("Stale           WP02 stale: WP01 moved 2 commits  (git kitty restack WP02)");
@@ -280,13 +239,13 @@ fn a_chain_stacks_with_base_and_restacks_when_the_dependency_moves() {
 fn restack_refuses_a_dirty_worktree_and_stops_cleanly_on_a_conflict() {
     let repo = Repo::with_fixture("linear");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt1 = worktree(&repo, "001-linear-WP01");
-    commit_file(&repo, &wt1, "shared.txt", "base\n");
+    let wt1 = repo.worktree("001-linear-WP01");
+    repo.commit_in(&wt1, "shared.txt", "base\n");
     repo.kitty(&["implement", "WP02", "--base", "WP01", "--agent", "b"])
         .ok();
-    let wt2 = worktree(&repo, "001-linear-WP02");
-    commit_file(&repo, &wt2, "shared.txt", "WP02's version\n");
-    commit_file(&repo, &wt1, "shared.txt", "WP01's new version\n");
+    let wt2 = repo.worktree("001-linear-WP02");
+    repo.commit_in(&wt2, "shared.txt", "WP02's version\n");
+    repo.commit_in(&wt1, "shared.txt", "WP01's new version\n");
 
     std::fs::write(wt2.join("scratch.txt"), "wip").unwrap();
     repo.kitty(&["restack", "WP02", "--agent", "b"])
@@ -298,7 +257,7 @@ fn restack_refuses_a_dirty_worktree_and_stops_cleanly_on_a_conflict() {
     run.code(4)
         .stderr_has("error: restacking WP02 stopped on a conflict in shared.txt")
         .stderr_has("`git rebase --continue`; then `git kitty restack WP02`");
-    assert_eq!(lane(&repo, "001-linear", "WP02"), "blocked");
+    assert_eq!(repo.lane("001-linear", "WP02"), "blocked");
     repo.kitty(&["log", "WP02"])
         .ok()
         .stdout_has("stopped on a conflict in shared.txt");
@@ -314,37 +273,22 @@ fn restack_refuses_a_dirty_worktree_and_stops_cleanly_on_a_conflict() {
     repo.kitty(&["restack", "WP02", "--agent", "b"])
         .ok()
         .stdout_has("WP02: rebase finished by hand");
-    assert_eq!(lane(&repo, "001-linear", "WP02"), "in_progress");
+    assert_eq!(repo.lane("001-linear", "WP02"), "in_progress");
 }
 
 #[test]
 fn diamond_base_is_a_merge_of_both_sides() {
     let repo = Repo::with_fixture("diamond");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-diamond-WP01"),
-        "schema.sql",
-        "create\n",
-    );
+    repo.commit_in(&repo.worktree("001-diamond-WP01"), "schema.sql", "create\n");
     repo.kitty(&["lane", "WP01", "for_review", "--agent", "a"])
         .ok();
     repo.kitty(&["lane", "WP01", "approved", "--agent", "rev"])
         .ok();
     repo.kitty(&["implement", "WP02", "--agent", "b"]).ok();
     repo.kitty(&["implement", "WP03", "--agent", "c"]).ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-diamond-WP02"),
-        "backend.rs",
-        "b\n",
-    );
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-diamond-WP03"),
-        "frontend.ts",
-        "f\n",
-    );
+    repo.commit_in(&repo.worktree("001-diamond-WP02"), "backend.rs", "b\n");
+    repo.commit_in(&repo.worktree("001-diamond-WP03"), "frontend.ts", "f\n");
     let run = repo.kitty(&[
         "implement",
         "WP04",
@@ -356,7 +300,7 @@ fn diamond_base_is_a_merge_of_both_sides() {
         "d",
     ]);
     run.ok().stdout_has("from a merge of WP02, WP03");
-    let wt4 = worktree(&repo, "001-diamond-WP04");
+    let wt4 = repo.worktree("001-diamond-WP04");
     for f in ["schema.sql", "backend.rs", "frontend.ts"] {
         assert!(wt4.join(f).exists(), "WP04's base lacks {f}");
     }
@@ -378,7 +322,7 @@ fn diamond_base_is_a_merge_of_both_sides() {
     for w in ["WP01", "WP02", "WP03"] {
         assert_eq!(
             repo.git_in(
-                &worktree(&repo, &format!("001-diamond-{w}")),
+                &repo.worktree(&format!("001-diamond-{w}")),
                 &["status", "--porcelain"]
             ),
             ""
@@ -394,15 +338,13 @@ fn a_conflicting_multi_dependency_base_stops_and_leaves_nothing() {
         .ok();
     repo.kitty(&["implement", "WP03", "--base", "WP01", "--agent", "c"])
         .ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-diamond-WP02"),
+    repo.commit_in(
+        &repo.worktree("001-diamond-WP02"),
         "api.txt",
         "v1 by WP02\n",
     );
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-diamond-WP03"),
+    repo.commit_in(
+        &repo.worktree("001-diamond-WP03"),
         "api.txt",
         "v1 by WP03\n",
     );
@@ -431,19 +373,14 @@ fn a_conflicting_multi_dependency_base_stops_and_leaves_nothing() {
     assert_eq!(json["error"]["kind"], "conflict");
     assert_eq!(json["error"]["details"]["paths"][0], "api.txt");
     assert_eq!(repo.git(&["for-each-ref"]), refs_before, "a ref changed");
-    assert!(!worktree(&repo, "001-diamond-WP04").exists());
+    assert!(!repo.worktree("001-diamond-WP04").exists());
 }
 
 #[test]
 fn eight_agents_implementing_one_wp_make_one_worktree() {
     let repo = Repo::with_fixture("fan-out");
     let children: Vec<Child> = (1..=8)
-        .map(|i| {
-            spawn(
-                &repo,
-                &["implement", "WP01", "--agent", &format!("agent-{i}")],
-            )
-        })
+        .map(|i| repo.spawn_kitty(&["implement", "WP01", "--agent", &format!("agent-{i}")]))
         .collect();
     let runs = finish(children, &repo.root);
     let winners: Vec<&Run> = runs.iter().filter(|r| r.code == 0).collect();
@@ -483,7 +420,7 @@ fn eight_agents_calling_next_get_eight_different_wps() {
     }
     repo.commit_all("plan");
     let children: Vec<Child> = (1..=8)
-        .map(|i| spawn(&repo, &["next", "--agent", &format!("agent-{i}"), "--json"]))
+        .map(|i| repo.spawn_kitty(&["next", "--agent", &format!("agent-{i}"), "--json"]))
         .collect();
     let runs = finish(children, &repo.root);
     let mut got: Vec<String> = runs
@@ -526,7 +463,7 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
         &["implement", "WP01", "--agent", "a"],
     );
     assert_ne!(run.code, 0);
-    assert!(!worktree(&repo, "001-fan-out-WP01").exists());
+    assert!(!repo.worktree("001-fan-out-WP01").exists());
     repo.kitty(&["status"])
         .ok()
         .stdout_has("No worktree     WP01  Core")
@@ -539,7 +476,7 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
         (Some(true), Some(true))
     );
     assert!(
-        worktree(&repo, "001-fan-out-WP01")
+        repo.worktree("001-fan-out-WP01")
             .join("kitty-specs")
             .exists()
     );
@@ -552,7 +489,7 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
     run.code(6)
         .stderr_has("error: could not create WP02's worktree; the claim was released")
         .stderr_has("injected failure at implement:worktree");
-    assert_eq!(lane(&repo, "001-fan-out", "WP02"), "planned");
+    assert_eq!(repo.lane("001-fan-out", "WP02"), "planned");
     assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP02"]), "");
     repo.kitty(&["implement", "WP02", "--force", "--agent", "b"])
         .ok();
@@ -562,8 +499,8 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
 fn a_worktree_deleted_by_hand_is_detected_and_made_again() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
-    commit_file(&repo, &wt, "work.txt", "kept on the branch\n");
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "work.txt", "kept on the branch\n");
     std::fs::remove_dir_all(&wt).unwrap();
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-fan-out", "WP01")["worktree_missing"], true);
@@ -585,8 +522,8 @@ fn never_overwrites_what_is_not_ours() {
         .stderr_has("a branch `001-fan-out-WP01` already exists, and git kitty did not make it")
         .stderr_has("git branch -m 001-fan-out-WP01 001-fan-out-WP01-old");
     repo.git(&["branch", "-D", "001-fan-out-WP01"]);
-    std::fs::create_dir_all(worktree(&repo, "001-fan-out-WP01")).unwrap();
-    std::fs::write(worktree(&repo, "001-fan-out-WP01").join("mine.txt"), "x").unwrap();
+    std::fs::create_dir_all(repo.worktree("001-fan-out-WP01")).unwrap();
+    std::fs::write(repo.worktree("001-fan-out-WP01").join("mine.txt"), "x").unwrap();
     repo.kitty(&["implement", "WP01"])
         .code(1)
         .stderr_has("already exists");
@@ -606,8 +543,8 @@ fn never_overwrites_what_is_not_ours() {
 fn abandon_gives_the_wp_back_without_losing_work_silently() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
-    commit_file(&repo, &wt, "work.txt", "w\n");
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "work.txt", "w\n");
     std::fs::write(wt.join("wip.txt"), "unsaved").unwrap();
     repo.kitty(&["abandon", "WP01", "--agent", "b"])
         .code(1)
@@ -625,7 +562,7 @@ fn abandon_gives_the_wp_back_without_losing_work_silently() {
         ));
     assert!(!wt.exists());
     assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP01"]), "");
-    assert_eq!(lane(&repo, "001-fan-out", "WP01"), "planned");
+    assert_eq!(repo.lane("001-fan-out", "WP01"), "planned");
     // A clean WP goes back without --force, and can be implemented again by anyone.
     repo.kitty(&["implement", "WP01", "--agent", "c"]).ok();
     repo.kitty(&["abandon", "WP01", "--agent", "c"]).ok();
@@ -636,9 +573,8 @@ fn abandon_gives_the_wp_back_without_losing_work_silently() {
 fn a_wp_sent_back_to_planned_is_taken_over_with_its_branch() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-fan-out-WP01"),
+    repo.commit_in(
+        &repo.worktree("001-fan-out-WP01"),
         "half.txt",
         "half done\n",
     );
@@ -655,9 +591,5 @@ fn a_wp_sent_back_to_planned_is_taken_over_with_its_branch() {
     repo.kitty(&["implement", "WP01", "--agent", "b"]).ok();
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-fan-out", "WP01")["agent"], "b");
-    assert!(
-        worktree(&repo, "001-fan-out-WP01")
-            .join("half.txt")
-            .exists()
-    );
+    assert!(repo.worktree("001-fan-out-WP01").join("half.txt").exists());
 }

@@ -4,16 +4,6 @@ use std::path::{Path, PathBuf};
 
 use crate::common::{Repo, Run, wp};
 
-fn worktree(repo: &Repo, name: &str) -> PathBuf {
-    repo.path(&format!(".worktrees/{name}"))
-}
-
-fn commit_file(repo: &Repo, wt: &Path, file: &str, content: &str) {
-    std::fs::write(wt.join(file), content).unwrap();
-    repo.git_in(wt, &["add", "--", file]);
-    repo.git_in(wt, &["commit", "-q", "-m", &format!("add {file}")]);
-}
-
 /// Implement `id` (stacked on its listed bases), commit `file`, and get it approved.
 fn approved(repo: &Repo, feature: &str, id: &str, bases: &[&str], file: &str) {
     // As the test environment's agent (KITTY_AGENT=tester), so commits pass the pre-commit hook.
@@ -22,23 +12,14 @@ fn approved(repo: &Repo, feature: &str, id: &str, bases: &[&str], file: &str) {
         args.extend(["--base", b]);
     }
     repo.kitty(&args).ok();
-    commit_file(
-        repo,
-        &worktree(repo, &format!("{feature}-{id}")),
+    repo.commit_in(
+        &repo.worktree(&format!("{feature}-{id}")),
         file,
         &format!("{id}\n"),
     );
     repo.kitty(&["lane", id, "for_review"]).ok();
     repo.kitty(&["lane", id, "approved", "--agent", "reviewer"])
         .ok();
-}
-
-fn lane(repo: &Repo, feature: &str, id: &str) -> String {
-    let status = repo.kitty(&["status", "--json", "--all"]).ok().json();
-    wp(&status, feature, id)["lane"]
-        .as_str()
-        .unwrap()
-        .to_owned()
 }
 
 /// Subjects and `Kitty-WP` trailers of main's first-parent history, oldest first.
@@ -71,7 +52,7 @@ fn merge_lands_a_diamond_in_dependency_order_and_cleans_up() {
     run.ok()
         .stdout_has("001-diamond would land, in this order: WP01, WP02, WP03, WP04");
     assert_eq!(
-        lane(&repo, "001-diamond", "WP01"),
+        repo.lane("001-diamond", "WP01"),
         "approved",
         "dry run changed something"
     );
@@ -101,8 +82,8 @@ fn merge_lands_a_diamond_in_dependency_order_and_cleans_up() {
         ]
     );
     for id in ["WP01", "WP02", "WP03", "WP04"] {
-        assert_eq!(lane(&repo, "001-diamond", id), "done");
-        assert!(!worktree(&repo, &format!("001-diamond-{id}")).exists());
+        assert_eq!(repo.lane("001-diamond", id), "done");
+        assert!(!repo.worktree(&format!("001-diamond-{id}")).exists());
     }
     assert_eq!(repo.git(&["branch", "--list", "001-diamond-*"]), "");
     // The main checkout moved with the branch and is clean.
@@ -119,12 +100,7 @@ fn merge_lands_a_diamond_in_dependency_order_and_cleans_up() {
 fn merge_of_a_fan_out_waits_on_the_root_and_says_why() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01"]).ok();
-    commit_file(
-        &repo,
-        &worktree(&repo, "001-fan-out-WP01"),
-        "core.rs",
-        "core",
-    );
+    repo.commit_in(&repo.worktree("001-fan-out-WP01"), "core.rs", "core");
     approved(&repo, "001-fan-out", "WP02", &["WP01"], "api.rs");
     approved(&repo, "001-fan-out", "WP03", &["WP01"], "cli.rs");
 
@@ -187,8 +163,8 @@ fn a_conflict_stops_the_run_and_leaves_the_target_as_it_was_before_that_wp() {
         history.last().unwrap(),
         "Merge WP01: Index schema (002-search-WP01)|002-search/WP01"
     );
-    assert_eq!(lane(&repo, "002-search", "WP01"), "done");
-    assert_eq!(lane(&repo, "002-search", "WP02"), "approved");
+    assert_eq!(repo.lane("002-search", "WP01"), "done");
+    assert_eq!(repo.lane("002-search", "WP02"), "approved");
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert_eq!(
         std::fs::read_to_string(repo.path("shared.txt")).unwrap(),
@@ -208,7 +184,7 @@ fn kept_worktrees_and_branches_and_a_target_checked_out_nowhere() {
         .ok()
         .stdout_has("WP01: merged into main as ");
     assert_eq!(repo.git(&["rev-parse", "elsewhere"]), before);
-    assert!(worktree(&repo, "001-linear-WP01").exists());
+    assert!(repo.worktree("001-linear-WP01").exists());
     assert_ne!(repo.git(&["branch", "--list", "001-linear-WP01"]), "");
     assert!(
         main_history(&repo)
@@ -228,16 +204,16 @@ fn a_dirty_target_checkout_is_refused_before_anything_lands() {
         .code(1)
         .stderr_has("main is checked out in $REPO with uncommitted changes: README.md");
     assert_eq!(repo.git(&["rev-parse", "main"]), head);
-    assert_eq!(lane(&repo, "001-linear", "WP01"), "approved");
+    assert_eq!(repo.lane("001-linear", "WP01"), "approved");
 }
 
 #[test]
 fn squash_lands_one_commit_per_wp_with_its_trailer() {
     let repo = Repo::with_fixture("linear");
     repo.kitty(&["implement", "WP01"]).ok();
-    let wt = worktree(&repo, "001-linear-WP01");
-    commit_file(&repo, &wt, "a.txt", "a");
-    commit_file(&repo, &wt, "b.txt", "b");
+    let wt = repo.worktree("001-linear-WP01");
+    repo.commit_in(&wt, "a.txt", "a");
+    repo.commit_in(&wt, "b.txt", "b");
     repo.kitty(&["lane", "WP01", "for_review"]).ok();
     repo.kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
         .ok();
@@ -267,7 +243,7 @@ fn a_branch_carrying_another_wps_commits_is_not_landed() {
     approved(&repo, "001-fan-out", "WP01", &[], "core.rs");
     repo.kitty(&["merge"]).ok();
     approved(&repo, "001-fan-out", "WP02", &[], "api.rs");
-    let wt = worktree(&repo, "001-fan-out-WP02");
+    let wt = repo.worktree("001-fan-out-WP02");
     std::fs::write(wt.join("docs.md"), "docs").unwrap();
     repo.git_in(&wt, &["add", "docs.md"]);
     repo.git_in(
@@ -298,8 +274,8 @@ fn implement_installs_the_trailer_hook_next_to_the_users() {
     .unwrap();
     set_executable(&hook);
     repo.kitty(&["implement", "WP01"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
-    commit_file(&repo, &wt, "x.txt", "x");
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "x.txt", "x");
     let msg = repo.git_in(&wt, &["log", "-1", "--format=%B"]);
     assert!(
         msg.trim_end().ends_with("Kitty-WP: 001-fan-out/WP01"),
@@ -311,7 +287,7 @@ fn implement_installs_the_trailer_hook_next_to_the_users() {
         "the user's hook did not run"
     );
     // Outside any WP nothing is added.
-    commit_file(&repo, &repo.root.clone(), "y.txt", "y");
+    repo.commit_in(&repo.root.clone(), "y.txt", "y");
     assert!(!repo.git(&["log", "-1", "--format=%B"]).contains("Kitty-WP"));
     // Amending keeps one trailer.
     repo.git_in(&wt, &["commit", "-q", "--amend", "--no-edit"]);
@@ -421,8 +397,8 @@ fn pre_commit_guards_the_wp_worktree_and_the_plan_files() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["hooks", "install"]).ok();
     repo.kitty(&["implement", "WP01", "--agent", "tester"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
-    commit_file(&repo, &wt, "ok.txt", "fine while in progress");
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "ok.txt", "fine while in progress");
     repo.kitty(&["lane", "WP01", "for_review"]).ok();
     std::fs::write(wt.join("late.txt"), "after review was asked").unwrap();
     repo.git_in(&wt, &["add", "late.txt"]);
@@ -852,7 +828,7 @@ fn finishing_a_stopped_merge_with_commit_is_checked_too() {
 fn an_empty_message_still_aborts_a_commit_in_a_wp_worktree() {
     let repo = Repo::with_fixture("fan-out");
     repo.kitty(&["implement", "WP01"]).ok();
-    let wt = worktree(&repo, "001-fan-out-WP01");
+    let wt = repo.worktree("001-fan-out-WP01");
     std::fs::write(wt.join("x.txt"), "x").unwrap();
     repo.git_in(&wt, &["add", "x.txt"]);
     // The editor leaves the message empty: git aborts, no trailer-only commit.
@@ -911,7 +887,7 @@ fn a_wp_done_before_git_kitty_counts_as_landed() {
 fn merge_inside_a_wps_worktree_keeps_that_worktree() {
     let repo = Repo::with_fixture("fan-out");
     approved(&repo, "001-fan-out", "WP01", &[], "core.rs");
-    let wt = worktree(&repo, "001-fan-out-WP01");
+    let wt = repo.worktree("001-fan-out-WP01");
     repo.kitty_in(&wt, &["merge", "-f", "001-fan-out"])
         .ok()
         .stdout_has("WP01: merged into main")

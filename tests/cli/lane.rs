@@ -2,11 +2,6 @@
 
 use crate::common::{Repo, feature, wp};
 
-fn lane_of(repo: &Repo, f: &str, id: &str) -> String {
-    let status = repo.kitty(&["status", "--json"]).ok().json();
-    wp(&status, f, id)["lane"].as_str().unwrap().to_owned()
-}
-
 #[test]
 fn a_wp_walks_the_whole_workflow_without_touching_any_branch() {
     let repo = Repo::with_fixture("fan-out");
@@ -31,7 +26,7 @@ fn a_wp_walks_the_whole_workflow_without_touching_any_branch() {
         let run = repo.kitty(&["lane", "WP01", to, "--agent", agent]);
         run.ok();
         assert_eq!(run.stdout, format!("{said}\n"));
-        assert_eq!(lane_of(&repo, "001-fan-out", "WP01"), to);
+        assert_eq!(repo.lane("001-fan-out", "WP01"), to);
     }
     // Nothing committed, nothing dirty: the state is only in refs.
     assert_eq!(repo.git(&["rev-parse", "HEAD"]), head);
@@ -265,7 +260,7 @@ fn inside_a_worktree_the_wp_can_be_left_out() {
     repo.kitty_in(&wt, &["note", "looking at the API first"])
         .ok();
     // Shared instantly: the main worktree sees it, nothing is dirty anywhere.
-    assert_eq!(lane_of(&repo, "001-fan-out", "WP02"), "claimed");
+    assert_eq!(repo.lane("001-fan-out", "WP02"), "claimed");
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
     assert_eq!(repo.git_in(&wt, &["status", "--porcelain"]), "");
     // And the other way round.
@@ -290,7 +285,7 @@ fn notes_do_not_move_and_log_merges_a_feature() {
     .ok();
     repo.kitty(&["note", "WP01", "second thought", "--agent", "alice"])
         .ok();
-    assert_eq!(lane_of(&repo, "001-fan-out", "WP01"), "planned");
+    assert_eq!(repo.lane("001-fan-out", "WP01"), "planned");
     let run = repo.kitty(&["log"]);
     run.ok();
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -340,7 +335,7 @@ fn check_reports_frontmatter_lanes_that_drifted_from_the_state() {
     );
     repo.kitty(&["check", "--strict"]).code(1);
     // The board follows the state, not the stale frontmatter.
-    assert_eq!(lane_of(&repo, "001-checkout", "WP03"), "for_review");
+    assert_eq!(repo.lane("001-checkout", "WP03"), "for_review");
 }
 
 #[test]

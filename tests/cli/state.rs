@@ -17,14 +17,6 @@ fn wide(n: usize) -> Repo {
     repo
 }
 
-fn spawn(repo: &Repo, args: &[&str]) -> Child {
-    repo.kitty_command(&repo.root, args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 fn finish(children: Vec<Child>) -> Vec<(i32, String, String)> {
     children
         .into_iter()
@@ -46,7 +38,7 @@ fn sixteen_writers_on_sixteen_wps_lose_nothing() {
         .map(|i| {
             let id = format!("WP{i:02}");
             let agent = format!("agent-{i}");
-            spawn(&repo, &["lane", &id, "claimed", "--agent", &agent])
+            repo.spawn_kitty(&["lane", &id, "claimed", "--agent", &agent])
         })
         .collect();
     for (code, _, err) in finish(children) {
@@ -65,16 +57,13 @@ fn sixteen_notes_on_one_wp_all_survive() {
     let repo = wide(1);
     let children: Vec<Child> = (1..=16)
         .map(|i| {
-            spawn(
-                &repo,
-                &[
-                    "note",
-                    "WP01",
-                    &format!("note {i}"),
-                    "--agent",
-                    &format!("a{i}"),
-                ],
-            )
+            repo.spawn_kitty(&[
+                "note",
+                "WP01",
+                &format!("note {i}"),
+                "--agent",
+                &format!("a{i}"),
+            ])
         })
         .collect();
     for (code, _, err) in finish(children) {
@@ -107,12 +96,7 @@ fn sixteen_notes_on_one_wp_all_survive() {
 fn sixteen_claims_of_one_wp_have_exactly_one_winner() {
     let repo = wide(1);
     let children: Vec<Child> = (1..=16)
-        .map(|i| {
-            spawn(
-                &repo,
-                &["lane", "WP01", "claimed", "--agent", &format!("agent-{i}")],
-            )
-        })
+        .map(|i| repo.spawn_kitty(&["lane", "WP01", "claimed", "--agent", &format!("agent-{i}")]))
         .collect();
     let results = finish(children);
     let winners: Vec<&(i32, String, String)> = results.iter().filter(|r| r.0 == 0).collect();

@@ -141,6 +141,36 @@ impl Repo {
     }
 
     /// A `git-kitty` command ready to run or spawn (for concurrency tests).
+    /// `git-kitty <args>` in the repository, started and left running (output piped).
+    pub fn spawn_kitty(&self, args: &[&str]) -> std::process::Child {
+        self.kitty_command(&self.root, args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
+    /// A WP's worktree: `.worktrees/<name>`.
+    pub fn worktree(&self, name: &str) -> PathBuf {
+        self.path(&format!(".worktrees/{name}"))
+    }
+
+    /// Commit `file` with `content` in the worktree `wt`.
+    pub fn commit_in(&self, wt: &Path, file: &str, content: &str) {
+        std::fs::write(wt.join(file), content).unwrap();
+        self.git_in(wt, &["add", "--", file]);
+        self.git_in(wt, &["commit", "-q", "-m", &format!("add {file}")]);
+    }
+
+    /// The lane `status --json --all` shows for `feature`/`id`.
+    pub fn lane(&self, feature: &str, id: &str) -> String {
+        let status = self.kitty(&["status", "--json", "--all"]).ok().json();
+        wp(&status, feature, id)["lane"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
     pub fn kitty_command(&self, dir: &Path, args: &[&str]) -> Command {
         let mut cmd = self.command_in(
             assert_cmd::cargo::cargo_bin("git-kitty")
