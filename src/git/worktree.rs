@@ -180,47 +180,19 @@ impl Repo {
     /// Uncommitted changes in the worktree at `path`: modified, staged or untracked (but not
     /// ignored) files, as `git status --porcelain` lists them.
     pub fn worktree_changes(&self, path: &Path) -> Result<Vec<String>> {
-        let out = Git::new(path)
-            .args(["status", "--porcelain=v1", "-z", "--untracked-files=normal"])
-            .run()?;
-        Ok(out
-            .split('\0')
-            .filter(|e| e.len() > 3)
-            .map(|e| e[3..].to_owned())
-            .collect())
+        status_paths(path, "normal", None)
     }
 
     /// Changes to tracked files in the worktree at `path` (untracked files do not stop a
     /// fast-forward unless they are in the way, and git says so then).
     pub fn tracked_changes(&self, path: &Path) -> Result<Vec<String>> {
-        let out = Git::new(path)
-            .args(["status", "--porcelain=v1", "-z", "--untracked-files=no"])
-            .run()?;
-        Ok(out
-            .split('\0')
-            .filter(|e| e.len() > 3)
-            .map(|e| e[3..].to_owned())
-            .collect())
+        status_paths(path, "no", None)
     }
 
     /// Uncommitted changes under `rel` (a repository-relative directory) in the worktree at
     /// `path`, untracked files included.
     pub fn changes_under(&self, path: &Path, rel: &str) -> Result<Vec<String>> {
-        let out = Git::new(path)
-            .args([
-                "status",
-                "--porcelain=v1",
-                "-z",
-                "--untracked-files=all",
-                "--",
-            ])
-            .arg(rel)
-            .run()?;
-        Ok(out
-            .split('\0')
-            .filter(|e| e.len() > 3)
-            .map(|e| e[3..].to_owned())
-            .collect())
+        status_paths(path, "all", Some(rel))
     }
 
     /// Merge the trees of `ours` and `theirs` (`git merge-tree --write-tree`): no index, no
@@ -305,4 +277,28 @@ impl Repo {
         let p = if p.is_absolute() { p } else { path.join(p) };
         p.exists() || path.join(".git").join("rebase-apply").exists()
     }
+}
+
+/// The paths `git status --porcelain=v1 -z` lists in the worktree at `path`
+/// (`--untracked-files=<untracked>`, limited to `pathspec`).
+fn status_paths(path: &Path, untracked: &str, pathspec: Option<&str>) -> Result<Vec<String>> {
+    let out = Git::new(path)
+        .args(["status", "--porcelain=v1", "-z"])
+        .arg(format!("--untracked-files={untracked}"))
+        .arg("--")
+        .args(pathspec)
+        .run()?;
+    let mut paths = Vec::new();
+    let mut records = out.split('\0').filter(|e| !e.is_empty());
+    while let Some(record) = records.next() {
+        let Some(name) = record.get(3..) else {
+            continue;
+        };
+        // A rename or copy is followed by its source path, a record of its own.
+        if matches!(record.as_bytes()[0], b'R' | b'C') {
+            records.next();
+        }
+        paths.push(name.to_owned());
+    }
+    Ok(paths)
 }
