@@ -11,7 +11,6 @@ pub mod worktree;
 
 use std::path::{Path, PathBuf};
 
-use gix::ObjectId;
 use gix::bstr::{BString, ByteSlice};
 use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
@@ -19,6 +18,15 @@ use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 use crate::error::{Context, Error, ErrorKind, Result};
 pub use run::Git;
 pub use worktree::{Rebase, TreeMerge, WorktreeEntry};
+
+/// A git object id. The one id type of git kitty: nothing outside `src/git` names gix.
+pub use gix::ObjectId as Oid;
+use gix::ObjectId;
+
+/// Parse a full hexadecimal object id (surrounding whitespace allowed, as git prints it).
+pub fn parse_oid(hex: &str) -> Option<Oid> {
+    Oid::from_hex(hex.trim().as_bytes()).ok()
+}
 
 /// An open repository, seen from the worktree git kitty was started in.
 pub struct Repo {
