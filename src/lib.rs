@@ -1,24 +1,48 @@
 //! git kitty: many coding agents on one repository, safely.
 //!
-//! Crate map (docs/architecture.md has the bird's-eye view):
-//! - [`cli`]: start-up shared by every binary (argv, global flags, output, errors).
-//! - [`cmd`]: one module per command.
-//! - [`model`]: the domain without I/O (ids, lanes, WP files, plan, dependency graph).
-//! - [`board`]: the board computed from the plan and the lanes; [`render`] draws it.
-//! - [`workspace`]: the repository and plan a command runs against.
-//! - [`git`]: the only module that talks to git.
-//! - [`error`]: the error type and exit codes.
+//! docs/architecture.md has the bird's-eye view, the layers and a map of every module.
 
-pub mod board;
-pub mod cli;
-pub mod cmd;
+// The layers, lowest first: a module uses only modules above it in this list
+// (docs/architecture.md; tests/cli/architecture.rs checks it).
+
+// Foundations: the error type, time and cache files.
 pub mod error;
-pub mod git;
-pub mod hooks;
-pub mod model;
-pub mod render;
-pub mod state;
-pub mod sync;
+
 pub mod util;
-pub mod workflow;
+
+// The domain without I/O.
+pub mod model;
+
+// The only door to git.
+pub mod git;
+
+// Hook files: installing and removing git kitty's blocks.
+pub mod hooks;
+
+// State in refs: schema, rules, store, staleness, relation to a remote.
+pub mod state;
+
+// The repository and plan a command runs against.
 pub mod workspace;
+
+// The board computed from plan and state.
+pub mod board;
+
+// Sharing state with a remote.
+pub mod sync;
+
+// Multi-step operations: implement, restack, abandon, merge, landing order.
+pub mod workflow;
+
+// Output: text for people, then the stdout/stderr writer.
+pub mod render;
+
+pub mod ui;
+
+// What git's hooks run.
+pub mod hook_runner;
+
+// One file per command, then start-up.
+pub mod cmd;
+
+pub mod cli;

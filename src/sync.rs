@@ -18,6 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::git::remote::{Lease, Pushed};
 use crate::git::{Cas, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::state::relation::tracking_prefix;
 use crate::state::schema::WpState;
 use crate::state::store::{self, PREFIX};
 use crate::workspace::Workspace;
@@ -36,11 +37,6 @@ pub fn remote_name(repo: &Repo, named: Option<&str>) -> Result<String> {
         .unwrap_or_else(|| "origin".to_owned());
     repo.check_remote(&name)?;
     Ok(name)
-}
-
-/// Where the remote's state refs are tracked.
-pub fn tracking_prefix(remote: &str) -> String {
-    format!("refs/kitty-remotes/{remote}/wp/")
 }
 
 fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
@@ -463,70 +459,4 @@ pub fn refresh(ws: &Workspace, remote: &str, feature: &FeatureSlug, actor: &str)
 /// Whether claims go through the remote: `--sync`, or `git config kitty.syncClaims true`.
 pub fn claims_synced(repo: &Repo, flag: bool) -> bool {
     flag || repo.config_bool("kitty.syncClaims").unwrap_or(false)
-}
-
-/// How local state compares with the remote's last fetched state, per WP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Relation {
-    InSync,
-    /// Local has events the remote lacks: `git kitty push`.
-    Ahead,
-    /// The remote has events local lacks: `git kitty pull`.
-    Behind,
-    /// Both have new events: `git kitty sync` merges them.
-    Diverged,
-    LocalOnly,
-    RemoteOnly,
-}
-
-/// The relation of every WP of `feature` that has state on either side, for `remote`.
-/// Empty when nothing was ever fetched from it.
-pub fn relations(
-    repo: &Repo,
-    remote: &str,
-    feature: &FeatureSlug,
-) -> Result<HashMap<String, Relation>> {
-    let tracking_feature = format!("{}{feature}/", tracking_prefix(remote));
-    let remote_refs: HashMap<String, ObjectId> = repo
-        .refs_under(&tracking_feature)?
-        .into_iter()
-        .filter_map(|(n, id)| Some((n[tracking_feature.len()..].to_owned(), id?)))
-        .collect();
-    let mut out = HashMap::new();
-    if remote_refs.is_empty() && repo.refs_under(&tracking_prefix(remote))?.is_empty() {
-        return Ok(out);
-    }
-    let local_feature = format!("{PREFIX}{feature}/");
-    let local_refs: HashMap<String, ObjectId> = repo
-        .refs_under(&local_feature)?
-        .into_iter()
-        .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
-        .collect();
-    let compare = |l: ObjectId, r: ObjectId| -> Result<Relation> {
-        Ok(if r == l {
-            Relation::InSync
-        } else if repo.is_ancestor(r, l)? {
-            Relation::Ahead
-        } else if repo.is_ancestor(l, r)? {
-            Relation::Behind
-        } else {
-            Relation::Diverged
-        })
-    };
-    for wp in remote_refs.keys() {
-        out.insert(wp.clone(), Relation::RemoteOnly);
-    }
-    for (wp, l) in &local_refs {
-        let rel = match remote_refs.get(wp) {
-            None => Some(Relation::LocalOnly),
-            // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
-            Some(r) => compare(*l, *r).ok(),
-        };
-        match rel {
-            Some(rel) => out.insert(wp.clone(), rel),
-            None => out.remove(wp),
-        };
-    }
-    Ok(out)
 }

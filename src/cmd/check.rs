@@ -1,10 +1,10 @@
 //! `git kitty check`: every problem in the plan.
 
-use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::model::problem::{Code, Problem, Severity};
 use crate::render::board::{plural, problem_line};
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Check the plan: every problem, with file and line

@@ -1,7 +1,7 @@
 //! `git kitty hook <name>`: what the installed hook shims call. Not for people.
 
-use crate::cli::Ctx;
 use crate::error::Result;
+use crate::ui::Ctx;
 
 /// Run one of git kitty's hooks (called by the hook shims)
 #[derive(clap::Args, Debug)]
@@ -15,5 +15,5 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    crate::hooks::handlers::run(&args.name, &args.args, &mut ctx.ui, &ctx.cwd)
+    crate::hook_runner::run(&args.name, &args.args, &mut ctx.ui, &ctx.cwd)
 }

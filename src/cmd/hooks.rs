@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::hooks::{self, CLIENT_HOOKS, HookReport, HookState, SERVER_HOOKS};
+use crate::ui::Ctx;
 
 /// Install, remove or inspect the hooks that enforce landing order
 #[derive(clap::Args, Debug)]
@@ -105,9 +105,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                         "`{branch}` is not a safe branch name"
                     )));
                 }
-                repo.git()
-                    .args(["config", "kitty.targetBranch", branch])
-                    .run()?;
+                repo.config_set("kitty.targetBranch", branch)?;
             }
             let reports = hooks::install(&hooks_dir, names, force)?;
             if server && !json {
@@ -168,10 +166,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         } else {
             ""
         };
-        let action = match r.action.as_str() {
-            "none" => String::new(),
-            a => format!("{a}: "),
-        };
+        let action = r.action.label().map_or(String::new(), |a| format!("{a}: "));
         text.push_str(&format!("  {:<20}{action}{state}{chained}\n", r.name));
     }
     if !on_path {

@@ -2,9 +2,9 @@
 
 use std::str::FromStr;
 
-use crate::cli::{Ctx, Ui};
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::ui::{Ctx, Ui};
 use crate::workflow::base::describe_base;
 use crate::workflow::implement::{self, Implemented, Request};
 use crate::workspace::Workspace;

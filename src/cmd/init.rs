@@ -2,10 +2,10 @@
 
 use serde::Serialize;
 
-use crate::cli::Ctx;
 use crate::error::Result;
 use crate::git::Repo;
 use crate::sync;
+use crate::ui::Ctx;
 
 /// Configure a remote so that plain `git fetch` and `git push` carry git kitty's state
 #[derive(clap::Args, Debug)]
@@ -47,15 +47,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json;
     let repo = Repo::discover(&ctx.cwd)?;
     let remote = sync::remote_name(&repo, args.remote.as_deref())?;
-    let values = |key: &str| -> Result<Vec<String>> {
-        let out = repo.git().args(["config", "--get-all", key]).output()?;
-        Ok(out
-            .stdout
-            .lines()
-            .map(str::to_owned)
-            .filter(|l| !l.is_empty())
-            .collect())
-    };
+    let values = |key: &str| repo.config_get_all(key);
     let fetch_key = format!("remote.{remote}.fetch");
     let push_key = format!("remote.{remote}.push");
     let fetch_spec = format!("+refs/kitty/*:refs/kitty-remotes/{remote}/*");
@@ -76,7 +68,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         if values(&key)?.contains(&value) {
             done.already.push(shown);
         } else {
-            repo.git().args(["config", "--add", &key, &value]).run()?;
+            repo.config_add(&key, &value)?;
             done.added.push(shown);
         }
     }

@@ -5,12 +5,12 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{resolve_wp_and, write_outcome};
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::FeatureSlug;
 use crate::model::lane::Lane;
 use crate::state::schema::{EventKind, WpState};
 use crate::state::store::{self, Appended};
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 fn long_about() -> String {

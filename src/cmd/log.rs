@@ -4,13 +4,13 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::lane::Lane;
 use crate::render::pad;
 use crate::state::schema::{Event, EventKind};
 use crate::state::store;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Show the history of a work package, or the activity of a feature, newest first

@@ -24,11 +24,11 @@ use std::str::FromStr;
 
 use clap::Subcommand;
 
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Feature;
 use crate::state::store::Appended;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 #[derive(Subcommand, Debug)]

@@ -1,10 +1,10 @@
 //! `git kitty next`: claim the best ready work package and set up its worktree.
 
 use crate::board;
-use crate::cli::Ctx;
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Feature;
+use crate::ui::Ctx;
 use crate::workflow::implement::{self, Request};
 use crate::workspace::Workspace;
 

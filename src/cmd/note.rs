@@ -1,11 +1,11 @@
 //! `git kitty note`: add a note to a work package's history.
 
 use super::{resolve_wp_and, write_outcome};
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::FeatureSlug;
 use crate::state::schema::EventKind;
 use crate::state::store;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Add a note to a work package's history (its lane does not change)

@@ -1,9 +1,9 @@
 //! `git kitty pull`: bring the remote's state in and merge it with local state.
 
-use crate::cli::{Ctx, Ui};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync::{self, Report};
+use crate::ui::{Ctx, Ui};
 use crate::workspace::Workspace;
 
 /// Fetch the remote's lanes, claims and history, and merge them with local state

@@ -1,9 +1,9 @@
 //! `git kitty push`: send local state to the remote.
 
-use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Push local lanes, claims and history to the remote

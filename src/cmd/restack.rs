@@ -2,9 +2,9 @@
 
 use std::str::FromStr;
 
-use crate::cli::Ctx;
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::ui::Ctx;
 use crate::workflow::restack;
 use crate::workspace::Workspace;
 

@@ -1,10 +1,10 @@
 //! `git kitty status`: the board.
 
 use crate::board::{self, Board};
-use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::render;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Show the board: lanes, who works on what, what is ready to start, what waits
@@ -115,8 +115,8 @@ fn compare_with_remote(
     feature: &crate::model::plan::Feature,
     board: &mut board::FeatureBoard,
 ) -> Result<()> {
-    use crate::sync::Relation;
-    let relations = crate::sync::relations(&ws.repo, remote, &feature.slug)?;
+    use crate::state::relation::Relation;
+    let relations = crate::state::relation::relations(&ws.repo, remote, &feature.slug)?;
     if relations.is_empty() {
         return Ok(());
     }

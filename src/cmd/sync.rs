@@ -1,9 +1,9 @@
 //! `git kitty sync`: pull, then push.
 
-use crate::cli::Ctx;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync;
+use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
 /// Pull the remote's state, merge it, and push local state: both sides end up the same

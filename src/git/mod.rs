@@ -5,8 +5,9 @@
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
 pub mod history;
+pub mod hook_env;
 pub mod remote;
-pub mod run;
+mod run;
 pub mod worktree;
 
 use std::path::{Path, PathBuf};
@@ -16,12 +17,22 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use crate::error::{Context, Error, ErrorKind, Result};
-pub use run::Git;
+use run::Git;
 pub use worktree::{Rebase, TreeMerge, WorktreeEntry};
 
 /// A git object id. The one id type of git kitty: nothing outside `src/git` names gix.
 pub use gix::ObjectId as Oid;
 use gix::ObjectId;
+
+/// The hooks directory of the repository whose git directory or worktree is `dir`: git's own
+/// answer to `git rev-parse --git-path hooks`, so `core.hooksPath` is respected.
+pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
+    let out = Git::new(dir)
+        .args(["rev-parse", "--git-path", "hooks"])
+        .run()?;
+    let p = PathBuf::from(out.trim());
+    Ok(if p.is_absolute() { p } else { dir.join(p) })
+}
 
 /// Parse a full hexadecimal object id (surrounding whitespace allowed, as git prints it).
 pub fn parse_oid(hex: &str) -> Option<Oid> {
@@ -140,7 +151,7 @@ impl Repo {
     }
 
     /// Where a `git` subprocess should run: the current worktree, else the git dir.
-    pub fn git(&self) -> Git {
+    fn git(&self) -> Git {
         Git::new(self.workdir().unwrap_or(&self.common_dir))
     }
 
@@ -162,6 +173,30 @@ impl Repo {
 
     pub fn config_bool(&self, key: &str) -> Option<bool> {
         self.repo.config_snapshot().boolean(key)
+    }
+
+    /// Every value of a multi-valued key in the repository's own config (`--get-all`), read
+    /// fresh from git rather than from the snapshot taken at open.
+    pub fn config_get_all(&self, key: &str) -> Result<Vec<String>> {
+        let out = self.git().args(["config", "--get-all", key]).output()?;
+        Ok(out
+            .stdout
+            .lines()
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect())
+    }
+
+    /// Add one value to a multi-valued key of the repository's config (`git config --add`).
+    pub fn config_add(&self, key: &str, value: &str) -> Result<()> {
+        self.git().args(["config", "--add", key, value]).run()?;
+        Ok(())
+    }
+
+    /// Set a key of the repository's config, replacing its value (`git config <key> <value>`).
+    pub fn config_set(&self, key: &str, value: &str) -> Result<()> {
+        self.git().args(["config", key, value]).run()?;
+        Ok(())
     }
 
     // ---- branches and HEAD --------------------------------------------------------------
@@ -335,27 +370,35 @@ impl Repo {
                 deref: false,
             });
         }
-        match self.repo.edit_references(edits) {
-            Ok(_) => Ok(Cas::Done),
-            Err(err) => {
-                for u in updates {
-                    if self.ref_tip(&u.name)? != u.expected {
+        // A failure is a race when a ref no longer has its expected value or another writer
+        // holds a lock file (its update is about to land, or it died and left `<ref>.lock`);
+        // the caller retries and, after a while, points at the lock file. gix reports errors
+        // as messages, so this is decided from the repository, never from the error's text.
+        // A lock released between the failure and the look is caught by trying once more.
+        let mut last_err = None;
+        for _attempt in 0..2 {
+            match self.repo.edit_references(edits.clone()) {
+                Ok(_) => return Ok(Cas::Done),
+                Err(err) => {
+                    for u in updates {
+                        if self.ref_tip(&u.name)? != u.expected {
+                            return Ok(Cas::Raced);
+                        }
+                    }
+                    let locked = updates
+                        .iter()
+                        .map(|u| u.name.as_str())
+                        .chain(["packed-refs"])
+                        .any(|n| self.common_dir.join(format!("{n}.lock")).exists());
+                    if locked {
                         return Ok(Cas::Raced);
                     }
+                    last_err = Some(err.to_string());
                 }
-                // Unchanged but refused: another writer holds the lock file (its update is
-                // about to land, or it died and left `<ref>.lock`): a race to retry; the
-                // caller gives up after a while and points at the lock file.
-                let locked = updates
-                    .iter()
-                    .any(|u| self.common_dir.join(format!("{}.lock", u.name)).exists());
-                let text = format!("{err:?}");
-                if locked || text.to_ascii_lowercase().contains("lock") {
-                    return Ok(Cas::Raced);
-                }
-                Err(Error::new(ErrorKind::Failed, "a ref update failed").cause(err.to_string()))
             }
         }
+        Err(Error::new(ErrorKind::Failed, "a ref update failed")
+            .cause(last_err.unwrap_or_default()))
     }
 
     // ---- objects ------------------------------------------------------------------------

@@ -277,6 +277,15 @@ impl Repo {
         let p = if p.is_absolute() { p } else { path.join(p) };
         p.exists() || path.join(".git").join("rebase-apply").exists()
     }
+
+    /// Fast-forward the branch checked out in the worktree at `path` to `new`
+    /// (`git merge --ff-only`), so its files and index follow the branch.
+    pub fn fast_forward_worktree(&self, path: &Path, new: ObjectId) -> Result<()> {
+        Git::new(path)
+            .args(["merge", "--ff-only", "--quiet", &new.to_string()])
+            .run()?;
+        Ok(())
+    }
 }
 
 /// The paths `git status --porcelain=v1 -z` lists in the worktree at `path`

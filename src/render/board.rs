@@ -194,7 +194,7 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
                 let why: Vec<String> = w
                     .stale
                     .iter()
-                    .map(crate::workflow::base::describe_stale)
+                    .map(crate::state::stale::describe_stale)
                     .collect();
                 format!(
                     "{} stale: {}  {}",

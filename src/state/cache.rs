@@ -9,10 +9,10 @@
 
 use std::path::Path;
 
-use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use super::schema::{Event, SCHEMA, WpState};
+use crate::git::{Oid, parse_oid};
 use crate::util::cache_file::PerFeature;
 
 /// A fingerprint of the code that decodes what is cached (see the plan cache).
@@ -52,20 +52,13 @@ impl StateCache {
     }
 
     /// The decoded event and state of `commit`, if cached for this WP.
-    pub fn get(&self, feature: &str, wp: &str, commit: ObjectId) -> Option<(Event, WpState)> {
+    pub fn get(&self, feature: &str, wp: &str, commit: Oid) -> Option<(Event, WpState)> {
         let entry = self.0.get(feature, wp)?;
-        let cached = ObjectId::from_hex(entry.commit.as_bytes()).ok()?;
+        let cached = parse_oid(&entry.commit)?;
         (cached == commit).then(|| (entry.event.clone(), entry.state.clone()))
     }
 
-    pub fn put(
-        &mut self,
-        feature: &str,
-        wp: &str,
-        commit: ObjectId,
-        event: &Event,
-        state: &WpState,
-    ) {
+    pub fn put(&mut self, feature: &str, wp: &str, commit: Oid, event: &Event, state: &WpState) {
         if !self.0.enabled() {
             return;
         }

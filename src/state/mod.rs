@@ -2,7 +2,10 @@
 //! reads and writes them by compare-and-swap. See docs/architecture.md, "State in refs".
 
 pub mod cache;
+pub mod lane_info;
+pub mod relation;
 pub mod replay;
 pub mod rules;
 pub mod schema;
+pub mod stale;
 pub mod store;

@@ -46,14 +46,25 @@ pub enum ReviewStatus {
 pub struct Base {
     /// The commit the branch started from (for several dependencies: the merge commit).
     pub commit: String,
-    /// `target` (the target branch), `dependency` (one dependency's branch) or `merge`.
-    pub kind: String,
+    pub kind: BaseKind,
     /// The target branch at the time, when the base came from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target_branch: Option<String>,
     /// Each dependency that contributed, with the commit its branch was at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<BaseDependency>,
+}
+
+/// Where a WP's branch started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BaseKind {
+    /// The target branch.
+    Target,
+    /// One dependency's branch.
+    Dependency,
+    /// A merge commit of several dependencies' branches (and the target).
+    Merge,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

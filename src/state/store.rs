@@ -8,12 +8,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use gix::ObjectId;
-
 use super::cache::StateCache;
 use super::rules::{self, Rejection};
 use super::schema::{self, Event, SCHEMA, WpState};
 use crate::error::{Error, ErrorKind, Result};
+use crate::git::Oid;
 use crate::git::{Cas, CommitData, NewCommit, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::problem::{Code, Problem};
@@ -42,38 +41,66 @@ pub type States = HashMap<(FeatureSlug, WpId), Tip>;
 /// A WP's current tip: the commit, the event it records and the state after it.
 #[derive(Clone, Debug)]
 pub struct Tip {
-    pub commit: ObjectId,
+    pub commit: Oid,
     pub event: Event,
     pub state: WpState,
 }
 
-/// Decode a state commit. `Err` carries a message for people.
-pub fn decode(commit: &CommitData) -> std::result::Result<(Event, WpState), String> {
+/// Why a commit cannot serve as a WP's state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    /// Written by a newer git kitty (this schema version): another version's live state, read
+    /// by upgrading, never deleted.
+    Newer(u64),
+    /// Not a readable state commit of this WP; the reason, for people.
+    Damaged(String),
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Newer(v) => write!(
+                f,
+                "it was written by a newer git kitty (state schema v{v}; this one reads up to v{SCHEMA})"
+            ),
+            Unusable::Damaged(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Decode a state commit.
+pub fn decode(commit: &CommitData) -> std::result::Result<(Event, WpState), Unusable> {
+    let damaged = |why: String| Unusable::Damaged(why);
     let header = |name: &str| {
         commit.header(name).ok_or_else(|| {
-            format!(
+            damaged(format!(
                 "commit {} has no `{name}` header: not a git kitty state commit",
                 commit.id
-            )
+            ))
         })
     };
     let state_json = header(schema::STATE_HEADER)?;
     let event_json = header(schema::EVENT_HEADER)?;
     for json in [state_json, event_json] {
         match schema::version_of(json) {
-            Some(v) if v > u64::from(SCHEMA) => {
-                return Err(format!(
-                    "it was written by a newer git kitty (state schema v{v}; this one reads up to v{SCHEMA})"
-                ));
-            }
+            Some(v) if v > u64::from(SCHEMA) => return Err(Unusable::Newer(v)),
             Some(_) => {}
-            None => return Err(format!("commit {} holds unreadable state", commit.id)),
+            None => {
+                return Err(damaged(format!(
+                    "commit {} holds unreadable state",
+                    commit.id
+                )));
+            }
         }
     }
     let state: WpState = serde_json::from_str(state_json)
-        .map_err(|e| format!("commit {} holds unreadable state: {e}", commit.id))?;
-    let event: Event = serde_json::from_str(event_json)
-        .map_err(|e| format!("commit {} holds an unreadable event: {e}", commit.id))?;
+        .map_err(|e| damaged(format!("commit {} holds unreadable state: {e}", commit.id)))?;
+    let event: Event = serde_json::from_str(event_json).map_err(|e| {
+        damaged(format!(
+            "commit {} holds an unreadable event: {e}",
+            commit.id
+        ))
+    })?;
     Ok((event, state))
 }
 
@@ -83,13 +110,13 @@ pub fn decode_for(
     commit: &CommitData,
     feature: &FeatureSlug,
     wp: &WpId,
-) -> std::result::Result<(Event, WpState), String> {
+) -> std::result::Result<(Event, WpState), Unusable> {
     let (event, state) = decode(commit)?;
     if state.feature != *feature || state.wp != *wp {
-        return Err(format!(
+        return Err(Unusable::Damaged(format!(
             "it holds the state of {}/{}",
             state.feature, state.wp
-        ));
+        )));
     }
     Ok((event, state))
 }
@@ -100,7 +127,7 @@ pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>
     let Some(id) = repo.ref_tip(&name)? else {
         return Ok(None);
     };
-    let unreadable = |why: String| {
+    let unreadable = |why: Unusable| {
         Error::failed(format!(
             "cannot use the state of {feature}/{wp} in {name}: {why}"
         ))
@@ -108,7 +135,7 @@ pub fn read(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Option<Tip>
     };
     let commit = repo
         .read_commit(id)
-        .map_err(|e| unreadable(e.message.clone()))?;
+        .map_err(|e| unreadable(Unusable::Damaged(e.message.clone())))?;
     let (event, state) = decode_for(&commit, feature, wp).map_err(unreadable)?;
     Ok(Some(Tip {
         commit: id,
@@ -133,13 +160,13 @@ pub fn read_all(repo: &Repo, features: Option<&[&FeatureSlug]>) -> Result<(State
         }
     };
     let mut problems = Vec::new();
-    let mut jobs: Vec<(FeatureSlug, WpId, String, ObjectId)> = Vec::with_capacity(refs.len());
+    let mut jobs: Vec<(FeatureSlug, WpId, String, Oid)> = Vec::with_capacity(refs.len());
     for (name, id) in refs {
         match (parse_ref_name(&name), id) {
             (Some((f, w)), Some(id)) => jobs.push((f, w, name, id)),
             _ => problems.push(bad_ref(
                 &name,
-                "not a `refs/kitty/wp/<feature>/<WP>` state ref",
+                &Unusable::Damaged("not a `refs/kitty/wp/<feature>/<WP>` state ref".into()),
             )),
         }
     }
@@ -165,10 +192,10 @@ pub fn read_all(repo: &Repo, features: Option<&[&FeatureSlug]>) -> Result<(State
             None => misses.push(job),
         }
     }
-    let ids: Vec<ObjectId> = misses.iter().map(|j| j.3).collect();
+    let ids: Vec<Oid> = misses.iter().map(|j| j.3).collect();
     for ((f, w, name, id), commit) in misses.into_iter().zip(repo.read_commits(&ids)) {
         let decoded = commit
-            .map_err(|e| e.message.clone())
+            .map_err(|e| Unusable::Damaged(e.message.clone()))
             .and_then(|c| decode_for(&c, &f, &w));
         match decoded {
             Ok((event, state)) => {
@@ -206,7 +233,7 @@ fn parse_ref_name(name: &str) -> Option<(FeatureSlug, WpId)> {
     Some((f.parse().ok()?, wp))
 }
 
-fn bad_ref(name: &str, why: &str) -> Problem {
+fn bad_ref(name: &str, why: &Unusable) -> Problem {
     let problem = Problem::new(
         Code::BadStateRef,
         format!(
@@ -231,8 +258,8 @@ fn bad_ref(name: &str, why: &str) -> Problem {
 /// What to do about an unusable state ref. A newer schema is another version's real state:
 /// upgrade, never delete. Anything else can be dropped; `--no-deref` so that a symbolic ref
 /// is removed itself, not the branch it points to.
-fn way_out(name: &str, why: &str) -> String {
-    if why.contains("newer git kitty") {
+fn way_out(name: &str, why: &Unusable) -> String {
+    if let Unusable::Newer(_) = why {
         "upgrade git kitty to read it; do not delete it: it is another version's live state".into()
     } else {
         format!(
@@ -279,7 +306,7 @@ pub fn append(
         };
         stamp(&mut event, &state);
         let new_state = rules::apply(&state, &event).map_err(|r| refusal(&r, wp))?;
-        let parents: Vec<ObjectId> = tip.iter().map(|t| t.commit).collect();
+        let parents: Vec<Oid> = tip.iter().map(|t| t.commit).collect();
         let commit = write(repo, &event, &new_state, &parents)?;
         match repo.cas_ref(
             &name,
@@ -319,12 +346,7 @@ pub fn append(
 }
 
 /// Write a state commit (no ref is touched). Public for the history merge of `pull`.
-pub fn write(
-    repo: &Repo,
-    event: &Event,
-    state: &WpState,
-    parents: &[ObjectId],
-) -> Result<ObjectId> {
+pub fn write(repo: &Repo, event: &Event, state: &WpState, parents: &[Oid]) -> Result<Oid> {
     let event_json = serde_json::to_string(event)
         .map_err(|e| Error::failed("cannot encode an event").cause(e))?;
     let state_json = serde_json::to_string(state)
@@ -476,7 +498,7 @@ pub fn sort_newest_first(events: &mut [(CommitData, Event)]) {
 #[derive(Debug)]
 pub struct Joined {
     /// The merge commit (both histories are its ancestors).
-    pub commit: ObjectId,
+    pub commit: Oid,
     pub state: WpState,
     /// Events this join refused, with the reason for people.
     pub rejected: Vec<(Event, String)>,
@@ -487,14 +509,14 @@ pub struct Joined {
 /// remote is the arbiter. Writes the commit; the caller moves the ref.
 pub fn join(
     repo: &Repo,
-    local: ObjectId,
-    remote: ObjectId,
+    local: Oid,
+    remote: Oid,
     feature: &FeatureSlug,
     wp: &WpId,
     actor: &str,
 ) -> Result<Joined> {
     let unreadable =
-        |why: String| Error::failed(format!("cannot join the histories of {wp}: {why}"));
+        |why: Unusable| Error::failed(format!("cannot join the histories of {wp}: {why}"));
     // Everything the remote has: its events are settled, its recorded state is the base.
     let remote_commit = repo.read_commit(remote)?;
     let (remote_event, base) = decode_for(&remote_commit, feature, wp).map_err(unreadable)?;

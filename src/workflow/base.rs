@@ -1,13 +1,12 @@
 //! Where a WP's branch starts: the target branch, one dependency's branch, or a merge of
 //! several, and whether that start has gone stale since.
 
-use gix::ObjectId;
-
 use crate::error::{Error, ErrorKind, Result};
-use crate::git::{NewCommit, Repo, TreeMerge};
+use crate::git::{NewCommit, TreeMerge};
+use crate::git::{Oid, parse_oid};
 use crate::model::ids::{WpId, is_safe_branch_name};
 use crate::model::plan::Feature;
-use crate::state::schema::{Base, BaseDependency};
+use crate::state::schema::{Base, BaseDependency, BaseKind};
 use crate::workspace::Workspace;
 
 /// `<feature>-<WP>`: the branch of a WP (both parts are validated names).
@@ -27,7 +26,7 @@ pub fn target_branch(
     ws: &Workspace,
     feature: &Feature,
     wp: Option<&WpId>,
-) -> Result<(String, ObjectId)> {
+) -> Result<(String, Oid)> {
     let from_wp = wp
         .and_then(|w| feature.wp(w))
         .and_then(|w| w.merge_target_branch.clone());
@@ -88,9 +87,10 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
         }
     }
     // The commits to start from; drop any that another one already contains.
-    let mut parents: Vec<(String, ObjectId)> = Vec::new();
+    let mut parents: Vec<(String, Oid)> = Vec::new();
     for d in &dependencies {
-        let commit = parse_oid(&d.commit)?;
+        let commit = parse_oid(&d.commit)
+            .ok_or_else(|| Error::failed(format!("`{}` is not an object id", d.commit)))?;
         if !parents.iter().any(|(_, c)| *c == commit) {
             parents.push((d.wp.clone(), commit));
         }
@@ -98,7 +98,7 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
     if uses_target {
         parents.push((target.clone(), target_tip));
     }
-    let mut kept: Vec<(String, ObjectId)> = Vec::new();
+    let mut kept: Vec<(String, Oid)> = Vec::new();
     for (i, (name, c)) in parents.iter().enumerate() {
         let mut contained = false;
         for (j, (_, other)) in parents.iter().enumerate() {
@@ -115,18 +115,17 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
     match kept.as_slice() {
         [] => Ok(Base {
             commit: target_tip.to_string(),
-            kind: "target".into(),
+            kind: BaseKind::Target,
             target_branch: Some(target),
             dependencies,
         }),
         [(_, only)] => Ok(Base {
             commit: only.to_string(),
             kind: if *only == target_tip {
-                "target"
+                BaseKind::Target
             } else {
-                "dependency"
-            }
-            .into(),
+                BaseKind::Dependency
+            },
             target_branch: target_field,
             dependencies,
         }),
@@ -134,7 +133,7 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
             let commit = merge_all(ws, feature, wp, many, actor)?;
             Ok(Base {
                 commit: commit.to_string(),
-                kind: "merge".into(),
+                kind: BaseKind::Merge,
                 target_branch: target_field,
                 dependencies,
             })
@@ -142,12 +141,7 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
     }
 }
 
-fn source_of(
-    ws: &Workspace,
-    feature: &Feature,
-    dep: &WpId,
-    target_tip: ObjectId,
-) -> Result<Source> {
+fn source_of(ws: &Workspace, feature: &Feature, dep: &WpId, target_tip: Oid) -> Result<Source> {
     let branch = branch_name(feature, dep);
     match ws.repo.branch_tip(&branch)? {
         Some(tip) if ws.repo.is_ancestor(tip, target_tip)? => Ok(Source::Target),
@@ -167,9 +161,9 @@ fn merge_all(
     ws: &Workspace,
     feature: &Feature,
     wp: &WpId,
-    commits: &[(String, ObjectId)],
+    commits: &[(String, Oid)],
     actor: &str,
-) -> Result<ObjectId> {
+) -> Result<Oid> {
     let mut acc = commits[0].1;
     let mut merged: Vec<&str> = vec![commits[0].0.as_str()];
     for (name, commit) in &commits[1..] {
@@ -217,69 +211,22 @@ fn merge_all(
     Ok(acc)
 }
 
-fn parse_oid(hex: &str) -> Result<ObjectId> {
-    ObjectId::from_hex(hex.as_bytes())
-        .map_err(|e| Error::failed(format!("`{hex}` is not an object id")).cause(e))
-}
-
-/// A dependency whose branch moved since the base was recorded.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Stale {
-    pub wp: String,
-    /// Commits the dependency's branch gained (`None`: it was rewritten, e.g. rebased).
-    pub moved: Option<usize>,
-}
-
-/// The dependencies of a WP that moved past the base recorded for it.
-pub fn staleness(repo: &Repo, base: &Base) -> Vec<Stale> {
-    let mut out = Vec::new();
-    for d in &base.dependencies {
-        let Ok(recorded) = parse_oid(&d.commit) else {
-            continue;
-        };
-        let Ok(Some(tip)) = repo.branch_tip(&d.branch) else {
-            continue;
-        };
-        if tip == recorded {
-            continue;
-        }
-        let moved = match repo.is_ancestor(recorded, tip) {
-            Ok(true) => repo.count_between(recorded, tip).ok(),
-            _ => None,
-        };
-        out.push(Stale {
-            wp: d.wp.clone(),
-            moved,
-        });
-    }
-    out
-}
-
-/// `WP01 moved 2 commits`, `WP01 was rewritten`.
-pub fn describe_stale(s: &Stale) -> String {
-    match s.moved {
-        Some(1) => format!("{} moved 1 commit", s.wp),
-        Some(n) => format!("{} moved {n} commits", s.wp),
-        None => format!("{} was rewritten", s.wp),
-    }
-}
-
 /// `main at 1a2b3c4`, `WP01's branch at 1a2b3c4`, `a merge of WP02, WP03 (1a2b3c4)`.
 pub fn describe_base(base: &Base) -> String {
     let short = base.commit.get(..7).unwrap_or(&base.commit);
-    match base.kind.as_str() {
-        "merge" => {
+    match base.kind {
+        BaseKind::Merge => {
             let mut parts: Vec<String> = base.dependencies.iter().map(|d| d.wp.clone()).collect();
             if let Some(t) = &base.target_branch {
                 parts.push(t.clone());
             }
             format!("a merge of {} ({short})", parts.join(", "))
         }
-        "dependency" => match base.dependencies.as_slice() {
+        BaseKind::Dependency => match base.dependencies.as_slice() {
             [one] => format!("{}'s branch at {short}", one.wp),
             _ => short.to_owned(),
         },
-        _ => format!(
+        BaseKind::Target => format!(
             "{} at {short}",
             base.target_branch.as_deref().unwrap_or("the target branch")
         ),

@@ -1,8 +1,7 @@
 //! Checks on a WP's worktree before a lane move hands it on.
 
-use gix::ObjectId;
-
 use crate::error::{Error, Result};
+use crate::git::parse_oid;
 use crate::state::schema::WpState;
 use crate::workspace::Workspace;
 
@@ -31,7 +30,7 @@ pub fn reviewable(ws: &Workspace, state: &WpState) -> Result<()> {
             )));
         }
     }
-    let Ok(base) = ObjectId::from_hex(base.commit.as_bytes()) else {
+    let Some(base) = parse_oid(&base.commit) else {
         return Ok(());
     };
     let Some(tip) = ws.repo.branch_tip(branch)? else {

@@ -23,10 +23,10 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use gix::ObjectId;
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::git::Oid;
 use crate::git::history::{History, TrailerCommit};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Plan;
@@ -69,11 +69,11 @@ pub struct Rules<'a> {
 
 /// The commits of a history, by id, with their WPs resolved against the plan.
 struct Dag {
-    nodes: HashMap<ObjectId, Node>,
+    nodes: HashMap<Oid, Node>,
 }
 
 struct Node {
-    parents: Vec<ObjectId>,
+    parents: Vec<Oid>,
     wps: Vec<Key>,
     landed: Vec<Key>,
 }
@@ -98,11 +98,7 @@ impl Dag {
     }
 
     /// Every WP with a commit reachable from `from` (inclusive).
-    fn landed_from(
-        &self,
-        from: ObjectId,
-        memo: &mut HashMap<ObjectId, HashSet<Key>>,
-    ) -> HashSet<Key> {
+    fn landed_from(&self, from: Oid, memo: &mut HashMap<Oid, HashSet<Key>>) -> HashSet<Key> {
         if let Some(done) = memo.get(&from) {
             return done.clone();
         }
@@ -124,9 +120,9 @@ impl Dag {
     }
 
     /// Ids reachable from `from`.
-    fn reachable(&self, from: &[ObjectId]) -> HashSet<ObjectId> {
+    fn reachable(&self, from: &[Oid]) -> HashSet<Oid> {
         let mut seen = HashSet::new();
-        let mut stack: Vec<ObjectId> = from.to_vec();
+        let mut stack: Vec<Oid> = from.to_vec();
         while let Some(id) = stack.pop() {
             if seen.insert(id)
                 && let Some(n) = self.nodes.get(&id)
@@ -142,8 +138,8 @@ impl Dag {
 pub fn check_update(
     history: &History,
     rules: &Rules<'_>,
-    old: Option<ObjectId>,
-    new: ObjectId,
+    old: Option<Oid>,
+    new: Oid,
 ) -> Result<Report> {
     let mut report = Report::default();
     let commits = history.commits(&[new], &[])?;
@@ -154,7 +150,7 @@ pub fn check_update(
         return Ok(report);
     }
     let dag = Dag::load(commits, rules, &mut report);
-    let before: HashSet<ObjectId> = old.map_or_else(HashSet::new, |o| dag.reachable(&[o]));
+    let before: HashSet<Oid> = old.map_or_else(HashSet::new, |o| dag.reachable(&[o]));
     // The first-parent chain from `new` back to what the branch had, oldest first.
     let mut chain = Vec::new();
     let mut at = Some(new);
@@ -193,8 +189,8 @@ pub fn check_update(
 pub fn check_merge(
     history: &History,
     rules: &Rules<'_>,
-    head: ObjectId,
-    incoming: &[ObjectId],
+    head: Oid,
+    incoming: &[Oid],
 ) -> Result<Report> {
     let mut report = Report::default();
     let mut tips = vec![head];
@@ -224,7 +220,7 @@ pub fn check_merge(
 }
 
 /// The commits reachable from `tips` not yet `included` (and mark them included).
-fn bring(dag: &Dag, tips: &[ObjectId], included: &mut HashSet<ObjectId>) -> Vec<ObjectId> {
+fn bring(dag: &Dag, tips: &[Oid], included: &mut HashSet<Oid>) -> Vec<Oid> {
     let mut out = Vec::new();
     let mut stack = tips.to_vec();
     while let Some(id) = stack.pop() {
@@ -243,15 +239,15 @@ fn bring(dag: &Dag, tips: &[ObjectId], included: &mut HashSet<ObjectId>) -> Vec<
 fn judge_step(
     dag: &Dag,
     rules: &Rules<'_>,
-    brought: &[ObjectId],
-    first_parent: Option<ObjectId>,
-    step: ObjectId,
-    memo: &mut HashMap<ObjectId, HashSet<Key>>,
+    brought: &[Oid],
+    first_parent: Option<Oid>,
+    step: Oid,
+    memo: &mut HashMap<Oid, HashSet<Key>>,
     report: &mut Report,
 ) {
-    let brought_set: HashSet<ObjectId> = brought.iter().copied().collect();
+    let brought_set: HashSet<Oid> = brought.iter().copied().collect();
     // Landing marks first: each is judged against its own first parent.
-    let mut covered: HashMap<Key, HashSet<ObjectId>> = HashMap::new();
+    let mut covered: HashMap<Key, HashSet<Oid>> = HashMap::new();
     for id in brought {
         let n = &dag.nodes[id];
         for w in &n.landed {
@@ -262,7 +258,7 @@ fn judge_step(
                 .unwrap_or_default();
             check(rules, w, &base, *id, report);
             // The WP's own commits inside this mark's history are accounted for by it.
-            let mine: HashSet<ObjectId> = dag
+            let mine: HashSet<Oid> = dag
                 .reachable(&[*id])
                 .intersection(&brought_set)
                 .copied()
@@ -285,7 +281,7 @@ fn judge_step(
 }
 
 /// Record a violation if `w` has a dependency neither in `landed` nor done.
-fn check(rules: &Rules<'_>, w: &Key, landed: &HashSet<Key>, at: ObjectId, report: &mut Report) {
+fn check(rules: &Rules<'_>, w: &Key, landed: &HashSet<Key>, at: Oid, report: &mut Report) {
     let missing: Vec<Key> = deps(rules, w)
         .into_iter()
         .filter(|d| !landed.contains(d) && !(rules.done)(d))
@@ -415,7 +411,10 @@ pub fn done_in_plan(plan: &Plan, key: &Key) -> bool {
     plan.feature(&key.feature)
         .and_then(|f| {
             let wp = f.wps.iter().find(|w| w.id.number() == key.number)?;
-            Some(crate::board::LaneInfo::from_plan(f, wp).lane == crate::model::lane::Lane::Done)
+            Some(
+                crate::state::lane_info::LaneInfo::from_plan(f, wp).lane
+                    == crate::model::lane::Lane::Done,
+            )
         })
         .unwrap_or(false)
 }

@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::base::{self, branch_name};
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::history::{LANDED_TRAILER, WP_TRAILER};
-use crate::git::{Cas, Git, NewCommit, TreeMerge};
+use crate::git::{Cas, NewCommit, TreeMerge};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
@@ -390,13 +390,10 @@ fn move_target(ws: &Workspace, target: &str, old: ObjectId, new: ObjectId) -> Re
     match checkout {
         Some(w) => {
             // Fast-forward where it is checked out, so files and index follow the branch.
-            Git::new(&w.path)
-                .args(["merge", "--ff-only", "--quiet", &new.to_string()])
-                .run()
-                .map_err(|e| {
-                    Error::failed(format!("could not move {target} in {}", w.path.display()))
-                        .cause(e.causes.join("\n"))
-                })?;
+            ws.repo.fast_forward_worktree(&w.path, new).map_err(|e| {
+                Error::failed(format!("could not move {target} in {}", w.path.display()))
+                    .cause(e.causes.join("\n"))
+            })?;
             Ok(())
         }
         None => match ws.repo.cas_ref(

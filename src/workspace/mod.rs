@@ -12,7 +12,6 @@ pub mod plan_files;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use crate::board::LaneInfo;
 use crate::error::{Error, Result};
 use crate::git::Repo;
 use crate::model::ids::{FeatureSlug, WpId};
@@ -20,6 +19,7 @@ use crate::model::lane::Lane;
 use crate::model::plan::{
     Feature, FeatureListing, Plan, SPECS_DIR, in_parallel, parse_file, wp_jobs,
 };
+use crate::state::lane_info::LaneInfo;
 use crate::state::schema::WpState;
 use plan_cache::{PlanCache, Stamp};
 
@@ -156,7 +156,7 @@ impl Workspace {
                 info.runtime.worktree_missing = !main.join(rel).exists();
             }
             if let Some(base) = &s.base {
-                info.runtime.stale = crate::workflow::base::staleness(&self.repo, base);
+                info.runtime.stale = crate::state::stale::staleness(&self.repo, base);
             }
         }
         lanes

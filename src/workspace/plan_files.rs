@@ -112,7 +112,7 @@ fn ignored_symlink(path: &str) -> Problem {
 /// that comes with the push).
 pub fn plan_at(
     history: &crate::git::history::History,
-    commit: gix::ObjectId,
+    commit: crate::git::Oid,
 ) -> crate::error::Result<crate::model::plan::Plan> {
     use std::collections::HashMap;
     let files = history.files_under(commit, SPECS_DIR)?;

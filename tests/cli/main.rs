@@ -3,6 +3,7 @@
 
 mod common;
 
+mod architecture;
 mod check;
 mod edges;
 mod implement;

@@ -10,14 +10,12 @@
 //! The hooks directory is git's own answer to `git rev-parse --git-path hooks`, so
 //! `core.hooksPath` is respected.
 
-pub mod handlers;
-
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::git::Git;
+pub use crate::git::hooks_dir;
 
 /// The hooks a clone gets, and what each is for.
 pub const CLIENT_HOOKS: &[&str] = &[
@@ -197,17 +195,33 @@ pub struct HookReport {
     pub state: HookState,
     /// A non-shell user hook moved to `<name>.kitty-chained` and called from our wrapper.
     pub chained: bool,
-    /// What the command did to it: `installed`, `updated`, `unchanged`, `removed`, `skipped`.
-    pub action: String,
+    /// What the command did to it.
+    pub action: HookAction,
 }
 
-/// The hooks directory of the repository whose git directory or worktree is `dir`.
-pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
-    let out = Git::new(dir)
-        .args(["rev-parse", "--git-path", "hooks"])
-        .run()?;
-    let p = PathBuf::from(out.trim());
-    Ok(if p.is_absolute() { p } else { dir.join(p) })
+/// What `hooks install`, `uninstall` or `status` did to one hook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HookAction {
+    Installed,
+    Updated,
+    Unchanged,
+    Removed,
+    /// `hooks status`: nothing was done.
+    None,
+}
+
+impl HookAction {
+    /// The word shown before the hook's state, if any.
+    pub fn label(self) -> Option<&'static str> {
+        match self {
+            HookAction::Installed => Some("installed"),
+            HookAction::Updated => Some("updated"),
+            HookAction::Unchanged => Some("unchanged"),
+            HookAction::Removed => Some("removed"),
+            HookAction::None => None,
+        }
+    }
 }
 
 /// Install (or refresh) the blocks of `names` in `dir`. A non-shell user hook is skipped with
@@ -229,7 +243,7 @@ pub fn install(dir: &Path, names: &[&str], force: bool) -> Result<Vec<HookReport
         let text = read(&path)?;
         let before = state_of(name, text.as_deref());
         let (new_text, chained, action) = match (&text, before) {
-            (Some(_), HookState::Installed) => (None, chained_path.exists(), "unchanged"),
+            (Some(_), HookState::Installed) => (None, chained_path.exists(), HookAction::Unchanged),
             (Some(t), HookState::UserOnly) if !is_shell(t) => {
                 if !force {
                     return Err(Error::refused(format!(
@@ -243,15 +257,15 @@ pub fn install(dir: &Path, names: &[&str], force: bool) -> Result<Vec<HookReport
                 std::fs::rename(&path, &chained_path).map_err(|e| {
                     Error::failed(format!("cannot move {} aside", path.display())).cause(e)
                 })?;
-                (Some(chain_wrapper(name)), true, "installed")
+                (Some(chain_wrapper(name)), true, HookAction::Installed)
             }
             (t, _) => (
                 Some(with_block(name, t.as_deref())),
                 chained_path.exists(),
                 if before == HookState::Outdated {
-                    "updated"
+                    HookAction::Updated
                 } else {
-                    "installed"
+                    HookAction::Installed
                 },
             ),
         };
@@ -263,7 +277,7 @@ pub fn install(dir: &Path, names: &[&str], force: bool) -> Result<Vec<HookReport
             path,
             state: HookState::Installed,
             chained,
-            action: action.into(),
+            action,
         });
     }
     Ok(out)
@@ -276,7 +290,7 @@ pub fn uninstall(dir: &Path, names: &[&str]) -> Result<Vec<HookReport>> {
         let path = dir.join(name);
         let chained_path = dir.join(format!("{name}{CHAINED}"));
         let text = read(&path)?;
-        let mut action = "unchanged";
+        let mut action = HookAction::Unchanged;
         let mut state = state_of(name, text.as_deref());
         if let Some(t) = &text
             && find_block(t).is_some()
@@ -300,14 +314,14 @@ pub fn uninstall(dir: &Path, names: &[&str]) -> Result<Vec<HookReport>> {
                     }
                 }
             }
-            action = "removed";
+            action = HookAction::Removed;
         }
         out.push(HookReport {
             name: (*name).to_owned(),
             path,
             state,
             chained: false,
-            action: action.into(),
+            action,
         });
     }
     Ok(out)
@@ -325,7 +339,7 @@ pub fn status(dir: &Path, names: &[&str]) -> Result<Vec<HookReport>> {
                 state: state_of(name, text.as_deref()),
                 chained: dir.join(format!("{name}{CHAINED}")).exists(),
                 path,
-                action: "none".into(),
+                action: HookAction::None,
             })
         })
         .collect()

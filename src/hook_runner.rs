@@ -3,16 +3,15 @@
 use std::io::Read;
 use std::path::Path;
 
-use gix::ObjectId;
-
-use crate::cli::Ui;
 use crate::error::{Error, Result};
-use crate::git::Git;
 use crate::git::history::{History, WP_TRAILER};
+use crate::git::hook_env;
+use crate::git::{Oid, parse_oid};
 use crate::model::lane::Lane;
 use crate::model::plan::{Plan, is_wp_file_name};
 use crate::model::problem::Severity;
 use crate::state::store;
+use crate::ui::Ui;
 use crate::workflow::landing::{self, Key, Report, Rules};
 use crate::workspace::Workspace;
 
@@ -31,11 +30,6 @@ pub fn run(name: &str, args: &[String], ui: &mut Ui, cwd: &Path) -> Result<u8> {
     }
 }
 
-/// Reads in the environment git gave the hook (index, quarantined objects).
-fn hook_history() -> History {
-    History::new(Git::in_hook)
-}
-
 const CLIENT_BYPASS: &str = "this is a client-side check: `--no-verify` skips it (a server with git kitty's pre-receive hook still refuses the push)";
 const LOCAL_BYPASS: &str = "this is a client-side check: `--no-verify` skips it";
 
@@ -43,24 +37,6 @@ const LOCAL_BYPASS: &str = "this is a client-side check: `--no-verify` skips it"
 fn has_content(text: &str) -> bool {
     text.lines()
         .any(|l| !l.trim().is_empty() && !l.starts_with('#'))
-}
-
-/// Add `trailers` to the message file (`addIfDifferent`: amending keeps one of each).
-fn add_trailers(file: &str, trailers: &[String]) -> Result<()> {
-    if trailers.is_empty() {
-        return Ok(());
-    }
-    let mut git = Git::in_hook().args([
-        "interpret-trailers",
-        "--in-place",
-        "--if-exists",
-        "addIfDifferent",
-    ]);
-    for t in trailers {
-        git = git.arg("--trailer").arg(format!("{WP_TRAILER}: {t}"));
-    }
-    git.arg("--").arg(file).run()?;
-    Ok(())
 }
 
 /// Add `Kitty-WP: <feature>/<WP>` to commits made in a WP's worktree, when the message has
@@ -90,7 +66,7 @@ fn prepare_commit_msg(args: &[String], cwd: &Path) -> Result<u8> {
     {
         trailers.push(own);
     }
-    add_trailers(file, &trailers)?;
+    hook_env::add_wp_trailers(file, &trailers)?;
     Ok(0)
 }
 
@@ -103,7 +79,7 @@ fn commit_msg(args: &[String], cwd: &Path) -> Result<u8> {
     if has_content(&text)
         && let Some(own) = own_wp(cwd)?
     {
-        add_trailers(file, &[own])?;
+        hook_env::add_wp_trailers(file, &[own])?;
     }
     Ok(0)
 }
@@ -153,19 +129,8 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
 
 /// Staged WP files, as they will be committed (the index git gave the hook).
 fn check_staged_plan(ui: &mut Ui) -> Result<()> {
-    let staged = Git::in_hook()
-        .args([
-            "diff",
-            "--cached",
-            "--name-only",
-            "-z",
-            "--diff-filter=ACMR",
-            "--",
-            "kitty-specs",
-        ])
-        .run()?;
-    let paths: Vec<String> = staged
-        .split('\0')
+    let paths: Vec<String> = hook_env::staged_paths_under("kitty-specs")?
+        .into_iter()
         .filter(|p| {
             let parts: Vec<&str> = p.split('/').collect();
             parts.len() == 4
@@ -173,9 +138,8 @@ fn check_staged_plan(ui: &mut Ui) -> Result<()> {
                 && parts[2] == "tasks"
                 && is_wp_file_name(parts[3])
         })
-        .map(str::to_owned)
         .collect();
-    let contents = hook_history().read_files(None, &paths)?;
+    let contents = hook_env::history().read_files(None, &paths)?;
     let mut errors = Vec::new();
     for (path, bytes) in paths.iter().zip(contents) {
         let Some(bytes) = bytes else { continue };
@@ -212,13 +176,13 @@ fn check_pending_merge(ws: &Workspace, cwd: &Path, ui: &mut Ui) -> Result<u8> {
     if !targets(ws).contains(&branch) {
         return Ok(0);
     }
-    let mut incoming = ids_in_git_file(cwd, "MERGE_HEAD")?;
+    let mut incoming = hook_env::ids_in_git_dir_file(cwd, "MERGE_HEAD")?;
     // SQUASH_MSG names each squashed commit on a `commit <id>` line.
-    let squash = git_file(cwd, "SQUASH_MSG")?;
+    let squash = hook_env::git_dir_file(cwd, "SQUASH_MSG")?;
     for line in squash.lines() {
         if let Some(id) = line
             .strip_prefix("commit ")
-            .and_then(|h| ObjectId::from_hex(h.trim().as_bytes()).ok())
+            .and_then(|h| parse_oid(h.trim()))
             && !incoming.contains(&id)
         {
             incoming.push(id);
@@ -227,7 +191,7 @@ fn check_pending_merge(ws: &Workspace, cwd: &Path, ui: &mut Ui) -> Result<u8> {
     if incoming.is_empty() {
         return Ok(0);
     }
-    let history = hook_history();
+    let history = hook_env::history();
     let Some(head) = history.resolve("HEAD")? else {
         return Ok(0);
     };
@@ -249,19 +213,16 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     if !targets(&ws).contains(&branch) {
         return Ok(0);
     }
-    let history = hook_history();
+    let history = hook_env::history();
     let Some(head) = history.resolve("HEAD")? else {
         return Ok(0);
     };
     // What is being merged: git does not write MERGE_HEAD before this hook, but it names each
     // merged commit in a `GITHEAD_<id>` variable (for conflict labels).
-    let mut incoming: Vec<ObjectId> = std::env::vars()
-        .filter_map(|(k, _)| {
-            k.strip_prefix("GITHEAD_")
-                .and_then(|h| ObjectId::from_hex(h.as_bytes()).ok())
-        })
+    let mut incoming: Vec<Oid> = std::env::vars()
+        .filter_map(|(k, _)| k.strip_prefix("GITHEAD_").and_then(|h| parse_oid(h)))
         .collect();
-    for id in ids_in_git_file(cwd, "MERGE_HEAD")? {
+    for id in hook_env::ids_in_git_dir_file(cwd, "MERGE_HEAD")? {
         if !incoming.contains(&id) {
             incoming.push(id);
         }
@@ -282,7 +243,7 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
 fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let ws = Workspace::open(cwd, None)?;
     let targets = targets(&ws);
-    let history = hook_history();
+    let history = hook_env::history();
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
@@ -317,13 +278,13 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
 /// On a shared bare repository: refuse target-branch updates that land a WP before its
 /// dependencies, and state-ref updates that drop history. There is no bypass.
 fn pre_receive(ui: &mut Ui) -> Result<u8> {
-    let history = hook_history();
+    let history = hook_env::history();
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| Error::failed("cannot read the pre-receive input").cause(e))?;
-    let configured = git_line(&["config", "--get", "kitty.targetBranch"]);
-    let head = git_line(&["symbolic-ref", "--quiet", "--short", "HEAD"]);
+    let configured = hook_env::config("kitty.targetBranch");
+    let head = hook_env::head_branch();
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [old, new, name] = fields[..] else {
@@ -367,23 +328,14 @@ fn pre_receive(ui: &mut Ui) -> Result<u8> {
 }
 
 /// A state ref may only move forward: a fast-forward, or a merge that keeps both sides.
-fn check_state_update(name: &str, old: Option<ObjectId>, new: Option<ObjectId>) -> Result<()> {
+fn check_state_update(name: &str, old: Option<Oid>, new: Option<Oid>) -> Result<()> {
     match (old, new) {
         (_, None) => Err(Error::refused(format!(
             "refusing to delete {name}: state refs keep the history of every claim and move"
         ))),
         (None, Some(_)) => Ok(()),
         (Some(old), Some(new)) => {
-            let kept = Git::in_hook()
-                .args([
-                    "merge-base",
-                    "--is-ancestor",
-                    &old.to_string(),
-                    &new.to_string(),
-                ])
-                .output()?
-                .success;
-            if kept {
+            if hook_env::is_ancestor(old, new)? {
                 Ok(())
             } else {
                 Err(Error::refused(format!(
@@ -459,34 +411,6 @@ fn verdict(report: &Report, target: &str, ui: &mut Ui, bypass: Option<&str>) -> 
     Err(err.details(serde_json::json!({ "violations": report.violations })))
 }
 
-/// The text of a file in the git dir (`MERGE_HEAD`, `SQUASH_MSG`), empty when absent.
-fn git_file(cwd: &Path, name: &str) -> Result<String> {
-    let path = Git::in_hook()
-        .args(["rev-parse", "--git-path", name])
-        .run()?;
-    Ok(std::fs::read_to_string(cwd.join(path.trim())).unwrap_or_default())
-}
-
-fn ids_in_git_file(cwd: &Path, name: &str) -> Result<Vec<ObjectId>> {
-    Ok(git_file(cwd, name)?
-        .lines()
-        .filter_map(|l| ObjectId::from_hex(l.trim().as_bytes()).ok())
-        .collect())
-}
-
-/// One line of output of a git command run in the hook's environment, if it succeeded.
-fn git_line(args: &[&str]) -> Option<String> {
-    Git::in_hook()
-        .args(args)
-        .output()
-        .ok()
-        .filter(|o| o.success)
-        .map(|o| o.stdout.trim().to_owned())
-        .filter(|s| !s.is_empty())
-}
-
-fn oid(hex: &str) -> Option<ObjectId> {
-    ObjectId::from_hex(hex.as_bytes())
-        .ok()
-        .filter(|id| !id.is_null())
+fn oid(hex: &str) -> Option<Oid> {
+    parse_oid(hex).filter(|id| !id.is_null())
 }

@@ -1,0 +1,138 @@
+//! What a command writes to: stdout for results (and `--json`), stderr for narration, errors
+//! rendered for people or as JSON; colours decided once per stream.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+use crate::error::Error;
+use crate::render::Paint;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    fn enabled(self, stream_is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+                let force = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| v != "0");
+                let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+                !no_color && (force || (stream_is_terminal && !dumb))
+            }
+        }
+    }
+}
+
+/// What a command gets besides its arguments.
+pub struct Ctx {
+    pub ui: Ui,
+    /// The directory the command runs in (after `-C`).
+    pub cwd: PathBuf,
+}
+
+/// stdout for results, stderr for narration.
+pub struct Ui {
+    out: io::BufWriter<io::Stdout>,
+    /// Colours for stdout.
+    pub paint: Paint,
+    /// Colours for stderr.
+    pub err_paint: Paint,
+    /// The command answers in JSON: errors are reported as a JSON document on stdout too.
+    pub json: bool,
+    broken_pipe: bool,
+}
+
+impl Ui {
+    pub fn new(color: ColorChoice) -> Ui {
+        Ui {
+            out: io::BufWriter::new(io::stdout()),
+            paint: Paint {
+                enabled: color.enabled(io::stdout().is_terminal()),
+            },
+            err_paint: Paint {
+                enabled: color.enabled(io::stderr().is_terminal()),
+            },
+            json: false,
+            broken_pipe: false,
+        }
+    }
+
+    /// Write a result to stdout. A closed pipe (`| head`) stops output quietly.
+    pub fn out(&mut self, text: &str) {
+        if self.broken_pipe {
+            return;
+        }
+        if let Err(e) = self.out.write_all(text.as_bytes()) {
+            self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        }
+    }
+
+    /// Write a JSON document (pretty, one trailing newline) to stdout.
+    pub fn out_json<T: serde::Serialize>(&mut self, value: &T) {
+        let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
+            format!("{{\"error\":{{\"message\":\"cannot encode output: {e}\"}}}}")
+        });
+        self.out(&text);
+        self.out("\n");
+    }
+
+    /// Narration on stderr, unbuffered so it interleaves with progress.
+    pub fn note(&mut self, text: &str) {
+        self.flush();
+        let _ = writeln!(io::stderr(), "{text}");
+    }
+
+    /// `warning: ...` on stderr.
+    pub fn warn(&mut self, text: &str) {
+        let label = self.err_paint.yellow("warning:");
+        self.note(&format!("{label} {text}"));
+    }
+
+    pub fn flush(&mut self) {
+        if !self.broken_pipe
+            && let Err(e) = self.out.flush()
+        {
+            self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        }
+    }
+
+    pub fn render_json_error(&mut self, err: &Error) {
+        self.out_json(&serde_json::json!({
+            "error": {
+                "kind": err.kind,
+                "exit_code": err.exit_code(),
+                "message": err.message,
+                "causes": err.causes,
+                "hints": err.hints,
+                "details": err.details,
+            }
+        }));
+    }
+
+    pub fn render_error(&mut self, err: &Error) {
+        if self.json {
+            self.render_json_error(err);
+        }
+        self.flush();
+        let p = self.err_paint;
+        let mut text = format!("{} {}\n", p.red("error:"), err.message);
+        for c in &err.causes {
+            for (i, line) in c.lines().enumerate() {
+                let label = if i == 0 { "caused by:" } else { "          " };
+                text.push_str(&format!("{} {line}\n", p.dim(label)));
+            }
+        }
+        for h in &err.hints {
+            text.push_str(&format!("{} {h}\n", p.green("hint:")));
+        }
+        let _ = io::stderr().write_all(text.as_bytes());
+    }
+}
