@@ -1,9 +1,7 @@
 //! `git kitty abandon`: give a work package back.
 
-use std::str::FromStr;
-
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
 use crate::error::{Error, Result};
-use crate::model::ids::{FeatureSlug, WpId};
 use crate::ui::Ctx;
 use crate::workflow::abandon;
 use crate::workspace::Workspace;
@@ -30,13 +28,11 @@ pub struct Args {
     #[arg(value_name = "WP")]
     pub wp: Option<String>,
 
-    /// The feature of the WP (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
     /// Drop uncommitted changes and unmerged commits, or abandon another agent's WP
     #[arg(long)]
@@ -46,26 +42,18 @@ pub struct Args {
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub note: Option<String>,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let (feature, wp) = match &args.wp {
-        Some(raw) => {
-            let wp = WpId::from_str(raw).map_err(Error::usage)?;
-            let f = ws.feature_of_wp(&wp, args.feature.as_ref())?;
-            let wp = f.index_of(&wp).map_or(wp, |i| f.wps[i].id.clone());
-            (f, wp)
-        }
-        None => ws.implied_wp().ok_or_else(|| {
-            Error::usage("which work package? Name it, or run this inside its worktree")
-                .hint("git kitty abandon WP02")
-        })?,
-    };
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (feature, wp) = ws.resolve_wp_or_here(
+        args.wp.as_deref(),
+        args.feature.get(),
+        "git kitty abandon WP02",
+    )?;
     if ws.repo.current_branch().as_deref()
         == Some(crate::workflow::base::branch_name(feature, &wp).as_str())
     {
@@ -77,9 +65,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             ws.plan_root.display()
         )));
     }
-    let actor = ws.actor(args.agent.as_deref())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)?;
-    if args.json {
+    if args.json.enabled {
         ctx.ui.out_json(&done);
         return Ok(0);
     }

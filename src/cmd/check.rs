@@ -1,5 +1,6 @@
 //! `git kitty check`: every problem in the plan.
 
+use crate::cmd::args::{FeatureArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::model::problem::{Code, Problem, Severity};
@@ -10,6 +11,7 @@ use crate::workspace::Workspace;
 /// Check the plan: every problem, with file and line
 #[derive(clap::Args, Debug)]
 #[command(
+    mut_arg("feature", |a| a.help("Check only this feature")),
     long_about = "Check the plan and report every problem, each with its file and line: malformed \
 YAML, a missing or malformed work_package_id, an id that disagrees with its file name, duplicate \
 ids, unknown dependencies, self-dependencies, dependency cycles (printed as WP02 -> WP04 -> WP02), \
@@ -27,13 +29,11 @@ Examples:
   git kitty check -f 001-auth --json"
 )]
 pub struct Args {
-    /// Check only this feature
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Print the problems as JSON (schema in docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 
     /// Fail on warnings too
     #[arg(long)]
@@ -41,17 +41,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    if let Some(slug) = &args.feature {
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    if let Some(slug) = &args.feature.slug {
         ws.feature(slug)?;
     }
     let (states, state_problems) = ws.read_states(None)?;
     let mut problems = ws.plan.problems.clone();
     problems.extend(drift(&ws, &states));
     problems.extend(state_problems.into_iter().filter(|p| {
-        args.feature.is_none()
-            || p.feature.as_deref() == args.feature.as_ref().map(FeatureSlug::as_str)
+        args.feature.slug.is_none()
+            || p.feature.as_deref() == args.feature.get().map(FeatureSlug::as_str)
     }));
     crate::model::problem::sort(&mut problems);
     let problems = &problems;
@@ -63,7 +63,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let failed = errors > 0 || (args.strict && warnings > 0);
     let features = ws.plan.features.len();
     let wps: usize = ws.plan.features.iter().map(|f| f.wps.len()).sum();
-    if args.json {
+    if args.json.enabled {
         ctx.ui.out_json(&serde_json::json!({
             "schema": 1,
             "ok": !failed,

@@ -98,29 +98,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             json,
         } => {
             ctx.ui.json = json;
-            let names = which(&repo, server)?;
-            if let Some(branch) = &target_branch {
-                if !crate::model::ids::is_safe_branch_name(branch) {
-                    return Err(Error::usage(format!(
-                        "`{branch}` is not a safe branch name"
-                    )));
-                }
-                repo.config_set("kitty.targetBranch", branch)?;
-            }
-            let reports = hooks::install(&hooks_dir, names, force)?;
+            let reports = install(&repo, &hooks_dir, server, force, target_branch.as_deref())?;
             if server && !json {
-                let protected = target_branch
-                    .map(|b| format!("{b} (kitty.targetBranch)"))
-                    .or_else(|| {
-                        repo.config_string("kitty.targetBranch")
-                            .map(|b| format!("{b} (kitty.targetBranch)"))
-                    })
-                    .or_else(|| {
-                        repo.main_branch().map(|b| {
-                            format!("{b} (the repository's HEAD; --target-branch names another)")
-                        })
-                    })
-                    .unwrap_or_else(|| "none yet".into());
+                let protected = protected_branch(&repo, target_branch.as_deref());
                 ctx.ui.note(&format!("landing order is enforced on: {protected}, and on the targets the plan declares"));
             }
             (reports, json)
@@ -155,19 +135,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     }
     let mut text = format!("hooks in {}\n", hooks_dir.display());
     for r in &reports {
-        let state = match r.state {
-            HookState::Installed => "installed",
-            HookState::Outdated => "installed, outdated (`git kitty hooks install` updates it)",
-            HookState::Missing => "not installed",
-            HookState::UserOnly => "your own hook, without git kitty's block",
-        };
-        let chained = if r.chained {
-            " (runs your hook after it)"
-        } else {
-            ""
-        };
-        let action = r.action.label().map_or(String::new(), |a| format!("{a}: "));
-        text.push_str(&format!("  {:<20}{action}{state}{chained}\n", r.name));
+        text.push_str(&report_line(r));
     }
     if !on_path {
         text.push_str(
@@ -179,6 +147,58 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.warn(&w);
     }
     Ok(0)
+}
+
+/// Install the hooks of this kind of repository, after recording `--target-branch`.
+fn install(
+    repo: &Repo,
+    hooks_dir: &std::path::Path,
+    server: bool,
+    force: bool,
+    target_branch: Option<&str>,
+) -> Result<Vec<HookReport>> {
+    let names = which(repo, server)?;
+    if let Some(branch) = target_branch {
+        if !crate::model::ids::is_safe_branch_name(branch) {
+            return Err(Error::usage(format!(
+                "`{branch}` is not a safe branch name"
+            )));
+        }
+        repo.config_set("kitty.targetBranch", branch)?;
+    }
+    hooks::install(hooks_dir, names, force)
+}
+
+/// The branch the server hook protects, and why, for people.
+fn protected_branch(repo: &Repo, target_branch: Option<&str>) -> String {
+    target_branch
+        .map(|b| format!("{b} (kitty.targetBranch)"))
+        .or_else(|| {
+            repo.config_string("kitty.targetBranch")
+                .map(|b| format!("{b} (kitty.targetBranch)"))
+        })
+        .or_else(|| {
+            repo.main_branch()
+                .map(|b| format!("{b} (the repository's HEAD; --target-branch names another)"))
+        })
+        .unwrap_or_else(|| "none yet".into())
+}
+
+/// `  pre-commit          installed: installed (runs your hook after it)`.
+fn report_line(r: &HookReport) -> String {
+    let state = match r.state {
+        HookState::Installed => "installed",
+        HookState::Outdated => "installed, outdated (`git kitty hooks install` updates it)",
+        HookState::Missing => "not installed",
+        HookState::UserOnly => "your own hook, without git kitty's block",
+    };
+    let chained = if r.chained {
+        " (runs your hook after it)"
+    } else {
+        ""
+    };
+    let action = r.action.label().map_or(String::new(), |a| format!("{a}: "));
+    format!("  {:<20}{action}{state}{chained}\n", r.name)
 }
 
 /// The hooks for this kind of repository: `--server` only in a bare one.

@@ -1,9 +1,8 @@
 //! `git kitty implement`: claim a work package and give it a branch and a worktree.
 
-use std::str::FromStr;
-
-use crate::error::{Error, Result};
-use crate::model::ids::{FeatureSlug, WpId};
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
+use crate::error::Result;
+use crate::model::ids::WpId;
 use crate::ui::{Ctx, Ui};
 use crate::workflow::base::describe_base;
 use crate::workflow::implement::{self, Implemented, Request};
@@ -45,17 +44,15 @@ pub struct Args {
     #[arg(value_name = "WP")]
     pub wp: String,
 
-    /// The feature of the WP (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
     /// Stack on this dependency's unfinished branch (repeat for several)
     #[arg(long = "base", value_name = "WP")]
     pub bases: Vec<WpId>,
 
-    /// Who is claiming (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
     /// Start although dependencies are not approved or done (recorded as forced)
     #[arg(long)]
@@ -69,21 +66,15 @@ pub struct Args {
     #[arg(long)]
     pub sync: bool,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let wp = WpId::from_str(&args.wp)
-        .map_err(|why| Error::usage(why).hint("work package ids look like WP01"))?;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let feature = ws.feature_of_wp(&wp, args.feature.as_ref())?;
-    let wp = feature
-        .index_of(&wp)
-        .map_or(wp, |i| feature.wps[i].id.clone());
-    let actor = ws.actor(args.agent.as_deref())?;
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (feature, wp) = ws.resolve_wp(&args.wp, args.feature.get())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
         crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
@@ -105,7 +96,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             remote,
         },
     )?;
-    print(&mut ctx.ui, &ws, &done, args.json);
+    print(&mut ctx.ui, &ws, &done, args.json.enabled);
     Ok(0)
 }
 

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use crate::cmd::args::JsonArg;
 use crate::error::Result;
 use crate::git::Repo;
 use crate::sync;
@@ -31,9 +32,8 @@ pub struct Args {
     #[arg(value_name = "REMOTE")]
     pub remote: Option<String>,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Serialize)]
@@ -44,7 +44,7 @@ struct Done {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     let repo = Repo::discover(&ctx.cwd)?;
     let remote = sync::remote_name(&repo, args.remote.as_deref())?;
     let values = |key: &str| repo.config_get_all(key);
@@ -72,7 +72,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             done.added.push(shown);
         }
     }
-    if args.json {
+    if args.json.enabled {
         ctx.ui.out_json(&done);
         return Ok(0);
     }

@@ -5,12 +5,12 @@ use std::str::FromStr;
 use serde::Serialize;
 
 use super::{resolve_wp_and, write_outcome};
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
 use crate::error::{Error, Result};
-use crate::model::ids::FeatureSlug;
 use crate::model::lane::Lane;
-use crate::state::schema::{EventKind, WpState};
-use crate::state::store::{self, Appended};
+use crate::state::store::Appended;
 use crate::ui::Ctx;
+use crate::workflow::lane::{self, Move, Moved};
 use crate::workspace::Workspace;
 
 fn long_about() -> String {
@@ -59,17 +59,15 @@ pub struct Args {
     #[arg(value_name = "WP> <LANE", num_args = 1..=2, required = true)]
     pub targets: Vec<String>,
 
-    /// The feature of the WP (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
     /// A note for the history; required when sending a review back
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub note: Option<String>,
 
-    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
     /// Move outside the allowed moves, or take over another agent's WP (needs --reason)
     #[arg(long, requires = "reason")]
@@ -84,9 +82,8 @@ pub struct Args {
     #[arg(long)]
     pub sync: bool,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Serialize)]
@@ -101,70 +98,29 @@ struct Outcome<'a> {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     // Naming the feature spares reading the others.
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let (feature, wp, lane) = resolve_wp_and(&ws, &args.targets, args.feature.as_ref(), "LANE")?;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (feature, wp, lane) = resolve_wp_and(&ws, &args.targets, args.feature.get(), "LANE")?;
     let to = Lane::from_str(&lane).map_err(|why| {
         Error::usage(why).hint(format!(
             "git kitty lane {wp} <lane>; `git kitty lane --help` shows the allowed moves"
         ))
     })?;
-    let actor = ws.actor(args.agent.as_deref())?;
-    let claiming = matches!(to, Lane::Claimed | Lane::InProgress);
-    let remote = if args.sync || (claiming && crate::sync::claims_synced(&ws.repo, false)) {
-        let remote = crate::sync::remote_name(&ws.repo, None)?;
-        crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
-        Some(remote)
-    } else {
-        None
+    let actor = args.agent.actor(&ws)?;
+    let request = Move {
+        feature,
+        wp: &wp,
+        to,
+        actor: &actor,
+        note: args.note.clone().filter(|n| !n.trim().is_empty()),
+        force: args.force,
+        reason: args.reason.clone(),
+        sync: args.sync,
     };
-    let note = args.note.clone().filter(|n| !n.trim().is_empty());
-    let initial = || ws.initial_state(feature, &wp);
-    let mut from = Lane::Planned;
-    let outcome = store::append(&ws.repo, &feature.slug, &wp, &initial, &mut |state| {
-        from = state.lane;
-        // Asking for the lane the WP is in, as its holder (or with no holder), is a no-op.
-        if state.lane == to && state.holder().is_none_or(|h| h == actor) && !args.force {
-            return Ok(None);
-        }
-        if to == Lane::ForReview && state.lane == Lane::InProgress && !args.force {
-            crate::workflow::guard::reviewable(&ws, state)?;
-        }
-        let mut event = store::draft(EventKind::Lane, &actor);
-        event.from = Some(state.lane);
-        event.to = Some(to);
-        event.note = note.clone();
-        event.forced = args.force;
-        event.reason = args.reason.clone();
-        if matches!(to, Lane::Claimed | Lane::InProgress) {
-            event.agent = Some(actor.clone());
-        }
-        Ok(Some(event))
-    })?;
-    if let Some(remote) = &remote {
-        // Also when nothing changed here: an earlier move may still await confirmation.
-        // The move holds if the WP is in `to`, and ours where `to` makes its mover the holder
-        // (a move to blocked keeps the agent who holds it).
-        let takes_hold = matches!(to, Lane::Claimed | Lane::InProgress | Lane::InReview);
-        let ours = |s: &WpState| s.lane == to && (!takes_hold || s.holder() == Some(&actor));
-        let written = match &outcome {
-            Appended::Written(tip) => Some(tip.commit),
-            Appended::Unchanged(_) => None,
-        };
-        let confirm = crate::sync::Confirm {
-            remote,
-            feature: &feature.slug,
-            wp: &wp,
-            actor: &actor,
-            ours: &ours,
-            written,
-            again: format!("git kitty lane {wp} {to} --sync"),
-        };
-        crate::sync::confirm(&ws, &confirm)?;
-    }
+    let Moved { from, outcome } = lane::move_wp(&ws, &request)?;
     let changed = matches!(outcome, Appended::Written(_));
-    if args.json {
+    if args.json.enabled {
         ctx.ui.out_json(&Outcome {
             feature: feature.slug.as_str(),
             wp: wp.as_str(),

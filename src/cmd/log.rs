@@ -1,15 +1,17 @@
 //! `git kitty log`: the history of a work package, or a feature's activity.
 
-use std::str::FromStr;
+use std::collections::HashSet;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::cmd::args::{FeatureArg, JsonArg};
+use crate::error::Result;
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::lane::Lane;
+use crate::render::Paint;
 use crate::render::pad;
+use crate::state::activity::{self, Activity};
 use crate::state::schema::{Event, EventKind};
-use crate::state::store;
 use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
@@ -37,17 +39,15 @@ pub struct Args {
     #[arg(value_name = "WP")]
     pub wp: Option<String>,
 
-    /// The feature (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
     /// Show at most N events
     #[arg(long, short = 'n', value_name = "N")]
     pub max_count: Option<usize>,
 
-    /// Print the events as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Serialize)]
@@ -63,82 +63,43 @@ struct Entry<'a> {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, None)?;
-    // Which (feature, WP) histories to read.
-    let mut targets: Vec<(FeatureSlug, WpId)> = Vec::new();
     let single_wp = args.wp.is_some();
-    if let Some(raw) = &args.wp {
-        let wp = WpId::from_str(raw).map_err(Error::usage)?;
-        let feature = ws.feature_of_wp(&wp, args.feature.as_ref())?;
-        let wp = feature
-            .index_of(&wp)
-            .map_or(wp, |i| feature.wps[i].id.clone());
-        targets.push((feature.slug.clone(), wp));
-    } else {
-        for f in ws.selected_features(args.feature.as_ref())? {
-            for w in &f.wps {
-                targets.push((f.slug.clone(), w.id.clone()));
-            }
-        }
-    }
+    let targets = targets(&ws, &args)?;
     let single_feature = {
         let mut slugs: Vec<&FeatureSlug> = targets.iter().map(|(f, _)| f).collect();
         slugs.dedup();
         slugs.len() <= 1
     };
-
-    let mut entries = Vec::new();
-    for (feature, wp) in &targets {
-        match store::history(&ws.repo, feature, wp) {
-            Ok(history) => {
-                for (commit, event) in history {
-                    entries.push((feature, wp, commit, event));
-                }
-            }
-            // One damaged ref must not hide a feature's whole activity.
-            Err(e) if !single_wp => ctx
-                .ui
-                .warn(&format!("{feature}/{wp} skipped: {}", e.message)),
-            Err(e) => return Err(e),
+    let (mut entries, unreadable) = activity::read(&ws.repo, &targets);
+    for (feature, wp, e) in unreadable {
+        // One damaged ref must not hide a feature's whole activity.
+        if single_wp {
+            return Err(e);
         }
+        ctx.ui
+            .warn(&format!("{feature}/{wp} skipped: {}", e.message));
     }
-    entries.sort_by(|a, b| {
-        let key = |e: &(&FeatureSlug, &WpId, crate::git::CommitData, Event)| {
-            (
-                crate::util::time::parse_rfc3339(&e.3.at),
-                e.3.lamport,
-                e.3.id.clone(),
-            )
-        };
-        key(b).cmp(&key(a))
-    });
     // Before `-n` cuts the list: the merge that refused an event may be older than `-n` shows.
-    let refused: std::collections::HashSet<String> = entries
-        .iter()
-        .filter(|e| e.3.kind == EventKind::Merge)
-        .flat_map(|e| e.3.rejected.iter().cloned())
-        .collect();
+    let refused = activity::refused(&entries);
     if let Some(n) = args.max_count {
         entries.truncate(n);
     }
-
-    if args.json {
+    if args.json.enabled {
         let events: Vec<Entry> = entries
             .iter()
-            .map(|(f, w, c, e)| Entry {
-                feature: f.as_str(),
-                wp: w.as_str(),
-                commit: c.id.to_string(),
-                refused: refused.contains(&e.id),
-                event: e,
+            .map(|a| Entry {
+                feature: a.feature.as_str(),
+                wp: a.wp.as_str(),
+                commit: a.commit.to_string(),
+                refused: refused.contains(&a.event.id),
+                event: &a.event,
             })
             .collect();
         ctx.ui
             .out_json(&serde_json::json!({ "schema": 1, "events": events }));
-        return Ok(0);
-    }
-    if entries.is_empty() {
+    } else if entries.is_empty() {
         let what = if single_wp {
             "this work package"
         } else {
@@ -147,23 +108,56 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out(&format!(
             "No history yet for {what}: events appear once a WP is claimed, moved or noted.\n"
         ));
-        return Ok(0);
+    } else {
+        let shape = Shape {
+            single_wp,
+            single_feature,
+        };
+        let text = render(&entries, &refused, shape, ctx.ui.paint);
+        ctx.ui.out(&text);
     }
-    let p = ctx.ui.paint;
+    Ok(0)
+}
+
+/// Which (feature, WP) histories to read: the WP named, else every WP of the features shown.
+fn targets(ws: &Workspace, args: &Args) -> Result<Vec<(FeatureSlug, WpId)>> {
+    if let Some(raw) = &args.wp {
+        let (feature, wp) = ws.resolve_wp(raw, args.feature.get())?;
+        return Ok(vec![(feature.slug.clone(), wp)]);
+    }
+    Ok(ws
+        .selected_features(args.feature.get())?
+        .into_iter()
+        .flat_map(|f| f.wps.iter().map(|w| (f.slug.clone(), w.id.clone())))
+        .collect())
+}
+
+/// Which columns the text shows: the feature and WP only when they vary.
+#[derive(Clone, Copy)]
+struct Shape {
+    single_wp: bool,
+    single_feature: bool,
+}
+
+/// One line per event (and its note, indented), newest first.
+fn render(entries: &[Activity], refused: &HashSet<String>, shape: Shape, p: Paint) -> String {
     let actor_width = entries
         .iter()
-        .map(|e| e.3.actor.chars().count())
+        .map(|a| a.event.actor.chars().count())
         .max()
         .unwrap_or(0)
         .min(24);
     let mut text = String::new();
-    for (feature, wp, _, event) in &entries {
+    for Activity {
+        feature, wp, event, ..
+    } in entries
+    {
         let when = event.at.get(..19).unwrap_or(&event.at).replace('T', " ");
         let mut line = p.dim(&when);
-        if !single_feature {
+        if !shape.single_feature {
             line.push_str(&format!("  {feature}"));
         }
-        if !single_wp || !single_feature {
+        if !shape.single_wp || !shape.single_feature {
             line.push_str(&format!("  {}", p.bold(wp.as_str())));
         }
         line.push_str(&format!(
@@ -182,12 +176,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             }
         }
     }
-    ctx.ui.out(&text);
-    Ok(0)
+    text
 }
 
 /// `in_progress -> for_review (forced: why)`, `note`, `restacked`...
-fn describe(event: &Event, p: crate::render::Paint) -> String {
+fn describe(event: &Event, p: Paint) -> String {
     let lane = |l: Option<Lane>| match l {
         Some(l) => p.lane(l, l.as_str()),
         None => "?".into(),

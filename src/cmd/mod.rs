@@ -4,6 +4,7 @@
 //! compile.
 
 pub mod abandon;
+pub mod args;
 pub mod check;
 pub mod hook;
 pub mod hooks;
@@ -19,8 +20,6 @@ pub mod push;
 pub mod restack;
 pub mod status;
 pub mod sync;
-
-use std::str::FromStr;
 
 use clap::Subcommand;
 
@@ -82,14 +81,10 @@ pub fn resolve_wp_and<'w>(
     feature: Option<&FeatureSlug>,
     what: &str,
 ) -> Result<(&'w Feature, WpId, String)> {
-    let (wp, value) = match targets {
-        [wp, value] => (
-            WpId::from_str(wp)
-                .map_err(|why| Error::usage(why).hint("work package ids look like WP01"))?,
-            value.clone(),
-        ),
+    let (typed, value) = match targets {
+        [wp, value] => (wp.clone(), value),
         [value] => match ws.implied_wp() {
-            Some((_, wp)) => (wp, value.clone()),
+            Some((_, wp)) => (wp.as_str().to_owned(), value),
             None => {
                 return Err(Error::usage(format!(
                     "which work package? Name it before the {what}, or run this inside its worktree"
@@ -99,12 +94,8 @@ pub fn resolve_wp_and<'w>(
         },
         _ => return Err(Error::usage(format!("expected [WP] <{what}>"))),
     };
-    let feature = ws.feature_of_wp(&wp, feature)?;
-    // Use the plan's spelling (`WP1` typed, `WP01` planned).
-    let wp = feature
-        .index_of(&wp)
-        .map_or(wp, |i| feature.wps[i].id.clone());
-    Ok((feature, wp, value))
+    let (feature, wp) = ws.resolve_wp(&typed, feature)?;
+    Ok((feature, wp, value.clone()))
 }
 
 /// The `event` and `state` of an append, for JSON outcomes.

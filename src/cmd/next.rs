@@ -1,8 +1,9 @@
 //! `git kitty next`: claim the best ready work package and set up its worktree.
 
 use crate::board;
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::ids::WpId;
 use crate::model::plan::Feature;
 use crate::ui::Ctx;
 use crate::workflow::implement::{self, Request};
@@ -11,6 +12,7 @@ use crate::workspace::Workspace;
 /// Claim the next ready work package and set up its worktree, in one step
 #[derive(clap::Args, Debug)]
 #[command(
+    mut_arg("feature", |a| a.help("Only this feature (default: the feature the current directory implies, else all)")),
     long_about = "Claim the next work package that is ready to start (planned, every dependency \
 approved or done) and set up its branch and worktree, as `git kitty implement` does. The WP \
 that unblocks the most remaining work goes first, ties by id.
@@ -29,28 +31,25 @@ When nothing is ready it exits with status 3 and says what the remaining WPs wai
     )
 )]
 pub struct Args {
-    /// Only this feature (default: the feature the current directory implies, else all)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Who is claiming (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
     /// Confirm the claim with the remote (default: git config kitty.syncClaims)
     #[arg(long)]
     pub sync: bool,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let actor = ws.actor(args.agent.as_deref())?;
-    let features = ws.selected_features(args.feature.as_ref())?;
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
+    let features = ws.selected_features(args.feature.get())?;
     let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
         for f in &features {
@@ -60,13 +59,53 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     } else {
         None
     };
-    let (states, state_problems) = ws.read_states(Some(&features))?;
+    let snapshot = board::read(&ws, features, false)?;
+    let (features, states) = (&snapshot.features, &snapshot.states);
 
-    // Every ready WP of the selected features, best first.
+    let (candidates, waiting) = ready_and_waiting(&snapshot);
+    let mut lost = Vec::new();
+    for (_, feature, wp) in &candidates {
+        let request = Request {
+            feature,
+            wp: wp.clone(),
+            bases: Vec::new(),
+            actor: actor.clone(),
+            force: false,
+            reason: None,
+            remote: remote.clone(),
+        };
+        match implement::implement(&ws, states, &request) {
+            Ok(done) => {
+                if !lost.is_empty() && !args.json.enabled {
+                    ctx.ui
+                        .note(&format!("taken by others meanwhile: {}", lost.join(", ")));
+                }
+                super::implement::print(&mut ctx.ui, &ws, &done, args.json.enabled);
+                return Ok(0);
+            }
+            // Another agent claimed it between our read and our claim, or its dependencies'
+            // work conflicts: that one needs a person; take the next one.
+            Err(e) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => {
+                if e.kind == ErrorKind::Conflict && !args.json.enabled {
+                    ctx.ui.warn(&format!("skipping {wp}: {}", e.message));
+                }
+                lost.push(format!("{} ({})", wp, e.message));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+
+    Err(nothing_ready(features, &waiting, &lost))
+}
+
+/// Every ready WP of the snapshot's features, best first (the one that unblocks the most
+/// work), and a line for each WP that still waits.
+fn ready_and_waiting<'s>(
+    snapshot: &'s board::Snapshot<'_>,
+) -> (Vec<(usize, &'s Feature, WpId)>, Vec<String>) {
     let mut candidates: Vec<(usize, &Feature, WpId)> = Vec::new();
     let mut waiting: Vec<String> = Vec::new();
-    for f in &features {
-        let b = board::feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems));
+    for (f, b) in snapshot.features.iter().zip(&snapshot.board.features) {
         for id in &b.ready {
             let view = b.work_packages.iter().find(|w| &w.id == id);
             let unblocks = view.map_or(0, |w| w.unblocks);
@@ -92,39 +131,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             .then(a.2.cmp(&b.2))
     });
 
-    let mut lost = Vec::new();
-    for (_, feature, wp) in &candidates {
-        let request = Request {
-            feature,
-            wp: wp.clone(),
-            bases: Vec::new(),
-            actor: actor.clone(),
-            force: false,
-            reason: None,
-            remote: remote.clone(),
-        };
-        match implement::implement(&ws, &states, &request) {
-            Ok(done) => {
-                if !lost.is_empty() && !args.json {
-                    ctx.ui
-                        .note(&format!("taken by others meanwhile: {}", lost.join(", ")));
-                }
-                super::implement::print(&mut ctx.ui, &ws, &done, args.json);
-                return Ok(0);
-            }
-            // Another agent claimed it between our read and our claim, or its dependencies'
-            // work conflicts: that one needs a person; take the next one.
-            Err(e) if matches!(e.kind, ErrorKind::Refused | ErrorKind::Conflict) => {
-                if e.kind == ErrorKind::Conflict && !args.json {
-                    ctx.ui.warn(&format!("skipping {wp}: {}", e.message));
-                }
-                lost.push(format!("{} ({})", wp, e.message));
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    (candidates, waiting)
+}
 
-    let scope = match features.as_slice() {
+/// The error when no WP could be claimed: what waits on what, and the races lost.
+fn nothing_ready(features: &[&Feature], waiting: &[String], lost: &[String]) -> Error {
+    let scope = match features {
         [one] => one.slug.to_string(),
         _ => "any feature".to_owned(),
     };
@@ -147,5 +159,5 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     for w in waiting.iter().take(10) {
         err = err.hint(w.clone());
     }
-    Err(err)
+    err
 }

@@ -1,8 +1,8 @@
 //! `git kitty note`: add a note to a work package's history.
 
 use super::{resolve_wp_and, write_outcome};
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
 use crate::error::{Error, Result};
-use crate::model::ids::FeatureSlug;
 use crate::state::schema::EventKind;
 use crate::state::store;
 use crate::ui::Ctx;
@@ -29,35 +29,32 @@ pub struct Args {
     #[arg(value_name = "ARGS", num_args = 1..=2, required = true)]
     pub targets: Vec<String>,
 
-    /// The feature of the WP (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Who is writing (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     // Naming the feature spares reading the others.
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let (feature, wp, text) = resolve_wp_and(&ws, &args.targets, args.feature.as_ref(), "TEXT")?;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (feature, wp, text) = resolve_wp_and(&ws, &args.targets, args.feature.get(), "TEXT")?;
     if text.trim().is_empty() {
         return Err(Error::usage("the note is empty"));
     }
-    let actor = ws.actor(args.agent.as_deref())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let initial = || ws.initial_state(feature, &wp);
     let outcome = store::append(&ws.repo, &feature.slug, &wp, &initial, &mut |_| {
         let mut event = store::draft(EventKind::Note, &actor);
         event.note = Some(text.trim().to_owned());
         Ok(Some(event))
     })?;
-    if args.json {
+    if args.json.enabled {
         let mut doc = serde_json::json!({ "feature": feature.slug, "wp": wp });
         if let (Some(obj), serde_json::Value::Object(more)) =
             (doc.as_object_mut(), write_outcome(&outcome))

@@ -1,5 +1,6 @@
 //! `git kitty pull`: bring the remote's state in and merge it with local state.
 
+use crate::cmd::args::{AgentArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync::{self, Report};
@@ -36,22 +37,20 @@ pub struct Args {
     #[arg(long)]
     pub no_fetch: bool,
 
-    /// Who is merging (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, None)?;
     let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
-    let actor = ws.actor(args.agent.as_deref())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let report = sync::pull(&ws, &remote, !args.no_fetch, &actor, None::<&FeatureSlug>)?;
-    print(&mut ctx.ui, "pulled from", &report, args.json);
+    print(&mut ctx.ui, "pulled from", &report, args.json.enabled);
     Ok(exit_code(&report))
 }
 

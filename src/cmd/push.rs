@@ -1,5 +1,6 @@
 //! `git kitty push`: send local state to the remote.
 
+use crate::cmd::args::{AgentArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync;
@@ -28,21 +29,19 @@ pub struct Args {
     #[arg(value_name = "REMOTE")]
     pub remote: Option<String>,
 
-    /// Who is merging, when a merge is needed (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, None)?;
     let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
-    let actor = ws.actor(args.agent.as_deref())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)?;
-    super::pull::print(&mut ctx.ui, "pushed to", &report, args.json);
+    super::pull::print(&mut ctx.ui, "pushed to", &report, args.json.enabled);
     Ok(super::pull::exit_code(&report))
 }

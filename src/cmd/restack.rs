@@ -1,9 +1,7 @@
 //! `git kitty restack`: rebase a work package (and what depends on it) onto its new base.
 
-use std::str::FromStr;
-
-use crate::error::{Error, Result};
-use crate::model::ids::{FeatureSlug, WpId};
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
+use crate::error::Result;
 use crate::ui::Ctx;
 use crate::workflow::restack;
 use crate::workspace::Workspace;
@@ -34,42 +32,32 @@ pub struct Args {
     #[arg(value_name = "WP")]
     pub wp: Option<String>,
 
-    /// The feature of the WP (needed only when several features have that WP id)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
     /// Restack a WP that another agent holds
     #[arg(long)]
     pub force: bool,
 
-    /// Print the steps as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
-    let (feature, wp) = match &args.wp {
-        Some(raw) => {
-            let wp = WpId::from_str(raw).map_err(Error::usage)?;
-            let f = ws.feature_of_wp(&wp, args.feature.as_ref())?;
-            let wp = f.index_of(&wp).map_or(wp, |i| f.wps[i].id.clone());
-            (f, wp)
-        }
-        None => ws.implied_wp().ok_or_else(|| {
-            Error::usage("which work package? Name it, or run this inside its worktree")
-                .hint("git kitty restack WP02")
-        })?,
-    };
-    let actor = ws.actor(args.agent.as_deref())?;
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (feature, wp) = ws.resolve_wp_or_here(
+        args.wp.as_deref(),
+        args.feature.get(),
+        "git kitty restack WP02",
+    )?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let steps = restack::restack(&ws, feature, &wp, &states, &actor, args.force)?;
-    if args.json {
+    if args.json.enabled {
         ctx.ui
             .out_json(&serde_json::json!({ "feature": feature.slug, "steps": steps }));
         return Ok(0);

@@ -1,8 +1,8 @@
 //! `git kitty status`: the board.
 
-use crate::board::{self, Board};
+use crate::board;
+use crate::cmd::args::{FeatureArg, JsonArg};
 use crate::error::Result;
-use crate::model::ids::FeatureSlug;
 use crate::render;
 use crate::ui::Ctx;
 use crate::workspace::Workspace;
@@ -10,6 +10,7 @@ use crate::workspace::Workspace;
 /// Show the board: lanes, who works on what, what is ready to start, what waits
 #[derive(clap::Args, Debug)]
 #[command(
+    mut_arg("feature", |a| a.help("Show only this feature (a folder name under kitty-specs/)")),
     long_about = "Show the board of each feature: its work packages in five columns (Planned, \
 Doing, For Review, Approved, Done), progress, the WPs ready to start (all dependencies approved \
 or done; the one that unblocks the most work first) and the WPs still waiting, with what they \
@@ -29,13 +30,11 @@ Inside a WP's worktree (or under kitty-specs/<feature>/), only that feature is s
     )
 )]
 pub struct Args {
-    /// Show only this feature (a folder name under kitty-specs/)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
-    /// Print the board as JSON (schema in docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 
     /// Draw the dependency graph of each feature instead of the columns
     #[arg(long, conflicts_with = "json")]
@@ -47,42 +46,20 @@ pub struct Args {
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let features: Vec<&crate::model::plan::Feature> = if args.all {
         ws.plan.features.iter().collect()
     } else {
-        ws.selected_features(args.feature.as_ref())?
+        ws.selected_features(args.feature.get())?
     };
-    let showing_all = features.len() == ws.plan.features.len() && args.feature.is_none();
-    let (states, state_problems) = ws.read_states((!showing_all).then_some(&features[..]))?;
-    let remote = crate::sync::remote_name(&ws.repo, None).ok();
-    let mut boards: Vec<_> = features
-        .iter()
-        .map(|f| board::feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
-        .collect();
-    if let Some(remote) = &remote {
-        for (f, b) in features.iter().zip(boards.iter_mut()) {
-            compare_with_remote(&ws, remote, f, b)?;
-        }
+    let showing_all = features.len() == ws.plan.features.len() && args.feature.slug.is_none();
+    let mut snapshot = board::read(&ws, features, showing_all)?;
+    if let Ok(remote) = crate::sync::remote_name(&ws.repo, None) {
+        snapshot.compare_with_remote(&ws, &remote)?;
     }
-    let problems = ws
-        .plan
-        .problems
-        .iter()
-        .chain(state_problems.iter())
-        .filter(|p| match &p.feature {
-            Some(slug) => features.iter().any(|f| f.slug.as_str() == slug),
-            None => showing_all,
-        })
-        .cloned()
-        .collect();
-    let board = Board {
-        schema: 1,
-        features: boards,
-        problems,
-    };
-    if args.json {
+    let (features, board) = (snapshot.features, snapshot.board);
+    if args.json.enabled {
         ctx.ui.out_json(&board);
     } else if args.graph {
         let mut text = String::new();
@@ -106,37 +83,4 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out(&text);
     }
     Ok(0)
-}
-
-/// Fill in how each WP's state compares with `remote`'s last fetched state.
-fn compare_with_remote(
-    ws: &Workspace,
-    remote: &str,
-    feature: &crate::model::plan::Feature,
-    board: &mut board::FeatureBoard,
-) -> Result<()> {
-    use crate::state::relation::Relation;
-    let relations = crate::state::relation::relations(&ws.repo, remote, &feature.slug)?;
-    if relations.is_empty() {
-        return Ok(());
-    }
-    let mut summary = board::RemoteSummary {
-        name: remote.to_owned(),
-        ..Default::default()
-    };
-    for (wp, rel) in &relations {
-        match rel {
-            Relation::InSync => summary.in_sync += 1,
-            Relation::Ahead => summary.ahead += 1,
-            Relation::Behind => summary.behind += 1,
-            Relation::Diverged => summary.diverged += 1,
-            Relation::LocalOnly => summary.local_only += 1,
-            Relation::RemoteOnly => summary.remote_only += 1,
-        }
-        if let Some(view) = board.work_packages.iter_mut().find(|v| &v.id == wp) {
-            view.sync = Some(*rel);
-        }
-    }
-    board.remote = Some(summary);
-    Ok(())
 }

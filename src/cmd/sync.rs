@@ -1,5 +1,6 @@
 //! `git kitty sync`: pull, then push.
 
+use crate::cmd::args::{AgentArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync;
@@ -19,25 +20,23 @@ pub struct Args {
     #[arg(value_name = "REMOTE")]
     pub remote: Option<String>,
 
-    /// Who is merging (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
+    ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, None)?;
     let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
-    let actor = ws.actor(args.agent.as_deref())?;
+    let actor = ws.actor(args.agent.name.as_deref())?;
     let mut report = sync::pull(&ws, &remote, true, &actor, None::<&FeatureSlug>)?;
     let pushed = sync::push(&ws, &remote, &actor, None)?;
     report.changed.retain(|c| c.outcome != "ahead");
     report.changed.extend(pushed.changed);
     report.failed = pushed.failed;
-    super::pull::print(&mut ctx.ui, "synced with", &report, args.json);
+    super::pull::print(&mut ctx.ui, "synced with", &report, args.json.enabled);
     Ok(super::pull::exit_code(&report))
 }

@@ -8,5 +8,6 @@ pub mod base;
 pub mod guard;
 pub mod implement;
 pub mod landing;
+pub mod lane;
 pub mod merge;
 pub mod restack;

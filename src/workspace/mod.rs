@@ -86,6 +86,36 @@ impl Workspace {
         self.plan.feature(first)
     }
 
+    /// The WP a command names, as typed (`WP1`, `wp01`): parsed, found in the named feature
+    /// or else in exactly one, and returned as the plan spells it (`WP01`).
+    pub fn resolve_wp(&self, typed: &str, named: Option<&FeatureSlug>) -> Result<(&Feature, WpId)> {
+        let wp: WpId = typed
+            .parse()
+            .map_err(|why: String| Error::usage(why).hint("work package ids look like WP01"))?;
+        let feature = self.feature_of_wp(&wp, named)?;
+        let wp = feature
+            .index_of(&wp)
+            .map_or(wp, |i| feature.wps[i].id.clone());
+        Ok((feature, wp))
+    }
+
+    /// [`Workspace::resolve_wp`] when a WP is named; else the WP whose worktree the command
+    /// runs in. `example` is the command line the error suggests (`git kitty restack WP02`).
+    pub fn resolve_wp_or_here(
+        &self,
+        typed: Option<&str>,
+        named: Option<&FeatureSlug>,
+        example: &str,
+    ) -> Result<(&Feature, WpId)> {
+        match typed {
+            Some(t) => self.resolve_wp(t, named),
+            None => self.implied_wp().ok_or_else(|| {
+                Error::usage("which work package? Name it, or run this inside its worktree")
+                    .hint(example.to_owned())
+            }),
+        }
+    }
+
     /// The WP whose worktree the command runs in, if any.
     pub fn implied_wp(&self) -> Option<(&Feature, WpId)> {
         let branch = self.repo.current_branch()?;

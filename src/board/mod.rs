@@ -4,6 +4,10 @@
 //! `render::board`. Where a lane comes from is decided by the caller ([`LaneInfo`]), so this
 //! module does not care whether it was read from refs, Spec Kitty's log or the frontmatter.
 
+mod read;
+
+pub use read::{Snapshot, read};
+
 use std::collections::BTreeMap;
 
 use serde::Serialize;

@@ -1,0 +1,89 @@
+//! The board as a workspace has it now: the plan, the state refs, what git says about branches
+//! and worktrees, and how state compares with a remote. `status` and `next` both start here.
+
+use super::{Board, FeatureBoard, RemoteSummary, feature_board};
+use crate::error::Result;
+use crate::model::plan::Feature;
+use crate::state::relation::{Relation, relations};
+use crate::state::store::States;
+use crate::workspace::Workspace;
+
+/// The boards of some features, with the state they were computed from.
+pub struct Snapshot<'w> {
+    pub features: Vec<&'w Feature>,
+    /// One [`FeatureBoard`] per feature, in the same order, and the problems that concern them.
+    pub board: Board,
+    pub states: States,
+}
+
+/// Read the board of `features`. `all`: they are every feature, so every state ref is read and
+/// problems that belong to no feature are shown too.
+pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Result<Snapshot<'w>> {
+    let (states, state_problems) = ws.read_states((!all).then_some(&features[..]))?;
+    let boards = features
+        .iter()
+        .map(|f| feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
+        .collect();
+    let problems = ws
+        .plan
+        .problems
+        .iter()
+        .chain(state_problems.iter())
+        .filter(|p| match &p.feature {
+            Some(slug) => features.iter().any(|f| f.slug.as_str() == slug),
+            None => all,
+        })
+        .cloned()
+        .collect();
+    Ok(Snapshot {
+        features,
+        board: Board {
+            schema: 1,
+            features: boards,
+            problems,
+        },
+        states,
+    })
+}
+
+impl Snapshot<'_> {
+    /// Fill in how each WP's state compares with `remote`'s last fetched state.
+    pub fn compare_with_remote(&mut self, ws: &Workspace, remote: &str) -> Result<()> {
+        for (f, b) in self.features.iter().zip(self.board.features.iter_mut()) {
+            compare_feature(ws, remote, f, b)?;
+        }
+        Ok(())
+    }
+}
+
+/// Fill in how each WP's state compares with `remote`'s last fetched state.
+fn compare_feature(
+    ws: &Workspace,
+    remote: &str,
+    feature: &Feature,
+    board: &mut FeatureBoard,
+) -> Result<()> {
+    let relations = relations(&ws.repo, remote, &feature.slug)?;
+    if relations.is_empty() {
+        return Ok(());
+    }
+    let mut summary = RemoteSummary {
+        name: remote.to_owned(),
+        ..Default::default()
+    };
+    for (wp, rel) in &relations {
+        match rel {
+            Relation::InSync => summary.in_sync += 1,
+            Relation::Ahead => summary.ahead += 1,
+            Relation::Behind => summary.behind += 1,
+            Relation::Diverged => summary.diverged += 1,
+            Relation::LocalOnly => summary.local_only += 1,
+            Relation::RemoteOnly => summary.remote_only += 1,
+        }
+        if let Some(view) = board.work_packages.iter_mut().find(|v| &v.id == wp) {
+            view.sync = Some(*rel);
+        }
+    }
+    board.remote = Some(summary);
+    Ok(())
+}

@@ -1,0 +1,44 @@
+//! Arguments that several commands share, declared once and flattened into each command's
+//! `Args`, so `--feature`, `--agent` and `--json` mean the same everywhere. A command whose
+//! flag needs other words in its `--help` says so with `mut_arg`.
+
+use crate::error::Result;
+use crate::model::ids::FeatureSlug;
+use crate::workspace::Workspace;
+
+/// `-f, --feature <FEATURE>`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct FeatureArg {
+    /// The feature of the WP (needed only when several features have that WP id)
+    #[arg(id = "feature", long = "feature", short = 'f', value_name = "FEATURE")]
+    pub slug: Option<FeatureSlug>,
+}
+
+impl FeatureArg {
+    pub fn get(&self) -> Option<&FeatureSlug> {
+        self.slug.as_ref()
+    }
+}
+
+/// `--agent <NAME>`: who is acting.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct AgentArg {
+    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
+    #[arg(id = "agent", long = "agent", value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+impl AgentArg {
+    /// The acting agent: `--agent`, else `$KITTY_AGENT`, else `git config user.name`.
+    pub fn actor(&self, ws: &Workspace) -> Result<String> {
+        ws.actor(self.name.as_deref())
+    }
+}
+
+/// `--json`: the result as one JSON document on stdout (docs/json.md), errors included.
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct JsonArg {
+    /// Print the result as JSON (schema in docs/json.md)
+    #[arg(id = "json", long = "json")]
+    pub enabled: bool,
+}
