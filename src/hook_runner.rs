@@ -220,7 +220,7 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     // What is being merged: git does not write MERGE_HEAD before this hook, but it names each
     // merged commit in a `GITHEAD_<id>` variable (for conflict labels).
     let mut incoming: Vec<Oid> = std::env::vars()
-        .filter_map(|(k, _)| k.strip_prefix("GITHEAD_").and_then(|h| parse_oid(h)))
+        .filter_map(|(k, _)| k.strip_prefix("GITHEAD_").and_then(parse_oid))
         .collect();
     for id in hook_env::ids_in_git_dir_file(cwd, "MERGE_HEAD")? {
         if !incoming.contains(&id) {

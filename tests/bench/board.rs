@@ -36,6 +36,37 @@ fn main() {
     println!("|---|---:|---:|---:|---:|");
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
 
+    plan_cases(&base, runs, &wanted);
+    state_cases(&base, runs, &wanted);
+    if wanted("implement") {
+        implement_vs_worktree(&base, runs);
+    }
+    let (stated, wps) = (base.join("plan-100-state"), 100 * WPS_PER_FEATURE);
+    let case = "pull: 2500 WPs with state, 100 diverged";
+    if wanted(case) {
+        report(
+            case,
+            wps,
+            &pull_with_divergence(&base, &stated, runs.min(10)),
+        );
+    }
+    let case = "note (one event), all WPs with state refs";
+    if wanted(case) {
+        let note = [
+            "note",
+            "WP07",
+            "benchmark note",
+            "-f",
+            "050-feature-49",
+            "--agent",
+            "bench",
+        ];
+        report(case, wps, &time(&stated, &[&note[..]], runs, false));
+    }
+}
+
+/// Reading the plan and the board at 250, 1,250 and 2,500 WPs, warm and cold.
+fn plan_cases(base: &Path, runs: usize, wanted: &dyn Fn(&str) -> bool) {
     for features in [10, 50, 100] {
         let wps = features * WPS_PER_FEATURE;
         let repo = base.join(format!("plan-{features}"));
@@ -58,8 +89,10 @@ fn main() {
             }
         }
     }
+}
 
-    // Lanes in refs: every one of the 2,500 WPs has a state ref with a few events.
+/// Lanes in refs: every one of the 2,500 WPs has a state ref with a few events.
+fn state_cases(base: &Path, runs: usize, wanted: &dyn Fn(&str) -> bool) {
     let plain = base.join("plan-100");
     let stated = base.join("plan-100-state");
     if !stated.join(".git").exists() {
@@ -104,30 +137,6 @@ fn main() {
         ];
         let samples = time(&stated, &[&there[..], &back[..]], runs, false);
         report(case, wps, &samples);
-    }
-    if wanted("implement") {
-        implement_vs_worktree(&base, runs);
-    }
-    let case = "pull: 2500 WPs with state, 100 diverged";
-    if wanted(case) {
-        report(
-            case,
-            wps,
-            &pull_with_divergence(&base, &stated, runs.min(10)),
-        );
-    }
-    let case = "note (one event), all WPs with state refs";
-    if wanted(case) {
-        let note = [
-            "note",
-            "WP07",
-            "benchmark note",
-            "-f",
-            "050-feature-49",
-            "--agent",
-            "bench",
-        ];
-        report(case, wps, &time(&stated, &[&note[..]], runs, false));
     }
 }
 
