@@ -6,6 +6,7 @@ mod common;
 mod architecture;
 mod check;
 mod edges;
+mod errors;
 mod implement;
 mod landing;
 mod lane;

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::common::{Repo, Run, copy_dir, fixtures, hermetic};
+use crate::common::{Repo, Run};
 
 /// A bare remote seeded with a fixture, and clones of it, in one sandbox.
 struct Net {
@@ -441,7 +441,6 @@ fn remotes_are_named_and_checked() {
     net.kitty(&a, "alice", &["pull"])
         .ok()
         .stdout_has("pulled from upstream");
-    let _ = (copy_dir, fixtures, hermetic);
 }
 
 #[test]

@@ -140,7 +140,6 @@ impl Repo {
         Run::new(cmd.output().expect("run binary"), &self.root)
     }
 
-    /// A `git-kitty` command ready to run or spawn (for concurrency tests).
     /// `git-kitty <args>` in the repository, started and left running (output piped).
     pub fn spawn_kitty(&self, args: &[&str]) -> std::process::Child {
         self.kitty_command(&self.root, args)
@@ -279,6 +278,28 @@ impl Run {
             "stderr lacks {needle:?}\n--- stderr\n{}\n--- stdout\n{}",
             self.stderr,
             self.stdout
+        );
+        self
+    }
+
+    /// Assert stderr exactly (message, causes and hints, in order).
+    #[track_caller]
+    pub fn stderr_is(&self, expected: &str) -> &Run {
+        assert_eq!(
+            self.stderr, expected,
+            "stderr differs\n--- stdout\n{}",
+            self.stdout
+        );
+        self
+    }
+
+    /// Assert stdout exactly.
+    #[track_caller]
+    pub fn stdout_is(&self, expected: &str) -> &Run {
+        assert_eq!(
+            self.stdout, expected,
+            "stdout differs\n--- stderr\n{}",
+            self.stderr
         );
         self
     }

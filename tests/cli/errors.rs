@@ -1,0 +1,105 @@
+//! Error paths, checked exactly: the message, its causes and hints, the exit code, and the
+//! JSON error document. A wording change shows up here on purpose.
+
+use crate::common::Repo;
+
+#[test]
+fn a_work_package_that_no_feature_has() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["lane", "WP99", "doing", "--agent", "claude"])
+        .code(2)
+        .stdout_is("")
+        .stderr_is(
+            "error: no work package WP99 in any feature\n\
+             hint: `git kitty status` lists the work packages\n",
+        );
+}
+
+#[test]
+fn a_work_package_id_that_is_not_one() {
+    let repo = Repo::with_fixture("example");
+    for args in [
+        &["lane", "WPX", "doing", "--agent", "claude"][..],
+        &["implement", "WPX", "--agent", "claude"][..],
+        &["log", "WPX"][..],
+        &["restack", "WPX"][..],
+        &["abandon", "WPX"][..],
+    ] {
+        repo.kitty(args).code(2).stderr_is(
+            "error: `WPX` is not a work package id (expected `WP` and digits, like `WP01`)\n\
+             hint: work package ids look like WP01\n",
+        );
+    }
+}
+
+#[test]
+fn a_work_package_id_in_several_features() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["log", "WP01"]).code(2).stderr_is(
+        "error: WP01 exists in several features: 001-checkout, 002-search\n\
+         hint: name one: `--feature 001-checkout`\n",
+    );
+    let err = repo
+        .kitty(&["lane", "WP01", "doing", "--json"])
+        .code(2)
+        .json();
+    assert_eq!(
+        err,
+        serde_json::json!({"error": {
+            "kind": "usage",
+            "exit_code": 2,
+            "message": "WP01 exists in several features: 001-checkout, 002-search",
+            "causes": [],
+            "hints": ["name one: `--feature 001-checkout`"],
+            "details": null,
+        }})
+    );
+}
+
+#[test]
+fn a_feature_that_does_not_exist() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["implement", "WP01", "-f", "nope", "--agent", "claude"])
+        .code(2)
+        .stderr_is(
+            "error: no feature `nope` in kitty-specs/\n\
+             hint: features: 001-checkout, 002-search\n",
+        );
+}
+
+#[test]
+fn a_lane_without_its_work_package_outside_a_worktree() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["lane", "doing", "--agent", "claude"])
+        .code(2)
+        .stderr_is(
+            "error: which work package? Name it before the LANE, or run this inside its worktree\n\
+             hint: git kitty ... WP01 doing\n",
+        );
+    repo.kitty(&["restack"]).code(2).stderr_is(
+        "error: which work package? Name it, or run this inside its worktree\n\
+         hint: git kitty restack WP02\n",
+    );
+}
+
+#[test]
+fn outside_a_repository() {
+    let repo = Repo::with_fixture("example");
+    let outside = repo.sandbox.path().join("not-a-repo");
+    std::fs::create_dir_all(&outside).unwrap();
+    let run = repo.kitty_in(&outside, &["status"]);
+    run.code(2);
+    let first = run.stderr.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("error: not in a git repository: "),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.ends_with(
+            "hint: run git kitty inside a clone, or point at one with `git kitty -C <path> ...`\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
