@@ -284,3 +284,41 @@ fn an_uncommitted_plan_is_refused_where_it_matters() {
             .exists()
     );
 }
+
+#[test]
+fn staged_renames_of_any_name_are_reported_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let wt = repo.worktree("001-fan-out-WP01");
+    let odd = std::ffi::OsStr::from_bytes(b"ab\xff.txt");
+    for name in ["éé.txt", "ab€.txt", "abcdef.txt"] {
+        repo.commit_in(&wt, name, "x");
+    }
+    std::fs::write(wt.join(odd), "x").unwrap();
+    repo.git_in(&wt, &["add", "-A"]);
+    repo.git_in(&wt, &["commit", "-q", "-m", "odd name"]);
+    for name in ["éé.txt", "ab€.txt", "abcdef.txt"] {
+        repo.git_in(&wt, &["mv", name, &format!("renamed-{name}")]);
+    }
+    let renamed = std::ffi::OsStr::from_bytes(b"renamed-ab\xff.txt");
+    std::fs::rename(wt.join(odd), wt.join(renamed)).unwrap();
+    repo.git_in(&wt, &["add", "-A"]);
+
+    // Each file under its new name; a name that is not UTF-8 shown with U+FFFD.
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "a"])
+        .code(1)
+        .stderr_has(
+            "error: WP01's worktree has uncommitted changes: renamed-abcdef.txt, \
+             renamed-ab€.txt, renamed-ab\u{fffd}.txt, renamed-éé.txt\n",
+        );
+    repo.kitty(&["abandon", "WP01", "--agent", "a"])
+        .code(1)
+        .stderr_has("renamed-abcdef.txt");
+    repo.kitty(&["restack", "WP01", "--agent", "a"])
+        .code(1)
+        .stderr_has("renamed-abcdef.txt");
+    repo.kitty(&["abandon", "WP01", "--agent", "a", "--force"])
+        .ok();
+    assert!(!wt.exists());
+}
