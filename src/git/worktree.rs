@@ -277,6 +277,15 @@ impl Repo {
         let p = if p.is_absolute() { p } else { path.join(p) };
         p.exists() || path.join(".git").join("rebase-apply").exists()
     }
+
+    /// Fast-forward the branch checked out in the worktree at `path` to `to` (`git merge
+    /// --ff-only`), so that its files and index follow the branch.
+    pub fn fast_forward(&self, path: &Path, to: ObjectId) -> Result<()> {
+        Git::new(path)
+            .args(["merge", "--ff-only", "--quiet", &to.to_string()])
+            .run()
+            .map(|_| ())
+    }
 }
 
 /// The paths `git status --porcelain=v1 -z` lists in the worktree at `path`
