@@ -11,12 +11,11 @@
 
 use std::collections::HashMap;
 
-use gix::ObjectId;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::remote::{Lease, Pushed};
-use crate::git::{Cas, Repo};
+use crate::git::{Cas, Oid, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::state::schema::WpState;
 use crate::state::store::{self, PREFIX};
@@ -55,12 +54,37 @@ fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
 pub struct WpSync {
     pub feature: String,
     pub wp: String,
-    /// `new` (only the remote had it), `fast_forward`, `merged`, `ahead` (only local has new
-    /// events), `pushed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Events a merge refused, for the people who made them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedEvent>,
+}
+
+/// What `pull` or `push` did to one WP's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Only the remote had it.
+    New,
+    FastForward,
+    /// Both had new events: replayed together.
+    Merged,
+    /// Only local has new events (`push` sends them).
+    Ahead,
+    Pushed,
+}
+
+impl Outcome {
+    /// The name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::New => "new",
+            Outcome::FastForward => "fast_forward",
+            Outcome::Merged => "merged",
+            Outcome::Ahead => "ahead",
+            Outcome::Pushed => "pushed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -130,14 +154,14 @@ fn bring_together(
     ws: &Workspace,
     f: &FeatureSlug,
     w: &WpId,
-    remote_tip: ObjectId,
+    remote_tip: Oid,
     actor: &str,
 ) -> Result<Option<WpSync>> {
     let name = store::ref_name(f, w);
-    let entry = |outcome: &str, rejected: Vec<RejectedEvent>| WpSync {
+    let entry = |outcome: Outcome, rejected: Vec<RejectedEvent>| WpSync {
         feature: f.to_string(),
         wp: w.to_string(),
-        outcome: outcome.into(),
+        outcome,
         rejected,
     };
     for _ in 0..10 {
@@ -150,39 +174,28 @@ fn bring_together(
                 Error::failed(format!("cannot use the remote's state of {w}: {why}"))
             })
         };
-        let (outcome, new, rejected) = match local {
-            None => {
+        let relation = relation(local, Some(remote_tip), |a, d| ws.repo.is_ancestor(a, d))?;
+        let (outcome, new, rejected) = match (relation, local) {
+            (Some(Relation::InSync), _) => return Ok(None),
+            (Some(Relation::Ahead), _) => return Ok(Some(entry(Outcome::Ahead, Vec::new()))),
+            (Some(Relation::RemoteOnly), _) => {
                 check_remote()?;
-                ("new", remote_tip, Vec::new())
+                (Outcome::New, remote_tip, Vec::new())
             }
-            Some(l) if l == remote_tip => return Ok(None),
-            Some(l) if ws.repo.is_ancestor(remote_tip, l)? => {
-                return Ok(Some(entry("ahead", Vec::new())));
-            }
-            Some(l) if ws.repo.is_ancestor(l, remote_tip)? => {
+            (Some(Relation::Behind), _) => {
                 check_remote()?;
-                ("fast_forward", remote_tip, Vec::new())
+                (Outcome::FastForward, remote_tip, Vec::new())
             }
-            Some(l) => {
-                let joined = store::join(&ws.repo, l, remote_tip, f, w, actor)?;
-                let rejected = joined
-                    .rejected
-                    .iter()
-                    .map(|(e, why)| RejectedEvent {
-                        id: e.id.clone(),
-                        actor: e.actor.clone(),
-                        what: store::describe(e),
-                        why: why.clone(),
-                    })
-                    .collect();
-                ("merged", joined.commit, rejected)
+            (Some(Relation::Diverged), Some(l)) => {
+                let (commit, rejected) = join(ws, f, w, l, remote_tip, actor)?;
+                (Outcome::Merged, commit, rejected)
+            }
+            (Some(Relation::Diverged | Relation::LocalOnly) | None, _) => {
+                unreachable!("the remote has a tip, and diverged means a local one too")
             }
         };
-        if ws
-            .repo
-            .cas_ref(&name, local, new, &format!("git kitty pull: {outcome}"))?
-            == Cas::Done
-        {
+        let log = format!("git kitty pull: {}", outcome.as_str());
+        if ws.repo.cas_ref(&name, local, new, &log)? == Cas::Done {
             return Ok(Some(entry(outcome, rejected)));
         }
         // A local writer moved the ref meanwhile: look again.
@@ -190,6 +203,30 @@ fn bring_together(
     Err(Error::failed(format!(
         "{name} keeps changing; run `git kitty pull` again"
     )))
+}
+
+/// Join the diverged local and remote histories of a WP (`store::join`): the merge commit,
+/// and the events it refused, for the people who made them.
+fn join(
+    ws: &Workspace,
+    f: &FeatureSlug,
+    w: &WpId,
+    local: Oid,
+    remote_tip: Oid,
+    actor: &str,
+) -> Result<(Oid, Vec<RejectedEvent>)> {
+    let joined = store::join(&ws.repo, local, remote_tip, f, w, actor)?;
+    let rejected = joined
+        .rejected
+        .iter()
+        .map(|(e, why)| RejectedEvent {
+            id: e.id.clone(),
+            actor: e.actor.clone(),
+            what: store::describe(e),
+            why: why.clone(),
+        })
+        .collect();
+    Ok((joined.commit, rejected))
 }
 
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
@@ -206,9 +243,12 @@ pub fn push(
         if attempt > 0 {
             let again = pull(ws, remote, true, actor, feature)?;
             // WPs still waiting to go out were listed as "ahead" by the first pull already.
-            report
-                .changed
-                .extend(again.changed.into_iter().filter(|c| c.outcome != "ahead"));
+            report.changed.extend(
+                again
+                    .changed
+                    .into_iter()
+                    .filter(|c| c.outcome != Outcome::Ahead),
+            );
             report.failed = again.failed;
         }
         let leases = pending(ws, remote, feature)?;
@@ -227,7 +267,7 @@ pub fn push(
                         .filter_map(|l| parse_state_ref(&l.name))
                         .collect();
                     report.changed.retain(|c| {
-                        c.outcome != "ahead"
+                        c.outcome != Outcome::Ahead
                             || !pushed
                                 .iter()
                                 .any(|(f, w)| f.as_str() == c.feature && w.as_str() == c.wp)
@@ -237,7 +277,7 @@ pub fn push(
                         .extend(pushed.into_iter().map(|(f, w)| WpSync {
                             feature: f.to_string(),
                             wp: w.to_string(),
-                            outcome: "pushed".into(),
+                            outcome: Outcome::Pushed,
                             rejected: Vec::new(),
                         }));
                 }
@@ -266,7 +306,7 @@ fn pending(ws: &Workspace, remote: &str, feature: Option<&FeatureSlug>) -> Resul
         Some(f) => format!("{PREFIX}{f}/"),
         None => PREFIX.to_owned(),
     };
-    let tracking: HashMap<String, ObjectId> = ws
+    let tracking: HashMap<String, Oid> = ws
         .repo
         .refs_under(&tracking_prefix(remote))?
         .into_iter()
@@ -324,7 +364,7 @@ pub struct Confirm<'a> {
     /// Whether the change still holds in a state (after a join).
     pub ours: &'a dyn Fn(&WpState) -> bool,
     /// The state commit this run wrote, if any: undone when it cannot be confirmed.
-    pub written: Option<ObjectId>,
+    pub written: Option<Oid>,
     /// The command that confirms it later, for the hint.
     pub again: String,
 }
@@ -340,43 +380,9 @@ pub struct Confirm<'a> {
 ///   written earlier stays, unconfirmed. Either way `again` (the command that confirms it)
 ///   says how to retry.
 pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
-    let Confirm {
-        remote,
-        feature,
-        wp,
-        actor,
-        ours,
-        written,
-        ref again,
-    } = *c;
+    let (remote, feature, wp) = (c.remote, c.feature, c.wp);
     let name = store::ref_name(feature, wp);
-    // Not confirmed: take back what this run wrote, if nothing came after it, and say so.
-    let not_confirmed = |e: Error| -> Error {
-        let undone = written.is_some_and(|c| withdraw(&ws.repo, &name, c));
-        let (what, hint) = if undone {
-            (
-                format!("{wp}'s change was not confirmed and is undone"),
-                format!("local state is as it was; run `{again}` again when {remote} takes it"),
-            )
-        } else {
-            (
-                format!("{wp}'s change is recorded here but not confirmed"),
-                format!(
-                    "`{again}` confirms it once {remote} takes it \
-                     (or `git kitty abandon {wp}` gives a claim back)"
-                ),
-            )
-        };
-        let message = match e.kind {
-            ErrorKind::Unreachable => format!("{remote} cannot be reached: {what}"),
-            _ => format!("{}: {what}", e.message),
-        };
-        let mut out = Error::new(e.kind, message).hint(hint);
-        for cause in &e.causes {
-            out = out.cause(cause.clone());
-        }
-        out
-    };
+    let not_confirmed = |e: Error| unconfirmed(ws, c, &name, e);
     for attempt in 0..PUSH_ATTEMPTS {
         if attempt > 0 {
             ws.repo
@@ -387,12 +393,12 @@ pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
         let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
         let expected = ws.repo.ref_tip(&tracking)?;
         if let Some(remote_tip) = expected {
-            bring_together(ws, feature, wp, remote_tip, actor)?;
+            bring_together(ws, feature, wp, remote_tip, c.actor)?;
         }
         let Some(tip) = store::read(&ws.repo, feature, wp)? else {
             return Ok(()); // no state on either side: nothing to confirm
         };
-        if !ours(&tip.state) {
+        if !(c.ours)(&tip.state) {
             return Err(lost(wp, remote, &tip.state));
         }
         if expected == Some(tip.commit) {
@@ -422,9 +428,41 @@ pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
     ))))
 }
 
+/// The change of `c` was not confirmed (`e` says why): take back what this run wrote to the
+/// ref `name`, if nothing came after it, and say what state is left and how to retry.
+fn unconfirmed(ws: &Workspace, c: &Confirm<'_>, name: &str, e: Error) -> Error {
+    let (remote, wp, again) = (c.remote, c.wp, &c.again);
+    let undone = c
+        .written
+        .is_some_and(|commit| withdraw(&ws.repo, name, commit));
+    let (what, hint) = if undone {
+        (
+            format!("{wp}'s change was not confirmed and is undone"),
+            format!("local state is as it was; run `{again}` again when {remote} takes it"),
+        )
+    } else {
+        (
+            format!("{wp}'s change is recorded here but not confirmed"),
+            format!(
+                "`{again}` confirms it once {remote} takes it \
+                 (or `git kitty abandon {wp}` gives a claim back)"
+            ),
+        )
+    };
+    let message = match e.kind {
+        ErrorKind::Unreachable => format!("{remote} cannot be reached: {what}"),
+        _ => format!("{}: {what}", e.message),
+    };
+    let mut out = Error::new(e.kind, message).hint(hint);
+    for cause in &e.causes {
+        out = out.cause(cause.clone());
+    }
+    out
+}
+
 /// Move `name` back from `commit` to its parent (or delete it), only if `commit` is still
 /// the tip: a commit that nobody else has seen. Whether it was undone.
-fn withdraw(repo: &Repo, name: &str, commit: ObjectId) -> bool {
+fn withdraw(repo: &Repo, name: &str, commit: Oid) -> bool {
     let Ok(data) = repo.read_commit(commit) else {
         return false;
     };
@@ -488,7 +526,7 @@ pub fn relations(
     feature: &FeatureSlug,
 ) -> Result<HashMap<String, Relation>> {
     let tracking_feature = format!("{}{feature}/", tracking_prefix(remote));
-    let remote_refs: HashMap<String, ObjectId> = repo
+    let remote_refs: HashMap<String, Oid> = repo
         .refs_under(&tracking_feature)?
         .into_iter()
         .filter_map(|(n, id)| Some((n[tracking_feature.len()..].to_owned(), id?)))
@@ -498,35 +536,111 @@ pub fn relations(
         return Ok(out);
     }
     let local_feature = format!("{PREFIX}{feature}/");
-    let local_refs: HashMap<String, ObjectId> = repo
+    let local_refs: HashMap<String, Oid> = repo
         .refs_under(&local_feature)?
         .into_iter()
         .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
         .collect();
-    let compare = |l: ObjectId, r: ObjectId| -> Result<Relation> {
-        Ok(if r == l {
-            Relation::InSync
-        } else if repo.is_ancestor(r, l)? {
-            Relation::Ahead
-        } else if repo.is_ancestor(l, r)? {
-            Relation::Behind
-        } else {
-            Relation::Diverged
-        })
-    };
-    for wp in remote_refs.keys() {
-        out.insert(wp.clone(), Relation::RemoteOnly);
-    }
-    for (wp, l) in &local_refs {
-        let rel = match remote_refs.get(wp) {
-            None => Some(Relation::LocalOnly),
-            // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
-            Some(r) => compare(*l, *r).ok(),
-        };
-        match rel {
-            Some(rel) => out.insert(wp.clone(), rel),
-            None => out.remove(wp),
-        };
+    let is_ancestor = |a, d| repo.is_ancestor(a, d);
+    let wps: std::collections::HashSet<&String> =
+        remote_refs.keys().chain(local_refs.keys()).collect();
+    for wp in wps {
+        let (l, r) = (local_refs.get(wp).copied(), remote_refs.get(wp).copied());
+        // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
+        if let Ok(Some(rel)) = relation(l, r, is_ancestor) {
+            out.insert(wp.clone(), rel);
+        }
     }
     Ok(out)
+}
+
+/// How a WP's local state tip compares with the remote's (`None`: neither has one). Equal
+/// tips are in sync; otherwise the side whose tip contains the other's is ahead.
+/// `is_ancestor(a, d)` says whether `a` is reachable from `d`.
+pub fn relation(
+    local: Option<Oid>,
+    remote: Option<Oid>,
+    is_ancestor: impl Fn(Oid, Oid) -> Result<bool>,
+) -> Result<Option<Relation>> {
+    let (l, r) = match (local, remote) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Ok(Some(Relation::LocalOnly)),
+        (None, Some(_)) => return Ok(Some(Relation::RemoteOnly)),
+        (Some(l), Some(r)) => (l, r),
+    };
+    Ok(Some(if r == l {
+        Relation::InSync
+    } else if is_ancestor(r, l)? {
+        Relation::Ahead
+    } else if is_ancestor(l, r)? {
+        Relation::Behind
+    } else {
+        Relation::Diverged
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oid(n: u32) -> Oid {
+        crate::git::parse_oid(&format!("{n:040x}")).unwrap()
+    }
+
+    /// `a` is reachable from `d` in this history (each commit with its parent):
+    /// 1 <- 2 <- 3, and 4 forked from 2.
+    fn ancestry(a: Oid, d: Oid) -> Result<bool> {
+        let parent = |c: Oid| {
+            [(2, 1), (3, 2), (4, 2)]
+                .iter()
+                .find(|(k, _)| oid(*k) == c)
+                .map(|(_, p)| oid(*p))
+        };
+        let mut at = Some(d);
+        while let Some(c) = at {
+            if c == a {
+                return Ok(true);
+            }
+            at = parent(c);
+        }
+        Ok(false)
+    }
+
+    #[test]
+    fn the_remote_relation_of_every_pair_of_tips() {
+        let rel =
+            |l: Option<u32>, r: Option<u32>| relation(l.map(oid), r.map(oid), ancestry).unwrap();
+        assert_eq!(rel(Some(3), Some(3)), Some(Relation::InSync));
+        assert_eq!(rel(Some(3), Some(1)), Some(Relation::Ahead));
+        assert_eq!(rel(Some(2), Some(3)), Some(Relation::Behind));
+        assert_eq!(rel(Some(4), Some(3)), Some(Relation::Diverged));
+        assert_eq!(rel(Some(3), Some(4)), Some(Relation::Diverged));
+        assert_eq!(rel(Some(1), None), Some(Relation::LocalOnly));
+        assert_eq!(rel(None, Some(1)), Some(Relation::RemoteOnly));
+        assert_eq!(rel(None, None), None);
+    }
+
+    #[test]
+    fn an_unreadable_history_is_an_error_but_equal_tips_need_none() {
+        let unreadable = |_, _| Err(Error::failed("damaged"));
+        assert_eq!(
+            relation(Some(oid(1)), Some(oid(2)), unreadable)
+                .unwrap_err()
+                .message,
+            "damaged"
+        );
+        assert_eq!(
+            relation(Some(oid(1)), Some(oid(1)), unreadable).unwrap(),
+            Some(Relation::InSync)
+        );
+    }
+
+    #[test]
+    fn outcomes_keep_their_json_names() {
+        use Outcome::*;
+        for o in [New, FastForward, Merged, Ahead, Pushed] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+        assert_eq!(FastForward.as_str(), "fast_forward");
+    }
 }
