@@ -583,7 +583,8 @@ pub fn relation(
 mod tests {
     use super::*;
 
-    fn oid(n: u32) -> Oid {
+    /// The commit id numbered `n` (`00…0n` in hex).
+    fn numbered(n: u32) -> Oid {
         crate::git::parse_oid(&format!("{n:040x}")).unwrap()
     }
 
@@ -593,8 +594,8 @@ mod tests {
         let parent = |c: Oid| {
             [(2, 1), (3, 2), (4, 2)]
                 .iter()
-                .find(|(k, _)| oid(*k) == c)
-                .map(|(_, p)| oid(*p))
+                .find(|(k, _)| numbered(*k) == c)
+                .map(|(_, p)| numbered(*p))
         };
         let mut at = Some(d);
         while let Some(c) = at {
@@ -608,8 +609,9 @@ mod tests {
 
     #[test]
     fn the_remote_relation_of_every_pair_of_tips() {
-        let rel =
-            |l: Option<u32>, r: Option<u32>| relation(l.map(oid), r.map(oid), ancestry).unwrap();
+        let rel = |l: Option<u32>, r: Option<u32>| {
+            relation(l.map(numbered), r.map(numbered), ancestry).unwrap()
+        };
         assert_eq!(rel(Some(3), Some(3)), Some(Relation::InSync));
         assert_eq!(rel(Some(3), Some(1)), Some(Relation::Ahead));
         assert_eq!(rel(Some(2), Some(3)), Some(Relation::Behind));
@@ -624,13 +626,13 @@ mod tests {
     fn an_unreadable_history_is_an_error_but_equal_tips_need_none() {
         let unreadable = |_, _| Err(Error::failed("damaged"));
         assert_eq!(
-            relation(Some(oid(1)), Some(oid(2)), unreadable)
+            relation(Some(numbered(1)), Some(numbered(2)), unreadable)
                 .unwrap_err()
                 .message,
             "damaged"
         );
         assert_eq!(
-            relation(Some(oid(1)), Some(oid(1)), unreadable).unwrap(),
+            relation(Some(numbered(1)), Some(numbered(1)), unreadable).unwrap(),
             Some(Relation::InSync)
         );
     }

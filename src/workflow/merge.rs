@@ -754,14 +754,15 @@ mod tests {
         specs.features.remove(0)
     }
 
-    fn oid(n: u32) -> Oid {
+    /// The commit id numbered `n` (`00…0n` in hex).
+    fn numbered(n: u32) -> Oid {
         crate::git::parse_oid(&format!("{n:040x}")).unwrap()
     }
 
     const MAIN: u32 = 1;
 
-    /// An in-memory repository: `main` at `oid(MAIN)`, a branch `001-x-WPnn` at `oid(nn * 10)`
-    /// for each WP listed, merges clean unless listed, commits written as `oid(1000 + n)`.
+    /// An in-memory repository: `main` at `numbered(MAIN)`, a branch `001-x-WPnn` at `numbered(nn * 10)`
+    /// for each WP listed, merges clean unless listed, commits written as `numbered(1000 + n)`.
     #[derive(Default)]
     struct Fake {
         branches: HashMap<String, Oid>,
@@ -782,7 +783,8 @@ mod tests {
         fn with_branches(wps: &[u32]) -> Fake {
             let mut fake = Fake::default();
             for n in wps {
-                fake.branches.insert(format!("001-x-WP{n:02}"), oid(n * 10));
+                fake.branches
+                    .insert(format!("001-x-WP{n:02}"), numbered(n * 10));
             }
             fake
         }
@@ -790,7 +792,7 @@ mod tests {
 
     impl Probe for Fake {
         fn target(&mut self, _: &WpId) -> Result<(String, Oid)> {
-            Ok(("main".into(), oid(MAIN)))
+            Ok(("main".into(), numbered(MAIN)))
         }
         fn branch_tip(&mut self, branch: &str) -> Result<Option<Oid>> {
             Ok(self.branches.get(branch).copied())
@@ -812,7 +814,7 @@ mod tests {
             self.merged.push((ours, theirs));
             Ok(match self.conflicts.get(&theirs) {
                 Some(paths) => TreeMerge::Conflict(paths.clone()),
-                None => TreeMerge::Clean(oid(500)),
+                None => TreeMerge::Clean(numbered(500)),
             })
         }
         fn count_between(&mut self, _: Oid, _: Oid) -> usize {
@@ -820,7 +822,7 @@ mod tests {
         }
         fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
             self.written.push(commit.clone());
-            Ok(oid(1000 + self.written.len() as u32))
+            Ok(numbered(1000 + self.written.len() as u32))
         }
     }
 
@@ -871,24 +873,24 @@ mod tests {
         assert_eq!(
             landings(&plan),
             [
-                ("WP01".into(), oid(MAIN), Some(oid(1001))),
-                ("WP02".into(), oid(1001), Some(oid(1002))),
-                ("WP03".into(), oid(1002), Some(oid(1003))),
-                ("WP04".into(), oid(1003), Some(oid(1004))),
+                ("WP01".into(), numbered(MAIN), Some(numbered(1001))),
+                ("WP02".into(), numbered(1001), Some(numbered(1002))),
+                ("WP03".into(), numbered(1002), Some(numbered(1003))),
+                ("WP04".into(), numbered(1003), Some(numbered(1004))),
             ]
         );
         assert!(plan.skipped.is_empty() && plan.stopped.is_none());
         assert_eq!(
             fake.written[0],
             LandingCommit {
-                tree: oid(500),
-                parents: vec![oid(MAIN), oid(10)],
+                tree: numbered(500),
+                parents: vec![numbered(MAIN), numbered(10)],
                 message: "Merge WP01: Schema (001-x-WP01)\n\n\
                           Kitty-WP: 001-x/WP01\nKitty-Landed: 001-x/WP01\n"
                     .into(),
             }
         );
-        assert_eq!(fake.written[3].parents, [oid(1003), oid(40)]);
+        assert_eq!(fake.written[3].parents, [numbered(1003), numbered(40)]);
         // A dry run never looks at the target's checkout.
         assert!(fake.checked.is_empty());
     }
@@ -929,7 +931,7 @@ mod tests {
         assert_eq!(skips(&plan), [("WP01".into(), "already done".into())]);
         assert_eq!(
             landings(&plan),
-            [("WP03".into(), oid(MAIN), Some(oid(1001)))]
+            [("WP03".into(), numbered(MAIN), Some(numbered(1001)))]
         );
         let err = super::plan(&request(&f, &["WP09"], true), &lanes, &mut fake).unwrap_err();
         assert_eq!(err.message, "no work package WP09 in feature 001-x");
@@ -944,7 +946,8 @@ mod tests {
             ("WP04", "Four", &[]),
         ]);
         let mut fake = Fake::with_branches(&[1, 2, 3, 4]);
-        fake.conflicts.insert(oid(20), vec!["shared.txt".into()]);
+        fake.conflicts
+            .insert(numbered(20), vec!["shared.txt".into()]);
         let plan = plan(&request(&f, &[], false), &[Lane::Approved; 4], &mut fake).unwrap();
         let kinds: Vec<String> = plan
             .steps
@@ -965,7 +968,7 @@ mod tests {
             ]
         );
         // WP04 goes onto WP01's landing: nothing of WP02.
-        assert_eq!(landings(&plan)[1].1, oid(1001));
+        assert_eq!(landings(&plan)[1].1, numbered(1001));
         assert_eq!(
             skips(&plan),
             [("WP03".into(), "waits on unmerged WP02 (conflicts)".into())]
@@ -978,13 +981,13 @@ mod tests {
     fn a_branch_already_on_the_target_lands_without_a_new_commit() {
         let f = feature(&[("WP01", "One", &[])]);
         let mut fake = Fake::with_branches(&[1]);
-        fake.ancestors.push((oid(10), oid(MAIN)));
+        fake.ancestors.push((numbered(10), numbered(MAIN)));
         fake.dirty = true; // not looked at: nothing moves
         let plan = plan(&request(&f, &[], false), &[Lane::Approved], &mut fake).unwrap();
-        assert_eq!(landings(&plan), [("WP01".into(), oid(MAIN), None)]);
+        assert_eq!(landings(&plan), [("WP01".into(), numbered(MAIN), None)]);
         assert!(fake.written.is_empty() && fake.merged.is_empty() && fake.checked.is_empty());
         let preview = plan.preview(&request(&f, &[], true)).unwrap();
-        assert_eq!(preview.merged[0].commit, oid(MAIN).to_string());
+        assert_eq!(preview.merged[0].commit, numbered(MAIN).to_string());
         assert_eq!(preview.merged[0].notes, ["already on main: no new commit"]);
     }
 
@@ -992,10 +995,10 @@ mod tests {
     fn a_dirty_target_checkout_stops_the_plan_after_what_came_before() {
         let f = feature(&[("WP01", "One", &[]), ("WP02", "Two", &[])]);
         let mut fake = Fake::with_branches(&[1, 2]);
-        fake.ancestors.push((oid(10), oid(MAIN)));
+        fake.ancestors.push((numbered(10), numbered(MAIN)));
         fake.dirty = true;
         let plan = plan(&request(&f, &[], false), &[Lane::Approved; 2], &mut fake).unwrap();
-        assert_eq!(landings(&plan), [("WP01".into(), oid(MAIN), None)]);
+        assert_eq!(landings(&plan), [("WP01".into(), numbered(MAIN), None)]);
         assert_eq!(plan.stopped.unwrap().message, "main is dirty");
         assert!(fake.merged.is_empty());
     }
@@ -1008,16 +1011,16 @@ mod tests {
             ("WP03", "Three", &[]),
         ]);
         let carried = |n: u32, wp: &str| TrailerCommit {
-            id: oid(n),
+            id: numbered(n),
             parents: Vec::new(),
             wps: vec![format!("001-x/{wp}")],
             landed: Vec::new(),
         };
         let mut fake = Fake::with_branches(&[1, 2, 3]);
-        fake.carried.insert(oid(20), vec![carried(21, "WP1")]);
+        fake.carried.insert(numbered(20), vec![carried(21, "WP1")]);
         let mut foreign = carried(0, "WP02");
         foreign.id = crate::git::parse_oid(&format!("abcdef1{:033}", 0)).unwrap();
-        fake.carried.insert(oid(30), vec![foreign]);
+        fake.carried.insert(numbered(30), vec![foreign]);
         let plan = plan(&request(&f, &[], true), &[Lane::Approved; 3], &mut fake).unwrap();
         let landed: Vec<String> = landings(&plan).into_iter().map(|l| l.0).collect();
         assert_eq!(landed, ["WP01", "WP02"]);
@@ -1038,7 +1041,7 @@ mod tests {
         let mut req = request(&f, &[], true);
         req.strategy = Strategy::Squash;
         plan(&req, &[Lane::Approved], &mut fake).unwrap();
-        assert_eq!(fake.written[0].parents, [oid(MAIN)]);
+        assert_eq!(fake.written[0].parents, [numbered(MAIN)]);
         assert_eq!(
             fake.written[0].message,
             "WP01: First\n\nSquash of 1 commit from 001-x-WP01.\n\n\
