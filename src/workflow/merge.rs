@@ -9,7 +9,7 @@
 //! A run has two halves. [`plan`] decides what lands, in which order, onto which commit, and
 //! what is skipped and why, on target tips that move in memory only: it moves no ref and
 //! touches no state, index or worktree. [`execute`] carries a plan out. `--dry-run` reports
-//! the plan ([`Plan::preview`]); a real run executes the same plan, so the two cannot drift.
+//! the plan ([`Plan::preview`]); a real run carries out that same plan.
 
 use serde::Serialize;
 
