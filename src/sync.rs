@@ -11,14 +11,13 @@
 
 use std::collections::HashMap;
 
-use gix::ObjectId;
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::remote::{Lease, Pushed};
-use crate::git::{Cas, Repo};
+use crate::git::{Cas, Oid, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
-use crate::state::relation::tracking_prefix;
+use crate::state::relation::{Relation, relation, tracking_prefix};
 use crate::state::schema::WpState;
 use crate::state::store::{self, PREFIX};
 use crate::workspace::Workspace;
@@ -51,12 +50,37 @@ fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
 pub struct WpSync {
     pub feature: String,
     pub wp: String,
-    /// `new` (only the remote had it), `fast_forward`, `merged`, `ahead` (only local has new
-    /// events), `pushed`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// Events a merge refused, for the people who made them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedEvent>,
+}
+
+/// What `pull` or `push` did to one WP's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Only the remote had it.
+    New,
+    FastForward,
+    /// Both had new events: replayed together.
+    Merged,
+    /// Only local has new events (`push` sends them).
+    Ahead,
+    Pushed,
+}
+
+impl Outcome {
+    /// The name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::New => "new",
+            Outcome::FastForward => "fast_forward",
+            Outcome::Merged => "merged",
+            Outcome::Ahead => "ahead",
+            Outcome::Pushed => "pushed",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,14 +150,14 @@ fn bring_together(
     ws: &Workspace,
     f: &FeatureSlug,
     w: &WpId,
-    remote_tip: ObjectId,
+    remote_tip: Oid,
     actor: &str,
 ) -> Result<Option<WpSync>> {
     let name = store::ref_name(f, w);
-    let entry = |outcome: &str, rejected: Vec<RejectedEvent>| WpSync {
+    let entry = |outcome: Outcome, rejected: Vec<RejectedEvent>| WpSync {
         feature: f.to_string(),
         wp: w.to_string(),
-        outcome: outcome.into(),
+        outcome,
         rejected,
     };
     for _ in 0..10 {
@@ -146,39 +170,28 @@ fn bring_together(
                 Error::failed(format!("cannot use the remote's state of {w}: {why}"))
             })
         };
-        let (outcome, new, rejected) = match local {
-            None => {
+        let relation = relation(local, Some(remote_tip), |a, d| ws.repo.is_ancestor(a, d))?;
+        let (outcome, new, rejected) = match (relation, local) {
+            (Some(Relation::InSync), _) => return Ok(None),
+            (Some(Relation::Ahead), _) => return Ok(Some(entry(Outcome::Ahead, Vec::new()))),
+            (Some(Relation::RemoteOnly), _) => {
                 check_remote()?;
-                ("new", remote_tip, Vec::new())
+                (Outcome::New, remote_tip, Vec::new())
             }
-            Some(l) if l == remote_tip => return Ok(None),
-            Some(l) if ws.repo.is_ancestor(remote_tip, l)? => {
-                return Ok(Some(entry("ahead", Vec::new())));
-            }
-            Some(l) if ws.repo.is_ancestor(l, remote_tip)? => {
+            (Some(Relation::Behind), _) => {
                 check_remote()?;
-                ("fast_forward", remote_tip, Vec::new())
+                (Outcome::FastForward, remote_tip, Vec::new())
             }
-            Some(l) => {
-                let joined = store::join(&ws.repo, l, remote_tip, f, w, actor)?;
-                let rejected = joined
-                    .rejected
-                    .iter()
-                    .map(|(e, why)| RejectedEvent {
-                        id: e.id.clone(),
-                        actor: e.actor.clone(),
-                        what: store::describe(e),
-                        why: why.clone(),
-                    })
-                    .collect();
-                ("merged", joined.commit, rejected)
+            (Some(Relation::Diverged), Some(l)) => {
+                let (commit, rejected) = join(ws, f, w, l, remote_tip, actor)?;
+                (Outcome::Merged, commit, rejected)
+            }
+            (Some(Relation::Diverged | Relation::LocalOnly) | None, _) => {
+                unreachable!("the remote has a tip, and diverged means a local one too")
             }
         };
-        if ws
-            .repo
-            .cas_ref(&name, local, new, &format!("git kitty pull: {outcome}"))?
-            == Cas::Done
-        {
+        let log = format!("git kitty pull: {}", outcome.as_str());
+        if ws.repo.cas_ref(&name, local, new, &log)? == Cas::Done {
             return Ok(Some(entry(outcome, rejected)));
         }
         // A local writer moved the ref meanwhile: look again.
@@ -186,6 +199,30 @@ fn bring_together(
     Err(Error::failed(format!(
         "{name} keeps changing; run `git kitty pull` again"
     )))
+}
+
+/// Join the diverged local and remote histories of a WP (`store::join`): the merge commit,
+/// and the events it refused, for the people who made them.
+fn join(
+    ws: &Workspace,
+    f: &FeatureSlug,
+    w: &WpId,
+    local: Oid,
+    remote_tip: Oid,
+    actor: &str,
+) -> Result<(Oid, Vec<RejectedEvent>)> {
+    let joined = store::join(&ws.repo, local, remote_tip, f, w, actor)?;
+    let rejected = joined
+        .rejected
+        .iter()
+        .map(|(e, why)| RejectedEvent {
+            id: e.id.clone(),
+            actor: e.actor.clone(),
+            what: store::describe(e),
+            why: why.clone(),
+        })
+        .collect();
+    Ok((joined.commit, rejected))
 }
 
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
@@ -202,9 +239,12 @@ pub fn push(
         if attempt > 0 {
             let again = pull(ws, remote, true, actor, feature)?;
             // WPs still waiting to go out were listed as "ahead" by the first pull already.
-            report
-                .changed
-                .extend(again.changed.into_iter().filter(|c| c.outcome != "ahead"));
+            report.changed.extend(
+                again
+                    .changed
+                    .into_iter()
+                    .filter(|c| c.outcome != Outcome::Ahead),
+            );
             report.failed = again.failed;
         }
         let leases = pending(ws, remote, feature)?;
@@ -223,7 +263,7 @@ pub fn push(
                         .filter_map(|l| parse_state_ref(&l.name))
                         .collect();
                     report.changed.retain(|c| {
-                        c.outcome != "ahead"
+                        c.outcome != Outcome::Ahead
                             || !pushed
                                 .iter()
                                 .any(|(f, w)| f.as_str() == c.feature && w.as_str() == c.wp)
@@ -233,7 +273,7 @@ pub fn push(
                         .extend(pushed.into_iter().map(|(f, w)| WpSync {
                             feature: f.to_string(),
                             wp: w.to_string(),
-                            outcome: "pushed".into(),
+                            outcome: Outcome::Pushed,
                             rejected: Vec::new(),
                         }));
                 }
@@ -262,7 +302,7 @@ fn pending(ws: &Workspace, remote: &str, feature: Option<&FeatureSlug>) -> Resul
         Some(f) => format!("{PREFIX}{f}/"),
         None => PREFIX.to_owned(),
     };
-    let tracking: HashMap<String, ObjectId> = ws
+    let tracking: HashMap<String, Oid> = ws
         .repo
         .refs_under(&tracking_prefix(remote))?
         .into_iter()
@@ -320,7 +360,7 @@ pub struct Confirm<'a> {
     /// Whether the change still holds in a state (after a join).
     pub ours: &'a dyn Fn(&WpState) -> bool,
     /// The state commit this run wrote, if any: undone when it cannot be confirmed.
-    pub written: Option<ObjectId>,
+    pub written: Option<Oid>,
     /// The command that confirms it later, for the hint.
     pub again: String,
 }
@@ -336,43 +376,9 @@ pub struct Confirm<'a> {
 ///   written earlier stays, unconfirmed. Either way `again` (the command that confirms it)
 ///   says how to retry.
 pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
-    let Confirm {
-        remote,
-        feature,
-        wp,
-        actor,
-        ours,
-        written,
-        ref again,
-    } = *c;
+    let (remote, feature, wp) = (c.remote, c.feature, c.wp);
     let name = store::ref_name(feature, wp);
-    // Not confirmed: take back what this run wrote, if nothing came after it, and say so.
-    let not_confirmed = |e: Error| -> Error {
-        let undone = written.is_some_and(|c| withdraw(&ws.repo, &name, c));
-        let (what, hint) = if undone {
-            (
-                format!("{wp}'s change was not confirmed and is undone"),
-                format!("local state is as it was; run `{again}` again when {remote} takes it"),
-            )
-        } else {
-            (
-                format!("{wp}'s change is recorded here but not confirmed"),
-                format!(
-                    "`{again}` confirms it once {remote} takes it \
-                     (or `git kitty abandon {wp}` gives a claim back)"
-                ),
-            )
-        };
-        let message = match e.kind {
-            ErrorKind::Unreachable => format!("{remote} cannot be reached: {what}"),
-            _ => format!("{}: {what}", e.message),
-        };
-        let mut out = Error::new(e.kind, message).hint(hint);
-        for cause in &e.causes {
-            out = out.cause(cause.clone());
-        }
-        out
-    };
+    let not_confirmed = |e: Error| unconfirmed(ws, c, &name, e);
     for attempt in 0..PUSH_ATTEMPTS {
         if attempt > 0 {
             ws.repo
@@ -383,12 +389,12 @@ pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
         let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
         let expected = ws.repo.ref_tip(&tracking)?;
         if let Some(remote_tip) = expected {
-            bring_together(ws, feature, wp, remote_tip, actor)?;
+            bring_together(ws, feature, wp, remote_tip, c.actor)?;
         }
         let Some(tip) = store::read(&ws.repo, feature, wp)? else {
             return Ok(()); // no state on either side: nothing to confirm
         };
-        if !ours(&tip.state) {
+        if !(c.ours)(&tip.state) {
             return Err(lost(wp, remote, &tip.state));
         }
         if expected == Some(tip.commit) {
@@ -418,9 +424,41 @@ pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
     ))))
 }
 
+/// The change of `c` was not confirmed (`e` says why): take back what this run wrote to the
+/// ref `name`, if nothing came after it, and say what state is left and how to retry.
+fn unconfirmed(ws: &Workspace, c: &Confirm<'_>, name: &str, e: Error) -> Error {
+    let (remote, wp, again) = (c.remote, c.wp, &c.again);
+    let undone = c
+        .written
+        .is_some_and(|commit| withdraw(&ws.repo, name, commit));
+    let (what, hint) = if undone {
+        (
+            format!("{wp}'s change was not confirmed and is undone"),
+            format!("local state is as it was; run `{again}` again when {remote} takes it"),
+        )
+    } else {
+        (
+            format!("{wp}'s change is recorded here but not confirmed"),
+            format!(
+                "`{again}` confirms it once {remote} takes it \
+                 (or `git kitty abandon {wp}` gives a claim back)"
+            ),
+        )
+    };
+    let message = match e.kind {
+        ErrorKind::Unreachable => format!("{remote} cannot be reached: {what}"),
+        _ => format!("{}: {what}", e.message),
+    };
+    let mut out = Error::new(e.kind, message).hint(hint);
+    for cause in &e.causes {
+        out = out.cause(cause.clone());
+    }
+    out
+}
+
 /// Move `name` back from `commit` to its parent (or delete it), only if `commit` is still
 /// the tip: a commit that nobody else has seen. Whether it was undone.
-fn withdraw(repo: &Repo, name: &str, commit: ObjectId) -> bool {
+fn withdraw(repo: &Repo, name: &str, commit: Oid) -> bool {
     let Ok(data) = repo.read_commit(commit) else {
         return false;
     };
@@ -459,4 +497,18 @@ pub fn refresh(ws: &Workspace, remote: &str, feature: &FeatureSlug, actor: &str)
 /// Whether claims go through the remote: `--sync`, or `git config kitty.syncClaims true`.
 pub fn claims_synced(repo: &Repo, flag: bool) -> bool {
     flag || repo.config_bool("kitty.syncClaims").unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_keep_their_json_names() {
+        use Outcome::*;
+        for o in [New, FastForward, Merged, Ahead, Pushed] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
+        }
+        assert_eq!(FastForward.as_str(), "fast_forward");
+    }
 }

@@ -4,8 +4,10 @@ use std::str::FromStr;
 
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::plan::Feature;
+use crate::render::Paint;
+use crate::workflow::merge::{self, Landed, Outcome, Request, Strategy};
 use crate::ui::Ctx;
-use crate::workflow::merge::{self, Request, Strategy};
 use crate::workspace::Workspace;
 
 /// Land approved work packages on the target branch, dependencies first
@@ -76,24 +78,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         .iter()
         .map(|w| WpId::from_str(w).map_err(Error::usage))
         .collect::<Result<_>>()?;
-    let feature = match (&args.feature, wps.first()) {
-        (Some(slug), _) => ws.feature(slug)?,
-        (None, Some(first)) => ws.feature_of_wp(first, None)?,
-        (None, None) => match ws.selected_features(None)?.as_slice() {
-            [one] => *one,
-            many => {
-                let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
-                return Err(
-                    Error::usage("which feature? git kitty merges one feature at a time").hint(
-                        format!(
-                            "features: {}; `git kitty merge -f <feature>`",
-                            names.join(", ")
-                        ),
-                    ),
-                );
-            }
-        },
-    };
+    let feature = which_feature(&ws, args.feature.as_ref(), wps.first())?;
     let actor = ws.actor(args.agent.as_deref())?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let outcome = merge::merge(
@@ -113,43 +98,47 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out_json(&outcome);
         return Ok(0);
     }
-    let p = ctx.ui.paint;
+    ctx.ui.out(&text(&outcome, ctx.ui.paint));
+    Ok(0)
+}
+
+/// The feature named, else the first WP's, else the only one: one feature at a time.
+fn which_feature<'w>(
+    ws: &'w Workspace,
+    named: Option<&FeatureSlug>,
+    first_wp: Option<&WpId>,
+) -> Result<&'w Feature> {
+    match (named, first_wp) {
+        (Some(slug), _) => ws.feature(slug),
+        (None, Some(first)) => ws.feature_of_wp(first, None),
+        (None, None) => match ws.selected_features(None)?.as_slice() {
+            [one] => Ok(*one),
+            many => {
+                let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
+                Err(
+                    Error::usage("which feature? git kitty merges one feature at a time").hint(
+                        format!(
+                            "features: {}; `git kitty merge -f <feature>`",
+                            names.join(", ")
+                        ),
+                    ),
+                )
+            }
+        },
+    }
+}
+
+/// The outcome for people: the plan (dry run) or what landed, then conflicts and skipped WPs.
+fn text(outcome: &Outcome, p: Paint) -> String {
     let mut text = String::new();
     if outcome.merged.is_empty() && outcome.conflicts.is_empty() {
         text.push_str(&format!("Nothing to land in {}.\n", outcome.feature));
     }
-    if args.dry_run && !outcome.merged.is_empty() {
-        let order: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
-        text.push_str(&format!(
-            "{} would land, in this order: {}\n",
-            p.bold(&outcome.feature),
-            order.join(", ")
-        ));
-    }
-    for m in &outcome.merged {
-        let short = m.commit.get(..7).unwrap_or(&m.commit);
-        if args.dry_run {
-            text.push_str(&format!("  {}  onto {} (clean)\n", m.wp, m.target));
-            continue;
-        }
-        let mut extra = Vec::new();
-        if m.removed_worktree {
-            extra.push("worktree removed");
-        }
-        if m.deleted_branch {
-            extra.push("branch deleted");
-        }
-        let extra = if extra.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", extra.join(", "))
-        };
-        text.push_str(&format!(
-            "{}: merged into {} as {short}{extra}\n",
-            m.wp, m.target
-        ));
-        for n in &m.notes {
-            text.push_str(&format!("  {n}\n"));
+    if outcome.dry_run {
+        text.push_str(&plan_text(outcome, p));
+    } else {
+        for m in &outcome.merged {
+            text.push_str(&landed_text(m));
         }
     }
     for c in &outcome.conflicts {
@@ -164,6 +153,44 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     for s in &outcome.skipped {
         text.push_str(&format!("  {}  skipped: {}\n", s.wp, p.dim(&s.reason)));
     }
-    ctx.ui.out(&text);
-    Ok(0)
+    text
+}
+
+/// A dry run's landings: the order, then one line per WP.
+fn plan_text(outcome: &Outcome, p: Paint) -> String {
+    let mut text = String::new();
+    if !outcome.merged.is_empty() {
+        let order: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
+        text.push_str(&format!(
+            "{} would land, in this order: {}\n",
+            p.bold(&outcome.feature),
+            order.join(", ")
+        ));
+    }
+    for m in &outcome.merged {
+        text.push_str(&format!("  {}  onto {} (clean)\n", m.wp, m.target));
+    }
+    text
+}
+
+/// One landed WP: where, as which commit, what was cleaned up, and its notes.
+fn landed_text(m: &Landed) -> String {
+    let short = m.commit.get(..7).unwrap_or(&m.commit);
+    let mut extra = Vec::new();
+    if m.removed_worktree {
+        extra.push("worktree removed");
+    }
+    if m.deleted_branch {
+        extra.push("branch deleted");
+    }
+    let extra = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", extra.join(", "))
+    };
+    let mut text = format!("{}: merged into {} as {short}{extra}\n", m.wp, m.target);
+    for n in &m.notes {
+        text.push_str(&format!("  {n}\n"));
+    }
+    text
 }

@@ -72,13 +72,12 @@ pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
     let p = ui.paint;
     let mut text = String::new();
     for c in &report.changed {
-        let what = match c.outcome.as_str() {
-            "new" => "new from the remote",
-            "fast_forward" => "fast-forwarded",
-            "merged" => "merged both histories",
-            "ahead" => "local has newer events",
-            "pushed" => "pushed",
-            other => other,
+        let what = match c.outcome {
+            sync::Outcome::New => "new from the remote",
+            sync::Outcome::FastForward => "fast-forwarded",
+            sync::Outcome::Merged => "merged both histories",
+            sync::Outcome::Ahead => "local has newer events",
+            sync::Outcome::Pushed => "pushed",
         };
         text.push_str(&format!("{}/{}: {what}\n", c.feature, p.bold(&c.wp)));
         for r in &c.rejected {
@@ -97,7 +96,7 @@ pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
     let changed = report
         .changed
         .iter()
-        .filter(|c| c.outcome != "ahead")
+        .filter(|c| c.outcome != sync::Outcome::Ahead)
         .count();
     text.push_str(&format!(
         "{verb} {}: {changed} changed, {} unchanged\n",

@@ -70,20 +70,21 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 .unwrap_or("?")
                 .to_owned()
         };
-        let line = match s.outcome.as_str() {
-            "restacked" => format!(
+        let line = match s.outcome {
+            restack::Outcome::Restacked => format!(
                 "{}: rebased from {} onto {}",
                 s.wp,
                 short(&s.old_base),
                 short(&s.new_base)
             ),
-            "resumed" => format!(
+            restack::Outcome::Resumed => format!(
                 "{}: rebase finished by hand, now on {}",
                 s.wp,
                 short(&s.new_base)
             ),
-            "up_to_date" => format!("{}: up to date", s.wp),
-            other => format!("{}: {other}, not restacked", s.wp),
+            restack::Outcome::UpToDate => format!("{}: up to date", s.wp),
+            restack::Outcome::Conflict => format!("{}: conflict, not restacked", s.wp),
+            restack::Outcome::Skipped(lane) => format!("{}: skipped ({lane}), not restacked", s.wp),
         };
         text.push_str(&line);
         text.push('\n');

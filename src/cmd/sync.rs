@@ -34,7 +34,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let actor = ws.actor(args.agent.name.as_deref())?;
     let mut report = sync::pull(&ws, &remote, true, &actor, None::<&FeatureSlug>)?;
     let pushed = sync::push(&ws, &remote, &actor, None)?;
-    report.changed.retain(|c| c.outcome != "ahead");
+    report.changed.retain(|c| c.outcome != sync::Outcome::Ahead);
     report.changed.extend(pushed.changed);
     report.failed = pushed.failed;
     super::pull::print(&mut ctx.ui, "synced with", &report, args.json.enabled);

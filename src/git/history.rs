@@ -202,3 +202,15 @@ impl History {
         Ok(files)
     }
 }
+
+impl super::Repo {
+    /// Commits reachable from `include` but not from `exclude` in this repository, newest
+    /// first, with their trailers ([`History::commits`]).
+    pub fn trailer_commits(
+        &self,
+        include: &[ObjectId],
+        exclude: &[ObjectId],
+    ) -> Result<Vec<TrailerCommit>> {
+        self.history().commits(include, exclude)
+    }
+}

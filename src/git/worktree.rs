@@ -278,13 +278,13 @@ impl Repo {
         p.exists() || path.join(".git").join("rebase-apply").exists()
     }
 
-    /// Fast-forward the branch checked out in the worktree at `path` to `new`
-    /// (`git merge --ff-only`), so its files and index follow the branch.
-    pub fn fast_forward_worktree(&self, path: &Path, new: ObjectId) -> Result<()> {
+    /// Fast-forward the branch checked out in the worktree at `path` to `to` (`git merge
+    /// --ff-only`), so that its files and index follow the branch.
+    pub fn fast_forward(&self, path: &Path, to: ObjectId) -> Result<()> {
         Git::new(path)
-            .args(["merge", "--ff-only", "--quiet", &new.to_string()])
-            .run()?;
-        Ok(())
+            .args(["merge", "--ff-only", "--quiet", &to.to_string()])
+            .run()
+            .map(|_| ())
     }
 }
 

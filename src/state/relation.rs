@@ -53,30 +53,100 @@ pub fn relations(
         .into_iter()
         .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
         .collect();
-    let compare = |l: Oid, r: Oid| -> Result<Relation> {
-        Ok(if r == l {
-            Relation::InSync
-        } else if repo.is_ancestor(r, l)? {
-            Relation::Ahead
-        } else if repo.is_ancestor(l, r)? {
-            Relation::Behind
-        } else {
-            Relation::Diverged
-        })
-    };
-    for wp in remote_refs.keys() {
-        out.insert(wp.clone(), Relation::RemoteOnly);
-    }
-    for (wp, l) in &local_refs {
-        let rel = match remote_refs.get(wp) {
-            None => Some(Relation::LocalOnly),
-            // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
-            Some(r) => compare(*l, *r).ok(),
-        };
-        match rel {
-            Some(rel) => out.insert(wp.clone(), rel),
-            None => out.remove(wp),
-        };
+    let is_ancestor = |a, d| repo.is_ancestor(a, d);
+    let wps: std::collections::HashSet<&String> =
+        remote_refs.keys().chain(local_refs.keys()).collect();
+    for wp in wps {
+        let (l, r) = (local_refs.get(wp).copied(), remote_refs.get(wp).copied());
+        // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
+        if let Ok(Some(rel)) = relation(l, r, is_ancestor) {
+            out.insert(wp.clone(), rel);
+        }
     }
     Ok(out)
+}
+
+/// How a WP's local state tip compares with the remote's (`None`: neither has one). Equal
+/// tips are in sync; otherwise the side whose tip contains the other's is ahead.
+/// `is_ancestor(a, d)` says whether `a` is reachable from `d`.
+pub fn relation(
+    local: Option<Oid>,
+    remote: Option<Oid>,
+    is_ancestor: impl Fn(Oid, Oid) -> Result<bool>,
+) -> Result<Option<Relation>> {
+    let (l, r) = match (local, remote) {
+        (None, None) => return Ok(None),
+        (Some(_), None) => return Ok(Some(Relation::LocalOnly)),
+        (None, Some(_)) => return Ok(Some(Relation::RemoteOnly)),
+        (Some(l), Some(r)) => (l, r),
+    };
+    Ok(Some(if r == l {
+        Relation::InSync
+    } else if is_ancestor(r, l)? {
+        Relation::Ahead
+    } else if is_ancestor(l, r)? {
+        Relation::Behind
+    } else {
+        Relation::Diverged
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+
+    /// The commit id numbered `n` (`00…0n` in hex).
+    fn numbered(n: u32) -> Oid {
+        crate::git::parse_oid(&format!("{n:040x}")).unwrap()
+    }
+
+    /// `a` is reachable from `d` in this history (each commit with its parent):
+    /// 1 <- 2 <- 3, and 4 forked from 2.
+    fn ancestry(a: Oid, d: Oid) -> Result<bool> {
+        let parent = |c: Oid| {
+            [(2, 1), (3, 2), (4, 2)]
+                .iter()
+                .find(|(k, _)| numbered(*k) == c)
+                .map(|(_, p)| numbered(*p))
+        };
+        let mut at = Some(d);
+        while let Some(c) = at {
+            if c == a {
+                return Ok(true);
+            }
+            at = parent(c);
+        }
+        Ok(false)
+    }
+
+    #[test]
+    fn the_remote_relation_of_every_pair_of_tips() {
+        let rel = |l: Option<u32>, r: Option<u32>| {
+            relation(l.map(numbered), r.map(numbered), ancestry).unwrap()
+        };
+        assert_eq!(rel(Some(3), Some(3)), Some(Relation::InSync));
+        assert_eq!(rel(Some(3), Some(1)), Some(Relation::Ahead));
+        assert_eq!(rel(Some(2), Some(3)), Some(Relation::Behind));
+        assert_eq!(rel(Some(4), Some(3)), Some(Relation::Diverged));
+        assert_eq!(rel(Some(3), Some(4)), Some(Relation::Diverged));
+        assert_eq!(rel(Some(1), None), Some(Relation::LocalOnly));
+        assert_eq!(rel(None, Some(1)), Some(Relation::RemoteOnly));
+        assert_eq!(rel(None, None), None);
+    }
+
+    #[test]
+    fn an_unreadable_history_is_an_error_but_equal_tips_need_none() {
+        let unreadable = |_, _| Err(Error::failed("damaged"));
+        assert_eq!(
+            relation(Some(numbered(1)), Some(numbered(2)), unreadable)
+                .unwrap_err()
+                .message,
+            "damaged"
+        );
+        assert_eq!(
+            relation(Some(numbered(1)), Some(numbered(1)), unreadable).unwrap(),
+            Some(Relation::InSync)
+        );
+    }
 }

@@ -601,3 +601,125 @@ pub fn describe(e: &Event) -> String {
         (k, ..) => format!("{k:?}").to_lowercase(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::Oid;
+    use crate::model::lane::Lane;
+    use crate::state::schema::EventKind;
+
+    /// A new, empty repository in a temporary directory.
+    fn repo() -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .arg(dir.path())
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let repo = Repo::discover(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    fn planned() -> WpState {
+        WpState::initial(
+            "001-x".parse().unwrap(),
+            "WP01".parse().unwrap(),
+            Lane::Planned,
+            None,
+        )
+    }
+
+    /// Write `actor`'s move to `to` on top of `parent` (whose state is `before`): the commit,
+    /// the state after it, and the event.
+    fn move_to(
+        repo: &Repo,
+        parent: Option<(Oid, &WpState)>,
+        actor: &str,
+        kind: EventKind,
+        to: Option<Lane>,
+    ) -> (Oid, WpState, Event) {
+        let initial = planned();
+        let before = parent.map_or(&initial, |(_, s)| s);
+        let mut e = draft(kind, actor);
+        e.from = Some(before.lane);
+        e.to = to;
+        stamp(&mut e, before);
+        let after = rules::apply(before, &e).unwrap();
+        let parents: Vec<Oid> = parent.map(|(c, _)| c).into_iter().collect();
+        let commit = write(repo, &e, &after, &parents).unwrap();
+        (commit, after, e)
+    }
+
+    fn ids() -> (FeatureSlug, WpId) {
+        ("001-x".parse().unwrap(), "WP01".parse().unwrap())
+    }
+
+    #[test]
+    fn join_keeps_the_remotes_claim_and_rejects_the_one_that_came_later() {
+        let (_dir, repo) = repo();
+        let (f, w) = ids();
+        let claim = Some(Lane::Claimed);
+        let (local, _, bobs) = move_to(&repo, None, "bob", EventKind::Lane, claim);
+        let (remote, _, _) = move_to(&repo, None, "alice", EventKind::Lane, claim);
+
+        let joined = join(&repo, local, remote, &f, &w, "bob").unwrap();
+        assert_eq!(joined.state.lane, Lane::Claimed);
+        assert_eq!(joined.state.agent.as_deref(), Some("alice"));
+        assert_eq!(joined.state.lamport, 2);
+        let rejected: Vec<(&str, &str)> = joined
+            .rejected
+            .iter()
+            .map(|(e, why)| (e.id.as_str(), why.as_str()))
+            .collect();
+        assert_eq!(rejected, [(bobs.id.as_str(), "WP01 is claimed by alice")]);
+
+        let commit = repo.read_commit(joined.commit).unwrap();
+        assert_eq!(commit.parents, [local, remote]);
+        let (event, state) = decode_for(&commit, &f, &w).unwrap();
+        assert_eq!(state, joined.state);
+        assert_eq!(event.kind, EventKind::Merge);
+        assert_eq!(event.actor, "bob");
+        assert_eq!(event.rejected, [bobs.id.as_str()]);
+        assert_eq!(
+            event.note.as_deref(),
+            Some("rejected bob's claim (planned -> claimed): WP01 is claimed by alice")
+        );
+    }
+
+    #[test]
+    fn join_replays_local_events_on_the_remote_state_and_keeps_old_rejections_settled() {
+        let (_dir, repo) = repo();
+        let (f, w) = ids();
+        let claim = Some(Lane::Claimed);
+        let (bob, _, _) = move_to(&repo, None, "bob", EventKind::Lane, claim);
+        let (r1, claimed, _) = move_to(&repo, None, "alice", EventKind::Lane, claim);
+        let merged = join(&repo, bob, r1, &f, &w, "bob").unwrap();
+        // Meanwhile on the remote alice starts; here bob leaves a note after the merge.
+        let progress = Some(Lane::InProgress);
+        let (r2, started, _) = move_to(
+            &repo,
+            Some((r1, &claimed)),
+            "alice",
+            EventKind::Lane,
+            progress,
+        );
+        let at_merge = (merged.commit, &merged.state);
+        let (local, _, _) = move_to(&repo, Some(at_merge), "bob", EventKind::Note, None);
+
+        let joined = join(&repo, local, r2, &f, &w, "bob").unwrap();
+        // Bob's claim was refused by the first merge: not judged (nor listed) again.
+        assert!(joined.rejected.is_empty(), "{:?}", joined.rejected);
+        assert_eq!(joined.state.lane, Lane::InProgress);
+        assert_eq!(joined.state.agent.as_deref(), Some("alice"));
+        // Alice's two events, and bob's note replayed on top.
+        assert_eq!(joined.state.events, started.events + 1);
+        assert_eq!(joined.state.lamport, 4);
+        let commit = repo.read_commit(joined.commit).unwrap();
+        assert_eq!(commit.parents, [local, r2]);
+        assert_eq!(decode(&commit).unwrap().0.note, None);
+    }
+}

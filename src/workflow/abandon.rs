@@ -6,15 +6,17 @@
 //! The worktree goes first and the claim last: if anything fails half-way, what remains is a
 //! claim without a worktree, which `status` shows and `implement` repairs.
 
-use gix::ObjectId;
+use std::path::{Path, PathBuf};
+
 use serde::Serialize;
 
 use super::base;
 use crate::error::{Error, Result};
+use crate::git::{Oid, parse_oid};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
-use crate::state::schema::EventKind;
+use crate::state::schema::{EventKind, WpState};
 use crate::state::store;
 use crate::workspace::Workspace;
 
@@ -50,38 +52,12 @@ pub fn abandon(
         )));
     };
     let state = tip.state;
-    if let Some(holder) = state.holder().or(state.agent.as_deref())
-        && holder != actor
-        && !force
-    {
-        return Err(
-            Error::refused(format!("{wp} is held by {holder}, not by {actor}"))
-                .hint(format!("ask {holder}, or `git kitty abandon {wp} --force`")),
-        );
-    }
-    if state.lane == Lane::Done {
-        return Err(Error::refused(format!(
-            "{wp} is done: there is nothing to give back"
-        )));
-    }
-    let main = ws
-        .repo
-        .main_workdir()
-        .unwrap_or(&ws.plan_root)
-        .to_path_buf();
+    may_abandon(wp, &state, actor, force)?;
     let branch = state
         .branch
         .clone()
         .unwrap_or_else(|| base::branch_name(feature, wp));
-    // Where the branch is really checked out (it may have been `git worktree move`d), else
-    // where the state says.
-    let path = ws
-        .repo
-        .worktrees()?
-        .into_iter()
-        .find(|w| w.branch.as_deref() == Some(branch.as_str()))
-        .map(|w| w.path)
-        .or_else(|| state.worktree.as_ref().map(|rel| main.join(rel)));
+    let path = worktree_path(ws, &state, &branch)?;
     let branch_tip = ws.repo.branch_tip(&branch)?;
 
     // What would be lost.
@@ -91,52 +67,14 @@ pub fn abandon(
     }
     let mut unmerged = 0;
     if let Some(tip) = branch_tip {
-        let (_, target_tip) = base::target_branch(ws, feature, Some(wp))?;
-        if !ws.repo.is_ancestor(tip, target_tip)? {
-            let from = state
-                .base
-                .as_ref()
-                .and_then(|b| ObjectId::from_hex(b.commit.as_bytes()).ok())
-                .map_or(Ok(target_tip), |b| {
-                    ws.repo.merge_base(b, tip).map(|m| m.unwrap_or(b))
-                })?;
-            unmerged = ws.repo.count_between(from, tip)?;
-        }
+        unmerged = unmerged_commits(ws, feature, wp, &state, tip)?;
     }
     if !force && (!unsaved.is_empty() || unmerged > 0) {
-        let mut what = Vec::new();
-        if !unsaved.is_empty() {
-            let shown: Vec<&str> = unsaved.iter().take(10).map(String::as_str).collect();
-            what.push(format!("uncommitted changes ({})", shown.join(", ")));
-        }
-        if unmerged > 0 {
-            what.push(format!(
-                "{unmerged} commit{} on {branch} that no other branch has",
-                if unmerged == 1 { "" } else { "s" }
-            ));
-        }
-        return Err(Error::refused(format!(
-            "{wp} has work that would be lost: {}",
-            what.join(" and ")
-        ))
-        .hint(format!(
-            "land or save it first, or `git kitty abandon {wp} --force` to drop it"
-        )));
+        return Err(loss_refused(wp, &branch, &unsaved, unmerged));
     }
 
-    let mut removed_worktree = None;
-    if let Some(p) = path.as_ref().filter(|p| p.exists()) {
-        ws.repo.remove_worktree(p, force)?;
-        removed_worktree = Some(p.display().to_string());
-    }
-    let mut deleted_branch = None;
-    if let Some(tip) = branch_tip {
-        ws.repo.delete_branch(&branch, tip)?;
-        deleted_branch = Some(DeletedBranch {
-            name: branch.clone(),
-            commit: tip.to_string(),
-        });
-    }
+    let (removed_worktree, deleted_branch) =
+        remove(ws, path.as_deref(), &branch, branch_tip, force)?;
     let initial = || ws.initial_state(feature, wp);
     let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |s| {
         let mut e = store::draft(EventKind::Release, actor);
@@ -164,4 +102,106 @@ pub fn abandon(
         dropped_commits: unmerged,
         lane,
     })
+}
+
+/// Remove the worktree at `path` (if it is there), then `branch` (if it exists): what was
+/// removed, for the report.
+fn remove(
+    ws: &Workspace,
+    path: Option<&Path>,
+    branch: &str,
+    branch_tip: Option<Oid>,
+    force: bool,
+) -> Result<(Option<String>, Option<DeletedBranch>)> {
+    let mut removed_worktree = None;
+    if let Some(p) = path.filter(|p| p.exists()) {
+        ws.repo.remove_worktree(p, force)?;
+        removed_worktree = Some(p.display().to_string());
+    }
+    let mut deleted_branch = None;
+    if let Some(tip) = branch_tip {
+        ws.repo.delete_branch(branch, tip)?;
+        deleted_branch = Some(DeletedBranch {
+            name: branch.to_owned(),
+            commit: tip.to_string(),
+        });
+    }
+    Ok((removed_worktree, deleted_branch))
+}
+
+/// Only its holder gives a WP back (unless forced), and only before it is done.
+fn may_abandon(wp: &WpId, state: &WpState, actor: &str, force: bool) -> Result<()> {
+    if let Some(holder) = state.holder().or(state.agent.as_deref())
+        && holder != actor
+        && !force
+    {
+        return Err(
+            Error::refused(format!("{wp} is held by {holder}, not by {actor}"))
+                .hint(format!("ask {holder}, or `git kitty abandon {wp} --force`")),
+        );
+    }
+    if state.lane == Lane::Done {
+        return Err(Error::refused(format!(
+            "{wp} is done: there is nothing to give back"
+        )));
+    }
+    Ok(())
+}
+
+/// Where `branch` is really checked out (it may have been `git worktree move`d), else where
+/// the state says.
+fn worktree_path(ws: &Workspace, state: &WpState, branch: &str) -> Result<Option<PathBuf>> {
+    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+    Ok(ws
+        .repo
+        .worktrees()?
+        .into_iter()
+        .find(|w| w.branch.as_deref() == Some(branch))
+        .map(|w| w.path)
+        .or_else(|| state.worktree.as_ref().map(|rel| main.join(rel))))
+}
+
+/// Commits on the WP's branch (at `tip`) that its target branch does not have, counted from
+/// where the branch started.
+fn unmerged_commits(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    state: &WpState,
+    tip: Oid,
+) -> Result<usize> {
+    let (_, target_tip) = base::target_branch(ws, feature, Some(wp))?;
+    if ws.repo.is_ancestor(tip, target_tip)? {
+        return Ok(0);
+    }
+    let from = state
+        .base
+        .as_ref()
+        .and_then(|b| parse_oid(&b.commit))
+        .map_or(Ok(target_tip), |b| {
+            ws.repo.merge_base(b, tip).map(|m| m.unwrap_or(b))
+        })?;
+    ws.repo.count_between(from, tip)
+}
+
+/// The refusal to drop uncommitted changes or commits no other branch has, without --force.
+fn loss_refused(wp: &WpId, branch: &str, unsaved: &[String], unmerged: usize) -> Error {
+    let mut what = Vec::new();
+    if !unsaved.is_empty() {
+        let shown: Vec<&str> = unsaved.iter().take(10).map(String::as_str).collect();
+        what.push(format!("uncommitted changes ({})", shown.join(", ")));
+    }
+    if unmerged > 0 {
+        what.push(format!(
+            "{unmerged} commit{} on {branch} that no other branch has",
+            if unmerged == 1 { "" } else { "s" }
+        ));
+    }
+    Error::refused(format!(
+        "{wp} has work that would be lost: {}",
+        what.join(" and ")
+    ))
+    .hint(format!(
+        "land or save it first, or `git kitty abandon {wp} --force` to drop it"
+    ))
 }

@@ -12,11 +12,11 @@
 
 use std::path::PathBuf;
 
-use gix::ObjectId;
 use serde::Serialize;
 
 use super::base::{self, branch_name, worktree_rel};
 use crate::error::{Error, ErrorKind, Result};
+use crate::git::{Oid, parse_oid};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
@@ -63,15 +63,26 @@ pub struct Implemented {
     pub warnings: Vec<String>,
 }
 
+/// Where a WP's work goes: its branch, and its worktree.
+struct Place {
+    branch: String,
+    /// The worktree relative to the main worktree, as the state records it.
+    rel: String,
+    abs: PathBuf,
+}
+
 pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Implemented> {
     let feature = req.feature;
     let wp = &req.wp;
     let main = ws.repo.main_workdir().ok_or_else(|| {
         Error::usage("the main repository is bare: there is no main worktree to put .worktrees/ in")
     })?;
-    let branch = branch_name(feature, wp);
     let rel = worktree_rel(feature, wp);
-    let abs = main.join(&rel);
+    let place = Place {
+        branch: branch_name(feature, wp),
+        abs: main.join(&rel),
+        rel,
+    };
     let plan_wp = feature
         .wp(wp)
         .ok_or_else(|| Error::usage(format!("no work package {wp} in feature {}", feature.slug)))?;
@@ -83,92 +94,41 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     // Already ours: hand back the worktree (making it again if it went missing), once the
     // remote confirmed the claim, if it must.
     if current.agent.as_deref() == Some(req.actor.as_str())
-        && current.branch.as_deref() == Some(branch.as_str())
+        && current.branch.as_deref() == Some(place.branch.as_str())
     {
-        confirm(ws, req, wp, &branch, None)?;
-        return reuse(ws, feature, wp, &current, &branch, &abs, &req.actor);
+        confirm(ws, req, wp, &place.branch, None)?;
+        return reuse(ws, req, &current, &place);
     }
     plan_committed(ws, feature, req.force)?;
     let forced_gate = gate(ws, feature, wp, states, req)?;
-    // A branch git kitty made for an earlier claim (released, or sent back to planned) is
-    // taken over with its work; anything else in the way is refused, never overwritten.
-    let adopt = current.branch.as_deref() == Some(branch.as_str())
-        && ws.repo.branch_tip(&branch)?.is_some();
-    let base = match (&current.base, adopt) {
-        (Some(base), true) => base.clone(),
-        _ => {
-            if let Err(in_the_way) = preflight(ws, &branch, &abs) {
-                // Another agent may have claimed it (and made the branch) since we read the
-                // state: then that is the answer, not the branch.
-                if let Some(tip) = store::read(&ws.repo, &feature.slug, wp)? {
-                    check_lane(wp, &tip.state, &req.actor)?;
-                }
-                return Err(in_the_way);
-            }
-            base::compute(ws, feature, wp, &req.actor)?
-        }
-    };
-    let base_commit = oid(&base.commit)?;
+    let (base, adopt) = start_from(ws, req, &current, &place)?;
+    let base_commit = parse_oid(&base.commit)
+        .ok_or_else(|| Error::failed(format!("`{}` is not an object id", base.commit)))?;
 
     // The claim: one compare-and-swap. Whoever loses a race stops here, having created nothing.
-    let initial = || ws.initial_state(feature, wp);
-    let appended = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |state| {
-        if state.agent.as_deref() == Some(req.actor.as_str())
-            && state.branch.as_deref() == Some(branch.as_str())
-        {
-            return Ok(None); // our own concurrent run got there first
-        }
-        let mut e = store::draft(EventKind::Implement, &req.actor);
-        e.from = Some(state.lane);
-        e.to = Some(Lane::InProgress);
-        e.agent = Some(req.actor.clone());
-        e.branch = Some(branch.clone());
-        e.worktree = Some(rel.clone());
-        e.base = Some(base.clone());
-        if forced_gate {
-            e.forced = true;
-            e.reason = Some(
-                req.reason
-                    .clone()
-                    .unwrap_or_else(|| "dependency gate overridden with --force".into()),
-            );
-        }
-        Ok(Some(e))
-    })?;
-    let state = match appended {
+    let state = match claim(ws, req, &place, &base, forced_gate)? {
         Appended::Written(tip) => {
             // Across machines the remote decides: no worktree until it took the claim.
-            confirm(ws, req, wp, &branch, Some(tip.commit))?;
+            confirm(ws, req, wp, &place.branch, Some(tip.commit))?;
             tip.state
         }
         Appended::Unchanged(state) => {
-            confirm(ws, req, wp, &branch, None)?;
-            return reuse(ws, feature, wp, &state, &branch, &abs, &req.actor);
+            confirm(ws, req, wp, &place.branch, None)?;
+            return reuse(ws, req, &state, &place);
         }
     };
     faults::hit("implement:after-claim");
 
     ensure_excluded(ws)?;
-    let made = faults::fail("implement:worktree").and_then(|()| {
-        if !adopt {
-            ws.repo.add_worktree_with_branch(&abs, &branch, base_commit)
-        } else if registered(ws, &branch, &abs)? {
-            Ok(())
-        } else {
-            ws.repo.add_worktree_for_branch(&abs, &branch)
-        }
-    });
-    if let Err(err) = made {
+    if let Err(err) = make_worktree(ws, &place, adopt, base_commit) {
         let created = (!adopt).then_some(base_commit);
-        return Err(roll_back(
-            ws, feature, wp, &branch, created, &req.actor, err,
-        ));
+        return Err(roll_back(ws, req, &place, created, err));
     }
     Ok(Implemented {
         wp: wp.to_string(),
         feature: feature.slug.to_string(),
-        branch,
-        worktree: abs,
+        branch: place.branch,
+        worktree: place.abs,
         base,
         lane: state.lane,
         agent: req.actor.clone(),
@@ -180,6 +140,82 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     })
 }
 
+/// The base the WP's branch starts from, and whether that branch is adopted: a branch git
+/// kitty made for an earlier claim (released, or sent back to planned) is taken over with its
+/// work and its recorded base; anything else in the way is refused, never overwritten.
+fn start_from(
+    ws: &Workspace,
+    req: &Request<'_>,
+    current: &WpState,
+    place: &Place,
+) -> Result<(Base, bool)> {
+    let adopt = current.branch.as_deref() == Some(place.branch.as_str())
+        && ws.repo.branch_tip(&place.branch)?.is_some();
+    if let (Some(base), true) = (&current.base, adopt) {
+        return Ok((base.clone(), adopt));
+    }
+    if let Err(in_the_way) = preflight(ws, &place.branch, &place.abs) {
+        // Another agent may have claimed it (and made the branch) since we read the state:
+        // then that is the answer, not the branch.
+        if let Some(tip) = store::read(&ws.repo, &req.feature.slug, &req.wp)? {
+            check_lane(&req.wp, &tip.state, &req.actor)?;
+        }
+        return Err(in_the_way);
+    }
+    let base = base::compute(ws, req.feature, &req.wp, &req.actor)?;
+    Ok((base, adopt))
+}
+
+/// Claim the WP for `req.actor`: an `implement` event recording lane, agent, branch, worktree
+/// and base (`Unchanged` when our own concurrent run got there first).
+fn claim(
+    ws: &Workspace,
+    req: &Request<'_>,
+    place: &Place,
+    base: &Base,
+    forced_gate: bool,
+) -> Result<Appended> {
+    let (feature, wp) = (req.feature, &req.wp);
+    let initial = || ws.initial_state(feature, wp);
+    store::append(&ws.repo, &feature.slug, wp, &initial, &mut |state| {
+        if state.agent.as_deref() == Some(req.actor.as_str())
+            && state.branch.as_deref() == Some(place.branch.as_str())
+        {
+            return Ok(None); // our own concurrent run got there first
+        }
+        let mut e = store::draft(EventKind::Implement, &req.actor);
+        e.from = Some(state.lane);
+        e.to = Some(Lane::InProgress);
+        e.agent = Some(req.actor.clone());
+        e.branch = Some(place.branch.clone());
+        e.worktree = Some(place.rel.clone());
+        e.base = Some(base.clone());
+        if forced_gate {
+            e.forced = true;
+            e.reason = Some(
+                req.reason
+                    .clone()
+                    .unwrap_or_else(|| "dependency gate overridden with --force".into()),
+            );
+        }
+        Ok(Some(e))
+    })
+}
+
+/// Make the worktree: with a new branch at `base`, or for the adopted branch (unless it is
+/// checked out there already).
+fn make_worktree(ws: &Workspace, place: &Place, adopt: bool, base: Oid) -> Result<()> {
+    faults::fail("implement:worktree")?;
+    if !adopt {
+        ws.repo
+            .add_worktree_with_branch(&place.abs, &place.branch, base)
+    } else if registered(ws, &place.branch, &place.abs)? {
+        Ok(())
+    } else {
+        ws.repo.add_worktree_for_branch(&place.abs, &place.branch)
+    }
+}
+
 /// With a remote to confirm claims (`--sync`), the claim counts once the remote has it.
 /// `written`: the claim this run made (undone if the remote cannot confirm it).
 fn confirm(
@@ -187,7 +223,7 @@ fn confirm(
     req: &Request<'_>,
     wp: &WpId,
     branch: &str,
-    written: Option<ObjectId>,
+    written: Option<Oid>,
 ) -> Result<()> {
     let Some(remote) = &req.remote else {
         return Ok(());
@@ -330,15 +366,9 @@ fn preflight(ws: &Workspace, branch: &str, abs: &std::path::Path) -> Result<()> 
 
 /// The WP is already claimed by this agent with its branch: return its worktree, making it
 /// again if it is missing.
-fn reuse(
-    ws: &Workspace,
-    feature: &Feature,
-    wp: &WpId,
-    state: &WpState,
-    branch: &str,
-    abs: &std::path::Path,
-    actor: &str,
-) -> Result<Implemented> {
+fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> Result<Implemented> {
+    let (feature, wp) = (req.feature, &req.wp);
+    let (branch, abs) = (place.branch.as_str(), place.abs.as_path());
     let base = state
         .base
         .clone()
@@ -356,9 +386,12 @@ fn reuse(
         ensure_excluded(ws)?;
         match ws.repo.branch_tip(branch)? {
             Some(_) => ws.repo.add_worktree_for_branch(abs, branch)?,
-            None => ws
-                .repo
-                .add_worktree_with_branch(abs, branch, oid(&base.commit)?)?,
+            None => {
+                let start = parse_oid(&base.commit).ok_or_else(|| {
+                    Error::failed(format!("`{}` is not an object id", base.commit))
+                })?;
+                ws.repo.add_worktree_with_branch(abs, branch, start)?
+            }
         }
         recreated = true;
     }
@@ -369,7 +402,7 @@ fn reuse(
         worktree: abs.to_path_buf(),
         base,
         lane: state.lane,
-        agent: actor.to_owned(),
+        agent: req.actor.clone(),
         reused: true,
         recreated,
         prompt: feature.wp(wp).map(|w| w.file.clone()).unwrap_or_default(),
@@ -381,26 +414,23 @@ fn reuse(
 /// Undo a claim whose worktree could not be made, and say what happened.
 fn roll_back(
     ws: &Workspace,
-    feature: &Feature,
-    wp: &WpId,
-    branch: &str,
-    created_at: Option<ObjectId>,
-    actor: &str,
+    req: &Request<'_>,
+    place: &Place,
+    created_at: Option<Oid>,
     cause: Error,
 ) -> Error {
+    let (feature, wp, actor) = (req.feature, &req.wp, req.actor.as_str());
+    let (branch, abs) = (place.branch.as_str(), &place.abs);
     // `git worktree add` can fail after making the worktree (a failing post-checkout hook, an
     // interrupted checkout): remove whatever it left, then the branch if this run made it
     // and nothing was committed on it.
-    if created_at.is_some() {
-        let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
-        let abs = main.join(worktree_rel(feature, wp));
-        if ws
+    if created_at.is_some()
+        && ws
             .repo
             .worktrees()
-            .is_ok_and(|list| list.iter().any(|w| same_path(&w.path, &abs)))
-        {
-            let _ = ws.repo.remove_worktree(&abs, true);
-        }
+            .is_ok_and(|list| list.iter().any(|w| same_path(&w.path, abs)))
+    {
+        let _ = ws.repo.remove_worktree(abs, true);
     }
     if let (Some(base), Ok(Some(tip))) = (created_at, ws.repo.branch_tip(branch))
         && tip == base
@@ -544,9 +574,4 @@ fn plan_committed(ws: &Workspace, feature: &Feature, force: bool) -> Result<()> 
 fn same_path(a: &std::path::Path, b: &std::path::Path) -> bool {
     let canon = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     canon(a) == canon(b)
-}
-
-fn oid(hex: &str) -> Result<ObjectId> {
-    ObjectId::from_hex(hex.as_bytes())
-        .map_err(|e| Error::failed(format!("`{hex}` is not an object id")).cause(e))
 }

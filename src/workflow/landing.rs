@@ -465,3 +465,270 @@ pub fn describe(v: &Violation, target: &str) -> (String, String) {
         ),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::git::Oid;
+    use crate::model::plan::FeatureListing;
+
+    /// Feature `001-x`: WP01; WP02 on WP01; WP03 on WP01 and WP02.
+    fn plan() -> Plan {
+        let mut listing = FeatureListing::new("001-x");
+        let mut files = HashMap::new();
+        for (id, deps) in [("WP01", ""), ("WP02", "WP01"), ("WP03", "WP01, WP02")] {
+            let path = format!("tasks/{id}-x.md");
+            listing.add_file(&path);
+            files.insert(
+                format!("kitty-specs/001-x/{path}"),
+                format!("---\nwork_package_id: {id}\ndependencies: [{deps}]\n---\n"),
+            );
+        }
+        Plan::load(vec![listing], &|p: &str| Ok(files[p].clone().into_bytes()))
+    }
+
+    /// A commit id whose short form is `n` in hex (`0000004`).
+    fn oid(n: u32) -> Oid {
+        crate::git::parse_oid(&format!("{n:07x}{}", "0".repeat(33))).unwrap()
+    }
+
+    fn commit(n: u32, parents: &[u32], wps: &[&str], landed: &[&str]) -> TrailerCommit {
+        let named = |v: &[&str]| v.iter().map(|w| format!("001-x/{w}")).collect();
+        TrailerCommit {
+            id: oid(n),
+            parents: parents.iter().map(|p| oid(*p)).collect(),
+            wps: named(wps),
+            landed: named(landed),
+        }
+    }
+
+    /// Judge `step` (first parent `first_parent`) on a history whose target had `old`.
+    fn judge(
+        commits: Vec<TrailerCommit>,
+        done: &dyn Fn(&Key) -> bool,
+        old: u32,
+        step: u32,
+        first_parent: u32,
+    ) -> Report {
+        let plan = plan();
+        let rules = Rules {
+            plans: vec![&plan],
+            done,
+        };
+        let mut report = Report::default();
+        let dag = Dag::load(commits, &rules, &mut report);
+        let mut included = dag.reachable(&[oid(old)]);
+        let brought = bring(&dag, &[oid(step)], &mut included);
+        let mut memo = HashMap::new();
+        let at = oid(step);
+        judge_step(
+            &dag,
+            &rules,
+            &brought,
+            Some(oid(first_parent)),
+            at,
+            &mut memo,
+            &mut report,
+        );
+        report
+    }
+
+    /// 1: the target. 2: WP01's commit, 3: WP02's on top of it (a stacked branch).
+    fn stacked() -> Vec<TrailerCommit> {
+        vec![
+            commit(1, &[], &[], &[]),
+            commit(2, &[1], &["WP01"], &[]),
+            commit(3, &[2], &["WP02"], &[]),
+        ]
+    }
+
+    #[test]
+    fn one_merge_bringing_a_wp_with_its_dependency_is_out_of_order() {
+        let mut commits = stacked();
+        commits.push(commit(4, &[1, 3], &[], &[]));
+        let report = judge(commits, &|_| false, 1, 4, 1);
+        let found: Vec<(&str, &[String], &str, &[String])> = report
+            .violations
+            .iter()
+            .map(|v| {
+                (
+                    v.wp.as_str(),
+                    &v.missing[..],
+                    v.commit.as_str(),
+                    &v.order[..],
+                )
+            })
+            .collect();
+        let commit4 = oid(4).to_string();
+        assert_eq!(
+            found,
+            [(
+                "WP02",
+                &["WP01".to_owned()][..],
+                commit4.as_str(),
+                &["WP01".to_owned(), "WP02".to_owned()][..]
+            )]
+        );
+        assert!(report.warnings.is_empty());
+    }
+
+    #[test]
+    fn a_dependency_done_anyway_counts_as_landed() {
+        let mut commits = stacked();
+        commits.push(commit(4, &[1, 3], &[], &[]));
+        let done = |k: &Key| k.number == 1;
+        assert!(judge(commits, &done, 1, 4, 1).violations.is_empty());
+    }
+
+    #[test]
+    fn landing_marks_arriving_together_are_each_judged_on_their_own_first_parent() {
+        // git kitty merge landed WP01 (5) then WP02 (6); a pull brings both at once (7).
+        let mut commits = stacked();
+        commits.push(commit(5, &[1, 2], &["WP01"], &["WP01"]));
+        commits.push(commit(6, &[5, 3], &["WP02"], &["WP02"]));
+        commits.push(commit(7, &[1, 6], &[], &[]));
+        let in_order = judge(commits.clone(), &|_| false, 1, 7, 1);
+        assert!(in_order.violations.is_empty(), "{:?}", in_order.violations);
+
+        // A landing mark of WP02 made straight on the target is out of order, even when
+        // WP01's landing arrives in the same step.
+        commits.push(commit(8, &[1, 3], &["WP02"], &["WP02"]));
+        commits.push(commit(9, &[1, 8, 5], &[], &[]));
+        let report = judge(commits, &|_| false, 1, 9, 1);
+        assert_eq!(report.violations.len(), 1);
+        assert_eq!(report.violations[0].wp, "WP02");
+        assert_eq!(report.violations[0].commit, oid(8).to_string());
+    }
+
+    #[test]
+    fn trailers_outside_the_plan_are_warnings() {
+        let plan = plan();
+        let rules = Rules {
+            plans: vec![&plan],
+            done: &|_| false,
+        };
+        let mut report = Report::default();
+        let mut odd = commit(4, &[], &["WP09"], &[]);
+        odd.wps.push("nonsense".into());
+        Dag::load(vec![odd], &rules, &mut report);
+        assert_eq!(
+            report.warnings,
+            [
+                "commit 0000004 names 001-x/WP09, which is not in the plan: its order is not checked",
+                "commit 0000004 has a `Kitty-WP: nonsense` trailer that is not `<feature>/<WP>`",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_refusal_names_the_missing_work_and_the_order_that_works() {
+        let v = Violation {
+            feature: "001-x".into(),
+            wp: "WP03".into(),
+            missing: vec!["WP01".into(), "WP02".into()],
+            commit: oid(4).to_string(),
+            order: vec!["WP01".into(), "WP02".into(), "WP03".into()],
+        };
+        let (message, hint) = describe(&v, "main");
+        assert_eq!(
+            message,
+            "refusing to land 001-x/WP03 on main: it depends on WP01, WP02, which are not on main yet"
+        );
+        assert_eq!(
+            hint,
+            "land them in this order: WP01, WP02, then WP03 (`git kitty merge -f 001-x` does it)"
+        );
+    }
+
+    /// Run git in `dir` without any user or system configuration; stdout, trimmed.
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args([
+                "-c",
+                "user.name=t",
+                "-c",
+                "user.email=t@t",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    #[test]
+    fn an_update_is_read_along_its_first_parent_chain() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        git(d, &["commit", "-q", "--allow-empty", "-m", "base"]);
+        let base = git(d, &["rev-parse", "HEAD"]);
+        git(d, &["checkout", "-q", "-b", "wp01"]);
+        git(
+            d,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "one\n\nKitty-WP: 001-x/WP01",
+            ],
+        );
+        git(d, &["checkout", "-q", "-b", "wp02"]);
+        git(
+            d,
+            &[
+                "commit",
+                "-q",
+                "--allow-empty",
+                "-m",
+                "two\n\nKitty-WP: 001-x/WP02",
+            ],
+        );
+        git(d, &["checkout", "-q", "main"]);
+        git(d, &["merge", "-q", "--no-ff", "-m", "two", "wp02"]);
+        let at_once = git(d, &["rev-parse", "HEAD"]);
+        git(d, &["reset", "-q", "--hard", &base]);
+        git(d, &["merge", "-q", "--no-ff", "-m", "one", "wp01"]);
+        git(d, &["merge", "-q", "--no-ff", "-m", "two", "wp02"]);
+        let in_order = git(d, &["rev-parse", "HEAD"]);
+        let wp02 = git(d, &["rev-parse", "wp02"]);
+
+        let repo = crate::git::Repo::discover(d).unwrap();
+        let history = repo.history();
+        let plan = plan();
+        let rules = Rules {
+            plans: vec![&plan],
+            done: &|_| false,
+        };
+        let id = |hex: &str| crate::git::parse_oid(hex).unwrap();
+        let check = |old: Option<&str>, new: &str| {
+            let report = check_update(&history, &rules, old.map(id), id(new)).unwrap();
+            report
+                .violations
+                .iter()
+                .map(|v| format!("{} {:?} {}", v.wp, v.missing, v.commit))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            check(Some(&base), &at_once),
+            [format!("WP02 [\"WP01\"] {at_once}")]
+        );
+        assert!(check(Some(&base), &in_order).is_empty());
+        // A new branch: everything it has is checked.
+        assert!(check(None, &in_order).is_empty());
+        assert_eq!(check(None, &at_once).len(), 1);
+        // The pre-merge-commit case: merging WP02's branch into the target before WP01.
+        let merge = check_merge(&history, &rules, id(&base), &[id(&wp02)]).unwrap();
+        assert_eq!(merge.violations.len(), 1);
+        assert_eq!(merge.violations[0].commit, wp02);
+    }
+}

@@ -5,17 +5,23 @@
 //! `git merge --ff-only` in the worktree where it is checked out (so that checkout follows),
 //! or by a compare-and-swap of the ref when it is checked out nowhere. A conflict stops the run
 //! before that WP; the target keeps every earlier WP and nothing of this one.
+//!
+//! A run has two halves. [`plan`] decides what lands, in which order, onto which commit, and
+//! what is skipped and why, on target tips that move in memory only: it moves no ref and
+//! touches no state, index or worktree. [`execute`] carries a plan out. `--dry-run` reports
+//! the plan ([`Plan::preview`]); a real run carries out that same plan.
 
-use gix::ObjectId;
 use serde::Serialize;
 
 use super::base::{self, branch_name};
 use crate::error::{Error, ErrorKind, Result};
-use crate::git::history::{LANDED_TRAILER, WP_TRAILER};
-use crate::git::{Cas, NewCommit, TreeMerge};
+use crate::git::history::{LANDED_TRAILER, TrailerCommit, WP_TRAILER};
+use crate::git::{Cas, NewCommit, Oid, TreeMerge};
+use crate::model::graph::Graph;
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
+use crate::model::wp::WorkPackage;
 use crate::state::schema::EventKind;
 use crate::state::store;
 use crate::workspace::{States, Workspace};
@@ -78,12 +84,125 @@ pub struct Outcome {
     pub conflicts: Vec<Conflict>,
 }
 
+/// Plan the run, then report the plan (dry run) or carry it out.
 pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outcome> {
+    let lanes: Vec<Lane> = ws
+        .lanes(req.feature, states)
+        .iter()
+        .map(|l| l.lane)
+        .collect();
+    let plan = plan(req, &lanes, &mut RepoProbe { ws, req })?;
+    if req.dry_run {
+        plan.preview(req)
+    } else {
+        execute(ws, req, plan)
+    }
+}
+
+impl Outcome {
+    fn empty(req: &Request<'_>) -> Outcome {
+        Outcome {
+            feature: req.feature.slug.to_string(),
+            strategy: req.strategy,
+            dry_run: req.dry_run,
+            merged: Vec::new(),
+            skipped: Vec::new(),
+            conflicts: Vec::new(),
+        }
+    }
+}
+
+// ---- the plan ---------------------------------------------------------------------------
+
+/// What a run lands, in which order, and what it skips and why.
+#[derive(Debug, Default)]
+pub struct Plan {
+    /// In landing order, with each predicted conflict where it was found.
+    pub steps: Vec<Step>,
+    pub skipped: Vec<Skipped>,
+    /// Planning stopped on this error (a missing target branch, a dirty target checkout, a
+    /// failing git): a real run still lands the steps before it, then fails with it.
+    pub stopped: Option<Error>,
+}
+
+#[derive(Debug)]
+pub enum Step {
+    Land(Landing),
+    /// The WP's merge conflicts: a real run stops here; a dry run goes on without it.
+    Conflict {
+        conflict: Conflict,
+        branch: String,
+    },
+}
+
+/// One WP landing on its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Landing {
+    pub wp: WpId,
+    pub target: String,
+    pub branch: String,
+    pub branch_tip: Oid,
+    /// The target's tip before this WP lands.
+    pub onto: Oid,
+    /// The commit that lands it; `None` when the branch is already in the target (merged by
+    /// hand): there is nothing to merge, the WP is only recorded as landed.
+    pub commit: Option<Oid>,
+}
+
+impl Landing {
+    /// Where the target is once this WP has landed.
+    pub fn lands_at(&self) -> Oid {
+        self.commit.unwrap_or(self.onto)
+    }
+
+    /// The report of this landing before anything is carried out.
+    fn landed(&self) -> Landed {
+        let notes = match self.commit {
+            Some(_) => Vec::new(),
+            None => vec![format!("already on {}: no new commit", self.target)],
+        };
+        Landed {
+            wp: self.wp.to_string(),
+            target: self.target.clone(),
+            commit: self.lands_at().to_string(),
+            removed_worktree: false,
+            deleted_branch: false,
+            notes,
+        }
+    }
+}
+
+/// A commit that lands a WP: its merge (or squash) onto the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LandingCommit {
+    pub tree: Oid,
+    pub parents: Vec<Oid>,
+    pub message: String,
+}
+
+/// What planning asks of the repository. Reads, except that merges are computed for real
+/// (`git merge-tree` writes their trees) and each landing commit is written as an object that
+/// no ref points at: the next WP's merge is computed on top of it. Nothing a user sees changes.
+pub trait Probe {
+    /// The WP's target branch and its tip.
+    fn target(&mut self, wp: &WpId) -> Result<(String, Oid)>;
+    fn branch_tip(&mut self, branch: &str) -> Result<Option<Oid>>;
+    /// The commits reachable from `tip` and not from `target`, with their trailers.
+    fn commits_between(&mut self, target: Oid, tip: Oid) -> Result<Vec<TrailerCommit>>;
+    fn is_ancestor(&mut self, ancestor: Oid, descendant: Oid) -> Result<bool>;
+    /// Refuse when `target` is checked out with uncommitted changes (a real run moves it).
+    fn clean_checkout(&mut self, target: &str) -> Result<()>;
+    fn merge_trees(&mut self, ours: Oid, theirs: Oid) -> Result<TreeMerge>;
+    /// How many commits `tip` has beyond `base` (0 when they cannot be counted).
+    fn count_between(&mut self, base: Oid, tip: Oid) -> usize;
+    fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid>;
+}
+
+/// Plan a run: the asked WPs (all approved ones when none is named) in dependency order, each
+/// decided on its target's tip as the plan has moved it so far. A WP that does not exist is an
+/// error; an error while deciding a WP ends the plan there ([`Plan::stopped`]).
+pub fn plan(req: &Request<'_>, lanes: &[Lane], probe: &mut dyn Probe) -> Result<Plan> {
     let feature = req.feature;
-    let lanes = ws.lanes(feature, states);
-    let graph = feature.graph();
-    let (order, _) = graph.order();
-    let asked = |id: &WpId| req.wps.is_empty() || req.wps.iter().any(|w| w.number() == id.number());
     for w in &req.wps {
         if feature.index_of(w).is_none() {
             return Err(Error::usage(format!(
@@ -92,193 +211,205 @@ pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outco
             )));
         }
     }
-
-    let mut outcome = Outcome {
-        feature: feature.slug.to_string(),
-        strategy: req.strategy,
-        dry_run: req.dry_run,
-        merged: Vec::new(),
-        skipped: Vec::new(),
-        conflicts: Vec::new(),
+    let mut planner = Planner {
+        req,
+        lanes,
+        graph: feature.graph(),
+        tips: Vec::new(),
+        landing: Vec::new(),
+        held_back: Vec::new(),
+        checked_checkouts: Vec::new(),
+        plan: Plan::default(),
     };
-    // Where each target branch is, as this run moves it (a dry run moves it in memory only).
-    let mut tips: Vec<(String, ObjectId)> = Vec::new();
-    let mut landed_now: Vec<usize> = Vec::new();
-    let mut held_back: Vec<(usize, String)> = Vec::new();
-    let mut checked_checkouts: Vec<String> = Vec::new();
-
+    let (order, _) = planner.graph.order();
     for i in order {
-        let wp = &feature.wps[i];
-        let id = &wp.id;
-        let lane = lanes[i].lane;
-        if !asked(id) {
+        let id = &feature.wps[i].id;
+        if !req.wps.is_empty() && !req.wps.iter().any(|w| w.number() == id.number()) {
             continue;
         }
-        let skip = |reason: String| Skipped {
-            wp: id.to_string(),
-            reason,
-        };
+        if let Err(e) = planner.consider(i, probe) {
+            planner.plan.stopped = Some(e);
+            break;
+        }
+    }
+    Ok(planner.plan)
+}
+
+/// The state of [`plan`] as it walks the WPs.
+struct Planner<'r, 'a> {
+    req: &'r Request<'a>,
+    lanes: &'r [Lane],
+    graph: Graph,
+    /// Where each target branch is, as the plan moves it.
+    tips: Vec<(String, Oid)>,
+    /// WPs the plan lands, by index.
+    landing: Vec<usize>,
+    /// WPs it does not land, with why (what their dependents are told they wait on).
+    held_back: Vec<(usize, String)>,
+    /// Target checkouts already found clean (a real run moves them).
+    checked_checkouts: Vec<String>,
+    plan: Plan,
+}
+
+impl Planner<'_, '_> {
+    /// Decide WP `i`: skip it, or land it (or find its conflict).
+    fn consider(&mut self, i: usize, probe: &mut dyn Probe) -> Result<()> {
+        let req = self.req;
+        let wp = &req.feature.wps[i];
+        let lane = self.lanes[i];
         if lane == Lane::Done {
+            // Only worth a word when it was asked for by name.
             if !req.wps.is_empty() {
-                outcome.skipped.push(skip("already done".into()));
+                self.plan.skipped.push(skipped(wp, "already done".into()));
             }
-            continue;
+            return Ok(());
         }
         if lane != Lane::Approved {
-            if !req.wps.is_empty()
+            // Planned work goes unmentioned unless named: only work under way is news.
+            let listed = !req.wps.is_empty()
                 || matches!(
                     lane,
                     Lane::ForReview | Lane::InReview | Lane::InProgress | Lane::Claimed
-                )
-            {
-                outcome.skipped.push(skip(format!("not approved ({lane})")));
-            }
-            held_back.push((i, format!("not approved ({lane})")));
-            continue;
+                );
+            self.hold_back(i, format!("not approved ({lane})"), listed);
+            return Ok(());
         }
-        let (target, tip) = base::target_branch(ws, feature, Some(id))?;
-        let target_tip = match tips.iter().find(|(name, _)| *name == target) {
-            Some((_, moved)) => *moved,
-            None => {
-                tips.push((target.clone(), tip));
-                tip
-            }
-        };
-        // Dependencies first: each must be done, or landed earlier in this run.
-        let mut waits = Vec::new();
-        for &d in graph.deps(i) {
-            let dep = &feature.wps[d];
-            let done = lanes[d].lane == Lane::Done || landed_now.contains(&d);
-            if !done {
-                let why = held_back
-                    .iter()
-                    .find(|(h, _)| *h == d)
-                    .map_or_else(|| lanes[d].lane.to_string(), |(_, r)| r.clone());
-                waits.push(format!("{} ({why})", dep.id));
-            }
+        let (target, tip) = probe.target(&wp.id)?;
+        let onto = self.tip_of(&target, tip);
+        if let Some(waits) = self.waits(i) {
+            self.hold_back(i, format!("waits on unmerged {waits}"), true);
+            return Ok(());
         }
-        if !waits.is_empty() {
-            let reason = format!("waits on unmerged {}", waits.join(", "));
-            outcome.skipped.push(skip(reason.clone()));
-            held_back.push((i, reason));
-            continue;
-        }
-        let branch = branch_name(feature, id);
-        let Some(branch_tip) = ws.repo.branch_tip(&branch)? else {
+        let branch = branch_name(req.feature, &wp.id);
+        let Some(branch_tip) = probe.branch_tip(&branch)? else {
             let reason = format!("no branch {branch} (implemented without git kitty?)");
-            outcome.skipped.push(skip(reason.clone()));
-            held_back.push((i, reason));
-            continue;
+            self.hold_back(i, reason, true);
+            return Ok(());
         };
-        if let Some(foreign) = foreign_work(ws, feature, id, target_tip, branch_tip)? {
-            outcome.skipped.push(skip(foreign.clone()));
-            held_back.push((i, foreign));
-            continue;
+        let carried = probe.commits_between(onto, branch_tip)?;
+        if let Some(foreign) = foreign_work(req.feature, &self.graph, i, &carried) {
+            self.hold_back(i, foreign, true);
+            return Ok(());
         }
-        if ws.repo.is_ancestor(branch_tip, target_tip)? {
+        let landing = Landing {
+            wp: wp.id.clone(),
+            target,
+            branch,
+            branch_tip,
+            onto,
+            commit: None,
+        };
+        if probe.is_ancestor(branch_tip, onto)? {
             // Already on the target (merged by hand): nothing to merge, just record it.
-            let mut landed = Landed {
-                wp: id.to_string(),
-                target: target.clone(),
-                commit: target_tip.to_string(),
-                removed_worktree: false,
-                deleted_branch: false,
-                notes: vec![format!("already on {target}: no new commit")],
-            };
-            if !req.dry_run {
-                finish(
-                    ws,
-                    feature,
-                    id,
-                    &branch,
-                    branch_tip,
-                    target_tip,
-                    &target,
-                    req,
-                    &mut landed,
-                )?;
-            }
-            landed_now.push(i);
-            outcome.merged.push(landed);
-            continue;
+            self.land(i, landing);
+            return Ok(());
         }
-        if !req.dry_run && !checked_checkouts.contains(&target) {
-            clean_checkout(ws, &target)?;
-            checked_checkouts.push(target.clone());
+        self.merge(i, landing, probe)
+    }
+
+    /// Merge WP `i`'s branch onto its target's tip: a landing commit, or a conflict.
+    fn merge(&mut self, i: usize, mut landing: Landing, probe: &mut dyn Probe) -> Result<()> {
+        let req = self.req;
+        // The target's checkout moves with it, so it must be clean. Only a real run looks: a
+        // dry run plans the landing even when the real run would refuse it.
+        if !req.dry_run && !self.checked_checkouts.contains(&landing.target) {
+            probe.clean_checkout(&landing.target)?;
+            self.checked_checkouts.push(landing.target.clone());
         }
-        let tree = match ws.repo.merge_trees(target_tip, branch_tip)? {
+        let tree = match probe.merge_trees(landing.onto, landing.branch_tip)? {
             TreeMerge::Clean(tree) => tree,
             TreeMerge::Conflict(paths) => {
+                self.held_back.push((i, "conflicts".into()));
                 let conflict = Conflict {
-                    wp: id.to_string(),
-                    target: target.clone(),
+                    wp: landing.wp.to_string(),
+                    target: landing.target,
                     paths,
                 };
-                if req.dry_run {
-                    held_back.push((i, "conflicts".into()));
-                    outcome.conflicts.push(conflict);
-                    continue;
-                }
-                return Err(conflict_error(&outcome, &conflict, &branch));
-            }
-        };
-        let commit = write_landing(
-            ws, feature, id, &wp.title, &branch, tree, target_tip, branch_tip, req,
-        )?;
-        let mut landed = Landed {
-            wp: id.to_string(),
-            target: target.clone(),
-            commit: commit.to_string(),
-            removed_worktree: false,
-            deleted_branch: false,
-            notes: Vec::new(),
-        };
-        if !req.dry_run {
-            if let Err(e) = move_target(ws, &target, target_tip, commit) {
-                let earlier: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
-                return Err(if earlier.is_empty() {
-                    e
-                } else {
-                    e.cause(format!("landed before this: {}", earlier.join(", ")))
+                self.plan.steps.push(Step::Conflict {
+                    conflict,
+                    branch: landing.branch,
                 });
+                return Ok(());
             }
-            finish(
-                ws,
-                feature,
-                id,
-                &branch,
-                branch_tip,
-                commit,
-                &target,
-                req,
-                &mut landed,
-            )?;
-        }
-        if let Some(t) = tips.iter_mut().find(|(t, _)| *t == target) {
+        };
+        let commits = match req.strategy {
+            Strategy::Merge => 0,
+            Strategy::Squash => probe.count_between(landing.onto, landing.branch_tip),
+        };
+        let wp = &req.feature.wps[i];
+        let commit = probe.write_commit(&landing_commit(req, wp, &landing, tree, commits))?;
+        landing.commit = Some(commit);
+        if let Some(t) = self.tips.iter_mut().find(|(t, _)| *t == landing.target) {
             t.1 = commit;
         }
-        landed_now.push(i);
-        outcome.merged.push(landed);
+        self.land(i, landing);
+        Ok(())
     }
-    Ok(outcome)
+
+    fn land(&mut self, i: usize, landing: Landing) {
+        self.landing.push(i);
+        self.plan.steps.push(Step::Land(landing));
+    }
+
+    /// Skip WP `i` (listed in the plan when `listed`); its dependents wait on it for `reason`.
+    fn hold_back(&mut self, i: usize, reason: String, listed: bool) {
+        if listed {
+            let skip = skipped(&self.req.feature.wps[i], reason.clone());
+            self.plan.skipped.push(skip);
+        }
+        self.held_back.push((i, reason));
+    }
+
+    /// The target's tip as the plan has moved it (`tip`, the branch's, when first seen).
+    fn tip_of(&mut self, target: &str, tip: Oid) -> Oid {
+        match self.tips.iter().find(|(name, _)| name == target) {
+            Some((_, moved)) => *moved,
+            None => {
+                self.tips.push((target.to_owned(), tip));
+                tip
+            }
+        }
+    }
+
+    /// The dependencies of WP `i` that are neither done nor landing earlier in this plan, each
+    /// with why (`WP01 (not approved (in_progress))`); `None` when there are none.
+    fn waits(&self, i: usize) -> Option<String> {
+        let waits: Vec<String> = self
+            .graph
+            .deps(i)
+            .iter()
+            .filter(|&&d| self.lanes[d] != Lane::Done && !self.landing.contains(&d))
+            .map(|&d| {
+                let why = self
+                    .held_back
+                    .iter()
+                    .find(|(h, _)| *h == d)
+                    .map_or_else(|| self.lanes[d].to_string(), |(_, r)| r.clone());
+                format!("{} ({why})", self.req.feature.wps[d].id)
+            })
+            .collect();
+        (!waits.is_empty()).then(|| waits.join(", "))
+    }
 }
 
-/// Commits on the WP's branch (beyond the target) that name another WP, other than one it
-/// depends on: landing them would land that WP's work out of its turn.
+fn skipped(wp: &WorkPackage, reason: String) -> Skipped {
+    Skipped {
+        wp: wp.id.to_string(),
+        reason,
+    }
+}
+
+/// Commits on the WP's branch (beyond the target: `carried`) that name another WP, other than
+/// one it depends on: landing them would land that WP's work out of its turn.
 fn foreign_work(
-    ws: &Workspace,
     feature: &Feature,
-    wp: &WpId,
-    target: ObjectId,
-    tip: ObjectId,
-) -> Result<Option<String>> {
-    let Some(start) = feature.index_of(wp) else {
-        return Ok(None);
-    };
+    graph: &Graph,
+    start: usize,
+    carried: &[TrailerCommit],
+) -> Option<String> {
     // The WP itself and everything it depends on, directly or not: a stacked branch carries
     // its dependencies' work (already landed, or landing before it).
-    let graph = feature.graph();
-    let mut allowed: Vec<u32> = vec![wp.number()];
+    let mut allowed: Vec<u32> = vec![feature.wps[start].id.number()];
     let mut stack = vec![start];
     while let Some(i) = stack.pop() {
         for &d in graph.deps(i) {
@@ -289,7 +420,7 @@ fn foreign_work(
             }
         }
     }
-    for c in ws.repo.history().commits(&[tip], &[target])? {
+    for c in carried {
         for value in &c.wps {
             let other = value
                 .split_once('/')
@@ -298,21 +429,168 @@ fn foreign_work(
             match other {
                 Some(o) if allowed.contains(&o.number()) => {}
                 Some(o) => {
-                    return Ok(Some(format!(
+                    return Some(format!(
                         "its branch carries {o}'s work (commit {}): land it with {o}, or move it off this branch",
                         &c.id.to_string()[..7]
-                    )));
+                    ));
                 }
                 None => {
-                    return Ok(Some(format!(
+                    return Some(format!(
                         "its branch carries a commit of {value} (commit {})",
                         &c.id.to_string()[..7]
-                    )));
+                    ));
                 }
             }
         }
     }
-    Ok(None)
+    None
+}
+
+/// The commit that lands `wp`: a merge of its branch, or one squashed commit (of `commits`).
+fn landing_commit(
+    req: &Request<'_>,
+    wp: &WorkPackage,
+    landing: &Landing,
+    tree: Oid,
+    commits: usize,
+) -> LandingCommit {
+    let (id, title, branch, slug) = (&wp.id, &wp.title, &landing.branch, &req.feature.slug);
+    let (parents, message) = match req.strategy {
+        Strategy::Merge => (
+            vec![landing.onto, landing.branch_tip],
+            format!(
+                "Merge {id}: {title} ({branch})\n\n{WP_TRAILER}: {slug}/{id}\n{LANDED_TRAILER}: {slug}/{id}\n"
+            ),
+        ),
+        Strategy::Squash => (
+            vec![landing.onto],
+            format!(
+                "{id}: {title}\n\nSquash of {commits} commit{} from {branch}.\n\n{WP_TRAILER}: {slug}/{id}\n{LANDED_TRAILER}: {slug}/{id}\n",
+                if commits == 1 { "" } else { "s" },
+            ),
+        ),
+    };
+    LandingCommit {
+        tree,
+        parents,
+        message,
+    }
+}
+
+impl Plan {
+    /// What a dry run reports: the plan as it stands, nothing carried out.
+    pub fn preview(self, req: &Request<'_>) -> Result<Outcome> {
+        if let Some(e) = self.stopped {
+            return Err(e);
+        }
+        let mut outcome = Outcome::empty(req);
+        for step in self.steps {
+            match step {
+                Step::Land(landing) => outcome.merged.push(landing.landed()),
+                Step::Conflict { conflict, .. } => outcome.conflicts.push(conflict),
+            }
+        }
+        outcome.skipped = self.skipped;
+        Ok(outcome)
+    }
+}
+
+/// The repository, as [`plan`] asks it.
+struct RepoProbe<'r, 'a> {
+    ws: &'r Workspace,
+    req: &'r Request<'a>,
+}
+
+impl Probe for RepoProbe<'_, '_> {
+    fn target(&mut self, wp: &WpId) -> Result<(String, Oid)> {
+        base::target_branch(self.ws, self.req.feature, Some(wp))
+    }
+
+    fn branch_tip(&mut self, branch: &str) -> Result<Option<Oid>> {
+        self.ws.repo.branch_tip(branch)
+    }
+
+    fn commits_between(&mut self, target: Oid, tip: Oid) -> Result<Vec<TrailerCommit>> {
+        self.ws.repo.trailer_commits(&[tip], &[target])
+    }
+
+    fn is_ancestor(&mut self, ancestor: Oid, descendant: Oid) -> Result<bool> {
+        self.ws.repo.is_ancestor(ancestor, descendant)
+    }
+
+    fn clean_checkout(&mut self, target: &str) -> Result<()> {
+        clean_checkout(self.ws, target)
+    }
+
+    fn merge_trees(&mut self, ours: Oid, theirs: Oid) -> Result<TreeMerge> {
+        self.ws.repo.merge_trees(ours, theirs)
+    }
+
+    fn count_between(&mut self, base: Oid, tip: Oid) -> usize {
+        self.ws.repo.count_between(base, tip).unwrap_or(0)
+    }
+
+    fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
+        let repo = &self.ws.repo;
+        repo.write_commit(NewCommit {
+            tree: Some(commit.tree),
+            parents: &commit.parents,
+            message: &commit.message,
+            headers: &[],
+            author_name: &self.req.actor,
+            author_email: &repo
+                .config_string("user.email")
+                .unwrap_or_else(|| "kitty@localhost".into()),
+            time_secs: (crate::util::time::now_nanos() / 1_000_000_000) as i64,
+        })
+    }
+}
+
+// ---- carrying it out --------------------------------------------------------------------
+
+/// Carry out a plan, WP by WP: move the target, mark the WP done, clean up after it. Stops at
+/// the first conflict (an error naming what landed before it), and after the last step at the
+/// error planning stopped on.
+pub fn execute(ws: &Workspace, req: &Request<'_>, plan: Plan) -> Result<Outcome> {
+    let mut outcome = Outcome::empty(req);
+    for step in plan.steps {
+        match step {
+            Step::Land(landing) => {
+                let landed = carry_out(ws, req, &landing, &outcome.merged)?;
+                outcome.merged.push(landed);
+            }
+            Step::Conflict { conflict, branch } => {
+                return Err(conflict_error(&outcome, &conflict, &branch));
+            }
+        }
+    }
+    if let Some(e) = plan.stopped {
+        return Err(e);
+    }
+    outcome.skipped = plan.skipped;
+    Ok(outcome)
+}
+
+/// Land one WP: move its target (unless already there), then [`finish`].
+fn carry_out(
+    ws: &Workspace,
+    req: &Request<'_>,
+    landing: &Landing,
+    earlier: &[Landed],
+) -> Result<Landed> {
+    let mut landed = landing.landed();
+    if let Some(commit) = landing.commit
+        && let Err(e) = move_target(ws, &landing.target, landing.onto, commit)
+    {
+        let earlier: Vec<&str> = earlier.iter().map(|m| m.wp.as_str()).collect();
+        return Err(if earlier.is_empty() {
+            e
+        } else {
+            e.cause(format!("landed before this: {}", earlier.join(", ")))
+        });
+    }
+    finish(ws, req, landing, &mut landed)?;
+    Ok(landed)
 }
 
 /// The target branch's checkout, if any, must be clean: it is fast-forwarded in place.
@@ -334,54 +612,8 @@ fn clean_checkout(ws: &Workspace, target: &str) -> Result<()> {
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn write_landing(
-    ws: &Workspace,
-    feature: &Feature,
-    wp: &WpId,
-    title: &str,
-    branch: &str,
-    tree: ObjectId,
-    target_tip: ObjectId,
-    branch_tip: ObjectId,
-    req: &Request<'_>,
-) -> Result<ObjectId> {
-    let (parents, message) = match req.strategy {
-        Strategy::Merge => (
-            vec![target_tip, branch_tip],
-            format!(
-                "Merge {wp}: {title} ({branch})\n\n{WP_TRAILER}: {0}/{wp}\n{LANDED_TRAILER}: {0}/{wp}\n",
-                feature.slug
-            ),
-        ),
-        Strategy::Squash => {
-            let count = ws.repo.count_between(target_tip, branch_tip).unwrap_or(0);
-            (
-                vec![target_tip],
-                format!(
-                    "{wp}: {title}\n\nSquash of {count} commit{} from {branch}.\n\n{WP_TRAILER}: {1}/{wp}\n{LANDED_TRAILER}: {1}/{wp}\n",
-                    if count == 1 { "" } else { "s" },
-                    feature.slug
-                ),
-            )
-        }
-    };
-    ws.repo.write_commit(NewCommit {
-        tree: Some(tree),
-        parents: &parents,
-        message: &message,
-        headers: &[],
-        author_name: &req.actor,
-        author_email: &ws
-            .repo
-            .config_string("user.email")
-            .unwrap_or_else(|| "kitty@localhost".into()),
-        time_secs: (crate::util::time::now_nanos() / 1_000_000_000) as i64,
-    })
-}
-
 /// Move `target` from `old` to `new` (a descendant of `old`).
-fn move_target(ws: &Workspace, target: &str, old: ObjectId, new: ObjectId) -> Result<()> {
+fn move_target(ws: &Workspace, target: &str, old: Oid, new: Oid) -> Result<()> {
     let checkout = ws
         .repo
         .worktrees()?
@@ -390,11 +622,10 @@ fn move_target(ws: &Workspace, target: &str, old: ObjectId, new: ObjectId) -> Re
     match checkout {
         Some(w) => {
             // Fast-forward where it is checked out, so files and index follow the branch.
-            ws.repo.fast_forward_worktree(&w.path, new).map_err(|e| {
+            ws.repo.fast_forward(&w.path, new).map_err(|e| {
                 Error::failed(format!("could not move {target} in {}", w.path.display()))
                     .cause(e.causes.join("\n"))
-            })?;
-            Ok(())
+            })
         }
         None => match ws.repo.cas_ref(
             &format!("refs/heads/{target}"),
@@ -412,50 +643,19 @@ fn move_target(ws: &Workspace, target: &str, old: ObjectId, new: ObjectId) -> Re
 }
 
 /// After a WP landed: mark it done, remove its worktree and branch unless kept.
-#[allow(clippy::too_many_arguments)]
-fn finish(
-    ws: &Workspace,
-    feature: &Feature,
-    wp: &WpId,
-    branch: &str,
-    branch_tip: ObjectId,
-    commit: ObjectId,
-    target: &str,
-    req: &Request<'_>,
-    landed: &mut Landed,
-) -> Result<()> {
+fn finish(ws: &Workspace, req: &Request<'_>, l: &Landing, landed: &mut Landed) -> Result<()> {
+    let (feature, wp, branch) = (req.feature, &l.wp, l.branch.as_str());
     let initial = || ws.initial_state(feature, wp);
-    let short = &commit.to_string()[..7];
+    let short = &l.lands_at().to_string()[..7];
     store::append(&ws.repo, &feature.slug, wp, &initial, &mut |state| {
         let mut e = store::draft(EventKind::Lane, &req.actor);
         e.from = Some(state.lane);
         e.to = Some(Lane::Done);
-        e.note = Some(format!("merged into {target} as {short}"));
+        e.note = Some(format!("merged into {} as {short}", l.target));
         Ok(Some(e))
     })?;
-    if !req.keep_worktrees
-        && let Some(w) = ws
-            .repo
-            .worktrees()?
-            .into_iter()
-            .find(|w| w.branch.as_deref() == Some(branch))
-    {
-        let here = std::fs::canonicalize(&ws.cwd).unwrap_or_else(|_| ws.cwd.clone());
-        let there = std::fs::canonicalize(&w.path).unwrap_or_else(|_| w.path.clone());
-        if here.starts_with(&there) {
-            landed.notes.push(format!(
-                "worktree {} kept: git kitty runs inside it (`git worktree remove` it later)",
-                w.path.display()
-            ));
-        } else if ws.repo.worktree_changes(&w.path)?.is_empty() {
-            ws.repo.remove_worktree(&w.path, false)?;
-            landed.removed_worktree = true;
-        } else {
-            landed.notes.push(format!(
-                "worktree {} kept: it has uncommitted changes",
-                w.path.display()
-            ));
-        }
+    if !req.keep_worktrees {
+        remove_worktree(ws, branch, landed)?;
     }
     let worktree_gone = landed.removed_worktree
         || !ws
@@ -465,7 +665,7 @@ fn finish(
             .any(|w| w.branch.as_deref() == Some(branch));
     if !req.keep_branches
         && worktree_gone
-        && ws.repo.delete_branch(branch, branch_tip)? == Cas::Done
+        && ws.repo.delete_branch(branch, l.branch_tip)? == Cas::Done
     {
         landed.deleted_branch = true;
     }
@@ -477,6 +677,36 @@ fn finish(
             }
             Ok(Some(e))
         })?;
+    }
+    Ok(())
+}
+
+/// Remove the worktree of a landed WP's `branch`, unless git kitty runs inside it or it has
+/// uncommitted changes (then a note says it was kept).
+fn remove_worktree(ws: &Workspace, branch: &str, landed: &mut Landed) -> Result<()> {
+    let Some(w) = ws
+        .repo
+        .worktrees()?
+        .into_iter()
+        .find(|w| w.branch.as_deref() == Some(branch))
+    else {
+        return Ok(());
+    };
+    let here = std::fs::canonicalize(&ws.cwd).unwrap_or_else(|_| ws.cwd.clone());
+    let there = std::fs::canonicalize(&w.path).unwrap_or_else(|_| w.path.clone());
+    if here.starts_with(&there) {
+        landed.notes.push(format!(
+            "worktree {} kept: git kitty runs inside it (`git worktree remove` it later)",
+            w.path.display()
+        ));
+    } else if ws.repo.worktree_changes(&w.path)?.is_empty() {
+        ws.repo.remove_worktree(&w.path, false)?;
+        landed.removed_worktree = true;
+    } else {
+        landed.notes.push(format!(
+            "worktree {} kept: it has uncommitted changes",
+            w.path.display()
+        ));
     }
     Ok(())
 }
@@ -496,4 +726,326 @@ fn conflict_error(outcome: &Outcome, c: &Conflict, branch: &str) -> Error {
         "{} is unchanged by {}. {branch} needs {}'s latest work: `git kitty lane {} in_progress --note \"conflicts with {}\"`, then in its worktree `git merge {}`, resolve, commit, and have it reviewed again",
         c.target, c.wp, c.target, c.wp, c.target, c.target
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::model::plan::{FeatureListing, Plan as Specs};
+
+    /// A feature `001-x` of WPs `(id, title, dependencies)`.
+    fn feature(spec: &[(&str, &str, &[&str])]) -> Feature {
+        let mut listing = FeatureListing::new("001-x");
+        let mut files = HashMap::new();
+        for (id, title, deps) in spec {
+            let path = format!("tasks/{id}-x.md");
+            listing.add_file(&path);
+            files.insert(
+                format!("kitty-specs/001-x/{path}"),
+                format!(
+                    "---\nwork_package_id: {id}\ntitle: {title}\ndependencies: [{}]\n---\n",
+                    deps.join(", ")
+                ),
+            );
+        }
+        let mut specs = Specs::load(vec![listing], &|p: &str| Ok(files[p].clone().into_bytes()));
+        specs.features.remove(0)
+    }
+
+    /// The commit id numbered `n` (`00…0n` in hex).
+    fn numbered(n: u32) -> Oid {
+        crate::git::parse_oid(&format!("{n:040x}")).unwrap()
+    }
+
+    const MAIN: u32 = 1;
+
+    /// An in-memory repository: `main` at `numbered(MAIN)`, a branch `001-x-WPnn` at `numbered(nn * 10)`
+    /// for each WP listed, merges clean unless listed, commits written as `numbered(1000 + n)`.
+    #[derive(Default)]
+    struct Fake {
+        branches: HashMap<String, Oid>,
+        /// (ancestor, descendant) pairs beyond a commit being its own ancestor.
+        ancestors: Vec<(Oid, Oid)>,
+        /// Branch tips whose merge conflicts, with the paths.
+        conflicts: HashMap<Oid, Vec<String>>,
+        /// What each branch tip carries beyond the target.
+        carried: HashMap<Oid, Vec<TrailerCommit>>,
+        dirty: bool,
+        squashed: usize,
+        checked: Vec<String>,
+        merged: Vec<(Oid, Oid)>,
+        written: Vec<LandingCommit>,
+    }
+
+    impl Fake {
+        fn with_branches(wps: &[u32]) -> Fake {
+            let mut fake = Fake::default();
+            for n in wps {
+                fake.branches
+                    .insert(format!("001-x-WP{n:02}"), numbered(n * 10));
+            }
+            fake
+        }
+    }
+
+    impl Probe for Fake {
+        fn target(&mut self, _: &WpId) -> Result<(String, Oid)> {
+            Ok(("main".into(), numbered(MAIN)))
+        }
+        fn branch_tip(&mut self, branch: &str) -> Result<Option<Oid>> {
+            Ok(self.branches.get(branch).copied())
+        }
+        fn commits_between(&mut self, _: Oid, tip: Oid) -> Result<Vec<TrailerCommit>> {
+            Ok(self.carried.get(&tip).cloned().unwrap_or_default())
+        }
+        fn is_ancestor(&mut self, ancestor: Oid, descendant: Oid) -> Result<bool> {
+            Ok(ancestor == descendant || self.ancestors.contains(&(ancestor, descendant)))
+        }
+        fn clean_checkout(&mut self, target: &str) -> Result<()> {
+            self.checked.push(target.to_owned());
+            match self.dirty {
+                true => Err(Error::refused(format!("{target} is dirty"))),
+                false => Ok(()),
+            }
+        }
+        fn merge_trees(&mut self, ours: Oid, theirs: Oid) -> Result<TreeMerge> {
+            self.merged.push((ours, theirs));
+            Ok(match self.conflicts.get(&theirs) {
+                Some(paths) => TreeMerge::Conflict(paths.clone()),
+                None => TreeMerge::Clean(numbered(500)),
+            })
+        }
+        fn count_between(&mut self, _: Oid, _: Oid) -> usize {
+            self.squashed
+        }
+        fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
+            self.written.push(commit.clone());
+            Ok(numbered(1000 + self.written.len() as u32))
+        }
+    }
+
+    fn request<'a>(feature: &'a Feature, wps: &[&str], dry_run: bool) -> Request<'a> {
+        Request {
+            feature,
+            wps: wps.iter().map(|w| w.parse().unwrap()).collect(),
+            dry_run,
+            strategy: Strategy::Merge,
+            keep_worktrees: false,
+            keep_branches: false,
+            actor: "lander".into(),
+        }
+    }
+
+    /// `(wp, onto, commit)` of each landing, `(wp, paths)` of each conflict.
+    fn landings(plan: &Plan) -> Vec<(String, Oid, Option<Oid>)> {
+        plan.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Land(l) => Some((l.wp.to_string(), l.onto, l.commit)),
+                Step::Conflict { .. } => None,
+            })
+            .collect()
+    }
+
+    fn skips(plan: &Plan) -> Vec<(String, String)> {
+        plan.skipped
+            .iter()
+            .map(|s| (s.wp.clone(), s.reason.clone()))
+            .collect()
+    }
+
+    fn diamond() -> Feature {
+        feature(&[
+            ("WP01", "Schema", &[]),
+            ("WP02", "Backend", &["WP01"]),
+            ("WP03", "Frontend", &["WP01"]),
+            ("WP04", "Integration", &["WP02", "WP03"]),
+        ])
+    }
+
+    #[test]
+    fn a_diamond_lands_dependencies_first_each_onto_the_one_before() {
+        let f = diamond();
+        let mut fake = Fake::with_branches(&[1, 2, 3, 4]);
+        let plan = plan(&request(&f, &[], true), &[Lane::Approved; 4], &mut fake).unwrap();
+        assert_eq!(
+            landings(&plan),
+            [
+                ("WP01".into(), numbered(MAIN), Some(numbered(1001))),
+                ("WP02".into(), numbered(1001), Some(numbered(1002))),
+                ("WP03".into(), numbered(1002), Some(numbered(1003))),
+                ("WP04".into(), numbered(1003), Some(numbered(1004))),
+            ]
+        );
+        assert!(plan.skipped.is_empty() && plan.stopped.is_none());
+        assert_eq!(
+            fake.written[0],
+            LandingCommit {
+                tree: numbered(500),
+                parents: vec![numbered(MAIN), numbered(10)],
+                message: "Merge WP01: Schema (001-x-WP01)\n\n\
+                          Kitty-WP: 001-x/WP01\nKitty-Landed: 001-x/WP01\n"
+                    .into(),
+            }
+        );
+        assert_eq!(fake.written[3].parents, [numbered(1003), numbered(40)]);
+        // A dry run never looks at the target's checkout.
+        assert!(fake.checked.is_empty());
+    }
+
+    #[test]
+    fn unapproved_work_holds_back_its_dependents_and_says_why() {
+        let f = feature(&[
+            ("WP01", "Core", &[]),
+            ("WP02", "Api", &["WP01"]),
+            ("WP03", "Cli", &["WP01"]),
+        ]);
+        let lanes = [Lane::InProgress, Lane::Approved, Lane::Planned];
+        let mut fake = Fake::with_branches(&[1, 2]);
+        let plan = plan(&request(&f, &[], true), &lanes, &mut fake).unwrap();
+        assert!(plan.steps.is_empty());
+        // WP03 is only planned: not news unless named.
+        assert_eq!(
+            skips(&plan),
+            [
+                ("WP01".into(), "not approved (in_progress)".into()),
+                (
+                    "WP02".into(),
+                    "waits on unmerged WP01 (not approved (in_progress))".into()
+                ),
+            ]
+        );
+        let preview = plan.preview(&request(&f, &[], true)).unwrap();
+        assert!(preview.merged.is_empty() && preview.dry_run);
+        assert_eq!(preview.skipped.len(), 2);
+    }
+
+    #[test]
+    fn named_wps_only_a_done_one_said_so_an_unknown_one_refused() {
+        let f = diamond();
+        let lanes = [Lane::Done, Lane::Approved, Lane::Approved, Lane::Planned];
+        let mut fake = Fake::with_branches(&[2, 3]);
+        let plan = plan(&request(&f, &["WP01", "WP3"], true), &lanes, &mut fake).unwrap();
+        assert_eq!(skips(&plan), [("WP01".into(), "already done".into())]);
+        assert_eq!(
+            landings(&plan),
+            [("WP03".into(), numbered(MAIN), Some(numbered(1001)))]
+        );
+        let err = super::plan(&request(&f, &["WP09"], true), &lanes, &mut fake).unwrap_err();
+        assert_eq!(err.message, "no work package WP09 in feature 001-x");
+    }
+
+    #[test]
+    fn a_conflict_is_planned_in_place_and_what_depends_on_it_waits() {
+        let f = feature(&[
+            ("WP01", "One", &[]),
+            ("WP02", "Two", &[]),
+            ("WP03", "Three", &["WP02"]),
+            ("WP04", "Four", &[]),
+        ]);
+        let mut fake = Fake::with_branches(&[1, 2, 3, 4]);
+        fake.conflicts
+            .insert(numbered(20), vec!["shared.txt".into()]);
+        let plan = plan(&request(&f, &[], false), &[Lane::Approved; 4], &mut fake).unwrap();
+        let kinds: Vec<String> = plan
+            .steps
+            .iter()
+            .map(|s| match s {
+                Step::Land(l) => format!("land {}", l.wp),
+                Step::Conflict { conflict, branch } => {
+                    format!("conflict {} {branch} {:?}", conflict.wp, conflict.paths)
+                }
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "land WP01",
+                "conflict WP02 001-x-WP02 [\"shared.txt\"]",
+                "land WP04"
+            ]
+        );
+        // WP04 goes onto WP01's landing: nothing of WP02.
+        assert_eq!(landings(&plan)[1].1, numbered(1001));
+        assert_eq!(
+            skips(&plan),
+            [("WP03".into(), "waits on unmerged WP02 (conflicts)".into())]
+        );
+        // A real run checks the target's checkout once, before its first merge.
+        assert_eq!(fake.checked, ["main"]);
+    }
+
+    #[test]
+    fn a_branch_already_on_the_target_lands_without_a_new_commit() {
+        let f = feature(&[("WP01", "One", &[])]);
+        let mut fake = Fake::with_branches(&[1]);
+        fake.ancestors.push((numbered(10), numbered(MAIN)));
+        fake.dirty = true; // not looked at: nothing moves
+        let plan = plan(&request(&f, &[], false), &[Lane::Approved], &mut fake).unwrap();
+        assert_eq!(landings(&plan), [("WP01".into(), numbered(MAIN), None)]);
+        assert!(fake.written.is_empty() && fake.merged.is_empty() && fake.checked.is_empty());
+        let preview = plan.preview(&request(&f, &[], true)).unwrap();
+        assert_eq!(preview.merged[0].commit, numbered(MAIN).to_string());
+        assert_eq!(preview.merged[0].notes, ["already on main: no new commit"]);
+    }
+
+    #[test]
+    fn a_dirty_target_checkout_stops_the_plan_after_what_came_before() {
+        let f = feature(&[("WP01", "One", &[]), ("WP02", "Two", &[])]);
+        let mut fake = Fake::with_branches(&[1, 2]);
+        fake.ancestors.push((numbered(10), numbered(MAIN)));
+        fake.dirty = true;
+        let plan = plan(&request(&f, &[], false), &[Lane::Approved; 2], &mut fake).unwrap();
+        assert_eq!(landings(&plan), [("WP01".into(), numbered(MAIN), None)]);
+        assert_eq!(plan.stopped.unwrap().message, "main is dirty");
+        assert!(fake.merged.is_empty());
+    }
+
+    #[test]
+    fn another_wps_work_on_the_branch_holds_it_back_a_dependencys_does_not() {
+        let f = feature(&[
+            ("WP01", "One", &[]),
+            ("WP02", "Two", &["WP01"]),
+            ("WP03", "Three", &[]),
+        ]);
+        let carried = |n: u32, wp: &str| TrailerCommit {
+            id: numbered(n),
+            parents: Vec::new(),
+            wps: vec![format!("001-x/{wp}")],
+            landed: Vec::new(),
+        };
+        let mut fake = Fake::with_branches(&[1, 2, 3]);
+        fake.carried.insert(numbered(20), vec![carried(21, "WP1")]);
+        let mut foreign = carried(0, "WP02");
+        foreign.id = crate::git::parse_oid(&format!("abcdef1{:033}", 0)).unwrap();
+        fake.carried.insert(numbered(30), vec![foreign]);
+        let plan = plan(&request(&f, &[], true), &[Lane::Approved; 3], &mut fake).unwrap();
+        let landed: Vec<String> = landings(&plan).into_iter().map(|l| l.0).collect();
+        assert_eq!(landed, ["WP01", "WP02"]);
+        assert_eq!(
+            skips(&plan),
+            [(
+                "WP03".into(),
+                "its branch carries WP02's work (commit abcdef1): land it with WP02, or move it off this branch".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_squash_is_one_commit_on_the_target_counting_the_branchs() {
+        let f = feature(&[("WP01", "First", &[])]);
+        let mut fake = Fake::with_branches(&[1]);
+        fake.squashed = 1;
+        let mut req = request(&f, &[], true);
+        req.strategy = Strategy::Squash;
+        plan(&req, &[Lane::Approved], &mut fake).unwrap();
+        assert_eq!(fake.written[0].parents, [numbered(MAIN)]);
+        assert_eq!(
+            fake.written[0].message,
+            "WP01: First\n\nSquash of 1 commit from 001-x-WP01.\n\n\
+             Kitty-WP: 001-x/WP01\nKitty-Landed: 001-x/WP01\n"
+        );
+    }
 }

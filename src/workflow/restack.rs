@@ -6,12 +6,13 @@
 //! new base. A conflict stops the run: the rebase is left in progress in that worktree for its
 //! agent to resolve, and the WP is moved to `blocked` with a note saying how to go on.
 
-use gix::ObjectId;
+use std::path::PathBuf;
+
 use serde::Serialize;
 
 use super::base::{self, describe_base};
 use crate::error::{Error, ErrorKind, Result};
-use crate::git::Rebase;
+use crate::git::{Rebase, parse_oid};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
@@ -22,12 +23,42 @@ use crate::workspace::{States, Workspace};
 #[derive(Debug, Serialize)]
 pub struct Step {
     pub wp: String,
-    /// `restacked`, `up_to_date`, `resumed` (a rebase finished by hand), `conflict`.
-    pub outcome: String,
+    pub outcome: Outcome,
     pub old_base: Option<String>,
     pub new_base: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<String>,
+}
+
+/// What restack did to one WP (`restacked`, `up_to_date`... in JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Restacked,
+    UpToDate,
+    /// A rebase that stopped on a conflict was finished by hand, and is now recorded.
+    Resumed,
+    /// Stopped on a conflict: the rebase is left in progress in the worktree.
+    Conflict,
+    /// Not work in progress (in review, approved...): left alone. `skipped (<lane>)`.
+    #[serde(untagged, serialize_with = "skipped_text")]
+    Skipped(Lane),
+}
+
+fn skipped_text<S: serde::Serializer>(lane: &Lane, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("skipped ({lane})"))
+}
+
+/// A WP that is going to be rebased, as found before anything is.
+struct Todo {
+    wp: WpId,
+    state: WpState,
+    /// The base its branch is on now (the state's).
+    old_base: String,
+    /// Its worktree.
+    path: PathBuf,
+    /// Its last event is a restack: a block on it is restack's own, lifted once resolved.
+    blocked_by_restack: bool,
 }
 
 /// Restack `wp` and its dependents. Returns the steps taken; a conflict is an error (exit 4)
@@ -42,30 +73,49 @@ pub fn restack(
     actor: &str,
     force: bool,
 ) -> Result<Vec<Step>> {
+    let (todo, mut steps) = prepare(ws, feature, wp, states, actor, force)?;
+    for t in todo {
+        let step = restack_one(ws, feature, &t, actor)?;
+        let conflict = step.outcome == Outcome::Conflict;
+        steps.push(step);
+        if conflict {
+            return Err(conflict_error(&t, &steps));
+        }
+    }
+    Ok(steps)
+}
+
+/// Find what to rebase: `wp` and its dependents with a worktree, dependencies first. Those
+/// not in progress are left alone (a step says so); `wp` itself must be restackable by
+/// `actor`. Every worktree to rebase is checked here, before anything is rebased.
+fn prepare(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    states: &States,
+    actor: &str,
+    force: bool,
+) -> Result<(Vec<Todo>, Vec<Step>)> {
     let main = ws
         .repo
         .main_workdir()
         .unwrap_or(&ws.plan_root)
         .to_path_buf();
-    let mut plan: Vec<(WpId, WpState, String, std::path::PathBuf, bool)> = Vec::new();
+    let mut todo = Vec::new();
     let mut steps = Vec::new();
     for id in with_dependents(feature, wp) {
         let asked = id == *wp;
-        let state = states
+        let Some(tip) = states
             .get(&(feature.slug.clone(), id.clone()))
-            .map(|t| t.state.clone());
-        let (Some(state), true) = (
-            state.clone(),
-            state
-                .as_ref()
-                .is_some_and(|s| s.worktree.is_some() && s.base.is_some()),
-        ) else {
+            .filter(|t| t.state.worktree.is_some() && t.state.base.is_some())
+        else {
             if asked {
                 return Err(Error::usage(format!("{wp} has no worktree to restack"))
                     .hint(format!("start it with `git kitty implement {wp}`")));
             }
             continue;
         };
+        let state = &tip.state;
         if !matches!(state.lane, Lane::Claimed | Lane::InProgress | Lane::Blocked) {
             if asked {
                 return Err(Error::refused(format!(
@@ -78,7 +128,7 @@ pub fn restack(
             }
             steps.push(Step {
                 wp: id.to_string(),
-                outcome: format!("skipped ({})", state.lane),
+                outcome: Outcome::Skipped(state.lane),
                 old_base: state.base.as_ref().map(|b| b.commit.clone()),
                 new_base: None,
                 conflicts: Vec::new(),
@@ -93,39 +143,38 @@ pub fn restack(
             return Err(Error::refused(format!("{wp} is claimed by {holder}"))
                 .hint(format!("ask {holder}, or `git kitty restack {wp} --force`")));
         }
-        let rel = state.worktree.clone().unwrap_or_default();
-        let base = state
-            .base
-            .as_ref()
-            .map(|b| b.commit.clone())
-            .unwrap_or_default();
-        let path = main.join(&rel);
+        let path = main.join(state.worktree.clone().unwrap_or_default());
         preflight(ws, &id, &path, asked)?;
-        let by_restack = states
-            .get(&(feature.slug.clone(), id.clone()))
-            .is_some_and(|t| t.event.kind == EventKind::Restack);
-        plan.push((id, state, base, path, by_restack));
+        todo.push(Todo {
+            old_base: state
+                .base
+                .as_ref()
+                .map(|b| b.commit.clone())
+                .unwrap_or_default(),
+            state: state.clone(),
+            path,
+            blocked_by_restack: tip.event.kind == EventKind::Restack,
+            wp: id,
+        });
     }
-    for (id, state, old, path, by_restack) in plan {
-        let step = restack_one(ws, feature, &id, &state, &old, &path, actor, by_restack)?;
-        let conflict = step.outcome == "conflict";
-        steps.push(step);
-        if conflict {
-            let last = steps.last().expect("just pushed");
-            let shown: Vec<&str> = last.conflicts.iter().take(20).map(String::as_str).collect();
-            return Err(Error::new(
-                ErrorKind::Conflict,
-                format!("restacking {id} stopped on a conflict in {}", shown.join(", ")),
-            )
-            .details(serde_json::json!({ "steps": steps }))
-            .hint(format!(
-                "resolve it in {}: edit, `git add`, `git rebase --continue`; then `git kitty restack {id}`",
-                path.display()
-            ))
-            .hint(format!("or give up the rebase there with `git rebase --abort` (then `git kitty lane {id} in_progress`)")));
-        }
-    }
-    Ok(steps)
+    Ok((todo, steps))
+}
+
+/// The stop on a conflict: where to resolve it and how to go on (or give up).
+fn conflict_error(t: &Todo, steps: &[Step]) -> Error {
+    let id = &t.wp;
+    let conflicts = steps.last().map_or(&[][..], |s| s.conflicts.as_slice());
+    let shown: Vec<&str> = conflicts.iter().take(20).map(String::as_str).collect();
+    Error::new(
+        ErrorKind::Conflict,
+        format!("restacking {id} stopped on a conflict in {}", shown.join(", ")),
+    )
+    .details(serde_json::json!({ "steps": steps }))
+    .hint(format!(
+        "resolve it in {}: edit, `git add`, `git rebase --continue`; then `git kitty restack {id}`",
+        t.path.display()
+    ))
+    .hint(format!("or give up the rebase there with `git rebase --abort` (then `git kitty lane {id} in_progress`)"))
 }
 
 /// A worktree must exist, be clean and not be mid-rebase, except the asked WP's, whose
@@ -160,28 +209,21 @@ fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path, asked: bool) -> 
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-fn restack_one(
-    ws: &Workspace,
-    feature: &Feature,
-    wp: &WpId,
-    state: &WpState,
-    old_base: &str,
-    path: &std::path::Path,
-    actor: &str,
-    blocked_by_restack: bool,
-) -> Result<Step> {
-    let old = oid(old_base)?;
+/// Rebase one WP onto its base computed again, and record the new base (or the conflict).
+fn restack_one(ws: &Workspace, feature: &Feature, t: &Todo, actor: &str) -> Result<Step> {
+    let (wp, state) = (&t.wp, &t.state);
+    let not_an_id = |hex: &str| Error::failed(format!("`{hex}` is not an object id"));
+    let old = parse_oid(&t.old_base).ok_or_else(|| not_an_id(&t.old_base))?;
     let branch = state
         .branch
         .clone()
         .unwrap_or_else(|| base::branch_name(feature, wp));
     let new_base = base::compute(ws, feature, wp, actor)?;
-    let new = oid(&new_base.commit)?;
+    let new = parse_oid(&new_base.commit).ok_or_else(|| not_an_id(&new_base.commit))?;
     let tip = ws.repo.branch_tip(&branch)?;
-    let step = |outcome: &str, conflicts: Vec<String>| Step {
+    let step = |outcome: Outcome, conflicts: Vec<String>| Step {
         wp: wp.to_string(),
-        outcome: outcome.into(),
+        outcome,
         old_base: Some(old.to_string()),
         new_base: Some(new.to_string()),
         conflicts,
@@ -190,22 +232,22 @@ fn restack_one(
     // hand and the rebase finished there. Record it, and lift the block restack put on it.
     let on_top = tip.is_some_and(|t| ws.repo.is_ancestor(new, t).unwrap_or(false));
     if new == old || on_top {
-        let unblock = blocked_by_restack && state.lane == Lane::Blocked;
+        let unblock = t.blocked_by_restack && state.lane == Lane::Blocked;
         if new != old || unblock {
             let to = unblock.then_some(Lane::InProgress);
             record(ws, feature, wp, actor, &new_base, to, None)?;
         }
         let outcome = if new == old && !unblock {
-            "up_to_date"
+            Outcome::UpToDate
         } else {
-            "resumed"
+            Outcome::Resumed
         };
         return Ok(step(outcome, Vec::new()));
     }
-    match ws.repo.rebase_onto(path, new, old)? {
+    match ws.repo.rebase_onto(&t.path, new, old)? {
         Rebase::Done => {
             record(ws, feature, wp, actor, &new_base, None, None)?;
-            Ok(step("restacked", Vec::new()))
+            Ok(step(Outcome::Restacked, Vec::new()))
         }
         Rebase::Conflict(paths) => {
             let note = format!(
@@ -219,7 +261,7 @@ fn restack_one(
                 .then_some(Lane::Blocked);
             let kept = state.base.as_ref().unwrap_or(&new_base);
             record(ws, feature, wp, actor, kept, to, Some(note))?;
-            Ok(step("conflict", paths))
+            Ok(step(Outcome::Conflict, paths))
         }
     }
 }
@@ -271,7 +313,20 @@ fn with_dependents(feature: &Feature, wp: &WpId) -> Vec<WpId> {
         .collect()
 }
 
-fn oid(hex: &str) -> Result<ObjectId> {
-    ObjectId::from_hex(hex.as_bytes())
-        .map_err(|e| Error::failed(format!("`{hex}` is not an object id")).cause(e))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_keep_their_json_names() {
+        let json = |o: Outcome| serde_json::to_value(o).unwrap();
+        assert_eq!(json(Outcome::Restacked), "restacked");
+        assert_eq!(json(Outcome::UpToDate), "up_to_date");
+        assert_eq!(json(Outcome::Resumed), "resumed");
+        assert_eq!(json(Outcome::Conflict), "conflict");
+        assert_eq!(
+            json(Outcome::Skipped(Lane::InReview)),
+            "skipped (in_review)"
+        );
+    }
 }

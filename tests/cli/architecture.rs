@@ -53,11 +53,12 @@ fn library_files() -> Vec<(String, PathBuf)> {
         .collect()
 }
 
-/// The code of a file without its comments (doc links are not imports).
+/// The code of a file without its comments (doc links are not imports) and without its unit
+/// tests (`#[cfg(test)] mod tests` at the end: tests may build repositories with `git`).
 fn code_of(path: &Path) -> String {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
+    let text = std::fs::read_to_string(path).unwrap();
+    let code = text.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+    code.lines()
         .map(|l| l.split("//").next().unwrap_or(""))
         .collect::<Vec<_>>()
         .join("\n")
