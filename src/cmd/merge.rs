@@ -6,8 +6,8 @@ use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Feature;
 use crate::render::Paint;
-use crate::workflow::merge::{self, Landed, Outcome, Request, Strategy};
 use crate::ui::Ctx;
+use crate::workflow::merge::{self, Landed, Outcome, Request, Strategy};
 use crate::workspace::Workspace;
 
 /// Land approved work packages on the target branch, dependencies first

@@ -135,79 +135,8 @@ impl Plan {
         }
 
         let mut parsed = parsed.into_iter();
-
         for (slug, listing) in &accepted {
-            let mut feature = Feature {
-                slug: slug.clone(),
-                dir: listing.dir.clone(),
-                wps: Vec::new(),
-                replayed: HashMap::new(),
-                target_branch: None,
-            };
-            let mut problems = Vec::new();
-            for _ in &listing.wp_files {
-                let Some((wp, found)) = parsed.next() else {
-                    break;
-                };
-                problems.extend(found);
-                if let Some(wp) = wp {
-                    // `WP1` and `WP01` are one WP to people (and to `--base WP1`): a repeat
-                    // of the number is a duplicate even when the spelling differs.
-                    if let Some(first) =
-                        feature.wps.iter().find(|w| w.id.number() == wp.id.number())
-                    {
-                        let same = if first.id == wp.id {
-                            String::new()
-                        } else {
-                            format!(" as {}", first.id)
-                        };
-                        problems.push(
-                            Problem::new(
-                                Code::DuplicateId,
-                                format!("{} is already defined{same} by {}", wp.id, first.file),
-                            )
-                            .at(&wp.file, wp.id_line)
-                            .for_wp(wp.id.as_str()),
-                        );
-                    } else {
-                        feature.wps.push(wp);
-                    }
-                }
-            }
-            feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
-            // Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`).
-            let ids: Vec<WpId> = feature.wps.iter().map(|w| w.id.clone()).collect();
-            for wp in &mut feature.wps {
-                for (dep, _) in &mut wp.dependency_lines {
-                    if !ids.contains(dep)
-                        && let Some(same) = ids.iter().find(|i| i.number() == dep.number())
-                    {
-                        *dep = same.clone();
-                    }
-                }
-            }
-            if let Some(path) = &listing.events_file {
-                match read(path) {
-                    Ok(bytes) => {
-                        let text = String::from_utf8_lossy(&bytes);
-                        let (lanes, found) = spec_kitty::replay(path, &text);
-                        feature.replayed = lanes;
-                        problems.extend(found);
-                    }
-                    Err(e) => problems.push(
-                        Problem::new(Code::UnreadableFile, format!("cannot read: {e}"))
-                            .at(path, None),
-                    ),
-                }
-            }
-            if let Some(path) = &listing.meta_file {
-                feature.target_branch = read(path)
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-                    .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
-                    .filter(|b| is_safe_branch_name(b));
-            }
-            problems.extend(check_dependencies(&feature));
+            let (feature, mut problems) = assemble_feature(slug, listing, &mut parsed, read);
             for p in &mut problems {
                 p.feature = Some(slug.to_string());
             }
@@ -217,6 +146,115 @@ impl Plan {
         plan.features.sort_by(|a, b| a.slug.cmp(&b.slug));
         problem::sort(&mut plan.problems);
         plan
+    }
+}
+
+/// One feature of [`Plan::assemble`]: its WPs (taken from `parsed`, one per WP file), Spec
+/// Kitty's files, and every problem found, in the order they are found.
+fn assemble_feature<R>(
+    slug: &FeatureSlug,
+    listing: &FeatureListing,
+    parsed: &mut impl Iterator<Item = Parsed>,
+    read: &R,
+) -> (Feature, Vec<Problem>)
+where
+    R: Fn(&str) -> io::Result<Vec<u8>>,
+{
+    let mut feature = Feature {
+        slug: slug.clone(),
+        dir: listing.dir.clone(),
+        wps: Vec::new(),
+        replayed: HashMap::new(),
+        target_branch: None,
+    };
+    let mut problems = Vec::new();
+    add_wps(
+        &mut feature,
+        parsed.take(listing.wp_files.len()),
+        &mut problems,
+    );
+    feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
+    respell_dependencies(&mut feature.wps);
+    if let Some(path) = &listing.events_file {
+        match read(path) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                let (lanes, found) = spec_kitty::replay(path, &text);
+                feature.replayed = lanes;
+                problems.extend(found);
+            }
+            Err(e) => problems.push(
+                Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None),
+            ),
+        }
+    }
+    if let Some(path) = &listing.meta_file {
+        feature.target_branch = read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
+            .filter(|b| is_safe_branch_name(b));
+    }
+    problems.extend(check_dependencies(&feature));
+    (feature, problems)
+}
+
+/// Add the parsed WPs to `feature`, in file order, keeping the first of each number.
+fn add_wps(
+    feature: &mut Feature,
+    parsed: impl Iterator<Item = Parsed>,
+    problems: &mut Vec<Problem>,
+) {
+    // Index of the WP holding each number, so a large feature is not scanned per file.
+    let mut by_number: HashMap<u32, usize> = HashMap::new();
+    for (wp, found) in parsed {
+        problems.extend(found);
+        let Some(wp) = wp else { continue };
+        // `WP1` and `WP01` are one WP to people (and to `--base WP1`): a repeat of the
+        // number is a duplicate even when the spelling differs.
+        match by_number.get(&wp.id.number()) {
+            Some(&i) => {
+                let first = &feature.wps[i];
+                let same = if first.id == wp.id {
+                    String::new()
+                } else {
+                    format!(" as {}", first.id)
+                };
+                problems.push(
+                    Problem::new(
+                        Code::DuplicateId,
+                        format!("{} is already defined{same} by {}", wp.id, first.file),
+                    )
+                    .at(&wp.file, wp.id_line)
+                    .for_wp(wp.id.as_str()),
+                );
+            }
+            None => {
+                by_number.insert(wp.id.number(), feature.wps.len());
+                feature.wps.push(wp);
+            }
+        }
+    }
+}
+
+/// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
+/// are sorted by id, and hold one WP per number.
+fn respell_dependencies(wps: &mut [WorkPackage]) {
+    let ids: std::collections::HashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
+    let mut by_number: HashMap<u32, WpId> = HashMap::new();
+    for w in wps.iter() {
+        by_number
+            .entry(w.id.number())
+            .or_insert_with(|| w.id.clone());
+    }
+    for wp in wps {
+        for (dep, _) in &mut wp.dependency_lines {
+            if !ids.contains(dep)
+                && let Some(same) = by_number.get(&dep.number())
+            {
+                *dep = same.clone();
+            }
+        }
     }
 }
 
@@ -275,11 +313,12 @@ where
 /// Unknown dependencies, self-dependencies and cycles of one feature.
 fn check_dependencies(feature: &Feature) -> Vec<Problem> {
     let mut problems = Vec::new();
+    let known: std::collections::HashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
     for wp in &feature.wps {
         for (dep, line) in &wp.dependency_lines {
             let problem = if *dep == wp.id {
                 Problem::new(Code::SelfDependency, format!("{} depends on itself", wp.id))
-            } else if feature.wps.iter().any(|w| w.id == *dep) {
+            } else if known.contains(dep) {
                 continue;
             } else {
                 Problem::new(
@@ -413,5 +452,37 @@ mod tests {
         assert!(plan.problems.iter().any(
             |p| p.code == Code::UnsafeName && p.file.as_deref() == Some("kitty-specs/bad name")
         ));
+    }
+
+    #[test]
+    fn dependencies_take_the_plans_spelling_and_the_first_file_wins_a_number() {
+        let plan = plan_of(&[
+            (
+                "kitty-specs/001-a/tasks/WP01-a.md",
+                "---\nwork_package_id: WP01\n---\n",
+            ),
+            (
+                "kitty-specs/001-a/tasks/WP1-b.md",
+                "---\nwork_package_id: WP1\n---\n",
+            ),
+            (
+                "kitty-specs/001-a/tasks/WP02-c.md",
+                "---\nwork_package_id: WP02\ndependencies: [WP1, WP3, WP002]\n---\n",
+            ),
+        ]);
+        let f = &plan.features[0];
+        let ids: Vec<&str> = f.wps.iter().map(|w| w.id.as_str()).collect();
+        assert_eq!(ids, ["WP01", "WP02"]);
+        let deps: Vec<&str> = f.wps[1].dependencies().map(WpId::as_str).collect();
+        assert_eq!(deps, ["WP01", "WP3", "WP02"]);
+        let got: Vec<&str> = plan.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            got,
+            [
+                "WP02 depends on WP3, which is not a work package of 001-a",
+                "WP02 depends on itself",
+                "WP1 is already defined as WP01 by kitty-specs/001-a/tasks/WP01-a.md",
+            ]
+        );
     }
 }

@@ -75,68 +75,13 @@ pub fn parse(path: &str, bytes: &[u8]) -> (Option<WorkPackage>, Vec<Problem>) {
 fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<WorkPackage> {
     let file_name = path.rsplit('/').next().unwrap_or(path);
     let file_id = WpId::from_file_name(file_name);
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t,
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()]
-                .iter()
-                .filter(|b| **b == b'\n')
-                .count()
-                + 1;
-            problems.push(
-                Problem::new(Code::UnreadableFile, "the file is not valid UTF-8")
-                    .at(path, Some(line)),
-            );
+    let fields = match read_frontmatter(path, bytes) {
+        Ok(fields) => fields,
+        Err(problem) => {
+            problems.push(problem);
             return stand_in(path, file_name, file_id);
         }
     };
-    let split = match frontmatter::split(text) {
-        Ok(s) => s,
-        Err(SplitError::Missing) => {
-            problems.push(
-                Problem::new(
-                    Code::MissingFrontmatter,
-                    "no YAML frontmatter: the file must start with a `---` line",
-                )
-                .at(path, Some(1)),
-            );
-            return stand_in(path, file_name, file_id);
-        }
-        Err(SplitError::Unclosed) => {
-            problems.push(
-                Problem::new(
-                    Code::MissingFrontmatter,
-                    "the frontmatter opened on line 1 is never closed by a `---` line",
-                )
-                .at(path, Some(1)),
-            );
-            return stand_in(path, file_name, file_id);
-        }
-    };
-    let fields = match frontmatter::read_fields(&split) {
-        Ok(f) => f,
-        Err(e) => {
-            problems.push(
-                Problem::new(
-                    Code::MalformedYaml,
-                    format!("malformed YAML (column {}): {}", e.column, e.message),
-                )
-                .at(path, Some(e.line)),
-            );
-            return stand_in(path, file_name, file_id);
-        }
-    };
-    if let Some(line) = fields.not_a_mapping {
-        problems.push(
-            Problem::new(
-                Code::MalformedYaml,
-                "the frontmatter must be a mapping of `key: value` lines",
-            )
-            .at(path, Some(line)),
-        );
-        return stand_in(path, file_name, file_id);
-    }
     for (key, line) in &fields.duplicate_keys {
         problems.push(
             Problem::new(Code::DuplicateKey, format!("`{key}` is set more than once"))
@@ -145,33 +90,132 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
     }
 
     let id = read_id(path, fields.get("work_package_id"), file_id, problems)?;
-    let id_line = fields.get("work_package_id").map(|n| n.line);
-    let mut field_problem = |node: &Node, msg: String| {
-        problems.push(Problem::new(Code::MalformedField, msg).at(path, Some(node.line)));
+    // The order of these reads is the order of the problems they report.
+    let mut read = FieldReader {
+        path,
+        fields: &fields,
+        problems,
     };
+    let title = read
+        .title()
+        .unwrap_or_else(|| title_from_file_name(file_name));
+    let dependency_lines = read.dependencies();
+    let (lane, lane_line) = read.lane();
+    let planning_base_branch = read.branch("planning_base_branch");
+    let merge_target_branch = read.branch("merge_target_branch");
 
-    let title = match fields.get("title") {
-        Some(n) => match &n.value {
+    Some(WorkPackage {
+        id,
+        title,
+        dependency_lines,
+        lane,
+        lane_line,
+        id_line: fields.get("work_package_id").map(|n| n.line),
+        agent: read.text("agent").or_else(|| read.text("assignee")),
+        subtasks: read.subtasks(),
+        phase: read.text("phase"),
+        review_status: read.text("review_status"),
+        reviewed_by: read.text("reviewed_by"),
+        planning_base_branch,
+        merge_target_branch,
+        file: path.to_owned(),
+        broken: false,
+        has_errors: false,
+    })
+}
+
+/// The known fields of a WP file, or the one problem that keeps it from being read as a WP at
+/// all (not UTF-8, no or unclosed frontmatter, malformed YAML, not a mapping).
+fn read_frontmatter(path: &str, bytes: &[u8]) -> Result<frontmatter::Fields, Problem> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        Problem::new(Code::UnreadableFile, "the file is not valid UTF-8").at(path, Some(line))
+    })?;
+    let split = frontmatter::split(text).map_err(|e| {
+        let message = match e {
+            SplitError::Missing => "no YAML frontmatter: the file must start with a `---` line",
+            SplitError::Unclosed => {
+                "the frontmatter opened on line 1 is never closed by a `---` line"
+            }
+        };
+        Problem::new(Code::MissingFrontmatter, message).at(path, Some(1))
+    })?;
+    let fields = frontmatter::read_fields(&split).map_err(|e| {
+        Problem::new(
+            Code::MalformedYaml,
+            format!("malformed YAML (column {}): {}", e.column, e.message),
+        )
+        .at(path, Some(e.line))
+    })?;
+    if let Some(line) = fields.not_a_mapping {
+        return Err(Problem::new(
+            Code::MalformedYaml,
+            "the frontmatter must be a mapping of `key: value` lines",
+        )
+        .at(path, Some(line)));
+    }
+    Ok(fields)
+}
+
+/// Reads the known fields one at a time, each recording its own problems against the file.
+struct FieldReader<'a> {
+    path: &'a str,
+    fields: &'a frontmatter::Fields,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl FieldReader<'_> {
+    fn problem(&mut self, code: Code, line: usize, message: impl Into<String>) {
+        self.problems
+            .push(Problem::new(code, message).at(self.path, Some(line)));
+    }
+
+    /// `title`, trimmed; `None` when missing, empty or not a text (the caller falls back to
+    /// the file name).
+    fn title(&mut self) -> Option<String> {
+        let n = self.fields.get("title")?;
+        let title = match &n.value {
             Value::Scalar(s) => s.trim().to_owned(),
             Value::Null => String::new(),
             _ => {
-                field_problem(n, format!("`title` must be a text, not {}", n.kind()));
+                let message = format!("`title` must be a text, not {}", n.kind());
+                self.problem(Code::MalformedField, n.line, message);
                 String::new()
             }
-        },
-        None => String::new(),
-    };
-    let title = if title.is_empty() {
-        title_from_file_name(file_name)
-    } else {
-        title
-    };
+        };
+        Some(title).filter(|t| !t.is_empty())
+    }
 
-    let mut dependency_lines: Vec<(WpId, usize)> = Vec::new();
-    if let Some(n) = fields.get("dependencies") {
-        let items: Vec<(String, usize)> = match &n.value {
+    /// `dependencies`: the valid ids in file order, without repeats, each with its line.
+    fn dependencies(&mut self) -> Vec<(WpId, usize)> {
+        let Some(n) = self.fields.get("dependencies") else {
+            return Vec::new();
+        };
+        let items = self.dependency_items(n);
+        let mut valid = Vec::with_capacity(items.len());
+        for (raw, line) in items {
+            match WpId::from_str(&raw) {
+                Ok(dep) => valid.push((dep, line)),
+                Err(why) => self.problem(
+                    Code::MalformedField,
+                    line,
+                    format!("in `dependencies`: {why}"),
+                ),
+            }
+        }
+        first_occurrences(valid)
+    }
+
+    /// The raw entries of `dependencies` with their lines. Lenient where meaning is clear:
+    /// `dependencies: WP01` or `dependencies: "WP01, WP02"` are accepted as lists.
+    fn dependency_items(&mut self, n: &Node) -> Vec<(String, usize)> {
+        match &n.value {
             Value::Null => Vec::new(),
-            // `dependencies: WP01` or `dependencies: "WP01, WP02"`: unambiguous, accepted.
             Value::Scalar(s) => s
                 .split([',', ' '])
                 .filter(|p| !p.trim().is_empty())
@@ -182,129 +226,104 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
                 .filter_map(|item| match item.as_scalar() {
                     Some(s) => Some((s.to_owned(), item.line)),
                     None => {
-                        field_problem(
-                            item,
-                            format!(
-                                "each dependency must be a WP id like `WP01`, not {}",
-                                item.kind()
-                            ),
+                        let message = format!(
+                            "each dependency must be a WP id like `WP01`, not {}",
+                            item.kind()
                         );
+                        self.problem(Code::MalformedField, item.line, message);
                         None
                     }
                 })
                 .collect(),
             _ => {
-                field_problem(
-                    n,
-                    format!("`dependencies` must be a list of WP ids, not {}", n.kind()),
-                );
+                let message = format!("`dependencies` must be a list of WP ids, not {}", n.kind());
+                self.problem(Code::MalformedField, n.line, message);
                 Vec::new()
-            }
-        };
-        for (raw, line) in items {
-            match WpId::from_str(&raw) {
-                Ok(dep) if !dependency_lines.iter().any(|(d, _)| *d == dep) => {
-                    dependency_lines.push((dep, line))
-                }
-                Ok(_) => {}
-                Err(why) => problems.push(
-                    Problem::new(Code::MalformedField, format!("in `dependencies`: {why}"))
-                        .at(path, Some(line)),
-                ),
             }
         }
     }
 
-    let (lane, lane_line) = match fields.get("lane") {
-        Some(n) => match &n.value {
-            Value::Null => (None, Some(n.line)),
+    /// `lane` and its line: the line is kept even when the lane is unknown, so `git kitty
+    /// check` can point at it.
+    fn lane(&mut self) -> (Option<Lane>, Option<usize>) {
+        let Some(n) = self.fields.get("lane") else {
+            return (None, None);
+        };
+        let lane = match &n.value {
+            Value::Null => None,
             Value::Scalar(s) => match Lane::from_str(s) {
-                Ok(l) => (Some(l), Some(n.line)),
+                Ok(l) => Some(l),
                 Err(why) => {
-                    problems.push(Problem::new(Code::UnknownLane, why).at(path, Some(n.line)));
-                    (None, Some(n.line))
+                    self.problem(Code::UnknownLane, n.line, why);
+                    None
                 }
             },
             _ => {
-                problems.push(
-                    Problem::new(
-                        Code::UnknownLane,
-                        format!("`lane` must be a lane name, not {}", n.kind()),
-                    )
-                    .at(path, Some(n.line)),
-                );
-                (None, Some(n.line))
+                let message = format!("`lane` must be a lane name, not {}", n.kind());
+                self.problem(Code::UnknownLane, n.line, message);
+                None
             }
-        },
-        None => (None, None),
-    };
+        };
+        (lane, Some(n.line))
+    }
 
-    let text_field = |key: &str| -> Option<String> {
-        fields
-            .get(key)
-            .and_then(Node::as_scalar)
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-    };
-    let mut branch_field = |key: &str| -> Option<String> {
-        let node = fields.get(key)?;
+    /// A branch name field: refused unless safe to hand to git.
+    fn branch(&mut self, key: &str) -> Option<String> {
+        let node = self.fields.get(key)?;
         let value = match &node.value {
             Value::Null => return None,
             Value::Scalar(s) => s.trim().to_owned(),
             _ => {
-                problems.push(
-                    Problem::new(
-                        Code::MalformedField,
-                        format!("`{key}` must be a branch name, not {}", node.kind()),
-                    )
-                    .at(path, Some(node.line)),
-                );
+                let message = format!("`{key}` must be a branch name, not {}", node.kind());
+                self.problem(Code::MalformedField, node.line, message);
                 return None;
             }
         };
         if is_safe_branch_name(&value) {
             Some(value)
         } else {
-            problems.push(
-                Problem::new(
-                    Code::UnsafeName,
-                    format!(
-                        "`{key}: {}` is not a safe branch name",
-                        value.escape_debug()
-                    ),
-                )
-                .at(path, Some(node.line)),
+            let message = format!(
+                "`{key}: {}` is not a safe branch name",
+                value.escape_debug()
             );
+            self.problem(Code::UnsafeName, node.line, message);
             None
         }
-    };
-    let planning_base_branch = branch_field("planning_base_branch");
-    let merge_target_branch = branch_field("merge_target_branch");
+    }
 
-    let subtasks = match fields.get("subtasks").map(|n| &n.value) {
-        Some(Value::Seq(items)) => items.len(),
-        _ => 0,
-    };
+    /// A free-text field, trimmed; anything but non-empty text counts as absent.
+    fn text(&self, key: &str) -> Option<String> {
+        self.fields
+            .get(key)
+            .and_then(Node::as_scalar)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    }
 
-    Some(WorkPackage {
-        id,
-        title,
-        dependency_lines,
-        lane,
-        lane_line,
-        id_line,
-        agent: text_field("agent").or_else(|| text_field("assignee")),
-        subtasks,
-        phase: text_field("phase"),
-        review_status: text_field("review_status"),
-        reviewed_by: text_field("reviewed_by"),
-        planning_base_branch,
-        merge_target_branch,
-        file: path.to_owned(),
-        broken: false,
-        has_errors: false,
-    })
+    /// How many `subtasks` the list holds (anything else counts as none).
+    fn subtasks(&self) -> usize {
+        match self.fields.get("subtasks").map(|n| &n.value) {
+            Some(Value::Seq(items)) => items.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// The first occurrence of each id, in the original order. Linear (a set of the ids seen):
+/// a file listing tens of thousands of dependencies must not take seconds to read.
+fn first_occurrences(deps: Vec<(WpId, usize)>) -> Vec<(WpId, usize)> {
+    let keep: Vec<bool> = {
+        let mut seen: std::collections::HashSet<&str> =
+            std::collections::HashSet::with_capacity(deps.len());
+        deps.iter()
+            .map(|(id, _)| seen.insert(id.as_str()))
+            .collect()
+    };
+    deps.into_iter()
+        .zip(keep)
+        .filter_map(|(dep, keep)| keep.then_some(dep))
+        .collect()
 }
 
 /// The WP a broken file stands for, known only by its file name (nothing, without an id
@@ -481,5 +500,76 @@ mod tests {
         let (_, p) = parse("t/WP01.md", b"---\nx: \xff\n---\n");
         assert_eq!(codes(&p), ["unreadable-file"]);
         assert_eq!(p[0].line, Some(2));
+    }
+
+    #[test]
+    fn first_occurrences_keep_order_and_drop_repeats() {
+        let ids = |spec: &[(&str, usize)]| -> Vec<(WpId, usize)> {
+            spec.iter()
+                .map(|(id, l)| (id.parse().unwrap(), *l))
+                .collect()
+        };
+        let got = first_occurrences(ids(&[
+            ("WP03", 1),
+            ("WP01", 2),
+            ("WP03", 3),
+            ("WP02", 4),
+            ("WP01", 5),
+        ]));
+        // The first line of each id is the one kept.
+        assert_eq!(got, ids(&[("WP03", 1), ("WP01", 2), ("WP02", 4)]));
+        assert!(first_occurrences(Vec::new()).is_empty());
+        // Spellings are different names here; the plan matches them by number later.
+        assert_eq!(
+            first_occurrences(ids(&[("WP1", 1), ("WP01", 2), ("WP1", 3)])),
+            ids(&[("WP1", 1), ("WP01", 2)])
+        );
+    }
+
+    #[test]
+    fn repeated_dependencies_are_dropped_in_every_list_form() {
+        let deps = |text: &str| -> Vec<(String, usize)> {
+            let (wp, problems) = parse("t/WP09.md", text.as_bytes());
+            assert!(problems.is_empty(), "{problems:?}");
+            let wp = wp.unwrap();
+            wp.dependency_lines
+                .iter()
+                .map(|(d, l)| (d.to_string(), *l))
+                .collect()
+        };
+        let flow =
+            deps("---\nwork_package_id: WP09\ndependencies: [WP02, WP01, WP02, WP03, WP01]\n---\n");
+        let want = |l: [usize; 3]| {
+            vec![
+                ("WP02".to_owned(), l[0]),
+                ("WP01".to_owned(), l[1]),
+                ("WP03".to_owned(), l[2]),
+            ]
+        };
+        assert_eq!(flow, want([3, 3, 3]));
+        let block = deps(
+            "---\nwork_package_id: WP09\ndependencies:\n- WP02\n- WP01\n- WP02\n- WP03\n- WP01\n---\n",
+        );
+        assert_eq!(block, want([4, 5, 7]));
+        let scalar =
+            deps("---\nwork_package_id: WP09\ndependencies: \"WP02, WP01 WP02,WP03\"\n---\n");
+        assert_eq!(scalar, want([3, 3, 3]));
+    }
+
+    #[test]
+    fn tens_of_thousands_of_dependencies_keep_their_first_occurrences() {
+        let mut list: Vec<String> = Vec::new();
+        for k in 0..20_000 {
+            list.push(format!("WP{}", 100 + k % 7_000));
+        }
+        let text = format!(
+            "---\nwork_package_id: WP01\ndependencies: [{}]\n---\n",
+            list.join(", ")
+        );
+        let (wp, problems) = parse("t/WP01.md", text.as_bytes());
+        assert!(problems.is_empty(), "{problems:?}");
+        let got: Vec<String> = wp.unwrap().dependencies().map(WpId::to_string).collect();
+        let want: Vec<String> = (0..7_000).map(|k| format!("WP{}", 100 + k)).collect();
+        assert_eq!(got, want);
     }
 }

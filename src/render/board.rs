@@ -38,6 +38,17 @@ pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> Str
 }
 
 fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize, now: i128) {
+    write_header(out, f, paint);
+    if f.work_packages.is_empty() {
+        out.push_str("  (no work packages yet)\n");
+        return;
+    }
+    write_columns(out, f, paint, total_width, now);
+    write_sections(out, f, paint);
+}
+
+/// The feature's name and progress, and how its state compares with the remote.
+fn write_header(out: &mut String, f: &FeatureBoard, paint: Paint) {
     let p = &f.progress;
     let _ = writeln!(
         out,
@@ -48,50 +59,37 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
         fmt_pct(p.percent),
         fmt_pct(p.weighted_percent),
     );
-    if let Some(r) = &f.remote {
-        let mut parts = Vec::new();
-        for (n, what) in [
-            (r.ahead + r.local_only, "ahead"),
-            (r.behind + r.remote_only, "behind"),
-            (r.diverged, "diverged"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {what}"));
-            }
-        }
-        if parts.is_empty() {
-            let _ = writeln!(
-                out,
-                "  {}",
-                paint.dim(&format!("state in sync with {}", r.name))
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "  {} {}",
-                paint.yellow(&format!("state vs {}: {}", r.name, parts.join(", "))),
-                paint.dim("(`git kitty sync`)")
-            );
+    let Some(r) = &f.remote else { return };
+    let mut parts = Vec::new();
+    for (n, what) in [
+        (r.ahead + r.local_only, "ahead"),
+        (r.behind + r.remote_only, "behind"),
+        (r.diverged, "diverged"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
         }
     }
-    if f.work_packages.is_empty() {
-        out.push_str("  (no work packages yet)\n");
-        return;
+    if parts.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {}",
+            paint.dim(&format!("state in sync with {}", r.name))
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            paint.yellow(&format!("state vs {}: {}", r.name, parts.join(", "))),
+            paint.dim("(`git kitty sync`)")
+        );
     }
+}
 
+/// The five columns of cards, under their names and a rule.
+fn write_columns(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize, now: i128) {
     // Five columns with two spaces between them, after a two-space indent.
     let col = ((total_width.saturating_sub(2 + 4 * 2)) / 5).clamp(14, 40);
-    let cells: Vec<Vec<(String, Option<String>, Lane)>> = COLUMNS
-        .iter()
-        .map(|(_, lanes)| {
-            f.work_packages
-                .iter()
-                .filter(|w| lanes.contains(&w.lane))
-                .map(|w| (card_title(w, col), card_detail(w, col, now), w.lane))
-                .collect()
-        })
-        .collect();
-
     let mut header = String::from(" ");
     let mut rule = String::from(" ");
     for (name, _) in COLUMNS {
@@ -102,18 +100,9 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
     let _ = writeln!(out, "{}", rule.trim_end());
 
     // Each card is one or two lines; lay the columns out line by line.
-    let lines: Vec<Vec<(String, String)>> = cells
+    let lines: Vec<Vec<(String, String)>> = COLUMNS
         .iter()
-        .map(|cards| {
-            let mut v = Vec::new();
-            for (title, detail, lane) in cards {
-                v.push((title.clone(), paint.lane(*lane, title)));
-                if let Some(d) = detail {
-                    v.push((d.clone(), paint.dim(d)));
-                }
-            }
-            v
-        })
+        .map(|(_, lanes)| column_lines(f, lanes, paint, col, now))
         .collect();
     let height = lines.iter().map(Vec::len).max().unwrap_or(0);
     for row in 0..height {
@@ -134,127 +123,183 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
+}
 
-    let by_id = |id: &str| f.work_packages.iter().find(|w| w.id == id);
-    let label_width = 16;
-    let mut first_section = true;
-    let mut section = |label: &str, rows: Vec<String>| {
+/// The lines of one column's cards, each plain (to measure) and painted (to print).
+fn column_lines(
+    f: &FeatureBoard,
+    lanes: &[Lane],
+    paint: Paint,
+    col: usize,
+    now: i128,
+) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    for w in f.work_packages.iter().filter(|w| lanes.contains(&w.lane)) {
+        let title = card_title(w, col);
+        let painted = paint.lane(w.lane, &title);
+        lines.push((title, painted));
+        if let Some(d) = card_detail(w, col, now) {
+            let painted = paint.dim(&d);
+            lines.push((d, painted));
+        }
+    }
+    lines
+}
+
+/// The sections under the columns (ready, waiting, stale...), each shown only when it has
+/// rows; a blank line separates them from the columns.
+fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint) {
+    let mut sections = Sections {
+        out,
+        paint,
+        first: true,
+    };
+    sections.add("Ready to start", ready_rows(f, paint));
+    sections.add("Waiting", waiting_rows(f, paint));
+    sections.add("Stale", stale_rows(f, paint));
+    sections.add("No worktree", no_worktree_rows(f, paint));
+    sections.add("Needs fixing", needs_fixing_rows(f, paint));
+    for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
+        sections.add(label, lane_rows(f, lane, paint));
+    }
+}
+
+/// Writes labelled sections: the label on the first row, a blank line before the first.
+struct Sections<'a> {
+    out: &'a mut String,
+    paint: Paint,
+    first: bool,
+}
+
+impl Sections<'_> {
+    const LABEL_WIDTH: usize = 16;
+
+    fn add(&mut self, label: &str, rows: Vec<String>) {
         if rows.is_empty() {
             return;
         }
-        if std::mem::take(&mut first_section) {
-            out.push('\n');
+        if std::mem::take(&mut self.first) {
+            self.out.push('\n');
         }
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label } else { "" };
-            let _ = writeln!(out, "  {}{row}", paint.bold(&pad(label, label_width)));
+            let _ = writeln!(
+                self.out,
+                "  {}{row}",
+                self.paint.bold(&pad(label, Self::LABEL_WIDTH))
+            );
         }
-    };
-    let title_width = 28;
-    section(
-        "Ready to start",
-        f.ready
-            .iter()
-            .filter_map(|id| by_id(id))
-            .map(|w| {
-                let unblocks = match w.unblocks {
-                    0 => String::new(),
-                    n => paint.dim(&format!("unblocks {n}")),
-                };
-                format!("{}  {unblocks}", wp_label(w, title_width, paint))
-                    .trim_end()
-                    .to_owned()
-            })
-            .collect(),
-    );
-    section(
-        "Waiting",
-        f.waiting
-            .iter()
-            .filter_map(|wait| Some((by_id(&wait.id)?, wait)))
-            .map(|(w, wait)| {
-                let on: Vec<String> = wait
-                    .waiting_on
-                    .iter()
-                    .map(|d| match d.lane {
-                        Some(l) => format!("{} ({})", d.id, paint.lane(l, l.as_str())),
-                        None => format!("{} ({})", d.id, paint.red("not in the plan")),
-                    })
-                    .collect();
-                format!("{}  on {}", wp_label(w, title_width, paint), on.join(", "))
-            })
-            .collect(),
-    );
-    section(
-        "Stale",
-        f.work_packages
-            .iter()
-            .filter(|w| !w.stale.is_empty())
-            .map(|w| {
-                let why: Vec<String> = w
-                    .stale
-                    .iter()
-                    .map(crate::state::stale::describe_stale)
-                    .collect();
-                format!(
-                    "{} stale: {}  {}",
-                    paint.bold(&w.id),
-                    why.join(", "),
-                    paint.dim(&format!("(git kitty restack {})", w.id))
-                )
-            })
-            .collect(),
-    );
-    section(
-        "No worktree",
-        f.work_packages
-            .iter()
-            .filter(|w| w.worktree_missing)
-            .map(|w| {
-                format!(
-                    "{}  {}",
-                    wp_label(w, title_width, paint),
-                    paint.dim(&format!(
-                        "deleted by hand? `git kitty implement {}` makes it again",
-                        w.id
-                    ))
-                )
-            })
-            .collect(),
-    );
-    section(
-        "Needs fixing",
-        f.work_packages
-            .iter()
-            .filter(|w| w.has_errors)
-            .map(|w| {
-                format!(
-                    "{}  {}",
-                    wp_label(w, title_width, paint),
-                    paint.red("file has errors")
-                )
-            })
-            .collect(),
-    );
-    for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
-        section(
-            label,
-            f.work_packages
-                .iter()
-                .filter(|w| w.lane == lane)
-                .map(|w| {
-                    let who = w
-                        .agent
-                        .as_deref()
-                        .map(|a| format!("  {}", paint.dim(&clean(a))))
-                        .unwrap_or_default();
-                    format!("{}{who}", wp_label(w, title_width, paint))
-                        .trim_end()
-                        .to_owned()
-                })
-                .collect(),
-        );
     }
+}
+
+/// Width of a WP's title in the section rows.
+const TITLE_WIDTH: usize = 28;
+
+fn by_id<'a>(f: &'a FeatureBoard, id: &str) -> Option<&'a WpView> {
+    f.work_packages.iter().find(|w| w.id == id)
+}
+
+fn ready_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.ready
+        .iter()
+        .filter_map(|id| by_id(f, id))
+        .map(|w| {
+            let unblocks = match w.unblocks {
+                0 => String::new(),
+                n => paint.dim(&format!("unblocks {n}")),
+            };
+            format!("{}  {unblocks}", wp_label(w, TITLE_WIDTH, paint))
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
+}
+
+fn waiting_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.waiting
+        .iter()
+        .filter_map(|wait| Some((by_id(f, &wait.id)?, wait)))
+        .map(|(w, wait)| {
+            let on: Vec<String> = wait
+                .waiting_on
+                .iter()
+                .map(|d| match d.lane {
+                    Some(l) => format!("{} ({})", d.id, paint.lane(l, l.as_str())),
+                    None => format!("{} ({})", d.id, paint.red("not in the plan")),
+                })
+                .collect();
+            format!("{}  on {}", wp_label(w, TITLE_WIDTH, paint), on.join(", "))
+        })
+        .collect()
+}
+
+fn stale_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| !w.stale.is_empty())
+        .map(|w| {
+            let why: Vec<String> = w
+                .stale
+                .iter()
+                .map(crate::state::stale::describe_stale)
+                .collect();
+            format!(
+                "{} stale: {}  {}",
+                paint.bold(&w.id),
+                why.join(", "),
+                paint.dim(&format!("(git kitty restack {})", w.id))
+            )
+        })
+        .collect()
+}
+
+fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| w.worktree_missing)
+        .map(|w| {
+            format!(
+                "{}  {}",
+                wp_label(w, TITLE_WIDTH, paint),
+                paint.dim(&format!(
+                    "deleted by hand? `git kitty implement {}` makes it again",
+                    w.id
+                ))
+            )
+        })
+        .collect()
+}
+
+fn needs_fixing_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| w.has_errors)
+        .map(|w| {
+            format!(
+                "{}  {}",
+                wp_label(w, TITLE_WIDTH, paint),
+                paint.red("file has errors")
+            )
+        })
+        .collect()
+}
+
+/// The WPs in `lane` (blocked, canceled), with who holds them.
+fn lane_rows(f: &FeatureBoard, lane: Lane, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| w.lane == lane)
+        .map(|w| {
+            let who = w
+                .agent
+                .as_deref()
+                .map(|a| format!("  {}", paint.dim(&clean(a))))
+                .unwrap_or_default();
+            format!("{}{who}", wp_label(w, TITLE_WIDTH, paint))
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
 }
 
 /// `WP02 API layer` cut to the column.

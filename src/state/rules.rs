@@ -57,66 +57,7 @@ impl Rejection {
 pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
     let mut next = state.clone();
     match event.kind {
-        EventKind::Lane | EventKind::Implement => {
-            let to = event.to.unwrap_or(state.lane);
-            let from = state.lane;
-            // Someone else's hold is the clearer answer than a stale `from`: a second claim
-            // made offline is "claimed by X", not "no longer planned".
-            if !event.forced
-                && let Some(holder) = state.holder()
-                && holder != event.actor
-            {
-                return Err(Rejection::Held {
-                    holder: holder.to_owned(),
-                    lane: from,
-                });
-            }
-            stale_from(state, event)?;
-            if to == from && event.kind == EventKind::Lane {
-                return Err(Rejection::SameLane { lane: to });
-            }
-            if to != from && !event.forced && !from.can_move_to(to) {
-                return Err(Rejection::NotAllowed { from, to });
-            }
-            let sends_back = from == Lane::InReview
-                && matches!(to, Lane::InProgress | Lane::Planned | Lane::Blocked);
-            if sends_back
-                && !event.forced
-                && event.note.as_deref().is_none_or(|n| n.trim().is_empty())
-            {
-                return Err(Rejection::NeedsNote { from, to });
-            }
-            next.lane = to;
-            let claiming = matches!(to, Lane::Claimed | Lane::InProgress);
-            if claiming {
-                let fresh = !matches!(from, Lane::Claimed | Lane::InProgress);
-                if next.agent.is_none() || event.forced || (fresh && from == Lane::Planned) {
-                    next.agent = Some(event.agent.clone().unwrap_or_else(|| event.actor.clone()));
-                }
-            }
-            match to {
-                Lane::Planned => {
-                    next.agent = None;
-                    next.reviewer = None;
-                }
-                Lane::InReview => next.reviewer = Some(event.actor.clone()),
-                Lane::Approved => {
-                    if from != Lane::InReview || next.reviewer.is_none() {
-                        next.reviewer = Some(event.actor.clone());
-                    }
-                    next.review_status = Some(ReviewStatus::Approved);
-                }
-                _ => {}
-            }
-            if sends_back {
-                next.review_status = Some(ReviewStatus::HasFeedback);
-            }
-            if event.kind == EventKind::Implement {
-                next.branch = event.branch.clone().or(next.branch);
-                next.worktree = event.worktree.clone().or(next.worktree);
-                next.base = event.base.clone().or(next.base);
-            }
-        }
+        EventKind::Lane | EventKind::Implement => apply_move(state, event, &mut next)?,
         EventKind::Note | EventKind::Merge => {}
         // Restacks and releases record what was already done in git (a rebased branch, a
         // removed worktree): that always applies. Only their lane change is recorded against
@@ -129,35 +70,7 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
                 next.lane = to;
             }
         }
-        EventKind::Release => {
-            // Handing a WP back to planned is the holder's call (or a forced one): a release
-            // made offline must not undo a claim someone else won meanwhile.
-            if event.to == Some(Lane::Planned)
-                && !event.forced
-                && let Some(holder) = state.holder()
-                && holder != event.actor
-            {
-                return Err(Rejection::Held {
-                    holder: holder.to_owned(),
-                    lane: state.lane,
-                });
-            }
-            // The worktree is gone; the branch too, unless the event names it as kept.
-            next.worktree = None;
-            if event.branch.is_none() {
-                next.branch = None;
-                next.base = None;
-            }
-            if let Some(to) = event.to
-                && stale_from(state, event).is_ok()
-            {
-                next.lane = to;
-                if to == Lane::Planned {
-                    next.agent = None;
-                    next.reviewer = None;
-                }
-            }
-        }
+        EventKind::Release => apply_release(state, event, &mut next)?,
     }
     next.v = SCHEMA;
     next.lamport = event.lamport.max(state.lamport + 1);
@@ -165,6 +78,106 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
     next.events = state.events + 1;
     next.forced = state.forced + u64::from(event.forced);
     Ok(next)
+}
+
+/// A lane move (`git kitty lane`, or `implement` claiming the WP): checked, then the lane,
+/// holders and review status it implies.
+fn apply_move(state: &WpState, event: &Event, next: &mut WpState) -> Result<(), Rejection> {
+    let to = event.to.unwrap_or(state.lane);
+    let from = state.lane;
+    let sends_back = check_move(state, event, from, to)?;
+    next.lane = to;
+    let claiming = matches!(to, Lane::Claimed | Lane::InProgress);
+    if claiming {
+        let fresh = !matches!(from, Lane::Claimed | Lane::InProgress);
+        if next.agent.is_none() || event.forced || (fresh && from == Lane::Planned) {
+            next.agent = Some(event.agent.clone().unwrap_or_else(|| event.actor.clone()));
+        }
+    }
+    match to {
+        Lane::Planned => {
+            next.agent = None;
+            next.reviewer = None;
+        }
+        Lane::InReview => next.reviewer = Some(event.actor.clone()),
+        Lane::Approved => {
+            if from != Lane::InReview || next.reviewer.is_none() {
+                next.reviewer = Some(event.actor.clone());
+            }
+            next.review_status = Some(ReviewStatus::Approved);
+        }
+        _ => {}
+    }
+    if sends_back {
+        next.review_status = Some(ReviewStatus::HasFeedback);
+    }
+    if event.kind == EventKind::Implement {
+        next.branch = event.branch.clone().or(next.branch.take());
+        next.worktree = event.worktree.clone().or(next.worktree.take());
+        next.base = event.base.clone().or(next.base.take());
+    }
+    Ok(())
+}
+
+/// Whether a move from `from` to `to` may apply; if so, whether it sends a review back.
+fn check_move(state: &WpState, event: &Event, from: Lane, to: Lane) -> Result<bool, Rejection> {
+    // Someone else's hold is the clearer answer than a stale `from`: a second claim
+    // made offline is "claimed by X", not "no longer planned".
+    if !event.forced
+        && let Some(holder) = state.holder()
+        && holder != event.actor
+    {
+        return Err(Rejection::Held {
+            holder: holder.to_owned(),
+            lane: from,
+        });
+    }
+    stale_from(state, event)?;
+    if to == from && event.kind == EventKind::Lane {
+        return Err(Rejection::SameLane { lane: to });
+    }
+    if to != from && !event.forced && !from.can_move_to(to) {
+        return Err(Rejection::NotAllowed { from, to });
+    }
+    let sends_back =
+        from == Lane::InReview && matches!(to, Lane::InProgress | Lane::Planned | Lane::Blocked);
+    if sends_back && !event.forced && event.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
+        return Err(Rejection::NeedsNote { from, to });
+    }
+    Ok(sends_back)
+}
+
+/// A release (`git kitty abandon`): the worktree is gone, and the lane goes back when the
+/// event still applies to it.
+fn apply_release(state: &WpState, event: &Event, next: &mut WpState) -> Result<(), Rejection> {
+    // Handing a WP back to planned is the holder's call (or a forced one): a release
+    // made offline must not undo a claim someone else won meanwhile.
+    if event.to == Some(Lane::Planned)
+        && !event.forced
+        && let Some(holder) = state.holder()
+        && holder != event.actor
+    {
+        return Err(Rejection::Held {
+            holder: holder.to_owned(),
+            lane: state.lane,
+        });
+    }
+    // The worktree is gone; the branch too, unless the event names it as kept.
+    next.worktree = None;
+    if event.branch.is_none() {
+        next.branch = None;
+        next.base = None;
+    }
+    if let Some(to) = event.to
+        && stale_from(state, event).is_ok()
+    {
+        next.lane = to;
+        if to == Lane::Planned {
+            next.agent = None;
+            next.reviewer = None;
+        }
+    }
+    Ok(())
 }
 
 /// An event recorded against one lane cannot apply once the WP has left it.
@@ -332,5 +345,50 @@ mod tests {
         let s = apply(&s, &mv("a", Lane::InProgress, Lane::Planned)).unwrap();
         assert_eq!(s.agent, None);
         assert_eq!(s.holder(), None);
+    }
+
+    fn base(commit: &str) -> crate::state::schema::Base {
+        crate::state::schema::Base {
+            commit: commit.into(),
+            kind: crate::state::schema::BaseKind::Target,
+            target_branch: Some("main".into()),
+            dependencies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn implement_records_where_the_work_happens_and_restack_moves_the_base() {
+        let mut e = mv("alice", Lane::Planned, Lane::Claimed);
+        e.kind = EventKind::Implement;
+        e.branch = Some("kitty/001-a-WP01".into());
+        e.worktree = Some(".worktrees/001-a-WP01".into());
+        e.base = Some(base("c1"));
+        let s = apply(&state(Lane::Planned, None), &e).unwrap();
+        assert_eq!(s.holder(), Some("alice"));
+        assert_eq!(
+            (s.branch.as_deref(), s.worktree.as_deref(), s.base.clone()),
+            (
+                Some("kitty/001-a-WP01"),
+                Some(".worktrees/001-a-WP01"),
+                Some(base("c1"))
+            )
+        );
+        // Implementing again in the same lane keeps what the event does not name.
+        let mut again = mv("alice", Lane::Claimed, Lane::Claimed);
+        again.kind = EventKind::Implement;
+        let s = apply(&s, &again).unwrap();
+        assert_eq!(
+            (s.lane, s.branch.as_deref(), s.base.clone()),
+            (Lane::Claimed, Some("kitty/001-a-WP01"), Some(base("c1")))
+        );
+        // A restack always records its base; its lane change only from the lane it names.
+        let mut restack = mv("alice", Lane::Planned, Lane::InProgress);
+        restack.kind = EventKind::Restack;
+        restack.base = Some(base("c2"));
+        let r = apply(&s, &restack).unwrap();
+        assert_eq!(
+            (r.lane, r.base, r.events),
+            (Lane::Claimed, Some(base("c2")), s.events + 1)
+        );
     }
 }

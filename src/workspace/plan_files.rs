@@ -15,7 +15,17 @@ pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
         problems.push(ignored_symlink(SPECS_DIR));
         return (Vec::new(), problems);
     }
-    let mut names: Vec<String> = match std::fs::read_dir(&specs) {
+    let listings = feature_names(&specs, &mut problems)
+        .into_iter()
+        .map(|name| list_feature(&specs, &name, &mut problems))
+        .collect();
+    (listings, problems)
+}
+
+/// The feature folders in `specs`, sorted; hidden entries and files are skipped, symlinks
+/// reported.
+fn feature_names(specs: &Path, problems: &mut Vec<Problem>) -> Vec<String> {
+    let mut names: Vec<String> = match std::fs::read_dir(specs) {
         Ok(entries) => entries
             .filter_map(|e| {
                 let e = e.ok()?;
@@ -40,54 +50,58 @@ pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
         }
     };
     names.sort();
-    let listings = names
-        .into_iter()
-        .map(|name| {
-            let mut listing = FeatureListing::new(&name);
-            let dir = specs.join(&name);
-            for rel in ["status.events.jsonl", "meta.json"] {
-                if is_regular_file(&dir.join(rel)) {
-                    listing.add_file(rel);
+    names
+}
+
+/// The files git kitty reads in one feature folder.
+fn list_feature(specs: &Path, name: &str, problems: &mut Vec<Problem>) -> FeatureListing {
+    let mut listing = FeatureListing::new(name);
+    let dir = specs.join(name);
+    for rel in ["status.events.jsonl", "meta.json"] {
+        if is_regular_file(&dir.join(rel)) {
+            listing.add_file(rel);
+        }
+    }
+    let tasks = dir.join("tasks");
+    if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
+        problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
+        return listing;
+    }
+    if let Ok(entries) = std::fs::read_dir(&tasks) {
+        let mut files: Vec<String> = entries
+            .filter_map(|e| {
+                let e = e.ok()?;
+                let name = e.file_name().into_string().ok()?;
+                let kind = e.file_type().ok()?;
+                if kind.is_symlink() && name.starts_with("WP") {
+                    problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
                 }
-            }
-            let tasks = dir.join("tasks");
-            if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
-                problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
-                return listing;
-            }
-            if let Ok(entries) = std::fs::read_dir(&tasks) {
-                let mut files: Vec<String> = entries
-                    .filter_map(|e| {
-                        let e = e.ok()?;
-                        let name = e.file_name().into_string().ok()?;
-                        let kind = e.file_type().ok()?;
-                        if kind.is_symlink() && name.starts_with("WP") {
-                            problems
-                                .push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
-                        }
-                        kind.is_file().then_some(name)
-                    })
-                    .collect();
-                files.sort();
-                for f in files {
-                    if !listing.add_file(&format!("tasks/{f}")) && looks_like_a_wp_file(&f) {
-                        problems.push(
-                            Problem::new(
-                                Code::IgnoredEntry,
-                                format!(
-                                    "`{f}` looks like a work package but is not read: WP files are named `WP<digits>-<name>.md`"
-                                ),
-                            )
-                            .at(&format!("{}/tasks/{f}", listing.dir), None)
-                            .in_feature(&listing.name),
-                        );
-                    }
-                }
-            }
-            listing
-        })
-        .collect();
-    (listings, problems)
+                kind.is_file().then_some(name)
+            })
+            .collect();
+        files.sort();
+        for f in files {
+            add_task_file(&mut listing, &f, problems);
+        }
+    }
+    listing
+}
+
+/// Add `tasks/<file>` to the listing; a file that looks meant as a WP but is not read as one
+/// is reported, so a misnamed WP does not silently vanish from the board.
+fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Problem>) {
+    if !listing.add_file(&format!("tasks/{file}")) && looks_like_a_wp_file(file) {
+        problems.push(
+            Problem::new(
+                Code::IgnoredEntry,
+                format!(
+                    "`{file}` looks like a work package but is not read: WP files are named `WP<digits>-<name>.md`"
+                ),
+            )
+            .at(&format!("{}/tasks/{file}", listing.dir), None)
+            .in_feature(&listing.name),
+        );
+    }
 }
 
 /// `wp01-x.md`, `WP02-x.MD`: probably meant as a WP file, but not one.

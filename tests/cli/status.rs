@@ -721,3 +721,82 @@ fn usage_errors_answer_in_json_when_json_was_asked() {
     run.code(2);
     assert_eq!(run.json()["error"]["kind"], "usage");
 }
+
+/// A WP listing 20,000 dependencies (reading it was once quadratic): repeats are dropped and
+/// the first occurrence of each is kept, in order, with its line.
+#[test]
+fn twenty_thousand_dependencies_keep_their_first_occurrences() {
+    let repo = Repo::new();
+    let dir = "kitty-specs/001-many/tasks";
+    repo.write(
+        &format!("{dir}/WP01-core.md"),
+        "---\nwork_package_id: WP01\ntitle: Core\n---\n",
+    );
+    let unknown: Vec<String> = (0..10_000).map(|k| format!("WP{}", 10_000 + k)).collect();
+    let mut text = String::from("---\nwork_package_id: WP02\ntitle: Many\ndependencies:\n- WP01\n");
+    for id in unknown.iter().chain(unknown.iter().rev()) {
+        text.push_str(&format!("- {id}\n"));
+    }
+    text.push_str("- WP01\n---\n");
+    repo.write(&format!("{dir}/WP02-many.md"), &text);
+    repo.commit_all("plan");
+
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let deps = strings(&wp(&status, "001-many", "WP02")["dependencies"]);
+    assert_eq!(deps.len(), 1 + unknown.len());
+    assert_eq!(deps[0], "WP01");
+    assert_eq!(deps[1..], unknown[..]);
+    let problems = status["problems"].as_array().unwrap();
+    assert_eq!(problems.len(), unknown.len());
+    // The unknown ids start on line 6; each is reported at its first occurrence.
+    for (k, p) in problems.iter().enumerate() {
+        assert_eq!(p["code"], "unknown-dependency");
+        assert_eq!(p["line"].as_u64(), Some(6 + k as u64));
+    }
+}
+
+/// A dense plan, each of 200 WPs depending on all earlier ones (drawing it was once
+/// O(n⁴)): the graph shows only the edges a reader cannot infer, a chain.
+#[test]
+fn a_dense_plan_draws_as_a_chain() {
+    let repo = Repo::new();
+    let n = 200;
+    for i in 1..=n {
+        let deps: Vec<String> = (1..i).map(|j| format!("WP{j:03}")).collect();
+        repo.write(
+            &format!("kitty-specs/001-dense/tasks/WP{i:03}-task.md"),
+            &format!(
+                "---\nwork_package_id: WP{i:03}\ntitle: Task {i}\ndependencies: [{}]\n---\n",
+                deps.join(", ")
+            ),
+        );
+    }
+    repo.commit_all("plan");
+
+    let run = repo.kitty(&["status", "--graph"]);
+    run.ok();
+    // Labels are cut to 60 columns (every character here is one column wide).
+    let column = |label: String| -> String {
+        if label.chars().count() <= 60 {
+            format!("{label:<60}")
+        } else {
+            let cut: String = label.chars().take(59).collect();
+            format!("{cut}…")
+        }
+    };
+    let mut expected = String::from("001-dense\n");
+    for i in 1..=n {
+        let label = match i {
+            1 => "WP001 Task 1".to_owned(),
+            _ => format!("{}└─ WP{i:03} Task {i}", "   ".repeat(i - 2)),
+        };
+        expected.push_str(&format!("{}  planned\n", column(label)));
+    }
+    assert_eq!(run.stdout, expected);
+
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(strings(&feature(&status, "001-dense")["ready"]), ["WP001"]);
+    let last = wp(&status, "001-dense", "WP200");
+    assert_eq!(strings(&last["dependencies"]).len(), n - 1);
+    assert_eq!(strings(&last["waiting_on"]).len(), n - 1);
+}
