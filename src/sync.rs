@@ -125,11 +125,7 @@ pub fn pull(
     for (name, tip) in ws.repo.refs_under(&prefix)? {
         let Some(remote_tip) = tip else { continue };
         let rel = &name[tracking_prefix(remote).len()..];
-        let Some((f, w)) = rel
-            .split_once('/')
-            .and_then(|(f, w)| Some((f.parse::<FeatureSlug>().ok()?, w.parse::<WpId>().ok()?)))
-            .filter(|(_, w)| w.as_str() == rel.split_once('/').map_or("", |x| x.1))
-        else {
+        let Some((f, w)) = store::parse_wp_path(rel) else {
             continue;
         };
         // One WP's damaged state must not keep the others from syncing.
@@ -260,7 +256,7 @@ pub fn push(
                     record_pushed(ws, remote, chunk)?;
                     let pushed: Vec<(FeatureSlug, WpId)> = chunk
                         .iter()
-                        .filter_map(|l| parse_state_ref(&l.name))
+                        .filter_map(|l| store::parse_ref_name(&l.name))
                         .collect();
                     report.changed.retain(|c| {
                         c.outcome != Outcome::Ahead
@@ -310,7 +306,7 @@ fn pending(ws: &Workspace, remote: &str, feature: Option<&FeatureSlug>) -> Resul
         .collect();
     let mut leases = Vec::new();
     for (name, id) in ws.repo.refs_under(&local_prefix)? {
-        let (Some(id), Some(_)) = (id, parse_state_ref(&name)) else {
+        let (Some(id), Some(_)) = (id, store::parse_ref_name(&name)) else {
             continue;
         };
         let rel = &name[PREFIX.len()..];
@@ -344,11 +340,15 @@ fn record_pushed(ws: &Workspace, remote: &str, leases: &[Lease]) -> Result<()> {
     Ok(())
 }
 
-fn parse_state_ref(name: &str) -> Option<(FeatureSlug, WpId)> {
-    let (f, w) = name.strip_prefix(PREFIX)?.split_once('/')?;
-    let wp: WpId = w.parse().ok()?;
-    (wp.as_str() == w).then_some(())?;
-    Some((f.parse().ok()?, wp))
+/// Pull, then push: one report of what changed on either side, and what the push could not
+/// bring together.
+pub fn sync(ws: &Workspace, remote: &str, actor: &str) -> Result<Report> {
+    let mut report = pull(ws, remote, true, actor, None)?;
+    let pushed = push(ws, remote, actor, None)?;
+    report.changed.retain(|c| c.outcome != Outcome::Ahead);
+    report.changed.extend(pushed.changed);
+    report.failed = pushed.failed;
+    Ok(report)
 }
 
 /// What to confirm with the remote: one WP's state, just changed by `actor`.

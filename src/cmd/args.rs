@@ -42,3 +42,27 @@ pub struct JsonArg {
     #[arg(id = "json", long = "json")]
     pub enabled: bool,
 }
+
+/// `[REMOTE] --agent --json`: what `pull`, `push` and `sync` share.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RemoteArgs {
+    /// The remote (default: git config kitty.remote, else origin)
+    #[arg(value_name = "REMOTE")]
+    pub remote: Option<String>,
+
+    #[command(flatten)]
+    pub agent: AgentArg,
+
+    #[command(flatten)]
+    pub json: JsonArg,
+}
+
+impl RemoteArgs {
+    /// The workspace, the remote (checked to exist) and the acting agent.
+    pub fn open(&self, cwd: &std::path::Path) -> Result<(Workspace, String, String)> {
+        let ws = Workspace::open(cwd, None)?;
+        let remote = crate::sync::remote_name(&ws.repo, self.remote.as_deref())?;
+        let actor = self.agent.actor(&ws)?;
+        Ok((ws, remote, actor))
+    }
+}

@@ -1,11 +1,10 @@
 //! `git kitty pull`: bring the remote's state in and merge it with local state.
 
-use crate::cmd::args::{AgentArg, JsonArg};
+use crate::cmd::args::RemoteArgs;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync::{self, Report};
 use crate::ui::{Ctx, Ui};
-use crate::workspace::Workspace;
 
 /// Fetch the remote's lanes, claims and history, and merge them with local state
 #[derive(clap::Args, Debug)]
@@ -29,28 +28,24 @@ the last fetch brought (a plain `git fetch` does too, after `git kitty init`).",
     )
 )]
 pub struct Args {
-    /// The remote (default: git config kitty.remote, else origin)
-    #[arg(value_name = "REMOTE")]
-    pub remote: Option<String>,
+    #[command(flatten)]
+    pub common: RemoteArgs,
 
     /// Do not fetch: merge what is already in refs/kitty-remotes/<remote>/
     #[arg(long)]
     pub no_fetch: bool,
-
-    #[command(flatten)]
-    pub agent: AgentArg,
-
-    #[command(flatten)]
-    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json.enabled;
-    let ws = Workspace::open(&ctx.cwd, None)?;
-    let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    ctx.ui.json = args.common.json.enabled;
+    let (ws, remote, actor) = args.common.open(&ctx.cwd)?;
     let report = sync::pull(&ws, &remote, !args.no_fetch, &actor, None::<&FeatureSlug>)?;
-    print(&mut ctx.ui, "pulled from", &report, args.json.enabled);
+    print(
+        &mut ctx.ui,
+        "pulled from",
+        &report,
+        args.common.json.enabled,
+    );
     Ok(exit_code(&report))
 }
 

@@ -1,11 +1,10 @@
 //! `git kitty push`: send local state to the remote.
 
-use crate::cmd::args::{AgentArg, JsonArg};
+use crate::cmd::args::RemoteArgs;
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::sync;
 use crate::ui::Ctx;
-use crate::workspace::Workspace;
 
 /// Push local lanes, claims and history to the remote
 #[derive(clap::Args, Debug)]
@@ -25,23 +24,14 @@ anyone's events.",
     )
 )]
 pub struct Args {
-    /// The remote (default: git config kitty.remote, else origin)
-    #[arg(value_name = "REMOTE")]
-    pub remote: Option<String>,
-
     #[command(flatten)]
-    pub agent: AgentArg,
-
-    #[command(flatten)]
-    pub json: JsonArg,
+    pub common: RemoteArgs,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json.enabled;
-    let ws = Workspace::open(&ctx.cwd, None)?;
-    let remote = sync::remote_name(&ws.repo, args.remote.as_deref())?;
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    ctx.ui.json = args.common.json.enabled;
+    let (ws, remote, actor) = args.common.open(&ctx.cwd)?;
     let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)?;
-    super::pull::print(&mut ctx.ui, "pushed to", &report, args.json.enabled);
+    super::pull::print(&mut ctx.ui, "pushed to", &report, args.common.json.enabled);
     Ok(super::pull::exit_code(&report))
 }

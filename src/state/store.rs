@@ -226,8 +226,14 @@ pub fn read_all(repo: &Repo, features: Option<&[&FeatureSlug]>) -> Result<(State
 
 /// `refs/kitty/wp/<feature>/<WP>` -> (feature, WP), exactly (no extra components, the WP
 /// spelled as a valid id).
-fn parse_ref_name(name: &str) -> Option<(FeatureSlug, WpId)> {
-    let (f, w) = name.strip_prefix(PREFIX)?.split_once('/')?;
+pub fn parse_ref_name(name: &str) -> Option<(FeatureSlug, WpId)> {
+    parse_wp_path(name.strip_prefix(PREFIX)?)
+}
+
+/// `<feature>/<WP>` (a state ref's name below its namespace, local or tracking) -> (feature,
+/// WP), exactly.
+pub fn parse_wp_path(rel: &str) -> Option<(FeatureSlug, WpId)> {
+    let (f, w) = rel.split_once('/')?;
     let wp: WpId = w.parse().ok()?;
     (wp.as_str() == w).then_some(())?;
     Some((f.parse().ok()?, wp))
