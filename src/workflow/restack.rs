@@ -144,7 +144,7 @@ fn prepare(
                 .hint(format!("ask {holder}, or `git kitty restack {wp} --force`")));
         }
         let path = main.join(state.worktree.clone().unwrap_or_default());
-        preflight(ws, &id, &path, asked)?;
+        preflight(ws, &id, &path)?;
         todo.push(Todo {
             old_base: state
                 .base
@@ -177,9 +177,10 @@ fn conflict_error(t: &Todo, steps: &[Step]) -> Error {
     .hint(format!("or give up the rebase there with `git rebase --abort` (then `git kitty lane {id} in_progress`)"))
 }
 
-/// A worktree must exist, be clean and not be mid-rebase, except the asked WP's, whose
-/// finished-by-hand rebase `restack_one` recognises.
-fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path, asked: bool) -> Result<()> {
+/// A worktree must exist, be clean and not be mid-rebase, for every WP of the run, before
+/// anything is rebased. (A rebase finished by hand is no longer in progress: `restack_one`
+/// then records its result.)
+fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path) -> Result<()> {
     if !path.exists() {
         return Err(
             Error::refused(format!("{wp}'s worktree {} is missing", path.display()))
@@ -196,7 +197,6 @@ fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path, asked: bool) -> 
     let changes = ws.repo.worktree_changes(path)?;
     if !changes.is_empty() {
         let shown: Vec<&str> = changes.iter().take(10).map(String::as_str).collect();
-        let _ = asked;
         return Err(Error::refused(format!(
             "{wp}'s worktree has uncommitted changes: {}",
             shown.join(", ")
