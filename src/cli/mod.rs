@@ -5,52 +5,15 @@
 //! one parser and one `match`, and cannot drift apart.
 
 use std::ffi::OsString;
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cmd::Command;
-use crate::error::{EXIT_CODES_HELP, Error};
+use crate::cmd::Cli;
+use crate::error::Error;
 use crate::ui::{ColorChoice, Ctx, Ui};
-
-const ABOUT: &str = "Run many coding agents on one git repository, safely";
-
-const LONG_ABOUT: &str = "\
-Run many coding agents (or people) on one git repository, safely.
-
-A feature is planned as work packages (WPs): markdown files with YAML frontmatter in
-kitty-specs/<feature>/tasks/WP01-name.md, as Spec Kitty writes them. git kitty reads that plan,
-checks it, and shows the board: which WPs are in which lane, who works on what, what is ready
-to start and what waits on what.
-
-All state lives in the repository: the plan in committed files, lanes and claims in refs under
-refs/kitty/. No server, no database, no daemon.";
-
-#[derive(Parser, Debug)]
-#[command(
-    name = "git-kitty",
-    bin_name = "git kitty",
-    display_name = "git-kitty",
-    version,
-    about = ABOUT,
-    long_about = LONG_ABOUT,
-    after_long_help = EXIT_CODES_HELP,
-    propagate_version = true,
-    max_term_width = 100
-)]
-pub struct Cli {
-    /// Run as if started in PATH (like `git -C`)
-    #[arg(short = 'C', global = true, value_name = "PATH")]
-    pub dir: Option<PathBuf>,
-
-    /// When to use colours: auto (a terminal without NO_COLOR), always, never
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
-    pub color: ColorChoice,
-
-    #[command(subcommand)]
-    pub command: Command,
-}
 
 /// The clap command tree, for man pages and completion generators.
 pub fn command() -> clap::Command {
@@ -86,7 +49,7 @@ pub fn main(subcommand: Option<&str>) -> ExitCode {
                 ui.render_json_error(&Error::usage(message));
                 ui.flush();
             }
-            let _ = e.print();
+            print_clap_message(&e);
             return ExitCode::from(code);
         }
     };
@@ -108,6 +71,34 @@ pub fn main(subcommand: Option<&str>) -> ExitCode {
     };
     ctx.ui.flush();
     ExitCode::from(code)
+}
+
+/// Print clap's help, version or usage error. An error's closing "try '--help'" is pointed at
+/// `-h`: `git kitty --help` is turned by git into `man git-kitty`, which is not installed
+/// everywhere, while `-h` always reaches git kitty.
+fn print_clap_message(e: &clap::Error) {
+    use clap::error::ErrorKind as K;
+    if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) || e.exit_code() == 0 {
+        let _ = e.print();
+        return;
+    }
+    let text = e.render().to_string();
+    let command = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .map(|usage| {
+            usage
+                .split(' ')
+                .take_while(|w| !w.starts_with(['[', '<']))
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|| "git kitty".to_owned());
+    let text = text.replace(
+        "For more information, try '--help'.",
+        &format!("For more information, try '{command} -h'."),
+    );
+    let _ = io::stderr().write_all(text.as_bytes());
 }
 
 fn start_dir(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {

@@ -1,11 +1,13 @@
 //! One file per command: its arguments (the doc comments are its `--help`) and its `run`.
 //!
-//! One exhaustive `enum Command` and one `match`: a new command that is not wired in does not
-//! compile.
+//! The root parser [`Cli`] (global flags, the command tree that `--help`, the man pages and the
+//! completions come from), one exhaustive `enum Command` and one `match`: a new command that is
+//! not wired in does not compile.
 
 pub mod abandon;
 pub mod args;
 pub mod check;
+pub mod completions;
 pub mod hook;
 pub mod hooks;
 pub mod implement;
@@ -21,14 +23,54 @@ pub mod restack;
 pub mod status;
 pub mod sync;
 
-use clap::Subcommand;
+use std::path::PathBuf;
 
-use crate::error::{Error, Result};
+use clap::{Parser, Subcommand};
+
+use crate::error::{EXIT_CODES_HELP, Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Feature;
 use crate::state::store::Appended;
-use crate::ui::Ctx;
+use crate::ui::{ColorChoice, Ctx};
 use crate::workspace::Workspace;
+
+const ABOUT: &str = "Run many coding agents on one git repository, safely";
+
+const LONG_ABOUT: &str = "\
+Run many coding agents (or people) on one git repository, safely.
+
+A feature is planned as work packages (WPs): markdown files with YAML frontmatter in
+kitty-specs/<feature>/tasks/WP01-name.md, as Spec Kitty writes them. git kitty reads that plan,
+checks it, and shows the board: which WPs are in which lane, who works on what, what is ready
+to start and what waits on what.
+
+All state lives in the repository: the plan in committed files, lanes and claims in refs under
+refs/kitty/. No server, no database, no daemon.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "git-kitty",
+    bin_name = "git kitty",
+    display_name = "git-kitty",
+    version,
+    about = ABOUT,
+    long_about = LONG_ABOUT,
+    after_long_help = EXIT_CODES_HELP,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// Run as if started in PATH (like `git -C`)
+    #[arg(short = 'C', global = true, value_name = "PATH")]
+    pub dir: Option<PathBuf>,
+
+    /// When to use colours: auto (a terminal without NO_COLOR), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -47,6 +89,7 @@ pub enum Command {
     Pull(pull::Args),
     Sync(sync::Args),
     Init(init::Args),
+    Completions(completions::Args),
     #[command(hide = true)]
     Hook(hook::Args),
 }
@@ -69,6 +112,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Pull(args) => pull::run(args, ctx),
         Command::Sync(args) => sync::run(args, ctx),
         Command::Init(args) => init::run(args, ctx),
+        Command::Completions(args) => completions::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
     }
 }

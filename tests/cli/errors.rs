@@ -103,3 +103,21 @@ fn outside_a_repository() {
         run.stderr
     );
 }
+
+#[test]
+fn a_typo_points_at_dash_h_not_at_the_man_page() {
+    // `git kitty --help` becomes `man git-kitty` through git; `-h` always reaches git kitty.
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["lane", "--agnt", "x"]).code(2).stderr_is(
+        "error: unexpected argument '--agnt' found\n\n  \
+         tip: a similar argument exists: '--agent'\n\n\
+         Usage: git kitty lane [OPTIONS] [WP] <LANE>\n\n\
+         For more information, try 'git kitty lane -h'.\n",
+    );
+    repo.kitty(&["statsu"])
+        .code(2)
+        .stderr_has("For more information, try 'git kitty -h'.\n");
+    repo.kitty(&["lane", "-h"])
+        .ok()
+        .stdout_has("Usage: git kitty lane [OPTIONS] [WP] <LANE>");
+}

@@ -368,7 +368,7 @@ fn lane_help_prints_the_transition_table() {
         .stdout_has("  planned      -> claimed, in_progress, blocked, canceled")
         .stdout_has("  done         -> (terminal: only with --force)");
     let man = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/git-kitty-lane.1"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man/man1/git-kitty-lane.1"),
     )
     .unwrap();
     assert!(man.contains(
