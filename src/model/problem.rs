@@ -32,6 +32,7 @@ pub enum Code {
     UnknownLane,
     UnsafeName,
     IgnoredEntry,
+    QuotedList,
     MalformedEvent,
     LaneDrift,
     BadStateRef,
@@ -55,6 +56,7 @@ impl Code {
             Code::UnknownLane => "unknown-lane",
             Code::UnsafeName => "unsafe-name",
             Code::IgnoredEntry => "ignored-entry",
+            Code::QuotedList => "quoted-list",
             Code::MalformedEvent => "malformed-event",
             Code::LaneDrift => "lane-drift",
             Code::BadStateRef => "bad-state-ref",
@@ -63,9 +65,11 @@ impl Code {
 
     pub fn severity(self) -> Severity {
         match self {
-            Code::IgnoredEntry | Code::MalformedEvent | Code::LaneDrift | Code::BadStateRef => {
-                Severity::Warning
-            }
+            Code::IgnoredEntry
+            | Code::QuotedList
+            | Code::MalformedEvent
+            | Code::LaneDrift
+            | Code::BadStateRef => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -212,15 +212,13 @@ impl FieldReader<'_> {
     }
 
     /// The raw entries of `dependencies` with their lines. Lenient where meaning is clear:
-    /// `dependencies: WP01` or `dependencies: "WP01, WP02"` are accepted as lists.
+    /// `dependencies: WP01` or `dependencies: "WP01, WP02"` are accepted as lists; a list
+    /// written as a string (`"[]"`, `""`, `"[WP01]"`, as some Spec Kitty files have it) is
+    /// read as that list, with a warning.
     fn dependency_items(&mut self, n: &Node) -> Vec<(String, usize)> {
         match &n.value {
             Value::Null => Vec::new(),
-            Value::Scalar(s) => s
-                .split([',', ' '])
-                .filter(|p| !p.trim().is_empty())
-                .map(|p| (p.to_owned(), n.line))
-                .collect(),
+            Value::Scalar(s) => self.quoted_list(s, n),
             Value::Seq(seq) => seq
                 .iter()
                 .filter_map(|item| match item.as_scalar() {
@@ -241,6 +239,32 @@ impl FieldReader<'_> {
                 Vec::new()
             }
         }
+    }
+
+    /// The entries of `dependencies` given as one scalar. `WP01, WP02` is an accepted
+    /// shorthand; a quoted YAML list (`"[WP01]"`, `"[]"`) or a quoted empty string is most
+    /// likely a list written as text by mistake: read as meant, and said.
+    fn quoted_list(&mut self, text: &str, n: &Node) -> Vec<(String, usize)> {
+        let trimmed = text.trim();
+        let inner = trimmed.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+        // An empty scalar is always a quoted one: `dependencies:` alone is null.
+        if inner.is_some() || trimmed.is_empty() {
+            let meant = match inner.map(str::trim) {
+                Some("") | None => "no dependencies; write `dependencies: []`".to_owned(),
+                Some(list) => format!("the list [{list}]; write it without quotes"),
+            };
+            self.problem(
+                Code::QuotedList,
+                n.line,
+                format!("`dependencies` is the string \"{trimmed}\", read as {meant}"),
+            );
+        }
+        inner
+            .unwrap_or(trimmed)
+            .split([',', ' '])
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| (p.trim().to_owned(), n.line))
+            .collect()
     }
 
     /// `lane` and its line: the line is kept even when the lane is unknown, so `git kitty
@@ -524,6 +548,36 @@ mod tests {
             first_occurrences(ids(&[("WP1", 1), ("WP01", 2), ("WP1", 3)])),
             ids(&[("WP1", 1), ("WP01", 2)])
         );
+    }
+
+    #[test]
+    fn a_list_written_as_a_string_is_read_as_meant_with_a_warning() {
+        let read = |deps: &str| {
+            let text = format!("---\nwork_package_id: WP09\ndependencies: {deps}\n---\n");
+            let (wp, problems) = parse("t/WP09.md", text.as_bytes());
+            let ids: Vec<String> = wp
+                .unwrap()
+                .dependencies()
+                .map(|d| d.as_str().to_owned())
+                .collect();
+            (ids, codes(&problems))
+        };
+        let none: Vec<String> = Vec::new();
+        assert_eq!(read("\"[]\""), (none.clone(), vec!["quoted-list"]));
+        assert_eq!(read("''"), (none.clone(), vec!["quoted-list"]));
+        assert_eq!(read("\"\""), (none.clone(), vec!["quoted-list"]));
+        assert_eq!(
+            read("\"[WP01, WP02]\""),
+            (
+                vec!["WP01".to_owned(), "WP02".to_owned()],
+                vec!["quoted-list"]
+            )
+        );
+        // The shorthand without brackets stays quiet, and so does a real empty list.
+        assert_eq!(read("\"WP01, WP02\"").1, Vec::<&str>::new());
+        assert_eq!(read("[]"), (none, vec![]));
+        // Text that is not a list is still an error.
+        assert_eq!(read("\"[nope]\"").1, vec!["malformed-field", "quoted-list"]);
     }
 
     #[test]

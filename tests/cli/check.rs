@@ -155,3 +155,44 @@ fn symlinks_are_not_followed() {
     assert_eq!(json["problems"][0]["code"], "ignored-entry");
     assert_eq!(json["work_packages"], 4);
 }
+
+#[test]
+fn dependencies_written_as_a_string_are_read_as_meant() {
+    // Three real Spec Kitty files say `dependencies: "[]"`.
+    let repo = Repo::with_fixture("linear");
+    let tasks = "kitty-specs/001-linear/tasks";
+    for (file, deps) in [
+        ("WP01-first.md", "\"\""),
+        ("WP02-second.md", "\"[]\""),
+        ("WP03-third.md", "\"[WP02]\""),
+    ] {
+        let path = repo.path(&format!("{tasks}/{file}"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| {
+                if l.starts_with("dependencies:") {
+                    format!("dependencies: {deps}\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        std::fs::write(&path, text).unwrap();
+    }
+    repo.commit_all("quoted lists");
+    repo.kitty(&["check"]).ok().stdout_is(
+        "kitty-specs/001-linear/tasks/WP01-first.md:4: warning[quoted-list]: `dependencies` is the string \"\", read as no dependencies; write `dependencies: []`\n\
+         kitty-specs/001-linear/tasks/WP02-second.md:4: warning[quoted-list]: `dependencies` is the string \"[]\", read as no dependencies; write `dependencies: []`\n\
+         kitty-specs/001-linear/tasks/WP03-third.md:4: warning[quoted-list]: `dependencies` is the string \"[WP02]\", read as the list [WP02]; write it without quotes\n\
+         \n3 warnings in 1 feature, 3 work packages\n",
+    );
+    repo.kitty(&["check", "--strict"]).code(1);
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let f = &status["features"][0];
+    assert_eq!(
+        f["work_packages"][2]["dependencies"],
+        serde_json::json!(["WP02"])
+    );
+    assert_eq!(f["work_packages"][1]["dependencies"], serde_json::json!([]));
+}
