@@ -68,6 +68,12 @@ pub struct WpView {
     pub has_errors: bool,
     pub agent: Option<String>,
     pub reviewer: Option<String>,
+    /// The note of the last move that sent the review back, until the WP is approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+    /// Why the WP is blocked, while it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
     /// RFC 3339 time of the last lane change, when known.
     pub updated_at: Option<String>,
     /// How many WPs depend on this one, directly or not, and are not done yet.
@@ -139,6 +145,8 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             has_errors: wp.has_errors || info.runtime.state_unreadable,
             agent: info.agent.clone(),
             reviewer: info.reviewer.clone(),
+            feedback: info.feedback.clone(),
+            blocked_reason: info.blocked_reason.clone(),
             updated_at: info.changed_at.map(crate::util::time::format_rfc3339),
             unblocks: graph.held_back(i, |d| !matches!(lanes[d].lane, Lane::Done | Lane::Canceled)),
             subtasks: wp.subtasks,

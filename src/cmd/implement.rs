@@ -128,6 +128,16 @@ pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
         describe_base(&done.base)
     ));
     text.push_str(&format!("  prompt    {}\n", done.prompt));
+    if let Some(feedback) = &done.feedback {
+        // The reviewer's words, as they wrote them: the work to do now.
+        for (i, line) in feedback.trim().lines().enumerate() {
+            let label = if i == 0 { "feedback" } else { "" };
+            text.push_str(&format!(
+                "  {label:<9} {}\n",
+                p.yellow(&crate::render::clean(line))
+            ));
+        }
+    }
     text.push_str(&format!(
         "  next      cd {rel}, commit your work, then `git kitty lane {} for_review`\n",
         done.wp

@@ -26,9 +26,11 @@ Rules:
   - claiming (claimed, or in_progress from planned) records the agent as the WP's holder;
     a WP claimed or in progress by one agent (or in review by one reviewer) is moved by
     another only with --force;
-  - in_review -> in_progress or planned sends the review back: --note with the feedback is
-    required, and the review status becomes has_feedback;
-  - approving records the reviewer;
+  - for_review, in_review or approved -> in_progress or planned (and in_review -> blocked)
+    sends the review back: --note with the feedback is required; the review status becomes
+    has_feedback, and the board and `implement` show the note until the WP is approved;
+  - approving records the reviewer; leaving approved for anything but done withdraws it;
+  - a move to blocked keeps its --note (or --reason) as the reason the board shows;
   - done and canceled are left only with --force.
 
 The agent is --agent, else $KITTY_AGENT, else git config user.name.

@@ -156,6 +156,7 @@ fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint) {
     };
     sections.add("Ready to start", ready_rows(f, paint));
     sections.add("Waiting", waiting_rows(f, paint));
+    sections.add("Feedback", feedback_rows(f, paint));
     sections.add("Stale", stale_rows(f, paint));
     sections.add("No worktree", no_worktree_rows(f, paint));
     sections.add("Needs fixing", needs_fixing_rows(f, paint));
@@ -284,7 +285,21 @@ fn needs_fixing_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .collect()
 }
 
-/// The WPs in `lane` (blocked, canceled), with who holds them.
+/// WPs whose review was sent back, with the first line of the feedback: what to fix.
+fn feedback_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| !matches!(w.lane, Lane::Done | Lane::Canceled))
+        .filter_map(|w| Some((w, w.feedback.as_deref()?)))
+        .map(|(w, note)| {
+            format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), first_line(note))
+                .trim_end()
+                .to_owned()
+        })
+        .collect()
+}
+
+/// The WPs in `lane` (blocked, canceled), with who holds them and why they are blocked.
 fn lane_rows(f: &FeatureBoard, lane: Lane, paint: Paint) -> Vec<String> {
     f.work_packages
         .iter()
@@ -295,11 +310,27 @@ fn lane_rows(f: &FeatureBoard, lane: Lane, paint: Paint) -> Vec<String> {
                 .as_deref()
                 .map(|a| format!("  {}", paint.dim(&clean(a))))
                 .unwrap_or_default();
-            format!("{}{who}", wp_label(w, TITLE_WIDTH, paint))
+            let why = w
+                .blocked_reason
+                .as_deref()
+                .map(|r| format!("  {}", first_line(r)))
+                .unwrap_or_default();
+            format!("{}{who}{why}", wp_label(w, TITLE_WIDTH, paint))
                 .trim_end()
                 .to_owned()
         })
         .collect()
+}
+
+/// The first line of a note, made safe for the terminal, with `…` when there is more.
+fn first_line(note: &str) -> String {
+    let mut lines = note.trim().lines();
+    let first = clean(lines.next().unwrap_or_default());
+    if lines.next().is_some() {
+        format!("{first} …")
+    } else {
+        first
+    }
 }
 
 /// `WP02 API layer` cut to the column.

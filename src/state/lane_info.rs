@@ -31,6 +31,10 @@ pub struct LaneInfo {
     pub source: LaneSource,
     pub agent: Option<String>,
     pub reviewer: Option<String>,
+    /// The note that last sent the review back, until approved (state refs only).
+    pub feedback: Option<String>,
+    /// Why the WP is blocked, while it is (state refs only).
+    pub blocked_reason: Option<String>,
     /// Last change, nanoseconds since the epoch.
     #[serde(skip)]
     pub changed_at: Option<i128>,
@@ -70,6 +74,8 @@ impl LaneInfo {
             source: LaneSource::State,
             agent: s.agent.clone(),
             reviewer: s.reviewer.clone(),
+            feedback: s.feedback.clone(),
+            blocked_reason: s.blocked_reason.clone(),
             changed_at: parse_rfc3339(&s.updated_at),
             extra: Some(serde_json::json!({
                 "commit": tip.commit.to_string(),
@@ -94,6 +100,8 @@ impl LaneInfo {
                 // not the agent working on the WP: only the frontmatter names that one.
                 agent: wp.agent.clone(),
                 reviewer: wp.reviewed_by.clone(),
+                feedback: None,
+                blocked_reason: None,
                 changed_at: r.at,
                 extra: None,
                 runtime: Runtime::default(),
@@ -108,6 +116,8 @@ impl LaneInfo {
             },
             agent: wp.agent.clone(),
             reviewer: wp.reviewed_by.clone(),
+            feedback: None,
+            blocked_reason: None,
             changed_at: None,
             extra: None,
             runtime: Runtime::default(),

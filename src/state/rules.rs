@@ -72,6 +72,7 @@ pub fn apply(state: &WpState, event: &Event) -> Result<WpState, Rejection> {
         }
         EventKind::Release => apply_release(state, event, &mut next)?,
     }
+    record_notes(state, event, &mut next);
     next.v = SCHEMA;
     next.lamport = event.lamport.max(state.lamport + 1);
     next.updated_at = event.at.clone();
@@ -110,6 +111,13 @@ fn apply_move(state: &WpState, event: &Event, next: &mut WpState) -> Result<(), 
     }
     if sends_back {
         next.review_status = Some(ReviewStatus::HasFeedback);
+        next.feedback = event.note.clone();
+    } else if from == Lane::Approved && to != Lane::Done {
+        // Leaving approved other than by landing withdraws the approval.
+        next.review_status = None;
+    }
+    if to == Lane::Approved {
+        next.feedback = None;
     }
     if event.kind == EventKind::Implement {
         next.branch = event.branch.clone().or(next.branch.take());
@@ -139,12 +147,32 @@ fn check_move(state: &WpState, event: &Event, from: Lane, to: Lane) -> Result<bo
     if to != from && !event.forced && !from.can_move_to(to) {
         return Err(Rejection::NotAllowed { from, to });
     }
-    let sends_back =
-        from == Lane::InReview && matches!(to, Lane::InProgress | Lane::Planned | Lane::Blocked);
+    let sends_back = sends_review_back(from, to);
     if sends_back && !event.forced && event.note.as_deref().is_none_or(|n| n.trim().is_empty()) {
         return Err(Rejection::NeedsNote { from, to });
     }
     Ok(sends_back)
+}
+
+/// Whether a move sends a review back to the implementer: from any review lane back to the
+/// work (or to planned), and from in review to blocked. It needs the feedback as a note.
+pub fn sends_review_back(from: Lane, to: Lane) -> bool {
+    let back = matches!(to, Lane::InProgress | Lane::Planned);
+    match from {
+        Lane::ForReview | Lane::Approved => back,
+        Lane::InReview => back || to == Lane::Blocked,
+        _ => false,
+    }
+}
+
+/// Why a WP is blocked, kept while it is: the note (or forced reason) of the move into
+/// blocked, whatever made it (a lane move, a restack that hit a conflict).
+fn record_notes(state: &WpState, event: &Event, next: &mut WpState) {
+    if next.lane != Lane::Blocked {
+        next.blocked_reason = None;
+    } else if state.lane != Lane::Blocked {
+        next.blocked_reason = event.note.clone().or_else(|| event.reason.clone());
+    }
 }
 
 /// A release (`git kitty abandon`): the worktree is gone, and the lane goes back when the
@@ -390,5 +418,82 @@ mod tests {
             (r.lane, r.base, r.events),
             (Lane::Claimed, Some(base("c2")), s.events + 1)
         );
+    }
+
+    fn noted(mut e: Event, note: &str) -> Event {
+        e.note = Some(note.to_owned());
+        e
+    }
+
+    #[test]
+    fn every_move_back_from_review_needs_a_note_and_keeps_it_as_feedback() {
+        for from in [Lane::ForReview, Lane::InReview, Lane::Approved] {
+            let mut s = state(from, Some("alice"));
+            s.reviewer = Some("alice".into());
+            let err = apply(&s, &mv("alice", from, Lane::InProgress)).unwrap_err();
+            assert_eq!(
+                err,
+                Rejection::NeedsNote {
+                    from,
+                    to: Lane::InProgress
+                }
+            );
+            let back = apply(
+                &s,
+                &noted(mv("alice", from, Lane::InProgress), "add tests\nand docs"),
+            )
+            .unwrap();
+            assert_eq!(
+                back.review_status,
+                Some(ReviewStatus::HasFeedback),
+                "{from}"
+            );
+            assert_eq!(back.feedback.as_deref(), Some("add tests\nand docs"));
+        }
+        // Moving to blocked from for_review is not a review verdict.
+        assert!(!sends_review_back(Lane::ForReview, Lane::Blocked));
+        assert!(sends_review_back(Lane::InReview, Lane::Blocked));
+        assert!(!sends_review_back(Lane::InProgress, Lane::Planned));
+    }
+
+    #[test]
+    fn approval_clears_feedback_and_leaving_approved_withdraws_it() {
+        let mut s = state(Lane::InReview, Some("alice"));
+        s.reviewer = Some("rev".into());
+        s.feedback = Some("old".into());
+        s.review_status = Some(ReviewStatus::HasFeedback);
+        let approved = apply(&s, &mv("rev", Lane::InReview, Lane::Approved)).unwrap();
+        assert_eq!(approved.review_status, Some(ReviewStatus::Approved));
+        assert_eq!(approved.feedback, None);
+        let canceled = apply(&approved, &mv("rev", Lane::Approved, Lane::Canceled)).unwrap();
+        assert_eq!(canceled.review_status, None);
+        let done = apply(&approved, &mv("rev", Lane::Approved, Lane::Done)).unwrap();
+        assert_eq!(done.review_status, Some(ReviewStatus::Approved));
+    }
+
+    #[test]
+    fn a_blocked_wp_keeps_why_until_it_moves_on() {
+        let s = state(Lane::InProgress, Some("alice"));
+        let blocked = apply(
+            &s,
+            &noted(
+                mv("alice", Lane::InProgress, Lane::Blocked),
+                "waiting on API keys",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            blocked.blocked_reason.as_deref(),
+            Some("waiting on API keys")
+        );
+        let mut forced = mv("bob", Lane::InProgress, Lane::Blocked);
+        forced.forced = true;
+        forced.reason = Some("infra down".into());
+        assert_eq!(
+            apply(&s, &forced).unwrap().blocked_reason.as_deref(),
+            Some("infra down")
+        );
+        let unblocked = apply(&blocked, &mv("alice", Lane::Blocked, Lane::InProgress)).unwrap();
+        assert_eq!(unblocked.blocked_reason, None);
     }
 }

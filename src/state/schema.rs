@@ -129,6 +129,12 @@ pub struct WpState {
     pub reviewer: Option<String>,
     #[serde(default)]
     pub review_status: Option<ReviewStatus>,
+    /// The note of the last move that sent the review back, until the WP is approved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
+    /// Why the WP is blocked (the note or reason of the move to blocked), while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_reason: Option<String>,
     /// The WP's branch and worktree (repository-relative path), once `implement` made them.
     #[serde(default)]
     pub branch: Option<String>,
@@ -156,6 +162,8 @@ impl WpState {
             agent,
             reviewer: None,
             review_status: None,
+            feedback: None,
+            blocked_reason: None,
             branch: None,
             worktree: None,
             base: None,

@@ -58,6 +58,9 @@ pub struct Implemented {
     pub prompt: String,
     /// The claim overrode the dependency gate.
     pub forced: bool,
+    /// The review feedback waiting for whoever picks the WP up again (see `git kitty log`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
     /// Things worth knowing that did not stop anything.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
@@ -136,6 +139,7 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
         recreated: false,
         prompt: plan_wp.file.clone(),
         forced: forced_gate,
+        feedback: state.feedback.clone(),
         warnings: trailer_hook(ws),
     })
 }
@@ -407,6 +411,7 @@ fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> R
         recreated,
         prompt: feature.wp(wp).map(|w| w.file.clone()).unwrap_or_default(),
         forced: false,
+        feedback: state.feedback.clone(),
         warnings: trailer_hook(ws),
     })
 }

@@ -198,6 +198,95 @@ fn review_feedback_needs_a_note_and_approval_records_the_reviewer() {
 }
 
 #[test]
+fn review_feedback_travels_with_the_wp() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "alice"]).ok();
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "cart.rs", "work");
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "alice"])
+        .ok();
+    // Pulling back from for_review is sending the review back too: it needs the why.
+    repo.kitty(&["lane", "WP01", "in_progress", "--agent", "alice"])
+        .code(1)
+        .stderr_has("error: moving WP01 from for_review back to in_progress sends the review back: say why with --note\n");
+    repo.kitty(&["lane", "WP01", "in_review", "--agent", "rev"])
+        .ok();
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "in_progress",
+        "--agent",
+        "rev",
+        "--note",
+        "the retry path has no test\nand the docs are stale",
+    ])
+    .ok();
+    // The board, its JSON and the implementer's next `implement` all carry it.
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let w = wp(&status, "001-fan-out", "WP01");
+    assert_eq!(
+        w["feedback"],
+        "the retry path has no test\nand the docs are stale"
+    );
+    assert_eq!(w["state"]["review_status"], "has_feedback");
+    repo.kitty(&["status"]).ok().stdout_has(
+        "  Feedback        WP01  Core                          the retry path has no test …\n",
+    );
+    repo.kitty(&["implement", "WP01", "--agent", "alice"])
+        .ok()
+        .stdout_has("WP01: already yours (alice)\n")
+        .stdout_has("  feedback  the retry path has no test\n            and the docs are stale\n");
+    // Approval clears it; leaving approved withdraws the approval.
+    repo.kitty(&["lane", "WP01", "for_review", "--agent", "alice"])
+        .ok();
+    repo.kitty(&["lane", "WP01", "approved", "--agent", "rev"])
+        .ok();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let w = wp(&status, "001-fan-out", "WP01");
+    assert!(w.get("feedback").is_none(), "{w}");
+    assert_eq!(w["state"]["review_status"], "approved");
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "in_progress",
+        "--agent",
+        "rev",
+        "--note",
+        "one more thing",
+    ])
+    .ok();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let w = wp(&status, "001-fan-out", "WP01");
+    assert_eq!(w["state"]["review_status"], "has_feedback");
+    assert_eq!(w["feedback"], "one more thing");
+}
+
+#[test]
+fn a_blocked_wp_shows_why() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["lane", "WP01", "in_progress", "--agent", "alice"])
+        .ok();
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "blocked",
+        "--agent",
+        "alice",
+        "--note",
+        "waiting for API keys",
+    ])
+    .ok();
+    repo.kitty(&["status"]).ok().stdout_has(
+        "  Blocked         WP01  Core                          alice  waiting for API keys\n",
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(
+        wp(&status, "001-fan-out", "WP01")["blocked_reason"],
+        "waiting for API keys"
+    );
+}
+
+#[test]
 fn bad_input_is_refused_before_anything_is_written() {
     let repo = Repo::with_fixture("example");
     repo.kitty(&["lane", "WP99", "claimed"])
