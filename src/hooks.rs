@@ -211,19 +211,6 @@ pub enum HookAction {
     None,
 }
 
-impl HookAction {
-    /// The word shown before the hook's state, if any.
-    pub fn label(self) -> Option<&'static str> {
-        match self {
-            HookAction::Installed => Some("installed"),
-            HookAction::Updated => Some("updated"),
-            HookAction::Unchanged => Some("unchanged"),
-            HookAction::Removed => Some("removed"),
-            HookAction::None => None,
-        }
-    }
-}
-
 /// Install (or refresh) the blocks of `names` in `dir`. A non-shell user hook is skipped with
 /// a refusal unless `force`, which chains it.
 pub fn install(dir: &Path, names: &[&str], force: bool) -> Result<Vec<HookReport>> {

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::git::Repo;
-use crate::hooks::{self, CLIENT_HOOKS, HookReport, HookState, SERVER_HOOKS};
+use crate::hooks::{self, CLIENT_HOOKS, HookAction, HookReport, HookState, SERVER_HOOKS};
 use crate::ui::Ctx;
 
 /// Install, remove or inspect the hooks that enforce landing order
@@ -184,21 +184,26 @@ fn protected_branch(repo: &Repo, target_branch: Option<&str>) -> String {
         .unwrap_or_else(|| "none yet".into())
 }
 
-/// `  pre-commit          installed: installed (runs your hook after it)`.
+/// `  pre-commit          installed (runs your hook after it)`: what was done, else where
+/// the hook stands.
 fn report_line(r: &HookReport) -> String {
-    let state = match r.state {
-        HookState::Installed => "installed",
-        HookState::Outdated => "installed, outdated (`git kitty hooks install` updates it)",
-        HookState::Missing => "not installed",
-        HookState::UserOnly => "your own hook, without git kitty's block",
+    let what = match (r.action, r.state) {
+        (HookAction::Installed, _) => "installed",
+        (HookAction::Updated, _) => "updated",
+        (HookAction::Unchanged, HookState::Installed) => "already installed",
+        (HookAction::Removed, HookState::UserOnly) => "removed (your own hook kept)",
+        (HookAction::Removed, _) => "removed",
+        (_, HookState::Installed) => "installed",
+        (_, HookState::Outdated) => "installed, outdated (`git kitty hooks install` updates it)",
+        (_, HookState::Missing) => "not installed",
+        (_, HookState::UserOnly) => "your own hook, without git kitty's block",
     };
     let chained = if r.chained {
         " (runs your hook after it)"
     } else {
         ""
     };
-    let action = r.action.label().map_or(String::new(), |a| format!("{a}: "));
-    format!("  {:<20}{action}{state}{chained}\n", r.name)
+    format!("  {:<20}{what}{chained}\n", r.name)
 }
 
 /// The hooks for this kind of repository: `--server` only in a bare one.

@@ -54,8 +54,8 @@ pub struct Args {
     #[command(flatten)]
     pub agent: AgentArg,
 
-    /// Start although dependencies are not approved or done (recorded as forced)
-    #[arg(long)]
+    /// Start although dependencies are not approved or done (needs --reason; recorded as forced)
+    #[arg(long, requires = "reason")]
     pub force: bool,
 
     /// Why the gate is overridden; recorded in the history

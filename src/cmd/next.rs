@@ -151,7 +151,11 @@ fn nothing_ready(features: &[&Feature], waiting: &[String], lost: &[String]) -> 
             lost.join("; ")
         ));
     }
-    if waiting.is_empty() {
+    if features.iter().all(|f| f.wps.is_empty()) {
+        err = err.cause("the plan has no work packages").hint(
+            "plan them as kitty-specs/<feature>/tasks/WP01-<name>.md (YAML frontmatter: work_package_id, title, dependencies), then `git kitty check`",
+        );
+    } else if waiting.is_empty() {
         err = err.hint(
             "every work package is started, in review or done: `git kitty status` shows where",
         );

@@ -347,7 +347,7 @@ fn gate(
         }
     }
     Err(err.hint(format!(
-        "or start anyway: `git kitty implement {wp} --force`"
+        "or start anyway: `git kitty implement {wp} --force --reason \"...\"`"
     )))
 }
 

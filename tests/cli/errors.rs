@@ -121,3 +121,23 @@ fn a_typo_points_at_dash_h_not_at_the_man_page() {
         .ok()
         .stdout_has("Usage: git kitty lane [OPTIONS] [WP] <LANE>");
 }
+
+#[test]
+fn next_without_a_plan_says_so() {
+    let repo = Repo::new();
+    repo.kitty(&["next", "--agent", "a"]).code(3).stderr_is(
+        "error: nothing is ready to start in any feature\n\
+         caused by: the plan has no work packages\n\
+         hint: plan them as kitty-specs/<feature>/tasks/WP01-<name>.md (YAML frontmatter: work_package_id, title, dependencies), then `git kitty check`\n",
+    );
+}
+
+#[test]
+fn a_forced_start_needs_a_reason_like_a_forced_move() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP02", "--force", "--agent", "a"])
+        .code(2)
+        .stderr_has(
+            "error: the following required arguments were not provided:\n  --reason <TEXT>\n",
+        );
+}

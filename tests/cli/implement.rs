@@ -119,7 +119,7 @@ fn the_gate_refuses_unfinished_dependencies_and_says_what_works() {
     run.code(1)
         .stderr_has("error: WP02 depends on work that is not approved or done: WP01 (planned)")
         .stderr_has("hint: WP01 has not been started: `git kitty implement WP01`")
-        .stderr_has("hint: or start anyway: `git kitty implement WP02 --force`");
+        .stderr_has("hint: or start anyway: `git kitty implement WP02 --force --reason \"...\"`");
     assert_eq!(
         repo.git(&["for-each-ref", "refs/kitty", "refs/heads/001-fan-out-WP02"]),
         ""
@@ -484,15 +484,31 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
     // The worktree step fails: the claim is released and the branch removed.
     let run = repo.kitty_env(
         &[("KITTY_TEST_FAIL", Some("implement:worktree"))],
-        &["implement", "WP02", "--force", "--agent", "b"],
+        &[
+            "implement",
+            "WP02",
+            "--force",
+            "--reason",
+            "prototype",
+            "--agent",
+            "b",
+        ],
     );
     run.code(6)
         .stderr_has("error: could not create WP02's worktree; the claim was released")
         .stderr_has("injected failure at implement:worktree");
     assert_eq!(repo.lane("001-fan-out", "WP02"), "planned");
     assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP02"]), "");
-    repo.kitty(&["implement", "WP02", "--force", "--agent", "b"])
-        .ok();
+    repo.kitty(&[
+        "implement",
+        "WP02",
+        "--force",
+        "--reason",
+        "prototype",
+        "--agent",
+        "b",
+    ])
+    .ok();
 }
 
 #[test]
@@ -530,7 +546,7 @@ fn never_overwrites_what_is_not_ours() {
     assert_eq!(repo.git(&["for-each-ref", "refs/kitty"]), "");
     // A target branch that does not exist.
     repo.git(&["config", "kitty.targetBranch", "release"]);
-    repo.kitty(&["implement", "WP03", "--force"])
+    repo.kitty(&["implement", "WP03", "--force", "--reason", "prototype"])
         .code(2)
         .stderr_has("error: the target branch `release` (from git config kitty.targetBranch) does not exist");
     // Unsafe ids never reach git.
