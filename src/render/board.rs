@@ -44,7 +44,7 @@ fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
         return;
     }
     write_columns(out, f, paint, total_width, now);
-    write_sections(out, f, paint);
+    write_sections(out, f, paint, total_width);
 }
 
 /// The feature's name and progress, and how its state compares with the remote.
@@ -138,7 +138,7 @@ fn column_lines(
         let title = card_title(w, col);
         let painted = paint.lane(w.lane, &title);
         lines.push((title, painted));
-        if let Some(d) = card_detail(w, col, now) {
+        for d in card_detail(w, col, now) {
             let painted = paint.dim(&d);
             lines.push((d, painted));
         }
@@ -148,11 +148,12 @@ fn column_lines(
 
 /// The sections under the columns (ready, waiting, stale...), each shown only when it has
 /// rows; a blank line separates them from the columns.
-fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint) {
+fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize) {
     let mut sections = Sections {
         out,
         paint,
         first: true,
+        total_width,
     };
     sections.add("Ready to start", ready_rows(f, paint));
     sections.add("Waiting", waiting_rows(f, paint));
@@ -170,10 +171,14 @@ struct Sections<'a> {
     out: &'a mut String,
     paint: Paint,
     first: bool,
+    /// Rows wider than this wrap at spaces, continuing under the row's text.
+    total_width: usize,
 }
 
 impl Sections<'_> {
     const LABEL_WIDTH: usize = 16;
+    /// Where a wrapped row continues: under the title, after the label and the WP id.
+    const CONTINUE_AT: usize = 2 + Self::LABEL_WIDTH + 6;
 
     fn add(&mut self, label: &str, rows: Vec<String>) {
         if rows.is_empty() {
@@ -182,15 +187,91 @@ impl Sections<'_> {
         if std::mem::take(&mut self.first) {
             self.out.push('\n');
         }
+        let first_width = self.total_width.saturating_sub(2 + Self::LABEL_WIDTH);
+        let rest_width = self.total_width.saturating_sub(Self::CONTINUE_AT);
         for (i, row) in rows.iter().enumerate() {
             let label = if i == 0 { label } else { "" };
+            let mut lines = wrap_at_spaces(row, first_width, rest_width).into_iter();
+            let first = lines.next().unwrap_or_default();
             let _ = writeln!(
                 self.out,
-                "  {}{row}",
+                "  {}{first}",
                 self.paint.bold(&pad(label, Self::LABEL_WIDTH))
             );
+            for more in lines {
+                let _ = writeln!(self.out, "{}{more}", " ".repeat(Self::CONTINUE_AT));
+            }
         }
     }
+}
+
+/// `text` in lines of at most `first` then `rest` visible columns, broken at spaces outside
+/// backticks (a word or a quoted command longer than a line stays whole). Colour codes take
+/// no width.
+fn wrap_at_spaces(text: &str, first: usize, rest: usize) -> Vec<String> {
+    let visible = |s: &str| width(&strip_colours(s));
+    if first == 0 || rest == 0 || visible(text) <= first {
+        return vec![text.to_owned()];
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut started = false;
+    for word in &words(text) {
+        let word = word.as_str();
+        let limit = if lines.is_empty() { first } else { rest };
+        if started && !word.is_empty() && visible(&line) + 1 + visible(word) > limit {
+            lines.push(std::mem::take(&mut line).trim_end().to_owned());
+            started = false;
+        }
+        if !started && word.is_empty() && !lines.is_empty() {
+            continue;
+        }
+        if started {
+            line.push(' ');
+        }
+        line.push_str(word);
+        started = true;
+    }
+    lines.push(line);
+    lines
+}
+
+/// `text` split on single spaces (so runs of padding survive inside a line), except inside
+/// backticks: a command to copy is never broken across lines.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in text.split(' ') {
+        match out.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => out.push(word.to_owned()),
+        }
+        if word.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    out
+}
+
+/// `s` without ANSI colour sequences (`ESC [ ... m`).
+fn strip_colours(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Width of a WP's title in the section rows.
@@ -338,8 +419,10 @@ fn card_title(w: &WpView, col: usize) -> String {
     truncate(&format!("{} {}", w.id, clean(&w.title)), col)
 }
 
-/// The card's second line: marker for claimed / in review, who, how long ago.
-fn card_detail(w: &WpView, col: usize, now: i128) -> Option<String> {
+/// The card's detail lines: marker for claimed / in review, who, how long ago. The facts are
+/// joined with ` · ` and wrap between facts, so a narrow column (80-column terminals) shows
+/// each whole rather than cutting the line short.
+fn card_detail(w: &WpView, col: usize, now: i128) -> Vec<String> {
     let mut parts: Vec<String> = Vec::new();
     match w.lane {
         Lane::Claimed => parts.push("claimed".into()),
@@ -365,11 +448,17 @@ fn card_detail(w: &WpView, col: usize, now: i128) -> Option<String> {
     if let Some(t) = w.updated_at.as_deref().and_then(parse_rfc3339) {
         parts.push(ago(t, now));
     }
-    if parts.is_empty() {
-        None
-    } else {
-        Some(truncate(&format!("  {}", parts.join(" · ")), col))
+    let mut lines: Vec<String> = Vec::new();
+    for part in parts {
+        match lines.last_mut() {
+            Some(line) if width(line) + 3 + width(&part) <= col => {
+                line.push_str(" · ");
+                line.push_str(&part);
+            }
+            _ => lines.push(format!("  {part}")),
+        }
     }
+    lines.iter().map(|l| truncate(l, col)).collect()
 }
 
 fn wp_label(w: &WpView, title_width: usize, paint: Paint) -> String {
@@ -430,5 +519,27 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("1 {word}")
     } else {
         format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_wrap_at_spaces_but_not_inside_backticks_or_colours() {
+        let row = "WP01  Core    deleted by hand? `git kitty implement WP01` makes it again";
+        assert_eq!(
+            wrap_at_spaces(row, 40, 30),
+            [
+                "WP01  Core    deleted by hand?",
+                "`git kitty implement WP01`",
+                "makes it again"
+            ]
+        );
+        assert_eq!(wrap_at_spaces(row, 200, 10), [row]);
+        let painted = "\x1b[1mWP01\x1b[0m short";
+        assert_eq!(wrap_at_spaces(painted, 10, 10), [painted]);
+        assert_eq!(strip_colours(painted), "WP01 short");
     }
 }

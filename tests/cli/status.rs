@@ -800,3 +800,36 @@ fn a_dense_plan_draws_as_a_chain() {
     assert_eq!(strings(&last["dependencies"]).len(), n - 1);
     assert_eq!(strings(&last["waiting_on"]).len(), n - 1);
 }
+
+#[test]
+fn an_80_column_board_wraps_card_details_instead_of_cutting_them() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "claude-opus"])
+        .ok();
+    std::fs::remove_dir_all(repo.worktree("001-fan-out-WP01")).unwrap();
+    let run = repo.kitty_env(&[("COLUMNS", Some("80"))], &["status"]);
+    run.ok();
+    let board: Vec<&str> = run.stdout.lines().take(7).collect();
+    assert_eq!(
+        board,
+        [
+            "001-fan-out  0/4 done (0%) · 7.5% weighted",
+            "  Planned         Doing           For Review      Approved        Done",
+            "  ──────────────  ──────────────  ──────────────  ──────────────  ──────────────",
+            "  WP02 API        WP01 Core",
+            "  WP03 CLI          claude-opus",
+            "  WP04 Docs         no worktree",
+            "                    just now",
+        ]
+    );
+    // Sections wrap at spaces, never inside a command to copy.
+    run.stdout_has(
+        "  No worktree     WP01  Core                          deleted by hand?\n\
+         \x20                       `git kitty implement WP01` makes it again\n",
+    );
+    assert!(
+        run.stdout.lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        run.stdout
+    );
+}
