@@ -15,6 +15,7 @@ pub mod log;
 pub mod merge;
 pub mod next;
 pub mod note;
+pub mod orchestrator_api;
 pub mod pull;
 pub mod push;
 pub mod restack;
@@ -47,6 +48,7 @@ pub enum Command {
     Pull(pull::Args),
     Sync(sync::Args),
     Init(init::Args),
+    OrchestratorApi(orchestrator_api::Args),
     #[command(hide = true)]
     Hook(hook::Args),
 }
@@ -69,6 +71,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Pull(args) => pull::run(args, ctx),
         Command::Sync(args) => sync::run(args, ctx),
         Command::Init(args) => init::run(args, ctx),
+        Command::OrchestratorApi(args) => orchestrator_api::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
     }
 }

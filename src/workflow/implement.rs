@@ -37,6 +37,8 @@ pub struct Request<'a> {
     /// Confirm the claim on this remote before making the worktree (`--sync`): the caller
     /// has pulled the feature's state from it first.
     pub remote: Option<String>,
+    /// What an orchestrator attaches to the claim (`orchestrator-api start-implementation`).
+    pub provenance: super::lane::Provenance,
 }
 
 /// What `implement` did, as shown to people and in `--json`.
@@ -190,6 +192,7 @@ fn claim(
         e.branch = Some(place.branch.clone());
         e.worktree = Some(place.rel.clone());
         e.base = Some(base.clone());
+        req.provenance.stamp(&mut e);
         if forced_gate {
             e.forced = true;
             e.reason = Some(
