@@ -12,6 +12,7 @@ mod landing;
 mod lane;
 mod man;
 mod orchestrator;
+mod orchestrator_api;
 mod state;
 mod status;
 mod sync;

@@ -302,8 +302,7 @@ fn check_dependency_order(repo: &Repo, events: &Value) {
     let at = |id: &str, from: &str, to: &str| -> i128 {
         let e = all
             .iter()
-            .filter(|e| e["wp"] == id && e["from"] == from && e["to"] == to)
-            .last()
+            .find(|e| e["wp"] == id && e["from"] == from && e["to"] == to)
             .unwrap_or_else(|| panic!("{id}: no {from} -> {to}"));
         parse_time(e["at"].as_str().unwrap())
     };

@@ -120,7 +120,16 @@ fn implement_error(m: &Mission<'_>, wp: &WpId, actor: &str, e: &Error) -> ApiErr
     }
     match e.kind {
         ErrorKind::Refused if details.is_some_and(|d| d.get("unmet").is_some()) => {
+            let unmet: Vec<String> = details
+                .and_then(|d| d["unmet"].as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|u| u["wp"].as_str().map(str::to_owned))
+                .collect();
             ApiError::from_error(ErrorCode::DependenciesNotSatisfied, e)
+                .with("mission_slug", m.slug())
+                .with("wp_id", wp.as_str())
+                .with("unsatisfied_dependencies", unmet)
         }
         ErrorKind::Refused | ErrorKind::Usage => {
             ApiError::from_error(ErrorCode::TransitionRejected, e)
