@@ -4,6 +4,7 @@
 //! compile.
 
 pub mod abandon;
+pub mod agents;
 pub mod args;
 pub mod check;
 pub mod hook;
@@ -49,6 +50,7 @@ pub enum Command {
     Sync(sync::Args),
     Init(init::Args),
     OrchestratorApi(orchestrator_api::Args),
+    Agents(agents::Args),
     #[command(hide = true)]
     Hook(hook::Args),
 }
@@ -72,6 +74,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Sync(args) => sync::run(args, ctx),
         Command::Init(args) => init::run(args, ctx),
         Command::OrchestratorApi(args) => orchestrator_api::run(args, ctx),
+        Command::Agents(args) => agents::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
     }
 }

@@ -4,6 +4,7 @@
 //! here.
 
 pub mod abandon;
+pub mod agents;
 pub mod base;
 pub mod guard;
 pub mod implement;

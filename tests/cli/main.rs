@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agents;
 mod architecture;
 mod check;
 mod edges;
