@@ -31,10 +31,14 @@ pub fn main(subcommand: Option<&str>) -> ExitCode {
         args.insert(1, sub.into());
     }
     let wants_json = args.iter().any(|a| a == "--json");
-    let cli = match Cli::try_parse_from(args) {
+    let cli = match Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             let code = u8::try_from(e.exit_code()).unwrap_or(2);
+            // The orchestrator API answers every call with an envelope, refusals by clap too.
+            if code != 0 && subcommand_of(&args[1..]) == Some("orchestrator-api") {
+                return ExitCode::from(crate::cmd::orchestrator_api::usage_error(&args[1..], &e));
+            }
             // A usage error still answers in JSON when JSON was asked for.
             if wants_json && code != 0 {
                 let mut ui = Ui::new(ColorChoice::Never);
@@ -99,6 +103,22 @@ fn print_clap_message(e: &clap::Error) {
         &format!("For more information, try '{command} -h'."),
     );
     let _ = io::stderr().write_all(text.as_bytes());
+}
+
+/// The subcommand of a command line (argv without the program): the first argument that is
+/// not a global flag (`-C <path>`, `--color <when>`) or its value.
+fn subcommand_of(args: &[OsString]) -> Option<&str> {
+    let mut iter = args.iter().filter_map(|a| a.to_str());
+    while let Some(arg) = iter.next() {
+        match arg {
+            "-C" | "--color" => {
+                iter.next();
+            }
+            a if a.starts_with("--color=") || (a.starts_with("-C") && a.len() > 2) => {}
+            a => return Some(a),
+        }
+    }
+    None
 }
 
 fn start_dir(dir: Option<&std::path::Path>) -> Result<PathBuf, Error> {

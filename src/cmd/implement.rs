@@ -94,6 +94,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             force: args.force,
             reason: args.reason,
             remote,
+            provenance: Default::default(),
         },
     )?;
     print(&mut ctx.ui, &ws, &done, args.json.enabled);

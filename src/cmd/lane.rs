@@ -119,6 +119,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         force: args.force,
         reason: args.reason.clone(),
         sync: args.sync,
+        provenance: Default::default(),
     };
     let Moved { from, outcome } = lane::move_wp(&ws, &request)?;
     let changed = matches!(outcome, Appended::Written(_));

@@ -5,6 +5,7 @@
 //! not wired in does not compile.
 
 pub mod abandon;
+pub mod agents;
 pub mod args;
 pub mod check;
 pub mod completions;
@@ -17,6 +18,7 @@ pub mod log;
 pub mod merge;
 pub mod next;
 pub mod note;
+pub mod orchestrator_api;
 pub mod pull;
 pub mod push;
 pub mod restack;
@@ -90,6 +92,8 @@ pub enum Command {
     Sync(sync::Args),
     Init(init::Args),
     Completions(completions::Args),
+    OrchestratorApi(orchestrator_api::Args),
+    Agents(agents::Args),
     #[command(hide = true)]
     Hook(hook::Args),
 }
@@ -113,6 +117,8 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Sync(args) => sync::run(args, ctx),
         Command::Init(args) => init::run(args, ctx),
         Command::Completions(args) => completions::run(args, ctx),
+        Command::OrchestratorApi(args) => orchestrator_api::run(args, ctx),
+        Command::Agents(args) => agents::run(args, ctx),
         Command::Hook(args) => hook::run(args, ctx),
     }
 }

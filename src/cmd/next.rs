@@ -73,6 +73,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             force: false,
             reason: None,
             remote: remote.clone(),
+            provenance: Default::default(),
         };
         match implement::implement(&ws, states, &request) {
             Ok(done) => {

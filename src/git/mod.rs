@@ -4,6 +4,7 @@
 //! what keeps `status` fast); the `git` binary ([`run::Git`]) where gix has no support. Every
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
+pub mod exclude;
 pub mod history;
 pub mod hook_env;
 pub mod remote;

@@ -61,6 +61,33 @@ impl Repo {
         Ok(())
     }
 
+    /// `git push <remote> refs/heads/<branch>`: a plain push of one branch (a fast-forward,
+    /// as the remote's own rules decide; hooks run). Refused or unreachable is an error.
+    pub fn push_branch(&self, remote: &str, branch: &str) -> Result<()> {
+        self.check_remote(remote)?;
+        if !crate::model::ids::is_safe_branch_name(branch) {
+            return Err(Error::usage(format!(
+                "`{}` is not a branch name git kitty pushes",
+                branch.escape_debug()
+            )));
+        }
+        let spec = format!("refs/heads/{branch}:refs/heads/{branch}");
+        let out = self
+            .git()
+            .args(["push", "--porcelain", "--end-of-options", remote, &spec])
+            .output()?;
+        if out.success {
+            return Ok(());
+        }
+        let refused = out.stdout.lines().any(|l| l.starts_with('!'));
+        let kind = if refused {
+            ErrorKind::Refused
+        } else {
+            ErrorKind::Unreachable
+        };
+        Err(Error::new(kind, format!("could not push {branch} to {remote}")).cause(out.stderr))
+    }
+
     /// `git fetch <remote> <refspecs>`. Any failure to talk to the remote is `unreachable`.
     pub fn fetch(&self, remote: &str, refspecs: &[String]) -> Result<()> {
         let out = self

@@ -343,10 +343,7 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
             format!(
                 "{}  {}",
                 wp_label(w, TITLE_WIDTH, paint),
-                paint.dim(&format!(
-                    "deleted by hand? `git kitty implement {}` makes it again",
-                    w.id
-                ))
+                paint.dim(&format!("`git kitty implement {}` makes it again", w.id))
             )
         })
         .collect()

@@ -250,6 +250,9 @@ mod tests {
             worktree: None,
             base: None,
             rejected: Vec::new(),
+            policy: None,
+            review_ref: None,
+            evidence: None,
         }
     }
 

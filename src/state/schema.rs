@@ -108,6 +108,31 @@ pub struct Event {
     /// Merge events: ids of events the replay refused, kept in history but without effect.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,
+    /// The policy an orchestrator declared for this change (`git kitty orchestrator-api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
+    /// The review this change answers (`--review-ref` of `orchestrator-api`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_ref: Option<String>,
+    /// Evidence an orchestrator attached (`--evidence-json`, `--review-result-json`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<serde_json::Value>,
+}
+
+/// What an external orchestrator declares about the agents it runs (Spec Kitty's policy
+/// metadata), recorded with every change it drives. Validated before it is stored
+/// (`workflow::orchestrator::policy`): no secret-looking value, no banned flag.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Policy {
+    pub orchestrator_id: String,
+    pub orchestrator_version: String,
+    pub agent_family: String,
+    pub approval_mode: String,
+    pub sandbox_mode: String,
+    pub network_mode: String,
+    pub dangerous_flags: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_restrictions: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {

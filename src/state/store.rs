@@ -413,6 +413,9 @@ pub fn draft(kind: schema::EventKind, actor: &str) -> Draft {
         worktree: None,
         base: None,
         rejected: Vec::new(),
+        policy: None,
+        review_ref: None,
+        evidence: None,
     }
 }
 

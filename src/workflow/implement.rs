@@ -37,6 +37,8 @@ pub struct Request<'a> {
     /// Confirm the claim on this remote before making the worktree (`--sync`): the caller
     /// has pulled the feature's state from it first.
     pub remote: Option<String>,
+    /// What an orchestrator attaches to the claim (`orchestrator-api start-implementation`).
+    pub provenance: super::lane::Provenance,
 }
 
 /// What `implement` did, as shown to people and in `--json`.
@@ -194,6 +196,7 @@ fn claim(
         e.branch = Some(place.branch.clone());
         e.worktree = Some(place.rel.clone());
         e.base = Some(base.clone());
+        req.provenance.stamp(&mut e);
         if forced_gate {
             e.forced = true;
             e.reason = Some(
@@ -477,39 +480,12 @@ fn roll_back(
 }
 
 /// `.worktrees/` is listed in `.git/info/exclude`, so the main worktree's `git status` stays
-/// clean. Appended once, under a file lock (several agents may run this at once).
+/// clean. Added once (several agents may run this at once: the file is edited under a lock).
 fn ensure_excluded(ws: &Workspace) -> Result<()> {
-    use std::io::{Read, Seek, Write};
-    const LINE: &str = "/.worktrees/";
-    let info = ws.repo.common_dir().join("info");
-    std::fs::create_dir_all(&info)
-        .map_err(|e| Error::failed("cannot create .git/info").cause(e))?;
-    let path = info.join("exclude");
-    let fail =
-        |e: std::io::Error| Error::failed(format!("cannot update {}", path.display())).cause(e);
-    let mut file = std::fs::OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(&path)
-        .map_err(fail)?;
-    file.lock().map_err(fail)?;
-    let mut text = String::new();
-    file.seek(std::io::SeekFrom::Start(0)).map_err(fail)?;
-    file.read_to_string(&mut text).map_err(fail)?;
-    if !text.lines().any(|l| l.trim() == LINE) {
-        let sep = if text.is_empty() || text.ends_with('\n') {
-            ""
-        } else {
-            "\n"
-        };
-        write!(
-            file,
-            "{sep}# git kitty: one worktree per work package\n{LINE}\n"
-        )
-        .map_err(fail)?;
-    }
-    Ok(())
+    ws.repo.exclude_add(
+        &["/.worktrees/".to_owned()],
+        "git kitty: one worktree per work package",
+    )
 }
 
 /// Make sure commits in WP worktrees get their `Kitty-WP:` trailer: install the

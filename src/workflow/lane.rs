@@ -5,7 +5,7 @@ use crate::error::Result;
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
-use crate::state::schema::{Event, EventKind, WpState};
+use crate::state::schema::{Event, EventKind, Policy, WpState};
 use crate::state::store::{self, Appended};
 use crate::workspace::Workspace;
 
@@ -21,6 +21,26 @@ pub struct Move<'a> {
     pub reason: Option<String>,
     /// Confirm the move with the remote (claims also with `kitty.syncClaims`).
     pub sync: bool,
+    /// What an orchestrator attaches to the move (empty for people and agents).
+    pub provenance: Provenance,
+}
+
+/// What an external orchestrator attaches to a change (`git kitty orchestrator-api`): its
+/// declared policy, the review the change answers, evidence. Recorded with the event.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub policy: Option<Policy>,
+    pub review_ref: Option<String>,
+    pub evidence: Option<serde_json::Value>,
+}
+
+impl Provenance {
+    /// Record this provenance on `event`.
+    pub fn stamp(&self, event: &mut Event) {
+        event.policy = self.policy.clone();
+        event.review_ref = self.review_ref.clone();
+        event.evidence = self.evidence.clone();
+    }
 }
 
 /// What a move did: the lane it started from and the append's outcome.
@@ -66,6 +86,7 @@ fn decide(ws: &Workspace, m: &Move<'_>, state: &WpState) -> Result<Option<Event>
     event.note = m.note.clone();
     event.forced = m.force;
     event.reason = m.reason.clone();
+    m.provenance.stamp(&mut event);
     if matches!(m.to, Lane::Claimed | Lane::InProgress) {
         event.agent = Some(m.actor.to_owned());
     }

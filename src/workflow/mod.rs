@@ -4,10 +4,12 @@
 //! here.
 
 pub mod abandon;
+pub mod agents;
 pub mod base;
 pub mod guard;
 pub mod implement;
 pub mod landing;
 pub mod lane;
 pub mod merge;
+pub mod orchestrator;
 pub mod restack;

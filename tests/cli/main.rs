@@ -3,6 +3,7 @@
 
 mod common;
 
+mod agents;
 mod architecture;
 mod check;
 mod edges;
@@ -11,6 +12,8 @@ mod implement;
 mod landing;
 mod lane;
 mod man;
+mod orchestrator;
+mod orchestrator_api;
 mod state;
 mod status;
 mod sync;

@@ -824,8 +824,8 @@ fn an_80_column_board_wraps_card_details_instead_of_cutting_them() {
     );
     // Sections wrap at spaces, never inside a command to copy.
     run.stdout_has(
-        "  No worktree     WP01  Core                          deleted by hand?\n\
-         \x20                       `git kitty implement WP01` makes it again\n",
+        "  No worktree     WP01  Core                          `git kitty implement WP01`\n\
+         \x20                       makes it again\n",
     );
     assert!(
         run.stdout.lines().all(|l| l.chars().count() <= 80),
