@@ -109,6 +109,17 @@ impl Error {
         self
     }
 
+    /// A hint shown before the others: the most likely way out.
+    pub fn hint_first(mut self, hint: impl Into<String>) -> Error {
+        self.0.hints.insert(0, hint.into());
+        self
+    }
+
+    /// Who holds the WP, when the error is a refusal because another agent holds it.
+    pub fn holder(&self) -> Option<&str> {
+        self.0.details.as_ref()?.get("holder")?.as_str()
+    }
+
     pub fn cause(mut self, cause: impl fmt::Display) -> Error {
         let text = cause.to_string();
         let text = text.trim();

@@ -118,8 +118,11 @@ fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         if let Some(holder) = state.holder()
             && holder != actor
         {
+            let agent = crate::util::shell::quote(holder);
+            let wp_arg = ws.wp_arg(feature, &wp);
             return Err(Error::refused(format!("{wp} is claimed by {holder}, not by {actor}"))
-                .hint("commit as the agent that holds it (KITTY_AGENT), or take it over with `git kitty lane --force`")
+                .hint(format!("if you are {holder}: `KITTY_AGENT={agent} git commit ...`, or unset KITTY_AGENT here (inside the WP's worktree the agent is the WP's)"))
+                .hint(format!("to take it over: `git kitty lane {wp_arg} in_progress --agent {} --force --reason \"why\"`", crate::util::shell::quote(&actor)))
                 .hint(LOCAL_BYPASS));
         }
     }

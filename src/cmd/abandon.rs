@@ -65,7 +65,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             ws.plan_root.display()
         )));
     }
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    let actor = args.agent.actor(&ws)?;
     let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)?;
     if args.json.enabled {
         ctx.ui.out_json(&done);

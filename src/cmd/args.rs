@@ -23,7 +23,7 @@ impl FeatureArg {
 /// `--agent <NAME>`: who is acting.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct AgentArg {
-    /// Who is acting (default: $KITTY_AGENT, else git config user.name)
+    /// Who is acting (default: $KITTY_AGENT, else the WP's agent inside its worktree, else git config user.name)
     #[arg(id = "agent", long = "agent", value_name = "NAME")]
     pub name: Option<String>,
 }

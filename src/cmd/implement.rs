@@ -74,7 +74,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let (feature, wp) = ws.resolve_wp(&args.wp, args.feature.get())?;
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    let actor = args.agent.actor(&ws)?;
     let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
         crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;

@@ -33,7 +33,8 @@ Rules:
   - a move to blocked keeps its --note (or --reason) as the reason the board shows;
   - done and canceled are left only with --force.
 
-The agent is --agent, else $KITTY_AGENT, else git config user.name.
+The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's agent, else git
+config user.name.
 Inside a WP's worktree the WP can be left out: `git kitty lane for_review`.",
         Lane::table_text()
     )
@@ -103,7 +104,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
     // Naming the feature spares reading the others.
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
-    let (feature, wp, lane) = resolve_wp_and(&ws, &args.targets, args.feature.get(), "LANE")?;
+    let (feature, wp, lane) =
+        resolve_wp_and(&ws, &args.targets, args.feature.get(), ("lane", "LANE"))?;
     let to = Lane::from_str(&lane).map_err(|why| {
         Error::usage(why).hint(format!(
             "git kitty lane {wp} <lane>; `git kitty lane --help` shows the allowed moves"

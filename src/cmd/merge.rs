@@ -2,6 +2,7 @@
 
 use std::str::FromStr;
 
+use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
 use crate::error::{Error, Result};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::plan::Feature;
@@ -13,6 +14,7 @@ use crate::workspace::Workspace;
 /// Land approved work packages on the target branch, dependencies first
 #[derive(clap::Args, Debug)]
 #[command(
+    mut_arg("feature", |a| a.help("The feature (default: the one the current directory implies, or the only one)")),
     long_about = "Land approved work packages on their target branch in dependency order: a WP \
 only after everything it depends on has landed, each as its own merge commit (or squashed \
 commit) carrying a `Kitty-WP: <feature>/<WP>` trailer. Merges are computed without touching any \
@@ -41,9 +43,8 @@ pub struct Args {
     #[arg(value_name = "WP")]
     pub wps: Vec<String>,
 
-    /// The feature (default: the one the current directory implies, or the only one)
-    #[arg(long, short = 'f', value_name = "FEATURE")]
-    pub feature: Option<FeatureSlug>,
+    #[command(flatten)]
+    pub feature: FeatureArg,
 
     /// Print the order, the skipped WPs and the predicted conflicts; change nothing
     #[arg(long)]
@@ -61,25 +62,23 @@ pub struct Args {
     #[arg(long)]
     pub keep_branches: bool,
 
-    /// Who is merging (default: $KITTY_AGENT, else git config user.name)
-    #[arg(long, value_name = "NAME")]
-    pub agent: Option<String>,
+    #[command(flatten)]
+    pub agent: AgentArg,
 
-    /// Print the outcome as JSON (docs/json.md)
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
-    ctx.ui.json = args.json;
-    let ws = Workspace::open(&ctx.cwd, args.feature.as_ref())?;
+    ctx.ui.json = args.json.enabled;
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let wps: Vec<WpId> = args
         .wps
         .iter()
         .map(|w| WpId::from_str(w).map_err(Error::usage))
         .collect::<Result<_>>()?;
-    let feature = which_feature(&ws, args.feature.as_ref(), wps.first())?;
-    let actor = ws.actor(args.agent.as_deref())?;
+    let feature = which_feature(&ws, args.feature.get(), wps.first())?;
+    let actor = args.agent.actor(&ws)?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let outcome = merge::merge(
         &ws,
@@ -94,7 +93,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             actor,
         },
     )?;
-    if args.json {
+    if args.json.enabled {
         ctx.ui.out_json(&outcome);
         return Ok(0);
     }

@@ -129,23 +129,65 @@ pub fn resolve_wp_and<'w>(
     ws: &'w Workspace,
     targets: &[String],
     feature: Option<&FeatureSlug>,
-    what: &str,
+    (command, what): (&str, &str),
 ) -> Result<(&'w Feature, WpId, String)> {
     let (typed, value) = match targets {
         [wp, value] => (wp.clone(), value),
         [value] => match ws.implied_wp() {
             Some((_, wp)) => (wp.as_str().to_owned(), value),
-            None => {
-                return Err(Error::usage(format!(
-                    "which work package? Name it before the {what}, or run this inside its worktree"
-                ))
-                .hint(format!("git kitty ... WP01 {}", value.escape_debug())));
-            }
+            None => return Err(missing_target(ws, value, feature, (command, what))),
         },
         _ => return Err(Error::usage(format!("expected [WP] <{what}>"))),
     };
     let (feature, wp) = ws.resolve_wp(&typed, feature)?;
     Ok((feature, wp, value.clone()))
+}
+
+/// `git kitty lane WP01` (the lane left out) or `git kitty lane doing` outside a worktree: say
+/// which part is missing, with a command line that has it.
+fn missing_target(
+    ws: &Workspace,
+    value: &str,
+    feature: Option<&FeatureSlug>,
+    (command, what): (&str, &str),
+) -> Error {
+    if let Ok((f, wp)) = ws.resolve_wp(value, feature) {
+        let wp_arg = ws.wp_arg(f, &wp);
+        return match command {
+            "lane" => {
+                let lane = ws.current_lane(f, &wp);
+                let next: Vec<&str> = lane.allowed_next().iter().map(|l| l.as_str()).collect();
+                let err = Error::usage(format!("the lane to move {wp} to is missing"))
+                    .hint(format!("git kitty {command} {wp_arg} <lane>"));
+                if next.is_empty() {
+                    err.hint(format!(
+                        "{wp} is {lane}: it leaves it only with --force --reason"
+                    ))
+                } else {
+                    err.hint(format!(
+                        "from {lane}, {wp} can move to: {}",
+                        next.join(", ")
+                    ))
+                }
+            }
+            _ => Error::usage(format!("the {} for {wp} is missing", what.to_lowercase())).hint(
+                format!("git kitty {command} {wp_arg} \"<{}>\"", what.to_lowercase()),
+            ),
+        };
+    }
+    let example = ws
+        .plan
+        .features
+        .iter()
+        .find_map(|f| f.wps.first().map(|w| ws.wp_arg(f, &w.id)))
+        .unwrap_or_else(|| "WP01".to_owned());
+    Error::usage(format!(
+        "which work package? Name it before the {what}, or run this inside its worktree"
+    ))
+    .hint(format!(
+        "git kitty {command} {example} {}",
+        crate::util::shell::quote(value)
+    ))
 }
 
 /// The `event` and `state` of an append, for JSON outcomes.

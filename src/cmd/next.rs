@@ -48,7 +48,7 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    let actor = args.agent.actor(&ws)?;
     let features = ws.selected_features(args.feature.get())?;
     let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;

@@ -43,11 +43,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
     // Naming the feature spares reading the others.
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
-    let (feature, wp, text) = resolve_wp_and(&ws, &args.targets, args.feature.get(), "TEXT")?;
+    let (feature, wp, text) =
+        resolve_wp_and(&ws, &args.targets, args.feature.get(), ("note", "TEXT"))?;
     if text.trim().is_empty() {
         return Err(Error::usage("the note is empty"));
     }
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    let actor = args.agent.actor(&ws)?;
     let initial = || ws.initial_state(feature, &wp);
     let outcome = store::append(&ws.repo, &feature.slug, &wp, &initial, &mut |_| {
         let mut event = store::draft(EventKind::Note, &actor);

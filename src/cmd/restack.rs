@@ -54,7 +54,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         args.feature.get(),
         "git kitty restack WP02",
     )?;
-    let actor = ws.actor(args.agent.name.as_deref())?;
+    let actor = args.agent.actor(&ws)?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let steps = restack::restack(&ws, feature, &wp, &states, &actor, args.force)?;
     if args.json.enabled {

@@ -2,4 +2,5 @@
 
 pub mod cache_file;
 pub mod faults;
+pub mod shell;
 pub mod time;

@@ -64,6 +64,18 @@ pub fn move_wp(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
     let outcome = store::append(&ws.repo, &m.feature.slug, m.wp, &initial, &mut |state| {
         from = state.lane;
         decide(ws, m, state)
+    })
+    .map_err(|e| match e.holder().map(str::to_owned) {
+        // The usual cause: the holder itself, acting without saying who it is.
+        Some(holder) => {
+            let agent = crate::util::shell::quote(&holder);
+            e.hint_first(format!(
+                "if you are {holder}: `git kitty lane {} {} --agent {agent}`",
+                ws.wp_arg(m.feature, m.wp),
+                m.to
+            ))
+        }
+        None => e,
     })?;
     if let Some(remote) = &remote {
         confirm(ws, m, remote, &outcome)?;

@@ -116,6 +116,33 @@ impl Workspace {
         }
     }
 
+    /// Inside a WP's worktree, the agent the WP's state records as its implementer: agents
+    /// commit with the machine's git identity, so the worktree, not `user.name`, says who
+    /// works there. Read from the state (one ref), so a takeover with `--force` moves it too.
+    fn worktree_agent(&self) -> Option<String> {
+        let (feature, wp) = self.implied_wp()?;
+        let tip = crate::state::store::read(&self.repo, &feature.slug, &wp).ok()??;
+        tip.state.agent
+    }
+
+    /// How a command line names this WP so that it works from anywhere: `WP01`, or
+    /// `WP01 --feature 001-auth` when another feature has a WP with that id (or may have:
+    /// a workspace opened for one feature did not read the others).
+    pub fn wp_arg(&self, feature: &Feature, wp: &WpId) -> String {
+        let narrowed = self.plan.features.len() < self.feature_names.len();
+        let shared = self
+            .plan
+            .features
+            .iter()
+            .filter(|f| f.slug != feature.slug && f.wp(wp).is_some())
+            .count();
+        if shared == 0 && !narrowed {
+            wp.to_string()
+        } else {
+            format!("{wp} --feature {}", feature.slug)
+        }
+    }
+
     /// The WP whose worktree the command runs in, if any.
     pub fn implied_wp(&self) -> Option<(&Feature, WpId)> {
         let branch = self.repo.current_branch()?;
@@ -204,12 +231,22 @@ impl Workspace {
         WpState::initial(feature.slug.clone(), wp.clone(), lane, agent)
     }
 
-    /// Who is acting: `--agent`, else `KITTY_AGENT`, else git's `user.name`.
+    /// The lane a WP is in now: its state ref's, else what the plan says.
+    pub fn current_lane(&self, feature: &Feature, wp: &WpId) -> Lane {
+        match crate::state::store::read(&self.repo, &feature.slug, wp) {
+            Ok(Some(tip)) => tip.state.lane,
+            _ => self.initial_state(feature, wp).lane,
+        }
+    }
+
+    /// Who is acting: `--agent`, else `KITTY_AGENT`, else (inside a WP's worktree) the WP's
+    /// implementer, else git's `user.name`.
     pub fn actor(&self, explicit: Option<&str>) -> Result<String> {
         let from_env = std::env::var("KITTY_AGENT").ok();
         let name = explicit
             .map(str::to_owned)
             .or(from_env.filter(|v| !v.trim().is_empty()))
+            .or_else(|| self.worktree_agent())
             .or_else(|| self.repo.config_string("user.name"));
         let Some(name) = name else {
             return Err(Error::usage(

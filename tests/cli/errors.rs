@@ -74,7 +74,7 @@ fn a_lane_without_its_work_package_outside_a_worktree() {
         .code(2)
         .stderr_is(
             "error: which work package? Name it before the LANE, or run this inside its worktree\n\
-             hint: git kitty ... WP01 doing\n",
+             hint: git kitty lane WP01 --feature 001-checkout doing\n",
         );
     repo.kitty(&["restack"]).code(2).stderr_is(
         "error: which work package? Name it, or run this inside its worktree\n\
@@ -140,4 +140,45 @@ fn a_forced_start_needs_a_reason_like_a_forced_move() {
         .stderr_has(
             "error: the following required arguments were not provided:\n  --reason <TEXT>\n",
         );
+}
+
+#[test]
+fn a_missing_lane_or_note_says_which_part_is_missing() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["lane", "WP01", "-f", "001-checkout", "--agent", "a"])
+        .code(2)
+        .stderr_is(
+            "error: the lane to move WP01 to is missing\n\
+             hint: git kitty lane WP01 --feature 001-checkout <lane>\n\
+             hint: WP01 is done: it leaves it only with --force --reason\n",
+        );
+    repo.kitty(&["lane", "WP05", "--agent", "a"])
+        .code(2)
+        .stderr_is(
+            "error: the lane to move WP05 to is missing\n\
+         hint: git kitty lane WP05 <lane>\n\
+         hint: from planned, WP05 can move to: claimed, in_progress, blocked, canceled\n",
+        );
+    repo.kitty(&["note", "WP05", "--agent", "a"])
+        .code(2)
+        .stderr_is(
+            "error: the text for WP05 is missing\n\
+         hint: git kitty note WP05 \"<text>\"\n",
+        );
+}
+
+#[test]
+fn a_refusal_for_another_holder_names_the_command_that_works() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["lane", "WP05", "claimed", "--agent", "Jane Doe"])
+        .ok();
+    repo.kitty(&["lane", "WP05", "in_progress", "--agent", "bob"])
+        .code(1)
+        .stderr_is(
+            "error: WP05 is claimed by Jane Doe\n\
+             hint: if you are Jane Doe: `git kitty lane WP05 in_progress --agent 'Jane Doe'`\n\
+             hint: ask Jane Doe, or take it over with `git kitty lane WP05 <lane> --force --reason \"...\"`\n",
+        );
+    repo.kitty(&["lane", "WP05", "in_progress", "--agent", "Jane Doe"])
+        .ok();
 }

@@ -464,3 +464,43 @@ fn lane_help_prints_the_transition_table() {
         "in_review    \\-> approved, in_progress, planned, for_review, blocked, canceled"
     ));
 }
+
+#[test]
+fn inside_its_worktree_the_agent_is_the_wps_without_any_setup() {
+    // Agents commit with the machine's git identity and no KITTY_AGENT.
+    let repo = Repo::with_fixture("fan-out");
+    repo.git(&["config", "user.name", "Machine User"]);
+    repo.kitty(&["hooks", "install"]).ok();
+    repo.kitty(&["implement", "WP01", "--agent", "claude"]).ok();
+    let wt = repo.worktree("001-fan-out-WP01");
+    let as_machine = |dir: &std::path::Path, program: &str, args: &[&str]| {
+        let out = repo
+            .command_in(program, dir)
+            .env_remove("KITTY_AGENT")
+            .args(args)
+            .output()
+            .unwrap();
+        crate::common::Run::new(out, &repo.root)
+    };
+    std::fs::write(wt.join("core.rs"), "fn core() {}\n").unwrap();
+    as_machine(&wt, "git", &["add", "core.rs"]).ok();
+    as_machine(&wt, "git", &["commit", "-q", "-m", "core"]).ok();
+    as_machine(&wt, "git-kitty", &["lane", "for_review"])
+        .ok()
+        .stdout_is("WP01: in_progress -> for_review (claude)\n");
+    as_machine(&wt, "git-kitty", &["note", "ready for a look"]).ok();
+    repo.kitty(&["log", "WP01"]).ok().stdout_has("claude  note");
+    // Outside the worktree the machine's identity acts, and is told how to act as claude.
+    as_machine(&repo.root, "git-kitty", &["lane", "WP01", "in_review"])
+        .ok()
+        .stdout_is("WP01: for_review -> in_review (Machine User)\n");
+    as_machine(
+        &repo.root,
+        "git-kitty",
+        &["lane", "WP01", "approved", "--agent", "claude"],
+    )
+    .code(1)
+    .stderr_has(
+        "hint: if you are Machine User: `git kitty lane WP01 approved --agent 'Machine User'`\n",
+    );
+}
