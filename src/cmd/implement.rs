@@ -24,8 +24,8 @@ branch (stacking on unfinished work). --force starts anyway and is recorded.
 
 The claim is a compare-and-swap of the WP's state ref: of several agents running this at once, \
 one gets the worktree and the others are told who holds it. Run again by the same agent, it \
-prints the existing worktree (and makes it again if it was deleted). The worktree path is the \
-last line of output: cd \"$(git kitty implement WP01 | tail -1)\".
+prints the existing worktree (and makes it again if it was deleted). The worktree path is all \
+that goes to stdout (the summary goes to stderr): dir=$(git kitty implement WP01) && cd \"$dir\".
 
 The target branch is the WP's merge_target_branch, else the feature's meta.json target_branch, \
 else git config kitty.targetBranch, else the branch checked out in the main worktree.",
@@ -33,7 +33,7 @@ else git config kitty.targetBranch, else the branch checked out in the main work
         "Examples:
   git kitty implement WP01
   git kitty implement WP02 --base WP01          stack on WP01's unfinished branch
-  cd \"$(git kitty implement WP03 --agent claude | tail -1)\"
+  dir=$(git kitty implement WP03 --agent claude) && cd \"$dir\"
 
 ",
         crate::exit_codes_help!()
@@ -143,6 +143,8 @@ pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
         "  next      cd {rel}, commit your work, then `git kitty lane {} for_review`\n",
         done.wp
     ));
-    text.push_str(&format!("{}\n", done.worktree.display()));
-    ui.out(&text);
+    // The summary is narration (stderr); the result is the path (stdout), so
+    // `dir=$(git kitty next) && cd "$dir"` works and fails safe when nothing is ready.
+    ui.note(text.trim_end());
+    ui.out(&format!("{}\n", done.worktree.display()));
 }

@@ -23,7 +23,7 @@ the same WP; an agent that loses a race simply takes the next one.
 When nothing is ready it exits with status 3 and says what the remaining WPs wait on.",
     after_long_help = concat!(
         "Examples:
-  cd \"$(git kitty next --agent claude | tail -1)\"
+  dir=$(git kitty next --agent claude) && cd \"$dir\"     (exit 3, no cd, when nothing is ready)
   git kitty next -f 001-auth --json
 
 ",

@@ -141,7 +141,7 @@ pub fn commands() -> Vec<Command> {
             description: "git kitty: claim the next ready work package and get its worktree",
             argument_hint: "[--feature FEATURE]",
             body: concat_trust!(
-                "Run `git kitty next {ARGS}`. It claims the ready work package that unblocks the most work and prints its worktree path on the last line: `cd` there and work from the WP file it names as `prompt`. Exit status 3 means nothing is ready: report what it says everything waits on."
+                "Run `git kitty next {ARGS}`. It claims the ready work package that unblocks the most work and prints its worktree path on stdout (a summary on stderr): `cd` there and work from the WP file it names as `prompt`. Exit status 3 means nothing is ready: report what it says everything waits on."
             ),
         },
         Command {
@@ -149,7 +149,7 @@ pub fn commands() -> Vec<Command> {
             description: "git kitty: claim a work package and get its branch and worktree",
             argument_hint: "WP01",
             body: concat_trust!(
-                "Run `git kitty implement {ARGS}`. It claims the work package and prints its worktree path on the last line: `cd` there and work from the WP file it names as `prompt`. If it refuses (dependencies not done, claimed by someone else), report its message and hints; do not work around them."
+                "Run `git kitty implement {ARGS}`. It claims the work package and prints its worktree path on stdout (a summary on stderr): `cd` there and work from the WP file it names as `prompt`. If it refuses (dependencies not done, claimed by someone else), report its message and hints; do not work around them."
             ),
         },
         Command {

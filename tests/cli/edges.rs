@@ -203,7 +203,8 @@ fn next_skips_a_conflicting_base_and_a_damaged_ref() {
     // among equals; its conflict must not stop `next` from giving out WP06.
     let run = repo.kitty(&["next", "--agent", "n"]);
     run.ok()
-        .stdout_has("WP06: in_progress (n)")
+        .stdout_is("$REPO/.worktrees/001-diamond-WP06\n")
+        .stderr_has("WP06: in_progress (n)")
         .stderr_has("skipping WP04");
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-diamond", "WP05")["ready"], false);

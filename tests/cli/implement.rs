@@ -18,7 +18,10 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
     let main_before = repo.git(&["rev-parse", "main"]);
     let run = repo.kitty(&["implement", "WP01", "--agent", "alice"]);
     run.ok();
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The path alone on stdout (`dir=$(git kitty implement WP01) && cd "$dir"`), the summary
+    // on stderr.
+    run.stdout_is("$REPO/.worktrees/001-fan-out-WP01\n");
+    let lines: Vec<&str> = run.stderr.lines().collect();
     assert_eq!(lines[0], "WP01: in_progress (alice)");
     assert!(
         lines[1].starts_with("  branch    001-fan-out-WP01  from main at "),
@@ -28,11 +31,6 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
     assert_eq!(
         lines[2],
         "  prompt    kitty-specs/001-fan-out/tasks/WP01-core.md"
-    );
-    assert_eq!(
-        *lines.last().unwrap(),
-        "$REPO/.worktrees/001-fan-out-WP01",
-        "the path is the last line"
     );
     let wt = repo.worktree("001-fan-out-WP01");
     assert_eq!(
@@ -136,7 +134,7 @@ fn the_gate_refuses_unfinished_dependencies_and_says_what_works() {
     // --force starts anyway, recorded as forced.
     repo.kitty(&["implement", "WP03", "--force", "--reason", "prototype"])
         .ok()
-        .stdout_has("WP03: in_progress (tester) (forced)");
+        .stderr_has("WP03: in_progress (tester) (forced)");
     let log = repo.kitty(&["log", "WP03", "--json"]).ok().json();
     assert_eq!(log["events"][0]["forced"], true);
     assert_eq!(log["events"][0]["reason"], "prototype");
@@ -299,7 +297,7 @@ fn diamond_base_is_a_merge_of_both_sides() {
         "--agent",
         "d",
     ]);
-    run.ok().stdout_has("from a merge of WP02, WP03");
+    run.ok().stderr_has("from a merge of WP02, WP03");
     let wt4 = repo.worktree("001-diamond-WP04");
     for f in ["schema.sql", "backend.rs", "frontend.ts"] {
         assert!(wt4.join(f).exists(), "WP04's base lacks {f}");
@@ -386,7 +384,7 @@ fn eight_agents_implementing_one_wp_make_one_worktree() {
     let winners: Vec<&Run> = runs.iter().filter(|r| r.code == 0).collect();
     assert_eq!(winners.len(), 1, "{runs:#?}");
     let winner = winners[0]
-        .stdout
+        .stderr
         .lines()
         .next()
         .unwrap()
@@ -442,7 +440,7 @@ fn next_takes_what_unblocks_most_and_explains_when_nothing_is_ready() {
     let repo = Repo::with_fixture("example");
     // 002-search: WP02 is ready and unblocks WP03 and WP04.
     let run = repo.kitty(&["next", "-f", "002-search", "--agent", "n"]);
-    run.ok().stdout_has("WP02: in_progress (n)");
+    run.ok().stderr_has("WP02: in_progress (n)");
     let run = repo.kitty(&["next", "-f", "002-search", "--agent", "n"]);
     run.code(3)
         .stderr_has("error: nothing is ready to start in 002-search")
@@ -522,7 +520,7 @@ fn a_worktree_deleted_by_hand_is_detected_and_made_again() {
     assert_eq!(wp(&status, "001-fan-out", "WP01")["worktree_missing"], true);
     repo.kitty(&["implement", "WP01", "--agent", "a"])
         .ok()
-        .stdout_has("WP01: worktree made again (a)");
+        .stderr_has("WP01: worktree made again (a)");
     assert_eq!(
         std::fs::read_to_string(wt.join("work.txt")).unwrap(),
         "kept on the branch\n"

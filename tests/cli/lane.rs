@@ -234,8 +234,8 @@ fn review_feedback_travels_with_the_wp() {
     );
     repo.kitty(&["implement", "WP01", "--agent", "alice"])
         .ok()
-        .stdout_has("WP01: already yours (alice)\n")
-        .stdout_has("  feedback  the retry path has no test\n            and the docs are stale\n");
+        .stderr_has("WP01: already yours (alice)\n")
+        .stderr_has("  feedback  the retry path has no test\n            and the docs are stale\n");
     // Approval clears it; leaving approved withdraws the approval.
     repo.kitty(&["lane", "WP01", "for_review", "--agent", "alice"])
         .ok();

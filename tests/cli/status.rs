@@ -833,3 +833,49 @@ fn an_80_column_board_wraps_card_details_instead_of_cutting_them() {
         run.stdout
     );
 }
+
+/// The README's "An agent's loop" block, run as written (the work step replaced by a commit):
+/// it works when a WP is ready and fails safe, staying where it was, when none is.
+#[test]
+fn the_readme_agent_loop_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let section = readme.split("## An agent's loop").nth(1).unwrap();
+    let block = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let script = block.replace(
+        "# ... work, commit (the hooks know the agent inside its worktree) ...",
+        "echo work > work.txt && git add work.txt && git commit -q -m work && pwd > \"$OUT\"",
+    );
+    let repo = Repo::with_fixture("linear");
+    repo.kitty(&["hooks", "install"]).ok();
+    let out = repo.sandbox.path().join("where");
+    let run = |script: &str| {
+        repo.command_in("sh", &repo.root)
+            .env_remove("KITTY_AGENT")
+            .env("OUT", &out)
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap()
+    };
+    let first = run(&script);
+    assert!(first.status.success(), "{first:?}");
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .trim()
+            .ends_with(".worktrees/001-linear-WP01")
+    );
+    assert_eq!(repo.lane("001-linear", "WP01"), "for_review");
+    // WP02 waits on WP01 (for review): nothing is ready, so no cd and no lane move.
+    std::fs::remove_file(&out).unwrap();
+    let second = run(&script);
+    assert_eq!(second.status.code(), Some(3), "{second:?}");
+    assert!(!out.exists(), "the loop went on without a worktree");
+    assert_eq!(repo.lane("001-linear", "WP02"), "planned");
+}
