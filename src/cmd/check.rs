@@ -4,7 +4,7 @@ use crate::cmd::args::{FeatureArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
 use crate::model::problem::{Code, Problem, Severity};
-use crate::render::board::{plural, problem_line};
+use crate::render::board::{plural, problem_line, severity_counts};
 use crate::ui::Ctx;
 use crate::workspace::Workspace;
 
@@ -18,7 +18,9 @@ ids, unknown dependencies, self-dependencies, dependency cycles (printed as WP02
 unknown lanes, and feature folders or branch names that are not safe as git names or paths.
 
 Errors make the exit status 1. Warnings (a malformed line in Spec Kitty's status.events.jsonl, \
-a frontmatter lane that disagrees with the state) do not, unless --strict is given.",
+a frontmatter lane edited by hand although the state decides) do not, unless --strict is given. \
+Notes (a frontmatter lane the state has left behind, as in every Spec Kitty file once work \
+starts) never do; --fix writes the state's lanes back into the files, as one commit.",
     after_long_help = "Exit status:
   0  no errors (warnings allowed unless --strict)
   1  problems found
@@ -38,6 +40,11 @@ pub struct Args {
     /// Fail on warnings too
     #[arg(long)]
     pub strict: bool,
+
+    /// Write the lanes of git kitty's state back into the WP files' frontmatter (one commit
+    /// of only those files, only their `lane:` values changed)
+    #[arg(long)]
+    pub fix: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
@@ -46,7 +53,18 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     if let Some(slug) = &args.feature.slug {
         ws.feature(slug)?;
     }
-    let (states, state_problems) = ws.read_states(None)?;
+    let (mut states, mut state_problems) = ws.read_states(None)?;
+    let mut ws = ws;
+    if args.fix {
+        let written = crate::workflow::frontmatter::write_back_lanes(&ws, &states)?;
+        for w in &written {
+            ctx.ui
+                .note(&format!("fixed {}: lane {} -> {}", w.file, w.from, w.to));
+        }
+        // Read the plan again: the files changed.
+        ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+        (states, state_problems) = ws.read_states(None)?;
+    }
     let mut problems = ws.plan.problems.clone();
     problems.extend(drift(&ws, &states));
     problems.extend(state_problems.into_iter().filter(|p| {
@@ -59,7 +77,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .count();
-    let warnings = problems.len() - errors;
+    let warnings = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Warning)
+        .count();
     let failed = errors > 0 || (args.strict && warnings > 0);
     let features = ws.plan.features.len();
     let wps: usize = ws.plan.features.iter().map(|f| f.wps.len()).sum();
@@ -71,6 +92,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             "work_packages": wps,
             "errors": errors,
             "warnings": warnings,
+            "notes": problems.len() - errors - warnings,
             "problems": problems,
         }));
     } else {
@@ -88,13 +110,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         if problems.is_empty() {
             text.push_str(&format!("{} {scope}: no problems\n", p.green("ok:")));
         } else {
-            let mut counts = Vec::new();
-            if errors > 0 {
-                counts.push(p.red(&plural(errors, "error")));
-            }
-            if warnings > 0 {
-                counts.push(p.yellow(&plural(warnings, "warning")));
-            }
+            let counts = severity_counts(problems, p);
             text.push_str(&format!("\n{} in {scope}\n", counts.join(", ")));
         }
         ctx.ui.out(&text);
@@ -102,7 +118,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     Ok(if failed { 1 } else { 0 })
 }
 
-/// A frontmatter `lane` that disagrees with the state ref: the state wins, the file is stale.
+/// A frontmatter `lane` that disagrees with the state ref. Left behind (it still says the
+/// lane the WP had when git kitty first moved it, as Spec Kitty files do): information.
+/// Changed since (someone edited it, expecting it to move the WP): a warning, since the
+/// state wins and the edit does nothing.
 fn drift(ws: &Workspace, states: &crate::workspace::States) -> Vec<Problem> {
     let mut out = Vec::new();
     for f in &ws.plan.features {
@@ -112,23 +131,46 @@ fn drift(ws: &Workspace, states: &crate::workspace::States) -> Vec<Problem> {
             else {
                 continue;
             };
-            if declared != tip.state.lane {
-                out.push(
-                    Problem::new(
-                        Code::LaneDrift,
-                        format!(
-                            "the frontmatter says `lane: {declared}`, but {} is {} in {} (the state wins)",
-                            wp.id,
-                            tip.state.lane,
-                            crate::state::store::ref_name(&f.slug, &wp.id)
-                        ),
-                    )
+            if declared == tip.state.lane {
+                continue;
+            }
+            let name = crate::state::store::ref_name(&f.slug, &wp.id);
+            let lane = tip.state.lane;
+            let problem = if declared == first_lane(ws, f, wp).unwrap_or(declared) {
+                Problem::new(
+                    Code::LaneDrift,
+                    format!(
+                        "the frontmatter still says `lane: {declared}`; {} is {lane} in {name} (the state wins; `git kitty check --fix` writes it back)",
+                        wp.id
+                    ),
+                )
+            } else {
+                Problem::new(
+                    Code::LaneEdited,
+                    format!(
+                        "the frontmatter was changed to `lane: {declared}`, which moves nothing: {} is {lane} in {name}; `git kitty lane {} {declared}` moves it",
+                        wp.id,
+                        ws.wp_arg(f, &wp.id)
+                    ),
+                )
+            };
+            out.push(
+                problem
                     .at(&wp.file, wp.lane_line)
                     .in_feature(f.slug.as_str())
                     .for_wp(wp.id.as_str()),
-                );
-            }
+            );
         }
     }
     out
+}
+
+/// The lane a WP had before git kitty's first event on it.
+fn first_lane(
+    ws: &Workspace,
+    f: &crate::model::plan::Feature,
+    wp: &crate::model::wp::WorkPackage,
+) -> Option<crate::model::lane::Lane> {
+    let history = crate::state::store::history(&ws.repo, &f.slug, &wp.id).ok()?;
+    history.last()?.1.from
 }

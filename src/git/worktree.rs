@@ -286,6 +286,16 @@ impl Repo {
             .run()
             .map(|_| ())
     }
+
+    /// Commit exactly `paths` (repository-relative, tracked) in the worktree at `path` with
+    /// `message`, leaving anything else staged there as it was (`git commit --only`).
+    pub fn commit_paths(&self, path: &Path, paths: &[String], message: &str) -> Result<()> {
+        Git::new(path)
+            .args(["commit", "--only", "--quiet", "-m", message, "--"])
+            .args(paths)
+            .run()?;
+        Ok(())
+    }
 }
 
 /// The paths `git status --porcelain=v1 -z` lists in the worktree at `path`

@@ -269,6 +269,71 @@ fn is_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
 }
 
+/// `bytes` (a WP file) with the value of the `lane:` key on line `line` (1-based) replaced by
+/// `lane`, every other byte kept: quotes, comments, CRLF. `None` when that line is not a
+/// plain `lane:` entry.
+pub fn with_lane(bytes: &[u8], line: usize, lane: &str) -> Option<Vec<u8>> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let start = text
+        .split_inclusive('\n')
+        .take(line.checked_sub(1)?)
+        .map(str::len)
+        .sum::<usize>();
+    let rest = &text[start..];
+    let end = start + rest.find('\n').map_or(rest.len(), |i| i);
+    let row = text[start..end].trim_end_matches('\r');
+    let value_at = row.strip_prefix("lane:")?.len();
+    let value = &row[row.len() - value_at..];
+    let lead = value.len() - value.trim_start().len();
+    let token = value.trim_start();
+    // The scalar: quoted ("planned" / 'planned') or plain up to a comment.
+    let (quote, body_len) = match token.chars().next() {
+        Some(q @ ('"' | '\'')) => (Some(q), token[1..].find(q)? + 2),
+        _ => (None, token.find(" #").unwrap_or(token.trim_end().len())),
+    };
+    let replaced = match quote {
+        Some(q) => format!("{q}{lane}{q}"),
+        None => lane.to_owned(),
+    };
+    let value_start = start + "lane:".len() + lead;
+    let mut out = Vec::with_capacity(bytes.len() + lane.len());
+    out.extend_from_slice(&bytes[..value_start]);
+    out.extend_from_slice(replaced.as_bytes());
+    out.extend_from_slice(&bytes[value_start + body_len..]);
+    Some(out)
+}
+
+#[cfg(test)]
+mod lane_rewrite_tests {
+    use super::with_lane;
+
+    #[test]
+    fn only_the_lane_value_changes() {
+        let file = b"---\r\nwork_package_id: WP01\r\nlane: \"planned\"  # mirror\r\nagent: x\r\n---\r\nbody lane: planned\r\n";
+        let out = with_lane(file, 3, "for_review").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "---\r\nwork_package_id: WP01\r\nlane: \"for_review\"  # mirror\r\nagent: x\r\n---\r\nbody lane: planned\r\n"
+        );
+        let plain = b"---\nlane: doing # old\n---\n";
+        assert_eq!(
+            with_lane(plain, 2, "done").unwrap(),
+            b"---\nlane: done # old\n---\n"
+        );
+        assert_eq!(
+            with_lane(b"---\nlane: 'x'\n", 2, "done").unwrap(),
+            b"---\nlane: 'done'\n"
+        );
+        assert_eq!(
+            with_lane(b"---\nlane:planned\n", 2, "done").unwrap(),
+            b"---\nlane:done\n"
+        );
+        // Not a lane line, or a line past the end: nothing to do.
+        assert_eq!(with_lane(plain, 1, "done"), None);
+        assert_eq!(with_lane(plain, 9, "done"), None);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

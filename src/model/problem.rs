@@ -10,8 +10,10 @@ use serde::{Deserialize, Serialize};
 pub enum Severity {
     /// The plan is wrong: `check` exits 1.
     Error,
-    /// Worth knowing, not wrong (drift between a frontmatter lane and the state).
+    /// Probably a mistake, not fatal: `check --strict` exits 1.
     Warning,
+    /// Information: nothing to fix (a frontmatter lane left behind by the state).
+    Info,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -35,6 +37,7 @@ pub enum Code {
     QuotedList,
     MalformedEvent,
     LaneDrift,
+    LaneEdited,
     BadStateRef,
 }
 
@@ -59,6 +62,7 @@ impl Code {
             Code::QuotedList => "quoted-list",
             Code::MalformedEvent => "malformed-event",
             Code::LaneDrift => "lane-drift",
+            Code::LaneEdited => "lane-edited",
             Code::BadStateRef => "bad-state-ref",
         }
     }
@@ -68,8 +72,9 @@ impl Code {
             Code::IgnoredEntry
             | Code::QuotedList
             | Code::MalformedEvent
-            | Code::LaneDrift
+            | Code::LaneEdited
             | Code::BadStateRef => Severity::Warning,
+            Code::LaneDrift => Severity::Info,
             _ => Severity::Error,
         }
     }
@@ -134,6 +139,7 @@ impl fmt::Display for Problem {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Info => "info",
         };
         write!(f, "{sev}[{}]: {}", self.code.as_str(), self.message)
     }

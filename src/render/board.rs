@@ -474,21 +474,32 @@ fn fmt_pct(x: f64) -> String {
     }
 }
 
+/// `2 errors, 1 warning, 3 notes`: the counts that are not zero, coloured.
+pub fn severity_counts(problems: &[Problem], paint: Paint) -> Vec<String> {
+    let count = |s: Severity| problems.iter().filter(|p| p.severity == s).count();
+    let mut counts = Vec::new();
+    for (severity, word) in [
+        (Severity::Error, "error"),
+        (Severity::Warning, "warning"),
+        (Severity::Info, "note"),
+    ] {
+        let n = count(severity);
+        if n > 0 {
+            let text = plural(n, word);
+            counts.push(match severity {
+                Severity::Error => paint.red(&text),
+                Severity::Warning => paint.yellow(&text),
+                Severity::Info => paint.dim(&text),
+            });
+        }
+    }
+    counts
+}
+
 /// The problems under the board: counted, each on a line.
 pub fn problems_summary(problems: &[Problem], paint: Paint) -> String {
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    let warnings = problems.len() - errors;
     let mut out = String::new();
-    let mut counts = Vec::new();
-    if errors > 0 {
-        counts.push(paint.red(&plural(errors, "error")));
-    }
-    if warnings > 0 {
-        counts.push(paint.yellow(&plural(warnings, "warning")));
-    }
+    let counts = severity_counts(problems, paint);
     let _ = writeln!(
         out,
         "{} in the plan (`git kitty check` explains each):",
@@ -504,6 +515,7 @@ pub fn problem_line(p: &Problem, paint: Paint) -> String {
     let sev = match p.severity {
         Severity::Error => paint.red(&format!("error[{}]", p.code.as_str())),
         Severity::Warning => paint.yellow(&format!("warning[{}]", p.code.as_str())),
+        Severity::Info => paint.dim(&format!("info[{}]", p.code.as_str())),
     };
     match p.location() {
         Some(loc) => format!("{}: {sev}: {}", paint.bold(&loc), p.message),

@@ -6,6 +6,7 @@
 pub mod abandon;
 pub mod agents;
 pub mod base;
+pub mod frontmatter;
 pub mod guard;
 pub mod implement;
 pub mod landing;

@@ -418,13 +418,52 @@ fn check_reports_frontmatter_lanes_that_drifted_from_the_state() {
         "claude",
     ])
     .ok();
-    let run = repo.kitty(&["check"]);
-    run.ok().stdout_has(
-        "kitty-specs/001-checkout/tasks/WP03-payment-client.md:5: warning[lane-drift]: the frontmatter says `lane: in_progress`, but WP03 is for_review in refs/kitty/wp/001-checkout/WP03 (the state wins)",
-    );
-    repo.kitty(&["check", "--strict"]).code(1);
+    let file = "kitty-specs/001-checkout/tasks/WP03-payment-client.md";
+    // Left behind by the state, as every Spec Kitty file is once work starts: information,
+    // and not a --strict failure.
+    repo.kitty(&["check"]).ok().stdout_has(&format!(
+        "{file}:5: info[lane-drift]: the frontmatter still says `lane: in_progress`; WP03 is for_review in refs/kitty/wp/001-checkout/WP03 (the state wins; `git kitty check --fix` writes it back)\n"
+    ));
+    repo.kitty(&["check", "--strict"]).ok();
     // The board follows the state, not the stale frontmatter.
     assert_eq!(repo.lane("001-checkout", "WP03"), "for_review");
+
+    // Edited by hand, expecting it to move the WP: a warning that says what works.
+    let path = repo.path(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("lane: doing", "lane: done")).unwrap();
+    repo.commit_all("hand edit");
+    repo.kitty(&["check"]).ok().stdout_has(&format!(
+        "{file}:5: warning[lane-edited]: the frontmatter was changed to `lane: done`, which moves nothing: WP03 is for_review in refs/kitty/wp/001-checkout/WP03; `git kitty lane WP03 --feature 001-checkout done` moves it\n"
+    ));
+    repo.kitty(&["check", "--strict"]).code(1);
+    assert_eq!(repo.lane("001-checkout", "WP03"), "for_review");
+
+    // --fix writes the state's lanes back: one commit, only the lane values changed.
+    let before = repo.git(&["rev-parse", "HEAD"]);
+    repo.kitty(&["check", "--fix", "--strict"])
+        .ok()
+        .stderr_has(&format!("fixed {file}: lane done -> for_review\n"));
+    let diff = repo.git(&["diff", "--unified=0", before.trim(), "HEAD"]);
+    let changed: Vec<&str> = diff
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert!(
+        changed
+            .iter()
+            .all(|l| l.ends_with("lane: done") || l.ends_with("lane: for_review")),
+        "{diff}"
+    );
+    assert!(!changed.is_empty());
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    repo.kitty(&["check", "--strict"])
+        .ok()
+        .stdout_has("no problems");
 }
 
 #[test]
