@@ -1,7 +1,7 @@
 //! `git kitty abandon`: give a work package back.
 
 use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::ui::Ctx;
 use crate::workflow::abandon;
 use crate::workspace::Workspace;
@@ -54,17 +54,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         args.feature.get(),
         "git kitty abandon WP02",
     )?;
-    if ws.repo.current_branch().as_deref()
-        == Some(crate::workflow::base::branch_name(feature, &wp).as_str())
-    {
-        return Err(Error::usage(format!(
-            "this is {wp}'s own worktree: git cannot remove it from inside"
-        ))
-        .hint(format!(
-            "run it from the main worktree: `git -C {} kitty abandon {wp}`",
-            ws.plan_root.display()
-        )));
-    }
     let actor = args.agent.actor(&ws)?;
     let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)?;
     if args.json.enabled {

@@ -156,6 +156,16 @@ impl Repo {
         Git::new(self.workdir().unwrap_or(&self.common_dir))
     }
 
+    /// A `git` subprocess in the main worktree (else the git dir): for what must not run
+    /// inside the worktree it changes, such as removing that worktree.
+    fn git_in_main(&self) -> Git {
+        Git::new(
+            self.main_workdir()
+                .or(self.workdir())
+                .unwrap_or(&self.common_dir),
+        )
+    }
+
     /// History and tree reads through `git`, in this repository.
     pub fn history(&self) -> history::History {
         let dir = self.workdir().unwrap_or(&self.common_dir).to_path_buf();

@@ -148,12 +148,14 @@ impl Repo {
     /// locked by an interrupted `worktree add`).
     pub fn remove_worktree(&self, path: &Path, force: bool) -> Result<()> {
         self.with_worktree_lock(|| {
-            let mut git = self.git().args(["worktree", "remove"]);
+            // From the main worktree: git cannot remove the worktree it runs in, and the WP's
+            // own worktree is where an agent calls `abandon` from.
+            let mut git = self.git_in_main().args(["worktree", "remove"]);
             if force {
                 git = git.args(["--force", "--force"]);
             }
             git.arg("--").arg(path).run()?;
-            let _ = self.git().args(["worktree", "prune"]).run();
+            let _ = self.git_in_main().args(["worktree", "prune"]).run();
             Ok(())
         })
     }

@@ -607,3 +607,19 @@ fn a_wp_sent_back_to_planned_is_taken_over_with_its_branch() {
     assert_eq!(wp(&status, "001-fan-out", "WP01")["agent"], "b");
     assert!(repo.worktree("001-fan-out-WP01").join("half.txt").exists());
 }
+
+#[test]
+fn abandon_works_from_inside_the_wps_own_worktree() {
+    // `--help` says the WP may be left out there: that is where its agent is.
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.kitty_in(&wt, &["abandon", "--agent", "a"])
+        .ok()
+        .stdout_has("WP01: back to planned (a)\n")
+        .stdout_has("  removed worktree $REPO/.worktrees/001-fan-out-WP01\n");
+    assert!(!wt.exists());
+    assert_eq!(repo.git(&["branch", "--list", "001-fan-out-WP01"]), "");
+    assert_eq!(repo.lane("001-fan-out", "WP01"), "planned");
+    assert!(repo.git(&["worktree", "list"]).lines().count() == 1);
+}
