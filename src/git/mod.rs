@@ -262,6 +262,16 @@ impl Repo {
         }
     }
 
+    /// What a ref points at directly, not peeled (a ref at a tag object gives the tag's id);
+    /// `None` if it does not exist or is symbolic.
+    pub fn ref_target(&self, full_name: &str) -> Result<Option<ObjectId>> {
+        let found = self
+            .repo
+            .try_find_reference(full_name)
+            .context(|| format!("reading ref {full_name}"))?;
+        Ok(found.and_then(|r| r.try_id().map(|id| id.detach())))
+    }
+
     /// All refs under `prefix` (which ends with `/`), with their direct targets. Symbolic refs
     /// are returned with `None`.
     ///
@@ -407,6 +417,20 @@ impl Repo {
         read_commit_in(&self.repo, id)
     }
 
+    /// The kind of an object, `None` when the object database does not have it.
+    pub fn object_kind(&self, id: ObjectId) -> Result<Option<ObjectKind>> {
+        let header = self
+            .repo
+            .try_find_header(id)
+            .context(|| format!("reading object {id}"))?;
+        Ok(header.map(|h| match h.kind() {
+            gix::object::Kind::Blob => ObjectKind::Blob,
+            gix::object::Kind::Tree => ObjectKind::Tree,
+            gix::object::Kind::Commit => ObjectKind::Commit,
+            gix::object::Kind::Tag => ObjectKind::Tag,
+        }))
+    }
+
     /// Write a commit object (no ref is touched). Extra headers carry machine state.
     pub fn write_commit(&self, commit: NewCommit<'_>) -> Result<ObjectId> {
         let tree = match commit.tree {
@@ -527,6 +551,26 @@ impl Repo {
                 })
                 .collect()
         })
+    }
+}
+
+/// The kind of a git object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Blob,
+    Tree,
+    Commit,
+    Tag,
+}
+
+impl ObjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tree => "tree",
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tag => "tag",
+        }
     }
 }
 

@@ -35,6 +35,7 @@ pub enum Code {
     MalformedEvent,
     LaneDrift,
     BadStateRef,
+    MissingWorktree,
 }
 
 impl Code {
@@ -58,14 +59,17 @@ impl Code {
             Code::MalformedEvent => "malformed-event",
             Code::LaneDrift => "lane-drift",
             Code::BadStateRef => "bad-state-ref",
+            Code::MissingWorktree => "missing-worktree",
         }
     }
 
     pub fn severity(self) -> Severity {
         match self {
-            Code::IgnoredEntry | Code::MalformedEvent | Code::LaneDrift | Code::BadStateRef => {
-                Severity::Warning
-            }
+            Code::IgnoredEntry
+            | Code::MalformedEvent
+            | Code::LaneDrift
+            | Code::BadStateRef
+            | Code::MissingWorktree => Severity::Warning,
             _ => Severity::Error,
         }
     }

@@ -86,6 +86,9 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     let plan_wp = feature
         .wp(wp)
         .ok_or_else(|| Error::usage(format!("no work package {wp} in feature {}", feature.slug)))?;
+    if let Some(remote) = &req.remote {
+        crate::sync::check_remote_state(ws, remote, &feature.slug, wp)?;
+    }
     let current = store::read(&ws.repo, &feature.slug, wp)?
         .map(|t| t.state)
         .unwrap_or_else(|| ws.initial_state(feature, wp));
