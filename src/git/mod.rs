@@ -4,6 +4,7 @@
 //! what keeps `status` fast); the `git` binary ([`run::Git`]) where gix has no support. Every
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
+mod fs;
 pub mod history;
 pub mod hook_env;
 pub mod remote;
@@ -390,6 +391,12 @@ impl Repo {
             match self.repo.edit_references(edits.clone()) {
                 Ok(_) => return Ok(Cas::Done),
                 Err(err) => {
+                    // A filesystem that refuses the write (permissions, read-only, full) is
+                    // not contention: no retry, say where and why at once.
+                    if let Some(io) = fs::permanent_io_error(&err) {
+                        let name = updates.first().map_or("", |u| u.name.as_str());
+                        return Err(fs::refused_write(name, &self.common_dir.join(name), io));
+                    }
                     for u in updates {
                         if self.ref_tip(&u.name)? != u.expected {
                             return Ok(Cas::Raced);
@@ -458,11 +465,17 @@ impl Repo {
                 .map(|(k, v)| (BString::from(*k), BString::from(v.as_str())))
                 .collect(),
         };
-        Ok(self
-            .repo
-            .write_object(&object)
-            .context(|| "writing a state commit".into())?
-            .detach())
+        match self.repo.write_object(&object) {
+            Ok(id) => Ok(id.detach()),
+            Err(err) => Err(match fs::permanent_io_error(&err) {
+                Some(io) => fs::refused_write(
+                    "a commit object",
+                    &self.common_dir.join("objects").join("xx"),
+                    io,
+                ),
+                None => Error::failed("writing a state commit").cause(err),
+            }),
+        }
     }
 
     /// The empty tree, written to the object database so that pushes and `git fsck` find it.
