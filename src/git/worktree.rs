@@ -10,6 +10,10 @@ use gix::ObjectId;
 use super::{Git, Repo};
 use crate::error::{Error, ErrorKind, Result};
 
+/// A lock of one of git kitty's branches at least this old, found while holding the worktree
+/// lock, was left by a process that died.
+const STALE_LOCK_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// One entry of `git worktree list --porcelain -z`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorktreeEntry {
@@ -110,7 +114,13 @@ impl Repo {
         Ok(list)
     }
 
-    /// Create `branch` at `start` and check it out in a new worktree at `path`.
+    /// Create `branch` at `start` and check it out in a new worktree at `path`. `branch` is
+    /// one of git kitty's own (a WP's `<feature>-<WP>`): a stale lock of it is removed.
+    ///
+    /// The branch is made by a compare-and-swap ("must not exist") in process, then checked
+    /// out by `git worktree add` without `-b`: no `git branch` child holds its lock while
+    /// files are checked out, so a kill during the checkout cannot leave it behind. If the
+    /// worktree cannot be made the branch stays; the caller deletes it.
     pub fn add_worktree_with_branch(
         &self,
         path: &Path,
@@ -118,20 +128,31 @@ impl Repo {
         start: ObjectId,
     ) -> Result<()> {
         self.with_worktree_lock(|| {
+            self.clear_stale_branch_lock(branch)?;
+            let name = format!("refs/heads/{branch}");
+            if self.cas_ref(&name, None, start, "git kitty: branch for a work package")?
+                == super::Cas::Raced
+            {
+                return Err(Error::refused(format!(
+                    "a branch `{branch}` appeared meanwhile"
+                )));
+            }
             self.git()
-                .args(["worktree", "add", "--quiet", "-b", branch])
+                .args(["worktree", "add", "--quiet"])
                 .arg("--")
                 .arg(path)
-                .arg(start.to_string())
+                .arg(branch)
                 .run()
                 .map(|_| ())
         })
     }
 
     /// Check out an existing `branch` in a new worktree at `path` (recovering a worktree that
-    /// was deleted by hand).
+    /// was deleted by hand, or never made). `branch` is one of git kitty's own: a stale lock
+    /// of it is removed.
     pub fn add_worktree_for_branch(&self, path: &Path, branch: &str) -> Result<()> {
         self.with_worktree_lock(|| {
+            self.clear_stale_branch_lock(branch)?;
             // A worktree deleted by hand is still registered until pruned.
             let _ = self.git().args(["worktree", "prune"]).run();
             self.git()
@@ -156,6 +177,42 @@ impl Repo {
             let _ = self.git().args(["worktree", "prune"]).run();
             Ok(())
         })
+    }
+
+    /// Remove `refs/heads/<branch>.lock` if a dead process left it. Called holding the
+    /// worktree lock, so no git kitty is making a branch or worktree right now (that lock is
+    /// released by the kernel when its holder dies); and the lock file must be at least
+    /// [`STALE_LOCK_AGE`] old, since git holds a ref lock for milliseconds: a younger one is
+    /// waited for, in case someone's own git is updating that branch this very moment.
+    fn clear_stale_branch_lock(&self, branch: &str) -> Result<()> {
+        let lock = self
+            .common_dir()
+            .join("refs/heads")
+            .join(format!("{branch}.lock"));
+        for _ in 0..2 {
+            let Ok(meta) = std::fs::symlink_metadata(&lock) else {
+                return Ok(());
+            };
+            let age = meta
+                .modified()
+                .ok()
+                .and_then(|m| m.elapsed().ok())
+                .unwrap_or_default();
+            if age < STALE_LOCK_AGE {
+                std::thread::sleep(STALE_LOCK_AGE - age);
+                continue;
+            }
+            return match std::fs::remove_file(&lock) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(Error::failed(format!(
+                    "cannot remove the stale lock {}",
+                    lock.display()
+                ))
+                .cause(e)),
+            };
+        }
+        Ok(())
     }
 
     /// Run `f` holding `<common-dir>/kitty/worktrees.lock`. Concurrent `git worktree add`

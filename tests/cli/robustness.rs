@@ -2,6 +2,7 @@
 //! Terminal escapes from data, read-only refs, stale locks, optional locks, fault injection.
 
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::{Repo, Run};
@@ -119,4 +120,84 @@ fn a_stuck_lock_costs_one_commit_per_decision_not_one_per_attempt() {
         "one decision, one commit"
     );
     std::fs::remove_file(&lock).unwrap();
+}
+
+/// A `git` that logs how git kitty runs it (`GIT_OPTIONAL_LOCKS` and the arguments), then
+/// runs the real one: the directory to put first on PATH, and the log.
+fn logging_git(repo: &Repo) -> (std::path::PathBuf, std::path::PathBuf) {
+    let real = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "command -v git"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let dir = repo.sandbox.path().join("git-wrapper");
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = repo.sandbox.path().join("git-calls.log");
+    let script = format!(
+        "#!/bin/sh\nprintf '%s %s\\n' \"${{GIT_OPTIONAL_LOCKS:-unset}}\" \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+        log.display(),
+        real.trim()
+    );
+    let git = dir.join("git");
+    std::fs::write(&git, script).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (dir, log)
+}
+
+#[test]
+fn git_kitty_takes_no_optional_git_lock() {
+    let repo = Repo::with_fixture("fan-out");
+    let (wrapper, log) = logging_git(&repo);
+    let path = format!(
+        "{}:{}:{}",
+        wrapper.display(),
+        crate::common::bin_dir().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let env = [("PATH", Some(path.as_str()))];
+    // Reads and writes: the plan check of implement (`git status` in the main worktree),
+    // worktree listing, status of a worktree before review, merges of bases.
+    repo.kitty_env(&env, &["implement", "WP01", "--agent", "a"])
+        .ok();
+    repo.commit_in(&repo.worktree("001-fan-out-WP01"), "a.txt", "a\n");
+    repo.kitty_env(&env, &["lane", "WP01", "for_review", "--agent", "a"])
+        .ok();
+    repo.kitty_env(&env, &["next", "--agent", "b", "--json"])
+        .code(3);
+    repo.kitty_env(&env, &["status"]).ok();
+    repo.kitty_env(&env, &["abandon", "WP01", "--agent", "a", "--force"]);
+    let calls = std::fs::read_to_string(&log).unwrap();
+    assert!(calls.contains(" status "), "{calls}");
+    let taking: Vec<&str> = calls.lines().filter(|l| !l.starts_with("0 ")).collect();
+    assert!(
+        taking.is_empty(),
+        "git run without GIT_OPTIONAL_LOCKS=0:\n{}",
+        taking.join("\n")
+    );
+}
+
+#[test]
+fn implement_removes_its_own_stale_branch_lock_and_no_other() {
+    let repo = Repo::with_fixture("fan-out");
+    // What a `kill -9` during the branch step leaves: the claim, and the branch's lock file.
+    let run = repo.kitty_env(
+        &[("KITTY_TEST_FAIL", Some("implement:after-claim"))],
+        &["implement", "WP01", "--agent", "a"],
+    );
+    assert_ne!(run.code, 0);
+    let own = repo.path(".git/refs/heads/001-fan-out-WP01.lock");
+    let users = repo.path(".git/refs/heads/main.lock");
+    for lock in [&own, &users] {
+        std::fs::write(lock, "").unwrap();
+    }
+    let run = repo.kitty(&["implement", "WP01", "--agent", "a"]);
+    run.ok().stdout_has("WP01: worktree made again (a)");
+    assert!(!own.exists(), "git kitty's own stale lock was kept");
+    assert!(users.exists(), "a lock that is not git kitty's was removed");
+    std::fs::remove_file(&users).unwrap();
+    repo.kitty(&["check"]).ok().stdout_has("no problems");
 }
