@@ -2,13 +2,18 @@
 
 pub mod board;
 pub mod graph;
+pub mod terminal;
 
-use owo_colors::{OwoColorize, Style};
+use owo_colors::Style;
 use unicode_width::UnicodeWidthStr;
 
 use crate::model::lane::Lane;
 
 /// Colours on or off, decided once (`--color`, `NO_COLOR`, terminal or not).
+///
+/// Styled text carries [`terminal::MARK`] where a terminal wants `ESC`: the output boundary
+/// (`ui`) turns it into `ESC` for our colour codes, and shows any `ESC` that came with data
+/// escaped (`terminal` explains why).
 #[derive(Clone, Copy, Debug)]
 pub struct Paint {
     pub enabled: bool,
@@ -17,7 +22,12 @@ pub struct Paint {
 impl Paint {
     pub fn style(&self, text: &str, style: Style) -> String {
         if self.enabled {
-            text.style(style).to_string()
+            let mark = |code: String| code.replace('\x1b', &terminal::MARK.to_string());
+            format!(
+                "{}{text}{}",
+                mark(style.prefix_formatter().to_string()),
+                mark(style.suffix_formatter().to_string())
+            )
         } else {
             text.to_owned()
         }

@@ -201,3 +201,176 @@ fn implement_removes_its_own_stale_branch_lock_and_no_other() {
     std::fs::remove_file(&users).unwrap();
     repo.kitty(&["check"]).ok().stdout_has("no problems");
 }
+
+/// An escape sequence that sets the terminal's title (OSC 0), ended by a bell.
+const EVIL: &str = "\x1b]0;OWNED\x07";
+/// How git kitty shows it: escaped as git's `core.quotePath` does.
+const SHOWN: &str = "\\033]0;OWNED\\a";
+
+/// Characters a terminal may act on: C0 (but the line feed), DEL, C1, bidirectional
+/// overrides and isolates.
+fn is_terminal_control(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
+        || ('\u{202a}'..='\u{202e}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
+/// Nothing in either stream a terminal could act on, but git kitty's own colours (`ESC [
+/// digits m`) when `colors` is true.
+#[track_caller]
+fn assert_terminal_safe(run: &Run, colors: bool) {
+    for (name, text) in [("stdout", &run.stdout), ("stderr", &run.stderr)] {
+        let mut rest = text.as_str();
+        while let Some(i) = rest.find(is_terminal_control) {
+            let tail = &rest[i..];
+            let sgr = tail.strip_prefix("\x1b[").and_then(|t| {
+                let end = t.find(|c: char| !c.is_ascii_digit() && c != ';')?;
+                (t.as_bytes()[end] == b'm').then_some(end + 3)
+            });
+            match sgr {
+                Some(len) if colors => rest = &tail[len..],
+                _ => panic!(
+                    "{name} has a raw control character at {:?}\n{text}",
+                    &tail[..tail.len().min(20)]
+                ),
+            }
+        }
+    }
+}
+
+/// A plan whose data carries terminal escapes: a file name (WP02, valid), a broken file
+/// (WP03), a frontmatter holder (WP04).
+fn hostile_repo() -> Repo {
+    let repo = Repo::new();
+    let dir = "kitty-specs/001-evil/tasks";
+    repo.write(
+        &format!("{dir}/WP01-ok.md"),
+        "---\nwork_package_id: WP01\ntitle: Fine\n---\n",
+    );
+    repo.write(
+        &format!("{dir}/WP02-{EVIL}.md"),
+        "---\nwork_package_id: WP02\ntitle: Named badly\n---\n",
+    );
+    repo.write(
+        &format!("{dir}/WP03-{EVIL}.md"),
+        "---\nwork_package_id: [WP03\n---\n",
+    );
+    repo.write(
+        &format!("{dir}/WP04-held.md"),
+        "---\nwork_package_id: WP04\ntitle: Held\nlane: in_progress\nagent: \"x\\e]0;OWNED\\ay\"\n---\n",
+    );
+    repo.commit_all("plan: evil");
+    repo
+}
+
+#[test]
+fn data_never_reaches_the_terminal_as_control_characters() {
+    let repo = hostile_repo();
+    let note = format!("before{EVIL}after\u{9b}31m\u{7f}\u{202e}end");
+    repo.kitty(&["note", "WP01", &note]).ok();
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "done",
+        "--force",
+        "--reason",
+        &format!("why{EVIL}"),
+    ])
+    .ok();
+    for color in ["never", "always"] {
+        let colors = color == "always";
+        let log = repo.kitty(&["--color", color, "log", "WP01"]);
+        log.ok()
+            .stdout_has(&format!(
+                "before{SHOWN}after\\302\\23331m\\177\\342\\200\\256end"
+            ))
+            .stdout_has(&format!("(forced: why{SHOWN})"));
+        assert_terminal_safe(&log, colors);
+        // Problem lines name the file escaped.
+        let check = repo.kitty(&["--color", color, "check"]);
+        check
+            .code(1)
+            .stdout_has(&format!("kitty-specs/001-evil/tasks/WP03-{SHOWN}.md:"));
+        assert_terminal_safe(&check, colors);
+        let status = repo.kitty(&["--color", color, "status", "--all"]);
+        assert_terminal_safe(status.ok(), colors);
+        // The holder from the frontmatter, in a refusal (message and hint).
+        let refused = repo.kitty(&["--color", color, "lane", "WP04", "for_review"]);
+        refused
+            .code(1)
+            .stderr_has(&format!(" WP04 is claimed by x{SHOWN}y\n"))
+            .stderr_has(&format!(" ask x{SHOWN}y, or"));
+        assert_terminal_safe(&refused, colors);
+    }
+    // The prompt path printed by implement.
+    let run = repo.kitty(&["implement", "WP02"]);
+    run.ok().stdout_has(&format!(
+        "prompt    kitty-specs/001-evil/tasks/WP02-{SHOWN}.md"
+    ));
+    assert_terminal_safe(&run, false);
+    // JSON is the data, exactly (escaped by JSON's own rules, nothing raw).
+    let json = repo.kitty(&["log", "WP01", "--json"]);
+    assert_terminal_safe(&json, false);
+    let events = json.ok().json()["events"].clone();
+    assert_eq!(events[1]["note"], note.as_str(), "{events:#}");
+    assert_eq!(events[0]["reason"], format!("why{EVIL}"));
+    let refused = repo.kitty(&["lane", "WP04", "for_review", "--json"]);
+    assert_terminal_safe(&refused, false);
+    assert_eq!(
+        refused.code(1).json()["error"]["details"]["holder"],
+        "x\x1b]0;OWNED\x07y"
+    );
+}
+
+#[test]
+fn a_forged_actor_in_the_state_is_shown_escaped() {
+    // The actor and holder of an event that came from elsewhere (a pull, a forged push).
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["lane", "WP01", "claimed", "--agent", "tester"])
+        .ok();
+    let name = "refs/kitty/wp/001-fan-out/WP01";
+    let commit = repo.git(&["cat-file", "commit", name]);
+    let forged = commit.replace("\"tester\"", "\"ev\\u001b]0;OWNED\\u0007il\"");
+    assert_ne!(forged, commit);
+    let mut child = repo
+        .command_in("git", &repo.root)
+        .args(["hash-object", "-t", "commit", "-w", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(forged.as_bytes())
+        .unwrap();
+    let id = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    repo.git(&["update-ref", name, id.trim()]);
+    for color in ["never", "always"] {
+        let colors = color == "always";
+        let log = repo.kitty(&["--color", color, "log", "WP01"]);
+        log.ok().stdout_has(&format!("ev{SHOWN}il"));
+        assert_terminal_safe(&log, colors);
+        let status = repo.kitty(&["--color", color, "status"]);
+        assert_terminal_safe(status.ok(), colors);
+        let refused = repo.kitty(&[
+            "--color",
+            color,
+            "lane",
+            "WP01",
+            "in_progress",
+            "--agent",
+            "bob",
+        ]);
+        refused
+            .code(1)
+            .stderr_has(&format!(" WP01 is claimed by ev{SHOWN}il\n"));
+        assert_terminal_safe(&refused, colors);
+        let refused = repo.kitty(&["--color", color, "implement", "WP01", "--agent", "bob"]);
+        refused.code(1).stderr_has(&format!("ev{SHOWN}il"));
+        assert_terminal_safe(&refused, colors);
+    }
+}
