@@ -7,6 +7,7 @@
 mod fs;
 pub mod history;
 pub mod hook_env;
+mod locks;
 pub mod remote;
 mod run;
 pub mod worktree;
@@ -18,6 +19,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use crate::error::{Context, Error, ErrorKind, Result};
+pub use locks::LockFile;
 use run::Git;
 pub use worktree::{Rebase, TreeMerge, WorktreeEntry};
 
@@ -386,6 +388,8 @@ impl Repo {
         // the caller retries and, after a while, points at the lock file. gix reports errors
         // as messages, so this is decided from the repository, never from the error's text.
         // A lock released between the failure and the look is caught by trying once more.
+        // Seen by `clear_stale_ref_lock`: a lock file of ours is never taken from under us.
+        let _writing = self.writing_refs();
         let mut last_err = None;
         for _attempt in 0..2 {
             match self.repo.edit_references(edits.clone()) {

@@ -13,7 +13,7 @@ use super::rules::{self, Rejection};
 use super::schema::{self, Event, SCHEMA, WpState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::Oid;
-use crate::git::{Cas, CommitData, NewCommit, Repo};
+use crate::git::{Cas, CommitData, LockFile, NewCommit, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::problem::{Code, Problem};
 use crate::util::time;
@@ -333,10 +333,15 @@ pub fn append(
             Cas::Done => return Ok(Appended::Written(Box::new(proposal))),
             Cas::Raced if started.elapsed() < retry_for() => {
                 // Someone else wrote first (or holds the lock): back off a little (more each
-                // time), then decide again on their state.
+                // time), then decide again on their state. A lock file left by a writer that
+                // died is removed once it is certainly stale (`git::locks`).
                 decided = Some((old, proposal));
-                let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
-                std::thread::sleep(Duration::from_millis(jitter));
+                let cleared = [name.as_str(), "packed-refs"]
+                    .map(|n| repo.clear_stale_ref_lock(n) == LockFile::Removed);
+                if !cleared.contains(&true) {
+                    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
+                    std::thread::sleep(Duration::from_millis(jitter));
+                }
             }
             Cas::Raced => {
                 let lock = repo.common_dir().join(format!("{name}.lock"));

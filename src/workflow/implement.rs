@@ -379,7 +379,9 @@ fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> R
     let mut recreated = false;
     if !registered(ws, branch, abs)? {
         clear_half_made(ws, abs)?;
-        if std::fs::symlink_metadata(abs).is_ok() {
+        // `git worktree add` makes the directory before git knows of it: killed in between,
+        // it leaves it empty (or with a `.git` file pointing nowhere).
+        if !ws.repo.remove_orphaned_worktree_dir(abs) {
             return Err(Error::refused(format!(
                 "{} exists but is not {wp}'s worktree",
                 abs.display()
@@ -543,7 +545,7 @@ fn clear_half_made(ws: &Workspace, abs: &std::path::Path) -> Result<()> {
         .into_iter()
         .any(|w| same_path(&w.path, abs) && !w.is_usable());
     if stale {
-        ws.repo.remove_worktree(abs, true)?;
+        ws.repo.remove_half_made_worktree(abs)?;
     }
     Ok(())
 }

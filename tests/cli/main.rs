@@ -7,6 +7,7 @@ mod architecture;
 mod check;
 mod edges;
 mod errors;
+mod fuzz;
 mod implement;
 mod landing;
 mod lane;

@@ -107,6 +107,7 @@ fn a_stuck_lock_costs_one_commit_per_decision_not_one_per_attempt() {
     repo.kitty(&["note", "WP01", "first"]).ok();
     let lock = repo.path(".git/refs/kitty/wp/001-fan-out/WP01.lock");
     std::fs::write(&lock, "").unwrap();
+    let _writer = crate::common::live_ref_writer(&repo);
     let objects = loose_objects(&repo);
     repo.kitty_env(
         &[("KITTY_RETRY_SECS", Some("1"))],
@@ -373,4 +374,81 @@ fn a_forged_actor_in_the_state_is_shown_escaped() {
         refused.code(1).stderr_has(&format!("ev{SHOWN}il"));
         assert_terminal_safe(&refused, colors);
     }
+}
+
+/// Lock files git (or git kitty) left under `dir`, but git kitty's own worktree mutex
+/// (`kitty/worktrees.lock`, an advisory lock the kernel releases with its holder).
+fn lock_files(dir: &Path, out: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            lock_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "lock")
+            && !path.ends_with("kitty/worktrees.lock")
+        {
+            out.push(path.display().to_string());
+        }
+    }
+}
+
+#[test]
+fn implement_killed_at_any_point_is_completed_or_refused_cleanly() {
+    use std::os::unix::process::CommandExt;
+    const ROUNDS: usize = 16;
+    let repo = Repo::new();
+    for i in 0..=ROUNDS {
+        repo.write(
+            &format!("kitty-specs/001-kill/tasks/WP{i:02}-k.md"),
+            &format!("---\nwork_package_id: WP{i:02}\ntitle: K{i}\n---\n"),
+        );
+    }
+    repo.commit_all("plan");
+    // How long one implement takes, unkilled: the kills are spread over that time.
+    let started = Instant::now();
+    repo.kitty(&["implement", "WP00", "--agent", "a"]).ok();
+    let whole = started.elapsed();
+    let mut outcomes = Vec::new();
+    for round in 1..=ROUNDS {
+        let wp = format!("WP{round:02}");
+        // The whole process group, as a closing terminal or a CI timeout does: git's own
+        // children die with git kitty.
+        let mut child = repo
+            .kitty_command(&repo.root, &["implement", &wp, "--agent", "a"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        std::thread::sleep(whole * round as u32 / ROUNDS as u32);
+        let group = format!("-{}", child.id());
+        let _ = Command::new("kill").args(["-9", "--", &group]).status();
+        let killed = child.wait().unwrap();
+        // Again, to the end: made (or made again), or refused with a reason and a way out.
+        let again = repo.kitty(&["implement", &wp, "--agent", "a"]);
+        match again.code {
+            0 => assert!(
+                repo.worktree(&format!("001-kill-{wp}"))
+                    .join(".git")
+                    .exists()
+            ),
+            1 | 6 => {
+                again.stderr_has("error: ").stderr_has("hint: ");
+            }
+            _ => panic!("{wp}: {again:#?}"),
+        }
+        outcomes.push((killed.code(), again.code, again.stderr.clone()));
+        let mut locks = Vec::new();
+        lock_files(&repo.path(".git"), &mut locks);
+        assert!(locks.is_empty(), "{wp}: left behind: {locks:?}");
+        repo.kitty(&["status", "--json"]).ok().json();
+        repo.kitty(&["check"]).ok();
+    }
+    // The user's own git works: no index lock in the way.
+    repo.write("after.txt", "x\n");
+    repo.commit_all("the user's commit");
+    // Each round ends with the WP implemented.
+    assert!(
+        outcomes.iter().all(|(_, again, _)| *again == 0),
+        "{outcomes:#?}"
+    );
 }
