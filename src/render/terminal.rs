@@ -24,8 +24,9 @@ use std::borrow::Cow;
 /// Written by `Paint` instead of `ESC`; see the module documentation.
 pub const MARK: char = '\u{FDD0}';
 
-/// Whether a terminal could act on `c` (or it is [`MARK`]): it is shown escaped.
-fn needs_escape(c: char) -> bool {
+/// Whether a terminal could act on `c` (or it is [`MARK`]): it is shown escaped. The line
+/// feed is not: it is the layout.
+pub fn needs_escape(c: char) -> bool {
     match c {
         '\n' => false,
         c if c.is_control() => true, // C0, DEL, C1
