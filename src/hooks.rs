@@ -340,14 +340,23 @@ fn read(path: &Path) -> Result<Option<String>> {
     }
 }
 
+/// Write a hook atomically: a temporary file beside it, renamed over it. A process killed
+/// half-way leaves the old hook whole (and at worst the temporary file), never half of the
+/// user's script.
 fn write_executable(path: &Path, text: &str) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let fail =
         |e: std::io::Error| Error::failed(format!("cannot write {}", path.display())).cause(e);
-    std::fs::write(path, text).map_err(fail)?;
-    let mut perms = std::fs::metadata(path).map_err(fail)?.permissions();
-    perms.set_mode(perms.mode() | 0o755);
-    std::fs::set_permissions(path, perms).map_err(fail)
+    // Through a symbolic link (allowed with `--force`): the file it points to is replaced.
+    let resolved = std::fs::canonicalize(path).ok();
+    let path = resolved.as_deref().unwrap_or(path);
+    let mode = std::fs::metadata(path).map_or(0o755, |m| m.permissions().mode() | 0o755);
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".kitty-tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode)).map_err(fail)?;
+    std::fs::rename(&tmp, path).map_err(fail)
 }
 
 #[cfg(test)]

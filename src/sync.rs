@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::remote::{Lease, Pushed};
-use crate::git::{Cas, Oid, Repo};
+use crate::git::{Cas, ObjectKind, Oid, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::state::relation::{Relation, relation, tracking_prefix};
 use crate::state::schema::WpState;
@@ -158,26 +158,18 @@ fn bring_together(
     };
     for _ in 0..10 {
         let local = ws.repo.ref_tip(&name)?;
+        if local == Some(remote_tip) {
+            return Ok(None);
+        }
         // Whatever is taken from the remote must be this WP's state (a damaged or misplaced
-        // ref is reported, not copied into local state).
-        let check_remote = || -> Result<()> {
-            let commit = ws.repo.read_commit(remote_tip)?;
-            store::decode_for(&commit, f, w).map(|_| ()).map_err(|why| {
-                Error::failed(format!("cannot use the remote's state of {w}: {why}"))
-            })
-        };
+        // ref is reported, not copied into local state, nor walked as a history).
+        usable_remote_tip(ws, f, w, remote_tip)?;
         let relation = relation(local, Some(remote_tip), |a, d| ws.repo.is_ancestor(a, d))?;
         let (outcome, new, rejected) = match (relation, local) {
             (Some(Relation::InSync), _) => return Ok(None),
             (Some(Relation::Ahead), _) => return Ok(Some(entry(Outcome::Ahead, Vec::new()))),
-            (Some(Relation::RemoteOnly), _) => {
-                check_remote()?;
-                (Outcome::New, remote_tip, Vec::new())
-            }
-            (Some(Relation::Behind), _) => {
-                check_remote()?;
-                (Outcome::FastForward, remote_tip, Vec::new())
-            }
+            (Some(Relation::RemoteOnly), _) => (Outcome::New, remote_tip, Vec::new()),
+            (Some(Relation::Behind), _) => (Outcome::FastForward, remote_tip, Vec::new()),
             (Some(Relation::Diverged), Some(l)) => {
                 let (commit, rejected) = join(ws, f, w, l, remote_tip, actor)?;
                 (Outcome::Merged, commit, rejected)
@@ -195,6 +187,60 @@ fn bring_together(
     Err(Error::failed(format!(
         "{name} keeps changing; run `git kitty pull` again"
     )))
+}
+
+/// `remote_tip` (what the remote's ref for `f`/`w` points at, unpeeled) must be a readable
+/// state commit of that WP, in a schema this version reads. The error says which ref, why,
+/// and the way out.
+fn usable_remote_tip(ws: &Workspace, f: &FeatureSlug, w: &WpId, remote_tip: Oid) -> Result<()> {
+    let why = match ws.repo.object_kind(remote_tip)? {
+        Some(ObjectKind::Commit) => {
+            let commit = ws.repo.read_commit(remote_tip)?;
+            match store::decode_for(&commit, f, w) {
+                Ok(_) => return Ok(()),
+                Err(why) => why,
+            }
+        }
+        Some(kind) => store::Unusable::Damaged(format!(
+            "it points at a {}, {remote_tip}, not at a state commit",
+            kind.as_str()
+        )),
+        None => store::Unusable::Damaged(format!("it points at {remote_tip}, which is missing")),
+    };
+    let hint = match why {
+        store::Unusable::Newer(_) => "upgrade git kitty to use it".to_owned(),
+        store::Unusable::Damaged(_) => format!(
+            "the remote's ref {PREFIX}{f}/{w} must be repaired there; until then \
+             commands without `--sync` work on the local state"
+        ),
+    };
+    Err(Error::failed(format!(
+        "the remote's state of {f}/{w} cannot be used: {why}"
+    ))
+    .hint(hint))
+}
+
+/// Before a change that the remote must confirm (`--sync`): the remote's state of `wp`, as
+/// last fetched, must be usable, or nothing is written at all. A damaged or newer remote
+/// state could never confirm the change, and a claim made anyway would be left without its
+/// worktree.
+pub fn check_remote_state(
+    ws: &Workspace,
+    remote: &str,
+    feature: &FeatureSlug,
+    wp: &WpId,
+) -> Result<()> {
+    let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
+    match ws.repo.ref_target(&tracking)? {
+        None => Ok(()),
+        Some(tip) => usable_remote_tip(ws, feature, wp, tip).map_err(|e| {
+            let mut out = Error::failed(format!("{}; nothing was changed here", e.message));
+            for h in &e.hints {
+                out = out.hint(h.clone());
+            }
+            out
+        }),
+    }
 }
 
 /// Join the diverged local and remote histories of a WP (`store::join`): the merge commit,
@@ -385,11 +431,12 @@ pub fn confirm(ws: &Workspace, c: &Confirm<'_>) -> Result<()> {
                 .fetch(remote, &[fetch_spec(remote, Some(feature))])
                 .map_err(not_confirmed)?;
         }
-        // Local must contain the remote's state before it goes out.
+        // Local must contain the remote's state before it goes out. A remote state that
+        // cannot be joined (damaged meanwhile) can never confirm the change: taken back.
         let tracking = format!("{}{feature}/{wp}", tracking_prefix(remote));
-        let expected = ws.repo.ref_tip(&tracking)?;
+        let expected = ws.repo.ref_target(&tracking)?;
         if let Some(remote_tip) = expected {
-            bring_together(ws, feature, wp, remote_tip, c.actor)?;
+            bring_together(ws, feature, wp, remote_tip, c.actor).map_err(&not_confirmed)?;
         }
         let Some(tip) = store::read(&ws.repo, feature, wp)? else {
             return Ok(()); // no state on either side: nothing to confirm
@@ -452,6 +499,9 @@ fn unconfirmed(ws: &Workspace, c: &Confirm<'_>, name: &str, e: Error) -> Error {
     let mut out = Error::new(e.kind, message).hint(hint);
     for cause in &e.causes {
         out = out.cause(cause.clone());
+    }
+    for h in &e.hints {
+        out = out.hint(h.clone());
     }
     out
 }

@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use crate::error::Error;
-use crate::render::Paint;
+use crate::render::{Paint, terminal};
+
+mod json;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -65,29 +67,45 @@ impl Ui {
         }
     }
 
-    /// Write a result to stdout. A closed pipe (`| head`) stops output quietly.
+    /// Write a result to stdout, made safe for a terminal (`render::terminal`: control
+    /// characters from data escaped, our colours kept). A closed pipe (`| head`) stops output
+    /// quietly.
     pub fn out(&mut self, text: &str) {
+        let safe = terminal::for_terminal(text, self.paint.enabled);
+        self.write_out(safe.as_bytes());
+    }
+
+    fn write_out(&mut self, bytes: &[u8]) {
         if self.broken_pipe {
             return;
         }
-        if let Err(e) = self.out.write_all(text.as_bytes()) {
+        if let Err(e) = self.out.write_all(bytes) {
             self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
         }
     }
 
-    /// Write a JSON document (pretty, one trailing newline) to stdout.
+    /// Write a JSON document (pretty, one trailing newline) to stdout: the data exactly, every
+    /// character a terminal could act on written as a JSON escape (`\u001b`), never raw.
     pub fn out_json<T: serde::Serialize>(&mut self, value: &T) {
-        let text = serde_json::to_string_pretty(value).unwrap_or_else(|e| {
-            format!("{{\"error\":{{\"message\":\"cannot encode output: {e}\"}}}}")
-        });
-        self.out(&text);
-        self.out("\n");
+        let mut bytes = Vec::new();
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut bytes, json::TerminalSafe::default());
+        if let Err(e) = value.serialize(&mut ser) {
+            bytes = serde_json::to_vec(&serde_json::json!({
+                "error": { "message": format!("cannot encode output: {e}") }
+            }))
+            .unwrap_or_default();
+        }
+        bytes.push(b'\n');
+        self.write_out(&bytes);
     }
 
-    /// Narration on stderr, unbuffered so it interleaves with progress.
+    /// Narration on stderr, unbuffered so it interleaves with progress; made safe for a
+    /// terminal as [`Ui::out`] is.
     pub fn note(&mut self, text: &str) {
         self.flush();
-        let _ = writeln!(io::stderr(), "{text}");
+        let safe = terminal::for_terminal(text, self.err_paint.enabled);
+        let _ = writeln!(io::stderr(), "{safe}");
     }
 
     /// `warning: ...` on stderr.
@@ -133,6 +151,7 @@ impl Ui {
         for h in &err.hints {
             text.push_str(&format!("{} {h}\n", p.green("hint:")));
         }
-        let _ = io::stderr().write_all(text.as_bytes());
+        let safe = terminal::for_terminal(&text, p.enabled);
+        let _ = io::stderr().write_all(safe.as_bytes());
     }
 }

@@ -67,6 +67,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     }
     let mut problems = ws.plan.problems.clone();
     problems.extend(drift(&ws, &states));
+    problems.extend(missing_worktrees(&ws, &states)?);
     problems.extend(state_problems.into_iter().filter(|p| {
         args.feature.slug.is_none()
             || p.feature.as_deref() == args.feature.get().map(FeatureSlug::as_str)
@@ -173,4 +174,51 @@ fn first_lane(
 ) -> Option<crate::model::lane::Lane> {
     let history = crate::state::store::history(&ws.repo, &f.slug, &wp.id).ok()?;
     history.last()?.1.from
+}
+
+/// Work in progress whose worktree is gone (an interrupted `implement`, a worktree deleted by
+/// hand): the claim holds the WP, but nobody can work on it until it is made again or given
+/// back.
+fn missing_worktrees(ws: &Workspace, states: &crate::workspace::States) -> Result<Vec<Problem>> {
+    let mut out = Vec::new();
+    for ((feature, wp), tip) in states {
+        let s = &tip.state;
+        if !ws.worktree_missing(s) {
+            continue;
+        }
+        let worktree = s.worktree.as_deref().unwrap_or_default();
+        let branch_gone = match &s.branch {
+            Some(b) => ws.repo.branch_tip(b)?.is_none().then_some(b),
+            None => None,
+        };
+        let (what, them) = match branch_gone {
+            Some(b) => (
+                format!("its worktree {worktree} and its branch {b} are"),
+                "them",
+            ),
+            None => (format!("its worktree {worktree} is"), "it"),
+        };
+        let holder = s.holder().or(s.agent.as_deref());
+        let (who, agent) = match holder {
+            Some(h) => (
+                format!(" ({h})"),
+                format!(" --agent {}", crate::util::shell::quote(h)),
+            ),
+            None => (String::new(), String::new()),
+        };
+        out.push(
+            Problem::new(
+                Code::MissingWorktree,
+                format!(
+                    "{wp} is {}{who}, but {what} missing: `git kitty implement {wp}{agent}` \
+                     makes {them} again, `git kitty abandon {wp}{agent}` gives it back",
+                    s.lane
+                ),
+            )
+            .at(&crate::state::store::ref_name(feature, wp), None)
+            .in_feature(feature.as_str())
+            .for_wp(wp.as_str()),
+        );
+    }
+    Ok(out)
 }

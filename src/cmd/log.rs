@@ -9,7 +9,8 @@ use crate::error::Result;
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::lane::Lane;
 use crate::render::Paint;
-use crate::render::pad;
+use crate::render::terminal::quote;
+use crate::render::{pad, width};
 use crate::state::activity::{self, Activity};
 use crate::state::schema::{Event, EventKind};
 use crate::ui::Ctx;
@@ -143,7 +144,7 @@ struct Shape {
 fn render(entries: &[Activity], refused: &HashSet<String>, shape: Shape, p: Paint) -> String {
     let actor_width = entries
         .iter()
-        .map(|a| a.event.actor.chars().count())
+        .map(|a| width(&quote(&a.event.actor)))
         .max()
         .unwrap_or(0)
         .min(24);
@@ -162,7 +163,7 @@ fn render(entries: &[Activity], refused: &HashSet<String>, shape: Shape, p: Pain
         }
         line.push_str(&format!(
             "  {}  {}",
-            pad(&event.actor, actor_width),
+            pad(&quote(&event.actor), actor_width),
             describe(event, p)
         ));
         if refused.contains(&event.id) {

@@ -65,6 +65,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let (candidates, waiting) = ready_and_waiting(&snapshot);
     let mut lost = Vec::new();
     for (_, feature, wp) in &candidates {
+        // A WP whose state on the remote is damaged cannot be confirmed: pass over it.
+        if let Some(remote) = &remote
+            && let Err(e) = crate::sync::check_remote_state(&ws, remote, &feature.slug, wp)
+        {
+            if !args.json.enabled {
+                ctx.ui.warn(&format!("skipping {wp}: {}", e.message));
+            }
+            lost.push(format!("{wp} ({})", e.message));
+            continue;
+        }
         let request = Request {
             feature,
             wp: wp.clone(),

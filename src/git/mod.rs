@@ -5,8 +5,10 @@
 //! function here takes validated names; nothing user-typed reaches a git argument unchecked.
 
 pub mod exclude;
+mod fs;
 pub mod history;
 pub mod hook_env;
+mod locks;
 pub mod remote;
 mod run;
 pub mod worktree;
@@ -18,6 +20,7 @@ use gix::refs::Target;
 use gix::refs::transaction::{Change, LogChange, PreviousValue, RefEdit, RefLog};
 
 use crate::error::{Context, Error, ErrorKind, Result};
+pub use locks::LockFile;
 use run::Git;
 pub use worktree::{Rebase, TreeMerge, WorktreeEntry};
 
@@ -273,6 +276,16 @@ impl Repo {
         }
     }
 
+    /// What a ref points at directly, not peeled (a ref at a tag object gives the tag's id);
+    /// `None` if it does not exist or is symbolic.
+    pub fn ref_target(&self, full_name: &str) -> Result<Option<ObjectId>> {
+        let found = self
+            .repo
+            .try_find_reference(full_name)
+            .context(|| format!("reading ref {full_name}"))?;
+        Ok(found.and_then(|r| r.try_id().map(|id| id.detach())))
+    }
+
     /// All refs under `prefix` (which ends with `/`), with their direct targets. Symbolic refs
     /// are returned with `None`.
     ///
@@ -386,11 +399,19 @@ impl Repo {
         // the caller retries and, after a while, points at the lock file. gix reports errors
         // as messages, so this is decided from the repository, never from the error's text.
         // A lock released between the failure and the look is caught by trying once more.
+        // Seen by `clear_stale_ref_lock`: a lock file of ours is never taken from under us.
+        let _writing = self.writing_refs();
         let mut last_err = None;
         for _attempt in 0..2 {
             match self.repo.edit_references(edits.clone()) {
                 Ok(_) => return Ok(Cas::Done),
                 Err(err) => {
+                    // A filesystem that refuses the write (permissions, read-only, full) is
+                    // not contention: no retry, say where and why at once.
+                    if let Some(io) = fs::permanent_io_error(&err) {
+                        let name = updates.first().map_or("", |u| u.name.as_str());
+                        return Err(fs::refused_write(name, &self.common_dir.join(name), io));
+                    }
                     for u in updates {
                         if self.ref_tip(&u.name)? != u.expected {
                             return Ok(Cas::Raced);
@@ -416,6 +437,20 @@ impl Repo {
 
     pub fn read_commit(&self, id: ObjectId) -> Result<CommitData> {
         read_commit_in(&self.repo, id)
+    }
+
+    /// The kind of an object, `None` when the object database does not have it.
+    pub fn object_kind(&self, id: ObjectId) -> Result<Option<ObjectKind>> {
+        let header = self
+            .repo
+            .try_find_header(id)
+            .context(|| format!("reading object {id}"))?;
+        Ok(header.map(|h| match h.kind() {
+            gix::object::Kind::Blob => ObjectKind::Blob,
+            gix::object::Kind::Tree => ObjectKind::Tree,
+            gix::object::Kind::Commit => ObjectKind::Commit,
+            gix::object::Kind::Tag => ObjectKind::Tag,
+        }))
     }
 
     /// Write a commit object (no ref is touched). Extra headers carry machine state.
@@ -445,11 +480,17 @@ impl Repo {
                 .map(|(k, v)| (BString::from(*k), BString::from(v.as_str())))
                 .collect(),
         };
-        Ok(self
-            .repo
-            .write_object(&object)
-            .context(|| "writing a state commit".into())?
-            .detach())
+        match self.repo.write_object(&object) {
+            Ok(id) => Ok(id.detach()),
+            Err(err) => Err(match fs::permanent_io_error(&err) {
+                Some(io) => fs::refused_write(
+                    "a commit object",
+                    &self.common_dir.join("objects").join("xx"),
+                    io,
+                ),
+                None => Error::failed("writing a state commit").cause(err),
+            }),
+        }
     }
 
     /// The empty tree, written to the object database so that pushes and `git fsck` find it.
@@ -538,6 +579,26 @@ impl Repo {
                 })
                 .collect()
         })
+    }
+}
+
+/// The kind of a git object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ObjectKind {
+    Blob,
+    Tree,
+    Commit,
+    Tag,
+}
+
+impl ObjectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectKind::Blob => "blob",
+            ObjectKind::Tree => "tree",
+            ObjectKind::Commit => "commit",
+            ObjectKind::Tag => "tag",
+        }
     }
 }
 

@@ -5,6 +5,12 @@
 //! `--`; output is parsed from machine formats. The environment variables that would redirect
 //! git to another repository or index are removed, so a hook's `GIT_DIR`/`GIT_INDEX_FILE`
 //! cannot leak into a command aimed at another worktree.
+//!
+//! Every git runs with `GIT_OPTIONAL_LOCKS=0` (`--no-optional-locks`, inherited by the gits
+//! it starts): a read such as `git status` then never takes `index.lock` to refresh the
+//! index on the side, so it can neither make the user's own `git add` fail ("index.lock: File
+//! exists") nor leave the lock behind when killed. Writes are unaffected: the locks they need
+//! are not optional.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -51,6 +57,7 @@ impl Git {
         }
         cmd.env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_OPTIONAL_LOCKS", "0")
             // Merges and rebases run by git kitty must never open an editor.
             .env("GIT_EDITOR", "true")
             .env("GIT_MERGE_AUTOEDIT", "no")
@@ -70,6 +77,7 @@ impl Git {
         let mut cmd = Command::new("git");
         cmd.env("LC_ALL", "C")
             .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_OPTIONAL_LOCKS", "0")
             .stdin(Stdio::null());
         Git {
             cmd,

@@ -46,71 +46,141 @@ pub enum Rebase {
 }
 
 impl Repo {
-    /// Every worktree git knows of (the main one first).
+    /// Every worktree git knows of (the main one first). Should git fail to list them because
+    /// a `git worktree add` of git kitty's was killed half-way through writing its entry (an
+    /// empty `commondir` makes every `git worktree list` die), that entry is removed, as git
+    /// itself would have on any other signal, and the listing tried again.
     pub fn worktrees(&self) -> Result<Vec<WorktreeEntry>> {
-        let out = self
-            .git()
-            .args(["worktree", "list", "--porcelain", "-z"])
-            .run()?;
-        let mut list = Vec::new();
-        let mut current: Option<WorktreeEntry> = None;
-        for field in out.split('\0') {
-            if field.is_empty() {
+        let list = || {
+            self.git()
+                .args(["worktree", "list", "--porcelain", "-z"])
+                .run()
+        };
+        let out = match list() {
+            Ok(out) => out,
+            Err(e) => {
+                if !self.with_worktree_lock(|| Ok(self.clear_interrupted_adds()))? {
+                    return Err(e);
+                }
+                list()?
+            }
+        };
+        Ok(parse_worktree_list(&out))
+    }
+
+    /// Remove the entries under `<common-dir>/worktrees/` of `git worktree add`s into
+    /// `.worktrees/` that never finished (still locked "initializing"), once at least
+    /// `locks::STALE_AFTER` old (a younger one is waited for). Call it holding the worktree
+    /// lock: git kitty makes its worktrees under it, so none of them is being made now.
+    /// Whether any was removed.
+    fn clear_interrupted_adds(&self) -> bool {
+        let found = self.interrupted_adds();
+        if let Some(youngest) = found.iter().map(|(_, age)| *age).min() {
+            std::thread::sleep(super::locks::STALE_AFTER.saturating_sub(youngest));
+        }
+        found
+            .iter()
+            .filter(|(admin, _)| std::fs::remove_dir_all(admin).is_ok())
+            .count()
+            > 0
+    }
+
+    /// The unfinished entries of [`Self::clear_interrupted_adds`], with their age.
+    fn interrupted_adds(&self) -> Vec<(PathBuf, std::time::Duration)> {
+        let (Some(main), Ok(entries)) = (
+            self.main_workdir(),
+            std::fs::read_dir(self.common_dir().join("worktrees")),
+        ) else {
+            return Vec::new();
+        };
+        let ours = main.join(".worktrees");
+        entries
+            .flatten()
+            .map(|e| e.path())
+            .filter_map(|admin| {
+                let read =
+                    |name: &str| std::fs::read_to_string(admin.join(name)).unwrap_or_default();
+                let initializing = read("locked").trim() == "initializing";
+                let in_ours = Path::new(read("gitdir").trim()).starts_with(&ours);
+                let age = std::fs::metadata(admin.join("locked"))
+                    .and_then(|m| m.modified())
+                    .ok()?
+                    .elapsed()
+                    .unwrap_or_default();
+                (initializing && in_ours).then_some((admin, age))
+            })
+            .collect()
+    }
+}
+
+/// Parse `git worktree list --porcelain -z`.
+fn parse_worktree_list(out: &str) -> Vec<WorktreeEntry> {
+    let mut list = Vec::new();
+    let mut current: Option<WorktreeEntry> = None;
+    for field in out.split('\0') {
+        if field.is_empty() {
+            if let Some(e) = current.take() {
+                list.push(e);
+            }
+            continue;
+        }
+        let (key, value) = field.split_once(' ').unwrap_or((field, ""));
+        match key {
+            "worktree" => {
                 if let Some(e) = current.take() {
                     list.push(e);
                 }
-                continue;
+                current = Some(WorktreeEntry {
+                    path: PathBuf::from(value),
+                    head: None,
+                    branch: None,
+                    bare: false,
+                    prunable: false,
+                    locked: None,
+                });
             }
-            let (key, value) = field.split_once(' ').unwrap_or((field, ""));
-            match key {
-                "worktree" => {
-                    if let Some(e) = current.take() {
-                        list.push(e);
-                    }
-                    current = Some(WorktreeEntry {
-                        path: PathBuf::from(value),
-                        head: None,
-                        branch: None,
-                        bare: false,
-                        prunable: false,
-                        locked: None,
-                    });
+            "HEAD" => {
+                if let Some(e) = &mut current {
+                    e.head = ObjectId::from_hex(value.as_bytes()).ok();
                 }
-                "HEAD" => {
-                    if let Some(e) = &mut current {
-                        e.head = ObjectId::from_hex(value.as_bytes()).ok();
-                    }
-                }
-                "branch" => {
-                    if let Some(e) = &mut current {
-                        e.branch = value.strip_prefix("refs/heads/").map(str::to_owned);
-                    }
-                }
-                "bare" => {
-                    if let Some(e) = &mut current {
-                        e.bare = true;
-                    }
-                }
-                "prunable" => {
-                    if let Some(e) = &mut current {
-                        e.prunable = true;
-                    }
-                }
-                "locked" => {
-                    if let Some(e) = &mut current {
-                        e.locked = Some(value.to_owned());
-                    }
-                }
-                _ => {}
             }
+            "branch" => {
+                if let Some(e) = &mut current {
+                    e.branch = value.strip_prefix("refs/heads/").map(str::to_owned);
+                }
+            }
+            "bare" => {
+                if let Some(e) = &mut current {
+                    e.bare = true;
+                }
+            }
+            "prunable" => {
+                if let Some(e) = &mut current {
+                    e.prunable = true;
+                }
+            }
+            "locked" => {
+                if let Some(e) = &mut current {
+                    e.locked = Some(value.to_owned());
+                }
+            }
+            _ => {}
         }
-        if let Some(e) = current {
-            list.push(e);
-        }
-        Ok(list)
     }
+    if let Some(e) = current {
+        list.push(e);
+    }
+    list
+}
 
-    /// Create `branch` at `start` and check it out in a new worktree at `path`.
+impl Repo {
+    /// Create `branch` at `start` and check it out in a new worktree at `path`. `branch` is
+    /// one of git kitty's own (a WP's `<feature>-<WP>`): a stale lock of it is removed.
+    ///
+    /// The branch is made by a compare-and-swap ("must not exist") in process, then checked
+    /// out by `git worktree add` without `-b`: no `git branch` child holds its lock while
+    /// files are checked out, so a kill during the checkout cannot leave it behind. If the
+    /// worktree cannot be made the branch stays; the caller deletes it.
     pub fn add_worktree_with_branch(
         &self,
         path: &Path,
@@ -118,20 +188,31 @@ impl Repo {
         start: ObjectId,
     ) -> Result<()> {
         self.with_worktree_lock(|| {
+            self.clear_stale_branch_lock(branch);
+            let name = format!("refs/heads/{branch}");
+            if self.cas_ref(&name, None, start, "git kitty: branch for a work package")?
+                == super::Cas::Raced
+            {
+                return Err(Error::refused(format!(
+                    "a branch `{branch}` appeared meanwhile"
+                )));
+            }
             self.git()
-                .args(["worktree", "add", "--quiet", "-b", branch])
+                .args(["worktree", "add", "--quiet"])
                 .arg("--")
                 .arg(path)
-                .arg(start.to_string())
+                .arg(branch)
                 .run()
                 .map(|_| ())
         })
     }
 
     /// Check out an existing `branch` in a new worktree at `path` (recovering a worktree that
-    /// was deleted by hand).
+    /// was deleted by hand, or never made). `branch` is one of git kitty's own: a stale lock
+    /// of it is removed.
     pub fn add_worktree_for_branch(&self, path: &Path, branch: &str) -> Result<()> {
         self.with_worktree_lock(|| {
+            self.clear_stale_branch_lock(branch);
             // A worktree deleted by hand is still registered until pruned.
             let _ = self.git().args(["worktree", "prune"]).run();
             self.git()
@@ -158,6 +239,78 @@ impl Repo {
             let _ = self.git_in_main().args(["worktree", "prune"]).run();
             Ok(())
         })
+    }
+
+    /// Remove what an interrupted `git worktree add` left at `path` (git lists it, locked as
+    /// "initializing" or prunable): first as git would (`worktree remove --force --force`);
+    /// when git refuses because the checkout got no further than its directory (no `.git`
+    /// file yet), the directory is removed, then the entry unlocked and pruned. Call it only
+    /// for such a half-made worktree of git kitty's own (`.worktrees/<feature>-<WP>`).
+    pub fn remove_half_made_worktree(&self, path: &Path) -> Result<()> {
+        self.with_worktree_lock(|| {
+            let removed = self
+                .git()
+                .args(["worktree", "remove", "--force", "--force", "--"])
+                .arg(path)
+                .output()?;
+            if !removed.success {
+                if std::fs::symlink_metadata(path).is_ok() {
+                    std::fs::remove_dir_all(path).map_err(|e| {
+                        Error::failed(format!("cannot remove the half-made {}", path.display()))
+                            .cause(e)
+                    })?;
+                }
+                let _ = self
+                    .git()
+                    .args(["worktree", "unlock", "--"])
+                    .arg(path)
+                    .output();
+            }
+            self.git().args(["worktree", "prune"]).run().map(|_| ())
+        })
+    }
+
+    /// Remove the directory at `path` if an interrupted `git worktree add` left it with
+    /// nothing of value: empty, or holding only the `.git` file that points to an entry git
+    /// no longer has. Anything else stays. Whether it is gone.
+    pub fn remove_orphaned_worktree_dir(&self, path: &Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return std::fs::symlink_metadata(path).is_err();
+        };
+        let names: Vec<_> = entries.flatten().map(|e| e.file_name()).collect();
+        let dot_git = path.join(".git");
+        let orphaned = match names.as_slice() {
+            [] => true,
+            [only] if only == ".git" => {
+                std::fs::symlink_metadata(&dot_git).is_ok_and(|m| m.is_file())
+                    && std::fs::read_to_string(&dot_git).is_ok_and(|text| {
+                        text.trim()
+                            .strip_prefix("gitdir:")
+                            .is_some_and(|target| !Path::new(target.trim()).exists())
+                    })
+            }
+            _ => false,
+        };
+        if orphaned {
+            let _ = std::fs::remove_file(&dot_git);
+            let _ = std::fs::remove_dir(path);
+        }
+        std::fs::symlink_metadata(path).is_err()
+    }
+
+    /// Remove `refs/heads/<branch>.lock` and `packed-refs.lock` if a dead process left them
+    /// (`git::locks`: no git kitty is writing refs, and old enough not to be anyone's update
+    /// in progress): the checkout of `git worktree add` takes both. A young one is waited for
+    /// a little; one that stays live is left for git to report.
+    fn clear_stale_branch_lock(&self, branch: &str) {
+        let deadline = std::time::Instant::now() + 2 * super::locks::STALE_AFTER;
+        for name in [format!("refs/heads/{branch}"), "packed-refs".to_owned()] {
+            while self.clear_stale_ref_lock(&name) == super::LockFile::Live
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
     }
 
     /// Run `f` holding `<common-dir>/kitty/worktrees.lock`. Concurrent `git worktree add`

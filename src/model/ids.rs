@@ -64,7 +64,7 @@ impl FromStr for WpId {
         } else {
             Err(format!(
                 "`{}` is not a work package id (expected `WP` and digits, like `WP01`)",
-                s.escape_debug()
+                crate::model::excerpt(s)
             ))
         }
     }
@@ -125,7 +125,7 @@ impl FromStr for FeatureSlug {
         let bad = |why: &str| {
             Err(format!(
                 "`{}` is not a safe feature name: {why}",
-                s.escape_debug()
+                crate::model::excerpt(s)
             ))
         };
         let Some(first) = s.bytes().next() else {

@@ -118,7 +118,7 @@ impl FromStr for Lane {
                 let names: Vec<&str> = Lane::ALL.iter().map(|l| l.as_str()).collect();
                 format!(
                     "`{}` is not a lane (one of: {}; `doing` means in_progress)",
-                    s.escape_debug(),
+                    crate::model::excerpt(s),
                     names.join(", ")
                 )
             })

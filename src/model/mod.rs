@@ -9,3 +9,25 @@ pub mod plan;
 pub mod problem;
 pub mod spec_kitty;
 pub mod wp;
+
+/// A value from a file as a message quotes it: escaped (`escape_debug`) and cut to at most
+/// 60 characters, so a megabyte-long field cannot make a one-line problem a megabyte long.
+pub fn excerpt(value: &str) -> String {
+    const MAX: usize = 60;
+    let mut out: String = value.escape_debug().take(MAX).collect();
+    if value.escape_debug().nth(MAX).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn excerpts_are_escaped_and_short() {
+        assert_eq!(super::excerpt("a\tb"), "a\\tb");
+        let long = "x".repeat(100_000);
+        assert_eq!(super::excerpt(&long), format!("{}…", "x".repeat(60)));
+        assert_eq!(super::excerpt(&"y".repeat(60)), "y".repeat(60));
+    }
+}

@@ -39,6 +39,7 @@ pub enum Code {
     LaneDrift,
     LaneEdited,
     BadStateRef,
+    MissingWorktree,
 }
 
 impl Code {
@@ -64,6 +65,7 @@ impl Code {
             Code::LaneDrift => "lane-drift",
             Code::LaneEdited => "lane-edited",
             Code::BadStateRef => "bad-state-ref",
+            Code::MissingWorktree => "missing-worktree",
         }
     }
 
@@ -73,7 +75,8 @@ impl Code {
             | Code::QuotedList
             | Code::MalformedEvent
             | Code::LaneEdited
-            | Code::BadStateRef => Severity::Warning,
+            | Code::BadStateRef
+            | Code::MissingWorktree => Severity::Warning,
             Code::LaneDrift => Severity::Info,
             _ => Severity::Error,
         }

@@ -196,17 +196,30 @@ impl FieldReader<'_> {
         let Some(n) = self.fields.get("dependencies") else {
             return Vec::new();
         };
+        /// Invalid entries reported one by one; beyond that, one line says how many more
+        /// (a field of ten thousand words is one mistake, not ten thousand problems).
+        const SHOWN: usize = 10;
         let items = self.dependency_items(n);
         let mut valid = Vec::with_capacity(items.len());
+        let mut invalid = 0;
         for (raw, line) in items {
             match WpId::from_str(&raw) {
                 Ok(dep) => valid.push((dep, line)),
-                Err(why) => self.problem(
-                    Code::MalformedField,
-                    line,
-                    format!("in `dependencies`: {why}"),
-                ),
+                Err(why) => {
+                    invalid += 1;
+                    if invalid <= SHOWN {
+                        let message = format!("in `dependencies`: {why}");
+                        self.problem(Code::MalformedField, line, message);
+                    }
+                }
             }
+        }
+        if invalid > SHOWN {
+            let message = format!(
+                "in `dependencies`: {} more entries are not work package ids",
+                invalid - SHOWN
+            );
+            self.problem(Code::MalformedField, n.line, message);
         }
         first_occurrences(valid)
     }
@@ -308,7 +321,7 @@ impl FieldReader<'_> {
         } else {
             let message = format!(
                 "`{key}: {}` is not a safe branch name",
-                value.escape_debug()
+                crate::model::excerpt(&value)
             );
             self.problem(Code::UnsafeName, node.line, message);
             None

@@ -2,13 +2,18 @@
 
 pub mod board;
 pub mod graph;
+pub mod terminal;
 
-use owo_colors::{OwoColorize, Style};
+use owo_colors::Style;
 use unicode_width::UnicodeWidthStr;
 
 use crate::model::lane::Lane;
 
 /// Colours on or off, decided once (`--color`, `NO_COLOR`, terminal or not).
+///
+/// Styled text carries [`terminal::MARK`] where a terminal wants `ESC`: the output boundary
+/// (`ui`) turns it into `ESC` for our colour codes, and shows any `ESC` that came with data
+/// escaped (`terminal` explains why).
 #[derive(Clone, Copy, Debug)]
 pub struct Paint {
     pub enabled: bool,
@@ -17,7 +22,12 @@ pub struct Paint {
 impl Paint {
     pub fn style(&self, text: &str, style: Style) -> String {
         if self.enabled {
-            text.style(style).to_string()
+            let mark = |code: String| code.replace('\x1b', &terminal::MARK.to_string());
+            format!(
+                "{}{text}{}",
+                mark(style.prefix_formatter().to_string()),
+                mark(style.suffix_formatter().to_string())
+            )
         } else {
             text.to_owned()
         }
@@ -87,15 +97,15 @@ pub fn pad(s: &str, w: usize) -> String {
     format!("{s}{}", " ".repeat(n))
 }
 
-/// Text from files made safe for a terminal: control characters (escape sequences, tabs,
-/// line breaks) become spaces, so a title can neither break the layout nor recolour it.
+/// A one-line field from a file (a title, a name) for a table: control characters (escape
+/// sequences, tabs, line breaks) and bidi controls become spaces, so it can neither break
+/// the layout nor throw its width off. (The output boundary would show them escaped, wider.)
 pub fn clean(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
+    let odd = |c: char| c.is_control() || terminal::needs_escape(c);
+    if !s.chars().any(odd) {
         return s.to_owned();
     }
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    s.chars().map(|c| if odd(c) { ' ' } else { c }).collect()
 }
 
 /// The width to lay out for: `COLUMNS` if set, else the terminal's, else 100.
@@ -122,5 +132,6 @@ mod tests {
         let emoji = truncate("⚠️ Security: rotate all the API keys", 18);
         assert!(width(&emoji) <= 18, "{emoji:?} is {} wide", width(&emoji));
         assert_eq!(clean("a\tb\x1b[31mc\n"), "a b [31mc ");
+        assert_eq!(clean("rtl\u{202e}x\u{9b}"), "rtl x ");
     }
 }

@@ -13,7 +13,7 @@ use super::rules::{self, Rejection};
 use super::schema::{self, Event, SCHEMA, WpState};
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::Oid;
-use crate::git::{Cas, CommitData, NewCommit, Repo};
+use crate::git::{Cas, CommitData, LockFile, NewCommit, Repo};
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::problem::{Code, Problem};
 use crate::util::time;
@@ -303,35 +303,45 @@ pub fn append(
     let name = ref_name(feature, wp);
     let started = Instant::now();
     let mut attempt: u32 = 0;
+    // The last decision: the tip it was made on, and the commit written for it. While the
+    // tip stays the same (a lock held by a slow or dead writer), the same commit is offered
+    // again: one object per decision, not one per attempt.
+    let mut decided: Option<(Option<Oid>, Tip)> = None;
     loop {
         attempt += 1;
         let tip = read(repo, feature, wp)?;
-        let state = tip.as_ref().map_or_else(initial, |t| t.state.clone());
-        let Some(mut event) = build(&state)? else {
-            return Ok(Appended::Unchanged(Box::new(state)));
-        };
-        stamp(&mut event, &state);
-        let new_state = rules::apply(&state, &event).map_err(|r| refusal(&r, wp))?;
-        let parents: Vec<Oid> = tip.iter().map(|t| t.commit).collect();
-        let commit = write(repo, &event, &new_state, &parents)?;
-        match repo.cas_ref(
-            &name,
-            tip.as_ref().map(|t| t.commit),
-            commit,
-            &schema::message(&event, wp),
-        )? {
-            Cas::Done => {
-                return Ok(Appended::Written(Box::new(Tip {
-                    commit,
+        let old = tip.as_ref().map(|t| t.commit);
+        let proposal = match decided.take() {
+            Some((on, proposal)) if on == old => proposal,
+            _ => {
+                let state = tip.as_ref().map_or_else(initial, |t| t.state.clone());
+                let Some(mut event) = build(&state)? else {
+                    return Ok(Appended::Unchanged(Box::new(state)));
+                };
+                stamp(&mut event, &state);
+                let new_state = rules::apply(&state, &event).map_err(|r| refusal(&r, wp))?;
+                let parents: Vec<Oid> = old.into_iter().collect();
+                Tip {
+                    commit: write(repo, &event, &new_state, &parents)?,
                     event,
                     state: new_state,
-                })));
+                }
             }
+        };
+        let message = schema::message(&proposal.event, wp);
+        match repo.cas_ref(&name, old, proposal.commit, &message)? {
+            Cas::Done => return Ok(Appended::Written(Box::new(proposal))),
             Cas::Raced if started.elapsed() < retry_for() => {
-                // Someone else wrote first: back off a little (more each time), then decide
-                // again on their state.
-                let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
-                std::thread::sleep(Duration::from_millis(jitter));
+                // Someone else wrote first (or holds the lock): back off a little (more each
+                // time), then decide again on their state. A lock file left by a writer that
+                // died is removed once it is certainly stale (`git::locks`).
+                decided = Some((old, proposal));
+                let cleared = [name.as_str(), "packed-refs"]
+                    .map(|n| repo.clear_stale_ref_lock(n) == LockFile::Removed);
+                if !cleared.contains(&true) {
+                    let jitter = u64::from(std::process::id() % 7) + u64::from(attempt.min(20));
+                    std::thread::sleep(Duration::from_millis(jitter));
+                }
             }
             Cas::Raced => {
                 let lock = repo.common_dir().join(format!("{name}.lock"));

@@ -91,6 +91,9 @@ pub fn implement(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<I
     let plan_wp = feature
         .wp(wp)
         .ok_or_else(|| Error::usage(format!("no work package {wp} in feature {}", feature.slug)))?;
+    if let Some(remote) = &req.remote {
+        crate::sync::check_remote_state(ws, remote, &feature.slug, wp)?;
+    }
     let current = store::read(&ws.repo, &feature.slug, wp)?
         .map(|t| t.state)
         .unwrap_or_else(|| ws.initial_state(feature, wp));
@@ -383,7 +386,9 @@ fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> R
     let mut recreated = false;
     if !registered(ws, branch, abs)? {
         clear_half_made(ws, abs)?;
-        if std::fs::symlink_metadata(abs).is_ok() {
+        // `git worktree add` makes the directory before git knows of it: killed in between,
+        // it leaves it empty (or with a `.git` file pointing nowhere).
+        if !ws.repo.remove_orphaned_worktree_dir(abs) {
             return Err(Error::refused(format!(
                 "{} exists but is not {wp}'s worktree",
                 abs.display()
@@ -521,7 +526,7 @@ fn clear_half_made(ws: &Workspace, abs: &std::path::Path) -> Result<()> {
         .into_iter()
         .any(|w| same_path(&w.path, abs) && !w.is_usable());
     if stale {
-        ws.repo.remove_worktree(abs, true)?;
+        ws.repo.remove_half_made_worktree(abs)?;
     }
     Ok(())
 }

@@ -55,6 +55,7 @@ pub fn move_wp(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
     let remote = if m.sync || (claiming && crate::sync::claims_synced(&ws.repo, false)) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
         crate::sync::refresh(ws, &remote, &m.feature.slug, m.actor)?;
+        crate::sync::check_remote_state(ws, &remote, &m.feature.slug, m.wp)?;
         Some(remote)
     } else {
         None

@@ -193,7 +193,6 @@ impl Workspace {
         states: &States,
         state_problems: &[crate::model::problem::Problem],
     ) -> Vec<LaneInfo> {
-        let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
         let mut lanes = self.lanes(feature, states);
         for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
             info.runtime.state_unreadable = state_problems.iter().any(|p| {
@@ -209,14 +208,24 @@ impl Workspace {
             if matches!(s.lane, Lane::Done | Lane::Canceled) {
                 continue;
             }
-            if let Some(rel) = &s.worktree {
-                info.runtime.worktree_missing = !main.join(rel).exists();
-            }
+            info.runtime.worktree_missing = self.worktree_missing(s);
             if let Some(base) = &s.base {
                 info.runtime.stale = crate::state::stale::staleness(&self.repo, base);
             }
         }
         lanes
+    }
+
+    /// The state names a worktree for work still going on (not done or canceled), and it is
+    /// not there: a claim interrupted before its worktree was made, or a worktree deleted by
+    /// hand.
+    pub fn worktree_missing(&self, state: &WpState) -> bool {
+        let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
+        !matches!(state.lane, Lane::Done | Lane::Canceled)
+            && state
+                .worktree
+                .as_ref()
+                .is_some_and(|rel| std::fs::symlink_metadata(main.join(rel)).is_err())
     }
 
     /// The state a WP has before its first event: what the plan says.

@@ -220,6 +220,8 @@ fn a_stuck_lock_is_retried_then_named() {
     repo.kitty(&["note", "WP01", "first"]).ok();
     let lock = repo.path(".git/refs/kitty/wp/001-fan-out/WP01.lock");
     std::fs::write(&lock, "").unwrap();
+    // While another git kitty writes refs, no lock file is taken as stale.
+    let writer = crate::common::live_ref_writer(&repo);
     let run = repo.kitty_env(
         &[("KITTY_RETRY_SECS", Some("1"))],
         &["note", "WP01", "second"],
@@ -242,6 +244,27 @@ fn a_stuck_lock_is_retried_then_named() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    drop(writer);
+}
+
+#[test]
+fn a_lock_left_by_a_dead_writer_is_removed_once_stale() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["note", "WP01", "first"]).ok();
+    // What a git kitty killed inside a ref update leaves; nobody is writing refs now.
+    let lock = repo.path(".git/refs/kitty/wp/001-fan-out/WP01.lock");
+    std::fs::write(&lock, "").unwrap();
+    let started = std::time::Instant::now();
+    repo.kitty_env(
+        &[("KITTY_RETRY_SECS", Some("5"))],
+        &["note", "WP01", "second"],
+    )
+    .ok();
+    // Removed once a second old (a live git holds a ref lock for milliseconds).
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(!lock.exists());
+    let log = repo.kitty(&["log", "WP01"]).ok().stdout.clone();
+    assert!(log.contains("second") && log.contains("first"), "{log}");
 }
 
 #[test]

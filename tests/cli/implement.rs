@@ -623,3 +623,32 @@ fn abandon_works_from_inside_the_wps_own_worktree() {
     assert_eq!(repo.lane("001-fan-out", "WP01"), "planned");
     assert!(repo.git(&["worktree", "list"]).lines().count() == 1);
 }
+
+#[test]
+fn check_reports_a_claim_without_its_worktree() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["check"]).ok().stdout_has("no problems");
+    // Killed right after the claim: a claim whose branch and worktree were never made.
+    let run = repo.kitty_env(
+        &[("KITTY_TEST_FAIL", Some("implement:after-claim"))],
+        &["implement", "WP01", "--agent", "a"],
+    );
+    assert_ne!(run.code, 0);
+    let expected = "refs/kitty/wp/001-fan-out/WP01: warning[missing-worktree]: WP01 is \
+in_progress (a), but its worktree .worktrees/001-fan-out-WP01 and its branch 001-fan-out-WP01 \
+are missing: `git kitty implement WP01 --agent a` makes them again, `git kitty abandon WP01 \
+--agent a` gives it back\n";
+    repo.kitty(&["check"]).ok().stdout_has(expected);
+    repo.kitty(&["check", "--strict"]).code(1);
+    let json = repo.kitty(&["check", "--json"]).ok().json();
+    assert_eq!(json["problems"][0]["code"], "missing-worktree");
+    assert_eq!(json["problems"][0]["wp"], "WP01");
+    // The branch is there, the worktree deleted by hand: only the worktree is missing.
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    std::fs::remove_dir_all(repo.worktree("001-fan-out-WP01")).unwrap();
+    repo.kitty(&["check"])
+        .ok()
+        .stdout_has("but its worktree .worktrees/001-fan-out-WP01 is missing: `git kitty implement WP01 --agent a` makes it again");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    repo.kitty(&["check"]).ok().stdout_has("no problems");
+}

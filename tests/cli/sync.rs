@@ -15,7 +15,11 @@ struct Net {
 
 impl Net {
     fn new(fixture: &str) -> Net {
-        let seed = Repo::with_fixture(fixture);
+        Net::seeded(Repo::with_fixture(fixture))
+    }
+
+    /// A bare remote cloned from `seed`.
+    fn seeded(seed: Repo) -> Net {
         let remote = seed.sandbox.path().join("remote.git");
         seed.git(&[
             "clone",
@@ -638,8 +642,9 @@ fn damaged_remote_refs_are_refused_and_the_others_pulled() {
     // Diverged (WP02) or new (WP04): either way refused, local state untouched, WP03 pulled.
     net.kitty(&a, "alice", &["pull"])
         .code(6)
-        .stderr_has("001-fan-out/WP02: cannot join the histories of WP02")
-        .stderr_has("001-fan-out/WP04: cannot use the remote's state of WP04")
+        .stderr_has("001-fan-out/WP02: the remote's state of 001-fan-out/WP02 cannot be used")
+        .stderr_has("has no `kitty-state` header: not a git kitty state commit")
+        .stderr_has("001-fan-out/WP04: the remote's state of 001-fan-out/WP04 cannot be used")
         .stderr_has("it holds the state of 001-fan-out/WP03")
         .stderr_has("its local state was left as it was")
         .stdout_has("001-fan-out/WP03: new from the remote");
@@ -660,4 +665,179 @@ fn damaged_remote_refs_are_refused_and_the_others_pulled() {
         "diverged"
     );
     net.kitty(&a, "alice", &["check"]).ok();
+}
+
+/// A plan of `n` independent WPs, `001-wide/WP01`..: any of them can be started.
+fn wide(n: usize) -> Repo {
+    let repo = Repo::new();
+    for i in 1..=n {
+        repo.write(
+            &format!("kitty-specs/001-wide/tasks/WP{i:02}-w.md"),
+            &format!("---\nwork_package_id: WP{i:02}\ntitle: W{i}\n---\n# WP{i:02}\n"),
+        );
+    }
+    repo.commit_all("plan: wide");
+    repo
+}
+
+/// Write a raw object into `git_dir` (`git hash-object -t <kind> -w --stdin`): its id.
+fn raw_object(net: &Net, git_dir: &Path, kind: &str, content: &str) -> String {
+    let mut child = net
+        .seed
+        .command_in("git", git_dir)
+        .args(["hash-object", "-t", kind, "-w", "--literally", "--stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(content.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// A commit whose `kitty-event`/`kitty-state` headers hold `state` and `event`.
+fn state_like_commit(net: &Net, git_dir: &Path, event: &str, state: &str) -> String {
+    let tree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    let who = "x <x@example.invalid> 1700000000 +0000";
+    let text = format!(
+        "tree {tree}\nauthor {who}\ncommitter {who}\nkitty-event {event}\nkitty-state {state}\n\nforged\n"
+    );
+    raw_object(net, git_dir, "commit", &text)
+}
+
+/// Seven ways the remote's state ref of a WP can be damaged: (label, what it points at).
+fn damage_the_remote(net: &Net) -> Vec<(&'static str, String)> {
+    let remote = net.remote.clone();
+    // A real state of another WP (WP08), pushed by someone.
+    let other = net.clone("other");
+    net.kitty(&other, "olga", &["note", "WP08", "hello"]).ok();
+    net.kitty(&other, "olga", &["push"]).ok();
+    let wp08 = net.git(&remote, &["rev-parse", "refs/kitty/wp/001-wide/WP08"]);
+    net.git(&remote, &["tag", "-a", "-m", "a tag", "v1", "main"]);
+    net.git(&remote, &["mktree"]);
+    let targets = vec![
+        ("blob", raw_object(net, &remote, "blob", "not a state\n")),
+        (
+            "tree",
+            "4b825dc642cb6eb9a060e54bf8d69288fbee4904".to_owned(),
+        ),
+        (
+            "tag",
+            net.git(&remote, &["rev-parse", "v1"]).trim().to_owned(),
+        ),
+        (
+            "ordinary commit",
+            net.git(&remote, &["rev-parse", "main"]).trim().to_owned(),
+        ),
+        ("another WP's state", wp08.trim().to_owned()),
+        (
+            "newer schema",
+            state_like_commit(net, &remote, r#"{"v":99}"#, r#"{"v":99}"#),
+        ),
+        (
+            "unreadable JSON",
+            state_like_commit(net, &remote, r#"{"v":1,"kind":"#, r#"{"v":1,"lane":"#),
+        ),
+    ];
+    for (i, (_, target)) in targets.iter().enumerate() {
+        let name = format!("refs/kitty/wp/001-wide/WP{:02}", i + 1);
+        net.git(&remote, &["update-ref", &name, target]);
+    }
+    targets
+}
+
+#[test]
+fn a_damaged_remote_state_never_leaves_a_claim_without_a_worktree() {
+    let net = Net::seeded(wide(9));
+    let damaged = damage_the_remote(&net);
+    let a = net.clone("a");
+    // What can be pulled is (WP08's note); the damaged ones are reported.
+    net.kitty(&a, "alice", &["pull"]).code(6);
+    let local_refs = |dir: &Path| {
+        net.git(
+            dir,
+            &[
+                "for-each-ref",
+                "--format=%(refname)",
+                "refs/kitty/wp",
+                "refs/heads",
+            ],
+        )
+    };
+    let before = local_refs(&a);
+    for (i, (label, _)) in damaged.iter().enumerate() {
+        let wp = format!("WP{:02}", i + 1);
+        for args in [
+            vec!["implement", wp.as_str(), "--sync"],
+            vec!["lane", wp.as_str(), "claimed", "--sync"],
+            vec!["lane", wp.as_str(), "in_progress", "--sync"],
+        ] {
+            let run = net.kitty(&a, "alice", &args);
+            run.code(6)
+                .stderr_has(&format!(
+                    "error: the remote's state of 001-wide/{wp} cannot be used"
+                ))
+                .stderr_has("; nothing was changed here");
+            assert_eq!(
+                local_refs(&a),
+                before,
+                "{label}: {args:?} left something\n{run:#?}"
+            );
+            assert!(
+                !a.join(format!(".worktrees/001-wide-{wp}")).exists(),
+                "{label}"
+            );
+        }
+    }
+    // `next --sync` passes over the damaged ones (saying so) and takes a sound one.
+    let run = net.kitty(&a, "alice", &["next", "--sync"]);
+    run.ok().stderr_has("WP08: in_progress (alice)");
+    for i in 1..=damaged.len() {
+        run.stderr_has(&format!(
+            "skipping WP{i:02}: the remote's state of 001-wide/WP{i:02} cannot be used"
+        ));
+    }
+    assert!(a.join(".worktrees/001-wide-WP08").is_dir());
+    net.kitty(&a, "alice", &["check"]).ok();
+}
+
+#[test]
+fn a_claim_whose_remote_state_breaks_meanwhile_is_undone() {
+    // The remote's state of WP01 is damaged while the claim is on its way (a hook does it
+    // once, before the update): the push is stale, the fetch brings the damage, and the
+    // claim, which cannot be confirmed against it, is taken back.
+    let net = Net::seeded(wide(2));
+    let a = net.clone("a");
+    let main = net.git(&net.remote.clone(), &["rev-parse", "main"]);
+    let hook = net.remote.join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\nif [ ! -e once ]; then touch once; \
+             env -u GIT_QUARANTINE_PATH git update-ref refs/kitty/wp/001-wide/WP01 {}; fi\n",
+            main.trim()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    net.kitty(&a, "alice", &["implement", "WP01", "--sync"])
+        .code(6)
+        .stderr_has("the remote's state of 001-wide/WP01 cannot be used")
+        .stderr_has("WP01's change was not confirmed and is undone");
+    assert_eq!(
+        net.git(
+            &a,
+            &["for-each-ref", "refs/kitty/wp", "refs/heads/001-wide-WP01"]
+        ),
+        ""
+    );
+    assert!(!a.join(".worktrees/001-wide-WP01").exists());
 }

@@ -361,3 +361,18 @@ pub fn feature<'a>(status: &'a serde_json::Value, slug: &str) -> &'a serde_json:
         .find(|f| f["slug"] == slug)
         .unwrap_or_else(|| panic!("no feature {slug}"))
 }
+
+/// Hold what a live git kitty ref writer holds (a shared lock on
+/// `<git-dir>/kitty/ref-writers.flock`): while it is held, no ref lock file counts as stale.
+pub fn live_ref_writer(repo: &Repo) -> std::fs::File {
+    let dir = repo.path(".git/kitty");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("ref-writers.flock"))
+        .expect("open");
+    file.lock_shared().expect("shared lock");
+    file
+}
