@@ -6,6 +6,7 @@
 pub mod abandon;
 pub mod args;
 pub mod check;
+pub mod dashboard;
 pub mod hook;
 pub mod hooks;
 pub mod implement;
@@ -37,6 +38,7 @@ pub enum Command {
     Lane(lane::Args),
     Note(note::Args),
     Log(log::Args),
+    Dashboard(dashboard::Args),
     Implement(implement::Args),
     Next(next::Args),
     Restack(restack::Args),
@@ -59,6 +61,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Lane(args) => lane::run(args, ctx),
         Command::Note(args) => note::run(args, ctx),
         Command::Log(args) => log::run(args, ctx),
+        Command::Dashboard(args) => dashboard::run(args, ctx),
         Command::Implement(args) => implement::run(args, ctx),
         Command::Next(args) => next::run(args, ctx),
         Command::Restack(args) => restack::run(args, ctx),

@@ -54,10 +54,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ws.selected_features(args.feature.get())?
     };
     let showing_all = features.len() == ws.plan.features.len() && args.feature.slug.is_none();
-    let mut snapshot = board::read(&ws, features, showing_all)?;
-    if let Ok(remote) = crate::sync::remote_name(&ws.repo, None) {
-        snapshot.compare_with_remote(&ws, &remote)?;
-    }
+    let snapshot = board::read_with_remote(&ws, features, showing_all)?;
     let (features, board) = (snapshot.features, snapshot.board);
     if args.json.enabled {
         ctx.ui.out_json(&board);

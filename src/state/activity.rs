@@ -1,7 +1,9 @@
 //! The activity of many WPs as one feed: every event of their state histories, newest first
 //! (what `git kitty log` prints and the dashboard's feed shows).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::git::{Oid, Repo};
@@ -39,6 +41,12 @@ pub fn read(
             Err(e) => unreadable.push((feature.clone(), wp.clone(), e)),
         }
     }
+    sort_newest_first(&mut entries);
+    (entries, unreadable)
+}
+
+/// Newest first: by time, then Lamport clock, then id.
+fn sort_newest_first(entries: &mut [Activity]) {
     entries.sort_by_cached_key(|a| {
         std::cmp::Reverse((
             parse_rfc3339(&a.event.at),
@@ -46,7 +54,76 @@ pub fn read(
             a.event.id.clone(),
         ))
     });
-    (entries, unreadable)
+}
+
+/// One event as `git kitty log --json` prints it (and the dashboard's feed carries it): its
+/// feature, WP and state commit, then the event's own fields.
+#[derive(Serialize)]
+pub struct Entry<'a> {
+    pub feature: &'a str,
+    pub wp: &'a str,
+    pub commit: String,
+    /// A merge of histories refused this event: it is kept, without effect.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub refused: bool,
+    #[serde(flatten)]
+    pub event: &'a Event,
+}
+
+impl Activity {
+    pub fn entry(&self, refused: &HashSet<String>) -> Entry<'_> {
+        Entry {
+            feature: self.feature.as_str(),
+            wp: self.wp.as_str(),
+            commit: self.commit.to_string(),
+            refused: refused.contains(&self.event.id),
+            event: &self.event,
+        }
+    }
+}
+
+/// The feed of many WPs kept up to date by a long-running reader (the dashboard): a WP's
+/// history is read again only when its state ref moved, so a change costs the history of the
+/// WPs it touched, not of every WP.
+#[derive(Default)]
+pub struct Feed {
+    histories: HashMap<(FeatureSlug, WpId), (Oid, Vec<Activity>)>,
+}
+
+impl Feed {
+    /// Every event of the WPs in `tips` (each with its state ref's commit), newest first,
+    /// and the WPs whose history could not be read. WPs no longer in `tips` are forgotten.
+    pub fn update(
+        &mut self,
+        repo: &Repo,
+        tips: &[(FeatureSlug, WpId, Oid)],
+    ) -> (Vec<Activity>, Vec<(FeatureSlug, WpId, Error)>) {
+        let mut unreadable = Vec::new();
+        let mut kept = HashMap::with_capacity(tips.len());
+        for (feature, wp, tip) in tips {
+            let key = (feature.clone(), wp.clone());
+            let cached = self.histories.remove(&key).filter(|(t, _)| t == tip);
+            let entries = match cached {
+                Some((_, entries)) => entries,
+                None => match read(repo, std::slice::from_ref(&key)) {
+                    (entries, bad) if bad.is_empty() => entries,
+                    (_, bad) => {
+                        unreadable.extend(bad);
+                        continue;
+                    }
+                },
+            };
+            kept.insert(key, (*tip, entries));
+        }
+        self.histories = kept;
+        let mut all: Vec<Activity> = self
+            .histories
+            .values()
+            .flat_map(|(_, entries)| entries.iter().cloned())
+            .collect();
+        sort_newest_first(&mut all);
+        (all, unreadable)
+    }
 }
 
 /// The ids of events that a merge of histories refused (kept in the history, without effect).
