@@ -61,9 +61,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         if args.json.enabled {
             ctx.ui.out(&format!("{}\n", serde_json::json!(ready)));
         } else {
-            ctx.ui.out(&format!("{}\n", ready.url));
+            // Narration first: whoever reads the address has it all.
             ctx.ui
                 .note("Serving the dashboard (read-only); Ctrl-C stops it.");
+            ctx.ui.out(&format!("{}\n", ready.url));
         }
         ctx.ui.flush();
         if args.open

@@ -5,6 +5,7 @@ mod common;
 
 mod architecture;
 mod check;
+mod dashboard;
 mod edges;
 mod errors;
 mod implement;

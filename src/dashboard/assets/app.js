@@ -1,7 +1,7 @@
 // git kitty dashboard: renders the document pushed over /api/events.
 //
 // Safety by construction: every piece of data becomes a DOM text node (textContent) or a
-// numeric attribute. No data string is ever parsed as HTML (no innerHTML), links are kept only
+// numeric attribute. No data string is ever parsed as HTML (no HTML parsing API is used), links are kept only
 // for http(s) and mailto URLs, and the server's Content-Security-Policy allows no inline
 // script at all.
 "use strict";
@@ -474,7 +474,7 @@
       el("tbody", {}, body.map((r) => el("tr", {}, cells(r).map((c) => el("td", {}, inline(c)))))));
   }
 
-  // `code`, **strong**, *em* / _em_, [text](http://...): everything else is text.
+  // `code`, **strong**, *em* / _em_, [text](link) for http(s) and mailto links: all else is text.
   function inline(text) {
     const out = [];
     const re = /`([^`]+)`|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|\b_([^_]+)_\b|\[([^\]]+)\]\(([^)\s]+)\)/g;
