@@ -222,18 +222,21 @@ fn agents(board: &Board, feed: &[Activity]) -> Vec<Agent> {
             }
         }
     }
-    let mut agents: Vec<Agent> = by_name
+    // The feed is newest first: an agent's first event in it is its latest.
+    let latest = |name: &str| feed.iter().position(|a| a.event.actor == name);
+    let mut agents: Vec<(Option<usize>, Agent)> = by_name
         .into_iter()
-        .map(|(name, work_packages)| Agent {
-            // The feed is newest first: the first event by this agent is the latest.
-            last_event_at: feed
-                .iter()
-                .find(|a| a.event.actor == name)
-                .map(|a| a.event.at.clone()),
-            name,
-            work_packages,
+        .map(|(name, work_packages)| {
+            let at = latest(&name);
+            let agent = Agent {
+                last_event_at: at.map(|i| feed[i].event.at.clone()),
+                name,
+                work_packages,
+            };
+            (at, agent)
         })
         .collect();
-    agents.sort_by(|a, b| b.last_event_at.cmp(&a.last_event_at));
-    agents
+    // Most recently active first (in the feed's order); agents without events last, by name.
+    agents.sort_by_key(|(at, _)| at.unwrap_or(usize::MAX));
+    agents.into_iter().map(|(_, a)| a).collect()
 }

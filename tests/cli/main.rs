@@ -4,6 +4,7 @@
 mod common;
 
 mod architecture;
+mod browser;
 mod check;
 mod dashboard;
 mod edges;

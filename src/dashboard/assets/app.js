@@ -477,7 +477,7 @@
   // `code`, **strong**, *em* / _em_, [text](link) for http(s) and mailto links: all else is text.
   function inline(text) {
     const out = [];
-    const re = /`([^`]+)`|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|\b_([^_]+)_\b|\[([^\]]+)\]\(([^)\s]+)\)/g;
+    const re = /`([^`]+)`|\*\*([^*]+)\*\*|__([^_]+)__|\*([^*\s][^*]*)\*|\b_([^_]+)_\b|\[([^\]]+)\]\(((?:[^()\s]|\([^()\s]*\))+)\)/g;
     let last = 0, m;
     while ((m = re.exec(text))) {
       if (m.index > last) out.push(text.slice(last, m.index));
