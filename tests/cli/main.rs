@@ -16,3 +16,4 @@ mod man;
 mod state;
 mod status;
 mod sync;
+mod watch;
