@@ -59,7 +59,7 @@ impl Status {
 
 /// Read one request's head from `stream`.
 pub fn read_request(stream: &mut TcpStream) -> Result<Request, Bad> {
-    let _ = stream.set_read_timeout(Some(READ_TIMEOUT));
+    let deadline = std::time::Instant::now() + READ_TIMEOUT;
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     let end = loop {
@@ -68,6 +68,11 @@ pub fn read_request(stream: &mut TcpStream) -> Result<Request, Bad> {
         }
         if buf.len() > MAX_HEAD {
             return Err(Bad::TooLarge);
+        }
+        // The whole head within the deadline: a byte now and then does not keep a thread.
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() || stream.set_read_timeout(Some(left)).is_err() {
+            return Err(Bad::Gone);
         }
         match stream.read(&mut chunk) {
             Ok(0) | Err(_) => return Err(Bad::Gone),
