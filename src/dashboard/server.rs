@@ -56,7 +56,15 @@ pub struct Server {
 pub fn start(cwd: &Path, port: Option<u16>) -> Result<Server> {
     let ws = Workspace::open(cwd, None)?;
     let targets = watch::Targets::of(&ws);
+    // Read from the worktree the plan comes from from now on: the one the dashboard was
+    // started in may be a WP's, which `merge` or `abandon` can remove while it runs.
+    let cwd = ws.plan_root.clone();
     drop(ws);
+    // The process itself leaves it too: git (and gix) resolve paths against the current
+    // directory, which fails once that directory is gone.
+    std::env::set_current_dir(&cwd)
+        .map_err(|e| Error::failed(format!("cannot run in {}", cwd.display())).cause(e))?;
+    let cwd = cwd.as_path();
     let (listener, instead_of) = bind(port)?;
     let port = listener
         .local_addr()

@@ -82,17 +82,30 @@ impl Activity {
     }
 }
 
-/// The feed of many WPs kept up to date by a long-running reader (the dashboard): a WP's
-/// history is read again only when its state ref moved, so a change costs the history of the
-/// WPs it touched, not of every WP.
+/// The feed of many WPs kept up to date by a long-running reader (the dashboard). For each WP
+/// it keeps the newest [`Feed::PER_WP`] events (no more can ever reach the top of the feed)
+/// and, when the WP's state ref moves on, reads only the commits it does not have yet: a
+/// change costs its new events, and memory stays bounded however long histories grow.
 #[derive(Default)]
 pub struct Feed {
-    histories: HashMap<(FeatureSlug, WpId), (Oid, Vec<Activity>)>,
+    histories: HashMap<(FeatureSlug, WpId), Kept>,
+}
+
+struct Kept {
+    tip: Oid,
+    /// Newest first, at most [`Feed::PER_WP`].
+    entries: Vec<Activity>,
+    /// The commits of `entries`.
+    commits: HashSet<Oid>,
 }
 
 impl Feed {
-    /// Every event of the WPs in `tips` (each with its state ref's commit), newest first,
-    /// and the WPs whose history could not be read. WPs no longer in `tips` are forgotten.
+    /// Events kept per WP: the length of the dashboard's feed.
+    pub const PER_WP: usize = 60;
+
+    /// The newest events of the WPs in `tips` (each with its state ref's commit), newest
+    /// first, and the WPs whose history could not be read. WPs no longer in `tips` are
+    /// forgotten.
     pub fn update(
         &mut self,
         repo: &Repo,
@@ -102,28 +115,60 @@ impl Feed {
         let mut kept = HashMap::with_capacity(tips.len());
         for (feature, wp, tip) in tips {
             let key = (feature.clone(), wp.clone());
-            let cached = self.histories.remove(&key).filter(|(t, _)| t == tip);
-            let entries = match cached {
-                Some((_, entries)) => entries,
-                None => match read(repo, std::slice::from_ref(&key)) {
-                    (entries, bad) if bad.is_empty() => entries,
-                    (_, bad) => {
-                        unreadable.extend(bad);
-                        continue;
-                    }
-                },
-            };
-            kept.insert(key, (*tip, entries));
+            let old = self.histories.remove(&key);
+            match refresh(repo, feature, wp, *tip, old) {
+                Ok(k) => {
+                    kept.insert(key, k);
+                }
+                Err(e) => unreadable.push((feature.clone(), wp.clone(), e)),
+            }
         }
         self.histories = kept;
         let mut all: Vec<Activity> = self
             .histories
             .values()
-            .flat_map(|(_, entries)| entries.iter().cloned())
+            .flat_map(|k| k.entries.iter().cloned())
             .collect();
         sort_newest_first(&mut all);
         (all, unreadable)
     }
+}
+
+/// One WP's kept events at `tip`: those already kept plus the new ones, or all of them
+/// again when the ref went back (a claim taken back) rather than on.
+fn refresh(
+    repo: &Repo,
+    feature: &FeatureSlug,
+    wp: &WpId,
+    tip: Oid,
+    old: Option<Kept>,
+) -> Result<Kept, Error> {
+    let old = match old {
+        Some(k) if k.tip == tip => return Ok(k),
+        Some(k) if !k.commits.contains(&tip) => Some(k),
+        _ => None,
+    };
+    let known = old.as_ref().map(|k| k.commits.clone()).unwrap_or_default();
+    let new = store::history_from(repo, feature, wp, tip, &known)?;
+    let mut entries: Vec<Activity> = new
+        .into_iter()
+        .map(|(commit, event)| Activity {
+            feature: feature.clone(),
+            wp: wp.clone(),
+            commit: commit.id,
+            event,
+        })
+        .collect();
+    if let Some(old) = old {
+        entries.extend(old.entries);
+    }
+    sort_newest_first(&mut entries);
+    entries.truncate(Feed::PER_WP);
+    Ok(Kept {
+        tip,
+        commits: entries.iter().map(|a| a.commit).collect(),
+        entries,
+    })
 }
 
 /// The ids of events that a merge of histories refused (kept in the history, without effect).

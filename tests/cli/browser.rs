@@ -83,6 +83,11 @@ fn showcase() -> Repo {
             "The load profile misses the checkout burst: add a 10x spike scenario.",
         ],
     );
+    // Shared with a remote, then one more event that is only local.
+    let remote = repo.sandbox.path().join("origin.git");
+    repo.git(&["init", "-q", "--bare", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    act("alice", &["push"]);
     act(
         "claude",
         &[
@@ -152,6 +157,15 @@ fn cards_sit_in_their_lanes_columns_with_the_graph_and_the_feeds() {
     assert!(
         agents == ["claude", "alice", "gemini"] || agents == ["alice", "claude", "gemini"],
         "{agents:?}"
+    );
+    let remote = page
+        .eval(r##"[...document.querySelectorAll(".feature .remote")].map((r) => r.textContent)"##);
+    assert_eq!(
+        remote,
+        serde_json::json!([
+            "state vs origin: 1 ahead (git kitty sync)",
+            "in sync with origin"
+        ])
     );
     let feed = page.eval(r##"document.querySelectorAll("#activity > li.event").length"##);
     assert_eq!(feed, 4);

@@ -104,14 +104,19 @@ impl Dashboard {
         Response::parse(&bytes)
     }
 
-    /// Resident memory of the server process, in KiB (`VmRSS` in /proc).
-    pub fn rss_kib(&self) -> u64 {
+    /// Resident memory of the server process, in KiB: all of it (`VmRSS` in /proc) and the
+    /// part it allocated (`RssAnon`: without the pages of its binary and libraries, which grow
+    /// as code runs for the first time).
+    pub fn rss_kib(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap()
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap()
+        };
+        (field("VmRSS:"), field("RssAnon:"))
     }
 
     /// Ctrl-C (SIGINT), then wait for the process: its exit status and stderr.
