@@ -13,6 +13,10 @@ fn api_board_is_exactly_status_json() {
     repo.kitty(&["lane", "WP02", "claimed", "-f", "002-search"])
         .ok();
     let dash = Dashboard::start(&repo);
+    assert_eq!(
+        dash.ready,
+        serde_json::json!({"url": dash.url, "address": "127.0.0.1", "port": dash.port})
+    );
     let board = dash.get("/api/board");
     assert_eq!(board.status, 200);
     assert_eq!(board.header("content-type"), Some("application/json"));
@@ -214,6 +218,40 @@ fn each_change_is_pushed_to_every_open_stream() {
         lane_in(&a.next().unwrap().json()["board"], "001-fan-out", "WP01"),
         "for_review"
     );
+}
+
+#[test]
+fn a_plan_made_after_start_is_seen() {
+    let repo = Repo::new();
+    let dash = Dashboard::start(&repo);
+    let mut events = Events::open(dash.port);
+    let first = events.next().unwrap().json();
+    assert_eq!(first["board"]["features"], serde_json::json!([]));
+    // kitty-specs/ does not exist yet: it is watched through its parent until it does.
+    repo.write(
+        "kitty-specs/001-late/tasks/WP01-first.md",
+        "---\nwork_package_id: WP01\ntitle: First\n---\n",
+    );
+    let doc = std::iter::from_fn(|| events.next())
+        .take(5)
+        .map(|e| e.json())
+        .find(|d| !d["board"]["features"].as_array().unwrap().is_empty())
+        .expect("the new plan reached the stream");
+    assert_eq!(lane_in(&doc["board"], "001-late", "WP01"), "planned");
+    // And once there, its files are watched too.
+    repo.kitty(&["lane", "WP01", "claimed"]).ok();
+    repo.write(
+        "kitty-specs/001-late/tasks/WP02-second.md",
+        "---\nwork_package_id: WP02\ntitle: Second\n---\n",
+    );
+    let seen = std::iter::from_fn(|| events.next()).take(5).any(|e| {
+        crate::common::feature(&e.json()["board"], "001-late")["work_packages"]
+            .as_array()
+            .unwrap()
+            .len()
+            == 2
+    });
+    assert!(seen, "a WP added later reached the stream");
 }
 
 #[test]
