@@ -31,8 +31,8 @@ pub struct Source {
 pub struct Computed {
     /// The `status --json` document, as `status --json` prints it.
     pub board: String,
-    /// [`Document`] as one line of JSON, without its version and time (the caller adds them
-    /// when it differs from the previous one).
+    /// [`Document`]'s fields, without its version and time (the caller adds them when it
+    /// differs from the previous one).
     pub document: serde_json::Map<String, serde_json::Value>,
 }
 

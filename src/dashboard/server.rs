@@ -137,11 +137,6 @@ impl Stopper {
         self.hub.lock().stopping = true;
         self.hub.changed.notify_all();
     }
-
-    /// The version of the current document (for tests and figures).
-    pub fn version(&self) -> u64 {
-        self.hub.lock().version
-    }
 }
 
 fn bind(port: Option<u16>) -> Result<(TcpListener, Option<u16>)> {

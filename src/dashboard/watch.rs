@@ -124,19 +124,23 @@ impl Armed {
     /// existing parent of one that does not; the directory of each file.
     fn arm(&mut self, targets: &Targets) -> Result<()> {
         let mut wanted: Vec<(PathBuf, RecursiveMode)> = Vec::new();
+        let mut want = |path: &Path, mode| {
+            if !wanted.iter().any(|(p, m)| p == path && *m == mode) {
+                wanted.push((path.to_path_buf(), mode));
+            }
+        };
         for tree in &targets.trees {
             if tree.is_dir() {
-                wanted.push((tree.clone(), RecursiveMode::Recursive));
+                want(tree, RecursiveMode::Recursive);
             } else if let Some(parent) = tree.ancestors().skip(1).find(|p| p.is_dir()) {
-                wanted.push((parent.to_path_buf(), RecursiveMode::NonRecursive));
+                want(parent, RecursiveMode::NonRecursive);
             }
         }
         for file in &targets.files {
             if let Some(dir) = file.parent() {
-                wanted.push((dir.to_path_buf(), RecursiveMode::NonRecursive));
+                want(dir, RecursiveMode::NonRecursive);
             }
         }
-        wanted.dedup();
         for old in std::mem::take(&mut self.watched) {
             if wanted.contains(&old) {
                 self.watched.push(old);
