@@ -39,6 +39,9 @@ pub mod render;
 
 pub mod ui;
 
+// Live views: the dashboard's server and `status --watch`.
+pub mod dashboard;
+
 // What git's hooks run.
 pub mod hook_runner;
 

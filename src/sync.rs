@@ -28,15 +28,7 @@ const PUSH_ATTEMPTS: usize = 5;
 /// At most this many refs per `git push`.
 const PUSH_CHUNK: usize = 256;
 
-/// The remote to use: the one named, else `git config kitty.remote`, else `origin`.
-pub fn remote_name(repo: &Repo, named: Option<&str>) -> Result<String> {
-    let name = named
-        .map(str::to_owned)
-        .or_else(|| repo.config_string("kitty.remote"))
-        .unwrap_or_else(|| "origin".to_owned());
-    repo.check_remote(&name)?;
-    Ok(name)
-}
+pub use crate::state::relation::remote_name;
 
 fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
     match feature {

@@ -6,7 +6,7 @@
 
 mod read;
 
-pub use read::{Snapshot, read};
+pub use read::{Snapshot, read, read_with_remote};
 
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 use super::{Board, FeatureBoard, RemoteSummary, feature_board};
 use crate::error::Result;
 use crate::model::plan::Feature;
-use crate::state::relation::{Relation, relations};
+use crate::state::relation::{Relation, relations, remote_name};
 use crate::state::store::States;
 use crate::workspace::Workspace;
 
@@ -44,6 +44,20 @@ pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Res
         },
         states,
     })
+}
+
+/// What `git kitty status` shows (and the dashboard serves): [`read`], then compared with
+/// the configured remote's last fetched state when there is such a remote.
+pub fn read_with_remote<'w>(
+    ws: &'w Workspace,
+    features: Vec<&'w Feature>,
+    all: bool,
+) -> Result<Snapshot<'w>> {
+    let mut snapshot = read(ws, features, all)?;
+    if let Ok(remote) = remote_name(&ws.repo, None) {
+        snapshot.compare_with_remote(ws, &remote)?;
+    }
+    Ok(snapshot)
 }
 
 impl Snapshot<'_> {

@@ -2,8 +2,6 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
-
 use crate::cmd::args::{FeatureArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::{FeatureSlug, WpId};
@@ -51,18 +49,6 @@ pub struct Args {
     pub json: JsonArg,
 }
 
-#[derive(Serialize)]
-struct Entry<'a> {
-    feature: &'a str,
-    wp: &'a str,
-    commit: String,
-    /// A merge of histories refused this event: it is kept, without effect.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    refused: bool,
-    #[serde(flatten)]
-    event: &'a Event,
-}
-
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
     let ws = Workspace::open(&ctx.cwd, None)?;
@@ -88,16 +74,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         entries.truncate(n);
     }
     if args.json.enabled {
-        let events: Vec<Entry> = entries
-            .iter()
-            .map(|a| Entry {
-                feature: a.feature.as_str(),
-                wp: a.wp.as_str(),
-                commit: a.commit.to_string(),
-                refused: refused.contains(&a.event.id),
-                event: &a.event,
-            })
-            .collect();
+        let events: Vec<activity::Entry> = entries.iter().map(|a| a.entry(&refused)).collect();
         ctx.ui
             .out_json(&serde_json::json!({ "schema": 1, "events": events }));
     } else if entries.is_empty() {

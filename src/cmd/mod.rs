@@ -9,6 +9,7 @@ pub mod agents;
 pub mod args;
 pub mod check;
 pub mod completions;
+pub mod dashboard;
 pub mod hook;
 pub mod hooks;
 pub mod implement;
@@ -81,6 +82,7 @@ pub enum Command {
     Lane(lane::Args),
     Note(note::Args),
     Log(log::Args),
+    Dashboard(dashboard::Args),
     Implement(implement::Args),
     Next(next::Args),
     Restack(restack::Args),
@@ -106,6 +108,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Lane(args) => lane::run(args, ctx),
         Command::Note(args) => note::run(args, ctx),
         Command::Log(args) => log::run(args, ctx),
+        Command::Dashboard(args) => dashboard::run(args, ctx),
         Command::Implement(args) => implement::run(args, ctx),
         Command::Next(args) => next::run(args, ctx),
         Command::Restack(args) => restack::run(args, ctx),

@@ -17,12 +17,18 @@ or done; the one that unblocks the most work first) and the WPs still waiting, w
 wait on. Blocked and canceled WPs are listed under the board, and problems in the plan after it: \
 a broken WP file never hides the rest.
 
-Inside a WP's worktree (or under kitty-specs/<feature>/), only that feature is shown.",
+Inside a WP's worktree (or under kitty-specs/<feature>/), only that feature is shown.
+
+With --watch the board stays on screen and is redrawn whenever it changes (a lane move in \
+any worktree, an edited WP file, a pull): the state refs and the plan are watched, nothing is \
+polled. What just moved is marked with », and named on top. q or Ctrl-C quits and gives the \
+terminal back as it was.",
     after_long_help = concat!(
         "Examples:
   git kitty status                  every feature
   git kitty status -f 001-auth      one feature
   git kitty status --graph          the dependency graph as a tree
+  git kitty status --watch          the board, redrawn on every change (q quits)
   git kitty status --json | jq '.features[].ready'
 
 ",
@@ -43,21 +49,28 @@ pub struct Args {
     /// Show every feature, even inside a WP's worktree
     #[arg(long, conflicts_with = "feature")]
     pub all: bool,
+
+    /// Keep the board on screen, redrawn whenever it changes, with what just moved marked
+    /// (q or Ctrl-C quits)
+    #[arg(long, short = 'w', conflicts_with_all = ["json", "graph"])]
+    pub watch: bool,
 }
 
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.json.enabled;
-    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
-    let features: Vec<&crate::model::plan::Feature> = if args.all {
-        ws.plan.features.iter().collect()
-    } else {
-        ws.selected_features(args.feature.get())?
-    };
-    let showing_all = features.len() == ws.plan.features.len() && args.feature.slug.is_none();
-    let mut snapshot = board::read(&ws, features, showing_all)?;
-    if let Ok(remote) = crate::sync::remote_name(&ws.repo, None) {
-        snapshot.compare_with_remote(&ws, &remote)?;
+    if args.watch {
+        ctx.ui.flush();
+        crate::dashboard::terminal::watch(&crate::dashboard::terminal::Request {
+            cwd: &ctx.cwd,
+            feature: args.feature.get(),
+            all: args.all,
+            paint: ctx.ui.paint,
+        })?;
+        return Ok(0);
     }
+    let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
+    let (features, showing_all) = ws.shown_features(args.feature.get(), args.all)?;
+    let snapshot = board::read_with_remote(&ws, features, showing_all)?;
     let (features, board) = (snapshot.features, snapshot.board);
     if args.json.enabled {
         ctx.ui.out_json(&board);

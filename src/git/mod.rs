@@ -71,6 +71,19 @@ impl CommitData {
     }
 }
 
+/// See [`Repo::state_ref_paths`].
+#[derive(Debug, Clone)]
+pub struct RefPaths {
+    /// `<common-dir>/refs`: always there in a repository git kitty can open.
+    pub loose_root: PathBuf,
+    /// The namespaces below it that matter: `refs/kitty` (state), `refs/kitty-remotes`
+    /// (the remote's state, for ahead/behind) and `refs/heads` (branches, for staleness).
+    /// They need not exist yet.
+    pub namespaces: Vec<PathBuf>,
+    /// `<common-dir>/packed-refs`.
+    pub packed: PathBuf,
+}
+
 /// The outcome of a compare-and-swap ref update.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Cas {
@@ -152,6 +165,21 @@ impl Repo {
 
     pub fn is_bare(&self) -> bool {
         self.workdir.is_none()
+    }
+
+    /// Where git keeps the refs a board is computed from, for a live view to watch: loose
+    /// refs are files under `<common-dir>/refs/` (written by lock file and rename), and
+    /// `git pack-refs` moves them into `<common-dir>/packed-refs`. Every worktree shares them.
+    pub fn state_ref_paths(&self) -> RefPaths {
+        let refs = self.common_dir.join("refs");
+        RefPaths {
+            namespaces: ["kitty", "kitty-remotes", "heads"]
+                .iter()
+                .map(|n| refs.join(n))
+                .collect(),
+            loose_root: refs,
+            packed: self.common_dir.join("packed-refs"),
+        }
     }
 
     /// Where a `git` subprocess should run: the current worktree, else the git dir.

@@ -255,6 +255,44 @@ impl Graph {
         false
     }
 
+    /// The heaviest chain of dependencies, dependencies first, by the summed `weight` of its
+    /// WPs: with weight 1 for each WP not yet done, the chain of remaining work that takes
+    /// longest however many agents there are (the critical path). WPs at its start that weigh
+    /// nothing (already done) are left out; WPs on cycles are never on it. Ties go to the
+    /// lower ids, so the answer is stable.
+    pub fn critical_path(&self, weight: impl Fn(usize) -> u32) -> Vec<usize> {
+        let (order, _) = self.order();
+        let mut total = vec![0u64; self.len()];
+        let mut prev: Vec<Option<usize>> = vec![None; self.len()];
+        for &i in &order {
+            // Every dependency of an orderable node is orderable, so already summed.
+            let mut best: Option<usize> = None;
+            for &d in &self.deps[i] {
+                if best.is_none_or(|b| total[d] > total[b] || (total[d] == total[b] && d < b)) {
+                    best = Some(d);
+                }
+            }
+            total[i] = best.map_or(0, |b| total[b]) + u64::from(weight(i));
+            prev[i] = best;
+        }
+        let mut end: Option<usize> = None;
+        for &i in &order {
+            if end.is_none_or(|e| total[i] > total[e] || (total[i] == total[e] && i < e)) {
+                end = Some(i);
+            }
+        }
+        let Some(end) = end.filter(|&e| total[e] > 0) else {
+            return Vec::new();
+        };
+        let mut path = vec![end];
+        while let Some(p) = prev[*path.last().unwrap_or(&end)] {
+            path.push(p);
+        }
+        path.reverse();
+        let first_weighty = path.iter().position(|&i| weight(i) > 0).unwrap_or(0);
+        path.split_off(first_weighty)
+    }
+
     /// How many WPs depend on `i`, directly or not, among those `counts` says still count.
     pub fn held_back(&self, i: usize, counts: impl Fn(usize) -> bool) -> usize {
         let mut seen = vec![false; self.len()];
@@ -294,6 +332,43 @@ mod tests {
 
     fn names(g: &Graph, v: &[usize]) -> Vec<String> {
         v.iter().map(|&i| g.ids[i].to_string()).collect()
+    }
+
+    #[test]
+    fn critical_path_follows_the_most_remaining_work() {
+        // WP01 -> WP02 -> WP04 and WP01 -> WP03 -> WP05 -> WP06; WP07 alone.
+        let g = Graph::new(&wps(&[
+            ("WP01", &[]),
+            ("WP02", &["WP01"]),
+            ("WP03", &["WP01"]),
+            ("WP04", &["WP02"]),
+            ("WP05", &["WP03"]),
+            ("WP06", &["WP05", "WP04"]),
+            ("WP07", &[]),
+        ]));
+        let all = |_| 1;
+        assert_eq!(
+            names(&g, &g.critical_path(all)),
+            ["WP01", "WP02", "WP04", "WP06"],
+            "a tie between two chains goes to the lower ids"
+        );
+        // WP01 and WP02 done: the remaining chain goes through WP03 and WP05.
+        let remaining = |i: usize| u32::from(i > 1);
+        assert_eq!(
+            names(&g, &g.critical_path(remaining)),
+            ["WP03", "WP05", "WP06"]
+        );
+        assert!(g.critical_path(|_| 0).is_empty(), "all done: no path");
+    }
+
+    #[test]
+    fn critical_path_skips_cycles() {
+        let g = Graph::new(&wps(&[
+            ("WP01", &["WP02"]),
+            ("WP02", &["WP01"]),
+            ("WP03", &[]),
+        ]));
+        assert_eq!(names(&g, &g.critical_path(|_| 1)), ["WP03"]);
     }
 
     #[test]

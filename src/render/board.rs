@@ -18,6 +18,21 @@ const COLUMNS: [(&str, &[Lane]); 5] = [
 ];
 
 pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> String {
+    render_marked(board, paint, total_width, now, &Marked::new())
+}
+
+/// WPs whose cards stand out, as (feature slug, WP id): what just moved, in
+/// `status --watch`.
+pub type Marked = std::collections::HashSet<(String, String)>;
+
+/// [`render`], with the cards in `marked` drawn as `» WP01 ...` (and reversed, in colour).
+pub fn render_marked(
+    board: &Board,
+    paint: Paint,
+    total_width: usize,
+    now: i128,
+    marked: &Marked,
+) -> String {
     let mut out = String::new();
     if board.features.is_empty() {
         out.push_str(
@@ -28,7 +43,11 @@ pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> Str
         if i > 0 {
             out.push('\n');
         }
-        render_feature(&mut out, f, paint, total_width, now);
+        let marks = Marks {
+            feature: &f.slug,
+            set: marked,
+        };
+        render_feature(&mut out, f, paint, (total_width, now), marks);
     }
     if !board.problems.is_empty() {
         out.push('\n');
@@ -37,13 +56,32 @@ pub fn render(board: &Board, paint: Paint, total_width: usize, now: i128) -> Str
     out
 }
 
-fn render_feature(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize, now: i128) {
+/// The marked WPs of one feature.
+#[derive(Clone, Copy)]
+struct Marks<'a> {
+    feature: &'a str,
+    set: &'a Marked,
+}
+
+impl Marks<'_> {
+    fn has(&self, wp: &str) -> bool {
+        !self.set.is_empty() && self.set.contains(&(self.feature.to_owned(), wp.to_owned()))
+    }
+}
+
+fn render_feature(
+    out: &mut String,
+    f: &FeatureBoard,
+    paint: Paint,
+    (total_width, now): (usize, i128),
+    marks: Marks,
+) {
     write_header(out, f, paint);
     if f.work_packages.is_empty() {
         out.push_str("  (no work packages yet)\n");
         return;
     }
-    write_columns(out, f, paint, total_width, now);
+    write_columns(out, f, paint, (total_width, now), marks);
     write_sections(out, f, paint, total_width);
 }
 
@@ -87,7 +125,13 @@ fn write_header(out: &mut String, f: &FeatureBoard, paint: Paint) {
 }
 
 /// The five columns of cards, under their names and a rule.
-fn write_columns(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: usize, now: i128) {
+fn write_columns(
+    out: &mut String,
+    f: &FeatureBoard,
+    paint: Paint,
+    (total_width, now): (usize, i128),
+    marks: Marks,
+) {
     // Five columns with two spaces between them, after a two-space indent.
     let col = ((total_width.saturating_sub(2 + 4 * 2)) / 5).clamp(14, 40);
     let mut header = String::from(" ");
@@ -102,7 +146,7 @@ fn write_columns(out: &mut String, f: &FeatureBoard, paint: Paint, total_width: 
     // Each card is one or two lines; lay the columns out line by line.
     let lines: Vec<Vec<(String, String)>> = COLUMNS
         .iter()
-        .map(|(_, lanes)| column_lines(f, lanes, paint, col, now))
+        .map(|(_, lanes)| column_lines(f, lanes, paint, (col, now), marks))
         .collect();
     let height = lines.iter().map(Vec::len).max().unwrap_or(0);
     for row in 0..height {
@@ -130,13 +174,20 @@ fn column_lines(
     f: &FeatureBoard,
     lanes: &[Lane],
     paint: Paint,
-    col: usize,
-    now: i128,
+    (col, now): (usize, i128),
+    marks: Marks,
 ) -> Vec<(String, String)> {
     let mut lines = Vec::new();
     for w in f.work_packages.iter().filter(|w| lanes.contains(&w.lane)) {
-        let title = card_title(w, col);
-        let painted = paint.lane(w.lane, &title);
+        let (title, painted) = if marks.has(&w.id) {
+            let title = truncate(&format!("» {} {}", w.id, clean(&w.title)), col);
+            let painted = paint.style(&title, owo_colors::Style::new().reversed().bold());
+            (title, painted)
+        } else {
+            let title = card_title(w, col);
+            let painted = paint.lane(w.lane, &title);
+            (title, painted)
+        };
         lines.push((title, painted));
         for d in card_detail(w, col, now) {
             let painted = paint.dim(&d);

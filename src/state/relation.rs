@@ -10,6 +10,16 @@ use crate::git::{Oid, Repo};
 use crate::model::ids::FeatureSlug;
 use crate::state::store::PREFIX;
 
+/// The remote to use: the one named, else `git config kitty.remote`, else `origin`.
+pub fn remote_name(repo: &Repo, named: Option<&str>) -> Result<String> {
+    let name = named
+        .map(str::to_owned)
+        .or_else(|| repo.config_string("kitty.remote"))
+        .unwrap_or_else(|| "origin".to_owned());
+    repo.check_remote(&name)?;
+    Ok(name)
+}
+
 /// Where the remote's state refs are tracked.
 pub fn tracking_prefix(remote: &str) -> String {
     format!("refs/kitty-remotes/{remote}/wp/")

@@ -478,13 +478,28 @@ pub fn history(repo: &Repo, feature: &FeatureSlug, wp: &WpId) -> Result<Vec<(Com
     let Some(tip) = repo.ref_tip(&ref_name(feature, wp))? else {
         return Ok(Vec::new());
     };
+    history_from(repo, feature, wp, tip, &std::collections::HashSet::new())
+}
+
+/// The events of one WP's history from `tip` down, newest first, without walking past the
+/// commits in `known` (a reader that already has them: only what is new is read).
+pub fn history_from(
+    repo: &Repo,
+    feature: &FeatureSlug,
+    wp: &WpId,
+    tip: Oid,
+    known: &std::collections::HashSet<Oid>,
+) -> Result<Vec<(CommitData, Event)>> {
+    if known.contains(&tip) {
+        return Ok(Vec::new());
+    }
     let mut seen = std::collections::HashSet::from([tip]);
     let mut queue = vec![tip];
     let mut out = Vec::new();
     while let Some(id) = queue.pop() {
         let commit = repo.read_commit(id)?;
         for p in &commit.parents {
-            if seen.insert(*p) {
+            if !known.contains(p) && seen.insert(*p) {
                 queue.push(*p);
             }
         }

@@ -277,6 +277,22 @@ impl Workspace {
         }
     }
 
+    /// What `status` shows: every feature with `all`, else [`Self::selected_features`]; and
+    /// whether that is every feature of the plan (then problems of no feature show too).
+    pub fn shown_features(
+        &self,
+        named: Option<&FeatureSlug>,
+        all: bool,
+    ) -> Result<(Vec<&Feature>, bool)> {
+        let features: Vec<&Feature> = if all {
+            self.plan.features.iter().collect()
+        } else {
+            self.selected_features(named)?
+        };
+        let every = features.len() == self.plan.features.len() && named.is_none();
+        Ok((features, every))
+    }
+
     /// A feature by name, or a usage error that lists the ones that exist.
     pub fn feature(&self, slug: &FeatureSlug) -> Result<&Feature> {
         self.plan.feature(slug.as_str()).ok_or_else(|| {

@@ -5,7 +5,9 @@ mod common;
 
 mod agents;
 mod architecture;
+mod browser;
 mod check;
+mod dashboard;
 mod edges;
 mod errors;
 mod fuzz;
@@ -19,3 +21,4 @@ mod robustness;
 mod state;
 mod status;
 mod sync;
+mod watch;

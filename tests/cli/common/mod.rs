@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+pub mod chromium;
+pub mod live;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
