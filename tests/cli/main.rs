@@ -11,6 +11,7 @@ mod implement;
 mod landing;
 mod lane;
 mod man;
+mod server;
 mod state;
 mod status;
 mod sync;
