@@ -6,6 +6,7 @@
 
 pub mod history;
 pub mod hook_env;
+pub mod objects;
 pub mod remote;
 mod run;
 pub mod worktree;
@@ -34,6 +35,11 @@ pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
     Ok(if p.is_absolute() { p } else { dir.join(p) })
 }
 
+/// The id of the empty tree: the tree of every state commit.
+pub fn empty_tree() -> Oid {
+    Oid::empty_tree(gix::hash::Kind::Sha1)
+}
+
 /// Parse a full hexadecimal object id (surrounding whitespace allowed, as git prints it).
 pub fn parse_oid(hex: &str) -> Option<Oid> {
     Oid::from_hex(hex.trim().as_bytes()).ok()
@@ -51,6 +57,7 @@ pub struct Repo {
 #[derive(Debug, Clone)]
 pub struct CommitData {
     pub id: ObjectId,
+    pub tree: ObjectId,
     pub parents: Vec<ObjectId>,
     pub message: String,
     /// Extra headers (after `committer`), such as git kitty's `kitty-state`.
@@ -260,6 +267,16 @@ impl Repo {
                     .detach(),
             )),
         }
+    }
+
+    /// Where a ref points directly (a tag object stays the tag), `None` if it does not exist
+    /// or is symbolic.
+    pub fn ref_target(&self, full_name: &str) -> Result<Option<ObjectId>> {
+        Ok(self
+            .repo
+            .try_find_reference(full_name)
+            .context(|| format!("reading ref {full_name}"))?
+            .and_then(|r| r.try_id().map(|id| id.detach())))
     }
 
     /// All refs under `prefix` (which ends with `/`), with their direct targets. Symbolic refs
@@ -560,6 +577,7 @@ pub fn read_commit_in(repo: &gix::Repository, id: ObjectId) -> Result<CommitData
         .context(|| format!("decoding commit {id}"))?;
     Ok(CommitData {
         id,
+        tree: decoded.tree(),
         parents: decoded.parents().collect(),
         message: decoded.message.to_str_lossy().into_owned(),
         headers: decoded
