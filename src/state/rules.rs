@@ -222,6 +222,7 @@ mod tests {
             worktree: None,
             base: None,
             rejected: Vec::new(),
+            replaces: None,
         }
     }
 

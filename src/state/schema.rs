@@ -108,6 +108,11 @@ pub struct Event {
     /// Merge events: ids of events the replay refused, kept in history but without effect.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<String>,
+    /// A repair (a note written by `git kitty repair`): the damaged object this history
+    /// replaces as the WP's state. A server takes a history that does not contain its old
+    /// value only when it starts with such a note naming that value and the value is damaged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -196,6 +201,7 @@ pub fn message(event: &Event, wp: &WpId) -> String {
             event.from.map_or("?", Lane::as_str),
             event.to.map_or("?", Lane::as_str)
         ),
+        EventKind::Note if event.replaces.is_some() => format!("{wp}: repaired ({who})"),
         EventKind::Note => format!("{wp}: note ({who})"),
         EventKind::Restack => format!("{wp}: restacked ({who})"),
         EventKind::Release => format!("{wp}: worktree released ({who})"),
@@ -224,6 +230,9 @@ pub fn message(event: &Event, wp: &WpId) -> String {
     }
     if !event.rejected.is_empty() {
         trailers.push(format!("Kitty-Rejected: {}", event.rejected.join(", ")));
+    }
+    if let Some(replaced) = &event.replaces {
+        trailers.push(format!("Kitty-Replaces: {replaced}"));
     }
     msg.push_str("\n\n");
     msg.push_str(&trailers.join("\n"));
