@@ -14,6 +14,7 @@
 use serde::Serialize;
 
 use super::base::{self, branch_name};
+use super::place;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::history::{LANDED_TRAILER, TrailerCommit, WP_TRAILER};
 use crate::git::{Cas, NewCommit, Oid, TreeMerge};
@@ -91,7 +92,7 @@ pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outco
         .iter()
         .map(|l| l.lane)
         .collect();
-    let plan = plan(req, &lanes, &mut RepoProbe { ws, req })?;
+    let plan = plan(req, &lanes, &mut RepoProbe { ws, req, states })?;
     if req.dry_run {
         plan.preview(req)
     } else {
@@ -196,6 +197,9 @@ pub trait Probe {
     /// How many commits `tip` has beyond `base` (0 when they cannot be counted).
     fn count_between(&mut self, base: Oid, tip: Oid) -> usize;
     fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid>;
+    /// Why the WP's state cannot be acted on (it names a branch or worktree that is not the
+    /// WP's own), if it cannot.
+    fn untrusted(&mut self, wp: &WpId) -> Option<String>;
 }
 
 /// Plan a run: the asked WPs (all approved ones when none is named) in dependency order, each
@@ -272,6 +276,10 @@ impl Planner<'_, '_> {
                     Lane::ForReview | Lane::InReview | Lane::InProgress | Lane::Claimed
                 );
             self.hold_back(i, format!("not approved ({lane})"), listed);
+            return Ok(());
+        }
+        if let Some(why) = probe.untrusted(&wp.id) {
+            self.hold_back(i, why, true);
             return Ok(());
         }
         let (target, tip) = probe.target(&wp.id)?;
@@ -499,6 +507,7 @@ impl Plan {
 struct RepoProbe<'r, 'a> {
     ws: &'r Workspace,
     req: &'r Request<'a>,
+    states: &'r States,
 }
 
 impl Probe for RepoProbe<'_, '_> {
@@ -528,6 +537,16 @@ impl Probe for RepoProbe<'_, '_> {
 
     fn count_between(&mut self, base: Oid, tip: Oid) -> usize {
         self.ws.repo.count_between(base, tip).unwrap_or(0)
+    }
+
+    fn untrusted(&mut self, wp: &WpId) -> Option<String> {
+        let feature = self.req.feature;
+        let tip = self.states.get(&(feature.slug.clone(), wp.clone()))?;
+        let names = place::foreign(feature, wp, &tip.state)?;
+        Some(format!(
+            "its state names {names}, not its own: {}",
+            place::repair_hint(feature, wp)
+        ))
     }
 
     fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
@@ -823,6 +842,9 @@ mod tests {
         fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
             self.written.push(commit.clone());
             Ok(numbered(1000 + self.written.len() as u32))
+        }
+        fn untrusted(&mut self, _: &WpId) -> Option<String> {
+            None
         }
     }
 

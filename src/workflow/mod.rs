@@ -10,4 +10,5 @@ pub mod implement;
 pub mod landing;
 pub mod lane;
 pub mod merge;
+pub mod place;
 pub mod restack;

@@ -182,8 +182,10 @@ impl Workspace {
             if matches!(s.lane, Lane::Done | Lane::Canceled) {
                 continue;
             }
-            if let Some(rel) = &s.worktree {
-                info.runtime.worktree_missing = !main.join(rel).exists();
+            if s.worktree.is_some() {
+                // The WP's own worktree path, whatever the state names (it is never trusted).
+                let own = crate::model::ids::wp_worktree(&feature.slug, &wp.id);
+                info.runtime.worktree_missing = !main.join(own).exists();
             }
             if let Some(base) = &s.base {
                 info.runtime.stale = crate::state::stale::staleness(&self.repo, base);
