@@ -11,4 +11,5 @@ pub mod landing;
 pub mod lane;
 pub mod merge;
 pub mod place;
+pub mod repair;
 pub mod restack;
