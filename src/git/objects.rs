@@ -64,6 +64,18 @@ impl History {
         Ok(ids.iter().map(|id| kinds.get(id).copied()).collect())
     }
 
+    /// Whether `path` is the same tree (or equally absent) in commits `a` and `b`: one
+    /// `git cat-file --batch-check`.
+    pub fn same_path(&self, a: Oid, b: Oid, path: &str) -> Result<bool> {
+        let out = self
+            .git()
+            .args(["cat-file", "--batch-check=%(objectname)"])
+            .input(format!("{a}:{path}\n{b}:{path}\n").into_bytes())
+            .run()?;
+        let lines: Vec<&str> = out.lines().collect();
+        Ok(lines.len() == 2 && lines[0] == lines[1])
+    }
+
     /// Commits reachable from `include` and from none of `exclude`, parents before children.
     /// One `git rev-list --topo-order --reverse`.
     pub fn rev_list(&self, include: &[Oid], exclude: &[Oid]) -> Result<Vec<Oid>> {

@@ -23,7 +23,7 @@ use crate::git::hook_env;
 use crate::git::objects::ObjectKind;
 use crate::git::{CommitData, Oid};
 use crate::model::ids::{FeatureSlug, WpId};
-use crate::model::plan::Plan;
+use crate::model::plan::{Plan, SPECS_DIR};
 use crate::state::store;
 use crate::state::verify::{self, Commits, Finding, Subject};
 use crate::ui::Ui;
@@ -92,12 +92,11 @@ pub fn pre_receive(ui: &mut Ui) -> Result<u8> {
 impl Server<'_> {
     /// A branch update: checked when the branch is a target (before or after the push).
     fn branch(&mut self, branch: &str, u: &Update, ui: &mut Ui) -> Result<()> {
-        let before: Option<Plan> = match u.old {
-            Some(o) => Some(plan_at(&self.history, o)?),
-            None => None,
-        };
         let Some(new) = u.new else {
-            let targets = before.as_ref().map(|b| self.targets(b)).unwrap_or_default();
+            let targets = match u.old {
+                Some(o) => self.targets(&plan_at(&self.history, o)?),
+                None => Default::default(),
+            };
             if targets.contains(branch) {
                 return Err(Error::refused(format!(
                     "refusing to delete {branch}: it is a target branch, whose history is the order work landed in"
@@ -106,6 +105,14 @@ impl Server<'_> {
             return Ok(());
         };
         let after = plan_at(&self.history, new)?;
+        // The plan before the push, read only when the push changes it (most do not: then
+        // the plan it brings is that plan).
+        let before: Option<Plan> = match u.old {
+            Some(o) if !self.history.same_path(o, new, SPECS_DIR)? => {
+                Some(plan_at(&self.history, o)?)
+            }
+            _ => None,
+        };
         let mut targets = self.targets(&after);
         if let Some(b) = &before {
             targets.extend(self.targets(b));
@@ -232,12 +239,21 @@ impl Server<'_> {
         new: Oid,
     ) -> Result<()> {
         let (mine, boundary) = src.within(new, brought)?;
+        // What the walk reached outside what the push brings is this ref's old value; else
+        // (a commit another updated ref already had) this ref's own share is read exactly.
+        let exact = boundary.iter().all(|b| Some(*b) == u.old);
         let Some(old) = u.old else {
-            self.check(src, (f, w), &mine)?;
+            let ids = if exact { mine } else { src.only_in(new, None)? };
+            self.check(src, (f, w), &ids)?;
             return Ok(());
         };
         if boundary.contains(&old) || hook_env::is_ancestor(old, new)? {
-            self.check(src, (f, w), &mine)?;
+            let ids = if exact {
+                mine
+            } else {
+                src.only_in(new, Some(old))?
+            };
+            self.check(src, (f, w), &ids)?;
             return Ok(());
         }
         // Not a fast-forward: only a repair of a damaged value, and its whole history is

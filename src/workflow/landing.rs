@@ -122,8 +122,9 @@ pub struct Rules<'a> {
 }
 
 impl<'a> Rules<'a> {
-    /// The rules for an update of a target branch: the plan before it (`None` for a new
-    /// branch, which is judged by the plan it brings) and after it.
+    /// The rules for an update of a target branch: the plan before it and after it. `before`
+    /// is `None` for a new branch (judged by the plan it brings) and for an update that does
+    /// not change the plan.
     pub fn for_update(before: Option<&'a Plan>, after: &'a Plan, require_trailer: bool) -> Self {
         Rules {
             plan: before.unwrap_or(after),

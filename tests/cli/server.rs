@@ -373,6 +373,12 @@ fn refs_under_refs_kitty_must_be_state_commits_of_their_wp() {
         .stderr_has("has files: a state commit's tree is the empty tree");
     // A fast-forward to an ordinary commit on top of a real state.
     s.push(&[WP01]).ok();
+    // WP01's old value for WP02, pushed with a WP01 update that makes it "already there".
+    s.repo.kitty(&["note", "WP01", "again"]).ok();
+    s.push(&[WP01, &format!("{note}:{WP02}")])
+        .code(1)
+        .stderr_has("is not a state of WP02: it holds the state of 001-linear/WP01");
+    s.repo.git(&["update-ref", WP01, &note]);
     let on_top = s
         .git(&[
             "commit-tree",
