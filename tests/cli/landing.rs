@@ -881,8 +881,26 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
     server(&repo);
     repo.kitty(&["hooks", "install"]).ok();
     approved(&repo, "001-linear", "WP02", &[], "two.txt");
-    repo.kitty(&["merge"]).ok();
-    // A lane in a file is no proof of landed work: the client refuses, and so does the server.
+    // A lane in a file is no proof of landed work: merge waits, and a hand merge is refused
+    // by the client and by the server.
+    let before = repo.git(&["rev-parse", "main"]);
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP02  skipped: waits on unmerged WP01 (done, but no commit on main carries its work: a commit with `Kitty-Landed: 001-linear/WP01` marks work landed before git kitty)");
+    assert_eq!(repo.git(&["rev-parse", "main"]), before);
+    git_run(
+        &repo,
+        &repo.root,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "001-linear-WP02",
+        ],
+    )
+    .ok();
     git_run(&repo, &repo.root, &["push", "-q", "origin", "main"])
         .code(1)
         .stderr_has("error: refusing to land 001-linear/WP02 on main: it depends on WP01, which is not on main yet");
@@ -894,7 +912,7 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
     .code(1)
     .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01");
     // A commit on main that says WP01 landed (before git kitty) is: it shows in history.
-    repo.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    repo.git(&["reset", "-q", "--hard", before.trim()]);
     repo.git(&[
         "commit",
         "-q",
@@ -902,7 +920,9 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
         "-m",
         "WP01 landed before git kitty\n\nKitty-Landed: 001-linear/WP01",
     ]);
-    repo.kitty(&["merge"]).ok();
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP02: merged into main");
     git_run(&repo, &repo.root, &["push", "-q", "origin", "main"]).ok();
 }
 
