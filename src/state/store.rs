@@ -262,14 +262,19 @@ fn bad_ref(name: &str, why: &Unusable) -> Problem {
 }
 
 /// What to do about an unusable state ref. A newer schema is another version's real state:
-/// upgrade, never delete. Anything else can be dropped; `--no-deref` so that a symbolic ref
-/// is removed itself, not the branch it points to.
+/// upgrade, never delete. A damaged state ref is repaired (`git kitty repair`); a ref outside
+/// the schema is not state and can be removed (`--no-deref`: a symbolic ref itself, not the
+/// branch it points to).
 fn way_out(name: &str, why: &Unusable) -> String {
     if let Unusable::Newer(_) = why {
         "upgrade git kitty to read it; do not delete it: it is another version's live state".into()
+    } else if let Some((f, w)) = parse_ref_name(name) {
+        format!(
+            "inspect it with `git log {name}`; `git kitty repair {w} -f {f}` replaces it with a sound history (here and on the remote)"
+        )
     } else {
         format!(
-            "inspect it with `git log {name}`; `git update-ref --no-deref -d {name}` drops it and the WP's lane comes from the plan again"
+            "it is not state: `git update-ref --no-deref -d {name}` removes it (a server takes its deletion too)"
         )
     }
 }
