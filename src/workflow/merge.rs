@@ -754,9 +754,15 @@ fn remove_worktree(ws: &Workspace, branch: &str, landed: &mut Landed) -> Result<
     else {
         return Ok(());
     };
-    let here = std::fs::canonicalize(&ws.cwd).unwrap_or_else(|_| ws.cwd.clone());
-    let there = std::fs::canonicalize(&w.path).unwrap_or_else(|_| w.path.clone());
-    if here.starts_with(&there) {
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
+    let (here, there) = (canonical(&ws.cwd), canonical(&w.path));
+    if ws.repo.main_workdir().map(canonical).as_ref() == Some(&there) {
+        // Only WP worktrees are removed (`place`), never the main one.
+        landed.notes.push(format!(
+            "{branch} is checked out in the main worktree {}: left as it is",
+            w.path.display()
+        ));
+    } else if here.starts_with(&there) {
         landed.notes.push(format!(
             "worktree {} kept: git kitty runs inside it (`git worktree remove` it later)",
             w.path.display()

@@ -418,3 +418,28 @@ fn abandon_keeps_a_branch_another_writer_moved() {
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-fan-out", "WP01")["lane"], "planned");
 }
+
+#[test]
+fn merge_never_removes_the_main_worktree() {
+    let repo = Repo::with_fixture("linear");
+    repo.git(&["config", "kitty.targetBranch", "main"]);
+    repo.kitty(&["implement", "WP01"]).ok();
+    repo.commit_in(&repo.worktree("001-linear-WP01"), "one.txt", "1\n");
+    repo.kitty(&["lane", "WP01", "for_review"]).ok();
+    repo.kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
+        .ok();
+    // WP01's branch is checked out in the main worktree; main in another one.
+    repo.git(&["worktree", "remove", ".worktrees/001-linear-WP01"]);
+    repo.git(&["checkout", "-q", "001-linear-WP01"]);
+    let elsewhere = repo.sandbox.path().join("elsewhere");
+    repo.git(&["worktree", "add", "-q", elsewhere.to_str().unwrap(), "main"]);
+    repo.kitty_in(&elsewhere, &["merge"])
+        .ok()
+        .stdout_has("WP01: merged into main")
+        .stdout_has("001-linear-WP01 is checked out in the main worktree $REPO: left as it is");
+    assert!(repo.path("one.txt").exists());
+    assert_eq!(
+        repo.git(&["branch", "--show-current"]).trim(),
+        "001-linear-WP01"
+    );
+}
