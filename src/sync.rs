@@ -30,7 +30,8 @@ const PUSH_CHUNK: usize = 256;
 
 pub use crate::state::relation::remote_name;
 
-fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
+/// What `pull` fetches: the remote's state refs (one feature's, or all) into its tracking refs.
+pub fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
     match feature {
         Some(f) => format!("+{PREFIX}{f}/*:{}{f}/*", tracking_prefix(remote)),
         None => format!("+refs/kitty/*:refs/kitty-remotes/{remote}/*"),

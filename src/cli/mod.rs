@@ -93,7 +93,7 @@ fn print_clap_message(e: &clap::Error) {
         .map(|usage| {
             usage
                 .split(' ')
-                .take_while(|w| !w.starts_with(['[', '<']))
+                .take_while(|w| !w.starts_with(['[', '<', '-']))
                 .collect::<Vec<_>>()
                 .join(" ")
         })

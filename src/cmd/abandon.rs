@@ -64,6 +64,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     if let Some(w) = &done.removed_worktree {
         text.push_str(&format!("  removed worktree {w}\n"));
     }
+    if let Some(k) = &done.kept_branch {
+        text.push_str(&format!(
+            "  kept branch {}: another writer moved it to {} meanwhile (`git branch -D {}` deletes it)\n",
+            k.name,
+            k.commit.get(..7).unwrap_or(&k.commit),
+            k.name
+        ));
+    }
     if let Some(d) = &done.deleted_branch {
         let (b, c) = (&d.name, &d.commit);
         text.push_str(&format!(

@@ -21,8 +21,18 @@ In a clone (`git kitty hooks install`):
   pre-push            refuses a push of a target branch that lands a WP before its dependencies
 
 On a shared bare repository (`git kitty hooks install --server`):
-  pre-receive         refuses target-branch updates that land a WP before its dependencies,
-                      and updates under refs/kitty/ that drop history. No client can bypass it.
+  pre-receive         refuses target-branch updates that land a WP before its dependencies
+                      (judged by landed work, against the plan before the push; a push that
+                      changes a WP's dependencies does not also land its work), deletions of
+                      target branches, and anything under refs/kitty/ that is not a history
+                      git kitty could have written. No client can bypass it.
+
+With --require-trailer (stored as kitty.requireTrailer=true in the bare repository; \
+`git config --unset kitty.requireTrailer` turns it off), every commit a push brings to a \
+target branch must carry a `Kitty-WP: <feature>/<WP>` trailer naming a WP of the plan, or \
+change nothing outside kitty-specs/. Commits made in a WP's worktree get the trailer from the \
+hook; `git kitty merge` writes it; a squash merge must carry one per WP it squashes (the hook \
+copies them for `git merge --squash`); a clean merge commit changes nothing of its own.
 
 Each hook is a small shell block between `# >>> git kitty >>>` markers that calls `git-kitty \
 hook <name>`; hooks you already have keep working (the block goes after their `#!` line). A \
@@ -58,6 +68,10 @@ pub enum Action {
         /// the repository's HEAD branch)
         #[arg(long, value_name = "BRANCH", requires = "server")]
         target_branch: Option<String>,
+        /// With --server: refuse commits on a target branch that name no WP (no `Kitty-WP`
+        /// trailer) and change files outside kitty-specs/ (stored as kitty.requireTrailer)
+        #[arg(long, requires = "server")]
+        require_trailer: bool,
         /// Print the outcome as JSON
         #[arg(long)]
         json: bool,
@@ -95,13 +109,29 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             server,
             force,
             target_branch,
+            require_trailer,
             json,
         } => {
             ctx.ui.json = json;
             let reports = install(&repo, &hooks_dir, server, force, target_branch.as_deref())?;
+            if require_trailer {
+                repo.config_set("kitty.requireTrailer", "true")?;
+            }
             if server && !json {
-                let protected = protected_branch(&repo, target_branch.as_deref());
-                ctx.ui.note(&format!("landing order is enforced on: {protected}, and on the targets the plan declares"));
+                let (branch, why) = protected_branch(&repo, target_branch.as_deref());
+                let shown = branch
+                    .as_deref()
+                    .map_or(why.clone(), |b| format!("{b} ({why})"));
+                ctx.ui.note(&format!(
+                    "landing order is enforced on: {shown}, and on the targets the plan declares"
+                ));
+                // (The config just written is not in this process's snapshot of it.)
+                if require_trailer || repo.config_bool("kitty.requireTrailer") == Some(true) {
+                    let on = branch.unwrap_or_else(|| "target branches".into());
+                    ctx.ui.note(&format!(
+                        "commits on {on} must name their work package (kitty.requireTrailer)"
+                    ));
+                }
             }
             (reports, json)
         }
@@ -169,19 +199,23 @@ fn install(
     hooks::install(hooks_dir, names, force)
 }
 
-/// The branch the server hook protects, and why, for people.
-fn protected_branch(repo: &Repo, target_branch: Option<&str>) -> String {
-    target_branch
-        .map(|b| format!("{b} (kitty.targetBranch)"))
-        .or_else(|| {
-            repo.config_string("kitty.targetBranch")
-                .map(|b| format!("{b} (kitty.targetBranch)"))
-        })
-        .or_else(|| {
-            repo.main_branch()
-                .map(|b| format!("{b} (the repository's HEAD; --target-branch names another)"))
-        })
-        .unwrap_or_else(|| "none yet".into())
+/// The branch the server hook protects, and why, for people (the branch is `None` when there
+/// is none yet).
+fn protected_branch(repo: &Repo, target_branch: Option<&str>) -> (Option<String>, String) {
+    let configured = "kitty.targetBranch".to_owned();
+    if let Some(b) = target_branch
+        .map(str::to_owned)
+        .or_else(|| repo.config_string("kitty.targetBranch"))
+    {
+        return (Some(b), configured);
+    }
+    match repo.main_branch() {
+        Some(b) => (
+            Some(b),
+            "the repository's HEAD; --target-branch names another".into(),
+        ),
+        None => (None, "none yet".into()),
+    }
 }
 
 /// `  pre-commit          installed (runs your hook after it)`: what was done, else where

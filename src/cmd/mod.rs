@@ -22,6 +22,7 @@ pub mod note;
 pub mod orchestrator_api;
 pub mod pull;
 pub mod push;
+pub mod repair;
 pub mod restack;
 pub mod status;
 pub mod sync;
@@ -87,6 +88,7 @@ pub enum Command {
     Next(next::Args),
     Restack(restack::Args),
     Abandon(abandon::Args),
+    Repair(repair::Args),
     Merge(merge::Args),
     Hooks(hooks::Args),
     Push(push::Args),
@@ -113,6 +115,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Next(args) => next::run(args, ctx),
         Command::Restack(args) => restack::run(args, ctx),
         Command::Abandon(args) => abandon::run(args, ctx),
+        Command::Repair(args) => repair::run(args, ctx),
         Command::Merge(args) => merge::run(args, ctx),
         Command::Hooks(args) => hooks::run(args, ctx),
         Command::Push(args) => push::run(args, ctx),

@@ -26,6 +26,9 @@ pub struct TrailerCommit {
     pub landed: Vec<String>,
 }
 
+/// An object's type (`commit`, `blob`...) and its contents, as `git cat-file` gives them.
+pub(super) type RawObject = (String, Vec<u8>);
+
 /// Reads history through a `git` command factory (a repository, or the hook's environment).
 pub struct History {
     make: Box<dyn Fn() -> Git>,
@@ -152,16 +155,35 @@ impl History {
         commit: Option<ObjectId>,
         paths: &[String],
     ) -> Result<Vec<Option<Vec<u8>>>> {
-        if paths.is_empty() {
+        let specs = paths
+            .iter()
+            .map(|p| match commit {
+                Some(c) => format!("{c}:{p}"),
+                None => format!(":{p}"),
+            })
+            .collect::<Vec<_>>();
+        Ok(self
+            .batch(&specs)?
+            .into_iter()
+            .map(|o| o.map(|(_, body)| body))
+            .collect())
+    }
+
+    /// A `git` command that reads where this history reads (for `objects`).
+    pub(super) fn git(&self) -> Git {
+        (self.make)()
+    }
+
+    /// `git cat-file --batch` on `specs` (one object name each): each object's type and
+    /// contents, in order; `None` for one that is missing.
+    pub(super) fn batch(&self, specs: &[String]) -> Result<Vec<Option<RawObject>>> {
+        if specs.is_empty() {
             return Ok(Vec::new());
         }
         let mut input = Vec::new();
-        for p in paths {
-            let spec = match commit {
-                Some(c) => format!("{c}:{p}\n"),
-                None => format!(":{p}\n"),
-            };
+        for spec in specs {
             input.extend_from_slice(spec.as_bytes());
+            input.push(b'\n');
         }
         let out = (self.make)()
             .args(["cat-file", "--batch"])
@@ -173,8 +195,8 @@ impl History {
         }
         let data = out.stdout;
         let mut pos = 0;
-        let mut files = Vec::with_capacity(paths.len());
-        for _ in paths {
+        let mut objects = Vec::with_capacity(specs.len());
+        for _ in specs {
             let end = data[pos..]
                 .iter()
                 .position(|b| *b == b'\n')
@@ -183,23 +205,23 @@ impl History {
             let header = String::from_utf8_lossy(&data[pos..end]).into_owned();
             pos = end + 1;
             if header.ends_with(" missing") || header.ends_with(" ambiguous") {
-                files.push(None);
+                objects.push(None);
                 continue;
             }
-            let size: usize = header
-                .rsplit(' ')
-                .next()
-                .and_then(|s| s.parse().ok())
-                .ok_or_else(|| {
-                    Error::failed(format!("unexpected `git cat-file` header {header:?}"))
-                })?;
+            let mut fields = header.rsplit(' ');
+            let size: Option<usize> = fields.next().and_then(|s| s.parse().ok());
+            let (Some(size), Some(kind)) = (size, fields.next()) else {
+                return Err(Error::failed(format!(
+                    "unexpected `git cat-file` header {header:?}"
+                )));
+            };
             let body = data
                 .get(pos..pos + size)
                 .ok_or_else(|| Error::failed("`git cat-file --batch` output is short"))?;
-            files.push(Some(body.to_vec()));
+            objects.push(Some((kind.to_owned(), body.to_vec())));
             pos += size + 1;
         }
-        Ok(files)
+        Ok(objects)
     }
 }
 

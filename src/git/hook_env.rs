@@ -84,6 +84,15 @@ pub fn config(key: &str) -> Option<String> {
     line(&["config", "--get", key])
 }
 
+/// `git config --type=bool --get <key>`, when set to a boolean.
+pub fn config_bool(key: &str) -> Option<bool> {
+    match line(&["config", "--type=bool", "--get", key])?.as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    }
+}
+
 /// The branch `HEAD` points at (short name), if any.
 pub fn head_branch() -> Option<String> {
     line(&["symbolic-ref", "--quiet", "--short", "HEAD"])

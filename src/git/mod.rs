@@ -9,6 +9,7 @@ mod fs;
 pub mod history;
 pub mod hook_env;
 mod locks;
+pub mod objects;
 pub mod remote;
 mod run;
 pub mod worktree;
@@ -38,6 +39,11 @@ pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
     Ok(if p.is_absolute() { p } else { dir.join(p) })
 }
 
+/// The id of the empty tree: the tree of every state commit.
+pub fn empty_tree() -> Oid {
+    Oid::empty_tree(gix::hash::Kind::Sha1)
+}
+
 /// Parse a full hexadecimal object id (surrounding whitespace allowed, as git prints it).
 pub fn parse_oid(hex: &str) -> Option<Oid> {
     Oid::from_hex(hex.trim().as_bytes()).ok()
@@ -55,6 +61,7 @@ pub struct Repo {
 #[derive(Debug, Clone)]
 pub struct CommitData {
     pub id: ObjectId,
+    pub tree: ObjectId,
     pub parents: Vec<ObjectId>,
     pub message: String,
     /// Extra headers (after `committer`), such as git kitty's `kitty-state`.
@@ -660,6 +667,7 @@ pub fn read_commit_in(repo: &gix::Repository, id: ObjectId) -> Result<CommitData
         .context(|| format!("decoding commit {id}"))?;
     Ok(CommitData {
         id,
+        tree: decoded.tree(),
         parents: decoded.parents().collect(),
         message: decoded.message.to_str_lossy().into_owned(),
         headers: decoded

@@ -158,6 +158,18 @@ impl fmt::Display for FeatureSlug {
     }
 }
 
+/// `<feature>-<WP>`: the one branch a WP's work goes on. Derived from the WP's own id, never
+/// read from state: a branch name recorded in a state ref is only ever compared with this.
+pub fn wp_branch(feature: &FeatureSlug, wp: &WpId) -> String {
+    format!("{feature}-{wp}")
+}
+
+/// `.worktrees/<feature>-<WP>`: where a WP's worktree is made, relative to the main worktree
+/// (derived like [`wp_branch`]).
+pub fn wp_worktree(feature: &FeatureSlug, wp: &WpId) -> String {
+    format!(".worktrees/{}", wp_branch(feature, wp))
+}
+
 /// Whether `name` is a branch name git accepts (`git check-ref-format --branch` rules) that
 /// cannot be read as an option. Used for branch names that come from files
 /// (`merge_target_branch`) or config (`kitty.targetBranch`) before they reach git.

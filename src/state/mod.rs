@@ -10,3 +10,4 @@ pub mod rules;
 pub mod schema;
 pub mod stale;
 pub mod store;
+pub mod verify;

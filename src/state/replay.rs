@@ -57,6 +57,43 @@ pub fn replay(base: &WpState, events: &[Event], already_rejected: &HashSet<Strin
     }
 }
 
+/// What joining two histories of a WP leads to ([`join`]).
+#[derive(Debug, Clone)]
+pub struct Joining {
+    /// The state after the join, its clock set (its time is the merge event's).
+    pub state: WpState,
+    /// The merge event's Lamport clock: one more than every event of both sides.
+    pub lamport: u64,
+    /// Events of the local side this join refuses (not refused by an earlier join).
+    pub rejected: Vec<(Event, Rejection)>,
+}
+
+/// Join a WP's histories: the remote's tip (`remote_event`, recording `remote`) is the
+/// arbiter; `local_only` are the events only the local side has (merge events among them
+/// carry what earlier joins refused). `store::join` writes the result; the server's check of a
+/// pushed merge computes it again and compares.
+pub fn join(remote_event: &Event, remote: &WpState, local_only: &[Event]) -> Joining {
+    let mut max_lamport = remote_event.lamport.max(remote.lamport);
+    let mut events = Vec::new();
+    let mut already_rejected = HashSet::new();
+    for e in local_only {
+        max_lamport = max_lamport.max(e.lamport);
+        if e.kind == EventKind::Merge {
+            already_rejected.extend(e.rejected.iter().cloned());
+        } else {
+            events.push(e.clone());
+        }
+    }
+    let result = replay(remote, &events, &already_rejected);
+    let mut state = result.state;
+    state.lamport = max_lamport + 1;
+    Joining {
+        lamport: state.lamport,
+        state,
+        rejected: result.rejected,
+    }
+}
+
 fn order_key(e: &Event) -> (u64, i128, &str) {
     (
         e.lamport,
@@ -108,6 +145,7 @@ mod tests {
             policy: None,
             review_ref: None,
             evidence: None,
+            replaces: None,
         }
     }
 

@@ -253,6 +253,7 @@ mod tests {
             policy: None,
             review_ref: None,
             evidence: None,
+            replaces: None,
         }
     }
 

@@ -117,6 +117,11 @@ pub struct Event {
     /// Evidence an orchestrator attached (`--evidence-json`, `--review-result-json`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub evidence: Option<serde_json::Value>,
+    /// A repair (a note written by `git kitty repair`): the damaged object this history
+    /// replaces as the WP's state. A server takes a history that does not contain its old
+    /// value only when it starts with such a note naming that value and the value is damaged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<String>,
 }
 
 /// What an external orchestrator declares about the agents it runs (Spec Kitty's policy
@@ -229,6 +234,7 @@ pub fn message(event: &Event, wp: &WpId) -> String {
             event.from.map_or("?", Lane::as_str),
             event.to.map_or("?", Lane::as_str)
         ),
+        EventKind::Note if event.replaces.is_some() => format!("{wp}: repaired ({who})"),
         EventKind::Note => format!("{wp}: note ({who})"),
         EventKind::Restack => format!("{wp}: restacked ({who})"),
         EventKind::Release => format!("{wp}: worktree released ({who})"),
@@ -257,6 +263,9 @@ pub fn message(event: &Event, wp: &WpId) -> String {
     }
     if !event.rejected.is_empty() {
         trailers.push(format!("Kitty-Rejected: {}", event.rejected.join(", ")));
+    }
+    if let Some(replaced) = &event.replaces {
+        trailers.push(format!("Kitty-Replaces: {replaced}"));
     }
     msg.push_str("\n\n");
     msg.push_str(&trailers.join("\n"));

@@ -262,14 +262,19 @@ fn bad_ref(name: &str, why: &Unusable) -> Problem {
 }
 
 /// What to do about an unusable state ref. A newer schema is another version's real state:
-/// upgrade, never delete. Anything else can be dropped; `--no-deref` so that a symbolic ref
-/// is removed itself, not the branch it points to.
+/// upgrade, never delete. A damaged state ref is repaired (`git kitty repair`); a ref outside
+/// the schema is not state and can be removed (`--no-deref`: a symbolic ref itself, not the
+/// branch it points to).
 fn way_out(name: &str, why: &Unusable) -> String {
     if let Unusable::Newer(_) = why {
         "upgrade git kitty to read it; do not delete it: it is another version's live state".into()
+    } else if let Some((f, w)) = parse_ref_name(name) {
+        format!(
+            "inspect it with `git log {name}`; `git kitty repair {w} -f {f}` replaces it with a sound history (here and on the remote)"
+        )
     } else {
         format!(
-            "inspect it with `git log {name}`; `git update-ref --no-deref -d {name}` drops it and the WP's lane comes from the plan again"
+            "it is not state: `git update-ref --no-deref -d {name}` removes it (a server takes its deletion too)"
         )
     }
 }
@@ -426,6 +431,7 @@ pub fn draft(kind: schema::EventKind, actor: &str) -> Draft {
         policy: None,
         review_ref: None,
         evidence: None,
+        replaces: None,
     }
 }
 
@@ -539,7 +545,7 @@ pub struct Joined {
 }
 
 /// Join two histories of one WP: a merge commit with both tips as parents. Its state is the
-/// remote's, with the events only the local side has replayed on top (`state::replay`): the
+/// remote's, with the events only the local side has replayed on top (`replay::join`): the
 /// remote is the arbiter. Writes the commit; the caller moves the ref.
 pub fn join(
     repo: &Repo,
@@ -554,38 +560,18 @@ pub fn join(
     // Everything the remote has: its events are settled, its recorded state is the base.
     let remote_commit = repo.read_commit(remote)?;
     let (remote_event, base) = decode_for(&remote_commit, feature, wp).map_err(unreadable)?;
-    let mut max_lamport = remote_event.lamport.max(base.lamport);
-    let mut on_remote = std::collections::HashSet::new();
-    let mut queue = vec![remote];
-    while let Some(id) = queue.pop() {
-        if on_remote.insert(id) {
-            queue.extend(repo.read_commit(id)?.parents.iter().copied());
-        }
-    }
-    // The local-only events, and what local merges already refused.
-    let mut events = Vec::new();
-    let mut already_rejected = std::collections::HashSet::new();
-    let mut seen = on_remote.clone();
-    let mut queue = vec![local];
-    while let Some(id) = queue.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
+    // The local-only events (merges among them carry what earlier joins refused).
+    let mut commits = super::verify::RepoCommits::new(repo);
+    let mut local_only = Vec::new();
+    for id in super::verify::Commits::only_in(&mut commits, local, Some(remote))? {
         let commit = repo.read_commit(id)?;
-        let (event, _) = decode(&commit).map_err(unreadable)?;
-        max_lamport = max_lamport.max(event.lamport);
-        if event.kind == schema::EventKind::Merge {
-            already_rejected.extend(event.rejected.iter().cloned());
-        } else {
-            events.push(event);
-        }
-        queue.extend(commit.parents.iter().copied());
+        local_only.push(decode(&commit).map_err(unreadable)?.0);
     }
-    let result = super::replay::replay(&base, &events, &already_rejected);
+    let result = super::replay::join(&remote_event, &base, &local_only);
     let mut state = result.state;
     let mut event = draft(schema::EventKind::Merge, actor);
     stamp(&mut event, &state);
-    event.lamport = max_lamport + 1;
+    event.lamport = result.lamport;
     event.rejected = result.rejected.iter().map(|(e, _)| e.id.clone()).collect();
     if !result.rejected.is_empty() {
         let lines: Vec<String> = result
@@ -602,7 +588,6 @@ pub fn join(
             .collect();
         event.note = Some(lines.join("\n"));
     }
-    state.lamport = event.lamport;
     state.updated_at = event.at.clone();
     let commit = write(repo, &event, &state, &[local, remote])?;
     Ok(Joined {
@@ -755,5 +740,18 @@ mod tests {
         let commit = repo.read_commit(joined.commit).unwrap();
         assert_eq!(commit.parents, [local, r2]);
         assert_eq!(decode(&commit).unwrap().0.note, None);
+
+        // What join writes is what the server's check computes again: the whole history,
+        // both joins included, is sound.
+        let mut src = super::super::verify::RepoCommits::new(&repo);
+        let mut landed = || Ok(false);
+        let mut subject = super::super::verify::Subject {
+            feature: &f,
+            wp: &w,
+            landed: &mut landed,
+        };
+        let judged = super::super::verify::judge(&mut src, &mut subject, joined.commit).unwrap();
+        assert_eq!(judged.flaw, None);
+        assert_eq!(judged.sound, Some(joined.commit));
     }
 }

@@ -5,14 +5,18 @@
 //! so it can be restored (`git branch <name> <commit>`), as `git branch -D` does.
 //! The worktree goes first and the claim last: if anything fails half-way, what remains is a
 //! claim without a worktree, which `status` shows and `implement` repairs.
+//!
+//! Only the WP's own branch and worktree are touched (`place`): a state that names others is
+//! refused. The branch is deleted by compare-and-swap: one another writer moved meanwhile is
+//! kept, and the report says so.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
-use super::base;
+use super::{base, place};
 use crate::error::{Error, Result};
-use crate::git::{Oid, parse_oid};
+use crate::git::{Cas, Oid, parse_oid};
 use crate::model::ids::WpId;
 use crate::model::lane::Lane;
 use crate::model::plan::Feature;
@@ -27,6 +31,10 @@ pub struct Abandoned {
     pub removed_worktree: Option<String>,
     /// The deleted branch and the commit it was at.
     pub deleted_branch: Option<DeletedBranch>,
+    /// The branch, kept because another writer moved it while it was being deleted: the
+    /// commit it is at now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept_branch: Option<DeletedBranch>,
     /// Commits that were only on the deleted branch (forced).
     pub dropped_commits: usize,
     pub lane: Lane,
@@ -36,6 +44,15 @@ pub struct Abandoned {
 pub struct DeletedBranch {
     pub name: String,
     pub commit: String,
+}
+
+/// What happened to the branch.
+enum BranchFate {
+    /// There was none.
+    Absent,
+    Deleted(DeletedBranch),
+    /// Moved by another writer meanwhile: kept, at this commit.
+    Kept(DeletedBranch),
 }
 
 pub fn abandon(
@@ -53,17 +70,16 @@ pub fn abandon(
     };
     let state = tip.state;
     may_abandon(wp, &state, actor, force)?;
-    let branch = state
-        .branch
-        .clone()
-        .unwrap_or_else(|| base::branch_name(feature, wp));
-    let path = worktree_path(ws, &state, &branch)?;
+    place::check(feature, wp, &state)?;
+    let place::Place {
+        branch, worktree, ..
+    } = place::locate(ws, feature, wp)?;
     let branch_tip = ws.repo.branch_tip(&branch)?;
 
     // What would be lost.
     let mut unsaved = Vec::new();
-    if let Some(p) = path.as_ref().filter(|p| p.exists()) {
-        unsaved = ws.repo.worktree_changes(p)?;
+    if worktree.exists() {
+        unsaved = ws.repo.worktree_changes(&worktree)?;
     }
     let mut unmerged = 0;
     if let Some(tip) = branch_tip {
@@ -73,8 +89,12 @@ pub fn abandon(
         return Err(loss_refused(wp, &branch, &unsaved, unmerged));
     }
 
-    let (removed_worktree, deleted_branch) =
-        remove(ws, path.as_deref(), &branch, branch_tip, force)?;
+    let (removed_worktree, fate) = remove(ws, &worktree, &branch, branch_tip, force)?;
+    let (deleted_branch, kept_branch) = match fate {
+        BranchFate::Absent => (None, None),
+        BranchFate::Deleted(d) => (Some(d), None),
+        BranchFate::Kept(k) => (None, Some(k)),
+    };
     let initial = || ws.initial_state(feature, wp);
     let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |s| {
         let mut e = store::draft(EventKind::Release, actor);
@@ -88,6 +108,10 @@ pub fn abandon(
         if let Some(d) = &deleted_branch {
             e.reason = force.then(|| format!("forced; {} was at {}", d.name, d.commit));
         }
+        if let Some(k) = &kept_branch {
+            // Still there: the state keeps naming it.
+            e.branch = Some(k.name.clone());
+        }
         Ok(Some(e))
     })?;
     let lane = match released {
@@ -98,35 +122,49 @@ pub fn abandon(
         wp: wp.to_string(),
         feature: feature.slug.to_string(),
         removed_worktree,
+        dropped_commits: if deleted_branch.is_some() {
+            unmerged
+        } else {
+            0
+        },
         deleted_branch,
-        dropped_commits: unmerged,
+        kept_branch,
         lane,
     })
 }
 
-/// Remove the worktree at `path` (if it is there), then `branch` (if it exists): what was
-/// removed, for the report.
+/// Remove the worktree at `path` (if it is there), then `branch` if it is still at
+/// `branch_tip` (compare-and-swap): what was removed, for the report.
 fn remove(
     ws: &Workspace,
-    path: Option<&Path>,
+    path: &Path,
     branch: &str,
     branch_tip: Option<Oid>,
     force: bool,
-) -> Result<(Option<String>, Option<DeletedBranch>)> {
+) -> Result<(Option<String>, BranchFate)> {
     let mut removed_worktree = None;
-    if let Some(p) = path.filter(|p| p.exists()) {
-        ws.repo.remove_worktree(p, force)?;
-        removed_worktree = Some(p.display().to_string());
+    if path.exists() {
+        ws.repo.remove_worktree(path, force)?;
+        removed_worktree = Some(path.display().to_string());
     }
-    let mut deleted_branch = None;
-    if let Some(tip) = branch_tip {
-        ws.repo.delete_branch(branch, tip)?;
-        deleted_branch = Some(DeletedBranch {
+    let Some(tip) = branch_tip else {
+        return Ok((removed_worktree, BranchFate::Absent));
+    };
+    let fate = match ws.repo.delete_branch(branch, tip)? {
+        Cas::Done => BranchFate::Deleted(DeletedBranch {
             name: branch.to_owned(),
             commit: tip.to_string(),
-        });
-    }
-    Ok((removed_worktree, deleted_branch))
+        }),
+        Cas::Raced => match ws.repo.branch_tip(branch)? {
+            Some(now) => BranchFate::Kept(DeletedBranch {
+                name: branch.to_owned(),
+                commit: now.to_string(),
+            }),
+            // Deleted by the other writer: gone either way, and not by us.
+            None => BranchFate::Absent,
+        },
+    };
+    Ok((removed_worktree, fate))
 }
 
 /// Only its holder gives a WP back (unless forced), and only before it is done.
@@ -146,19 +184,6 @@ fn may_abandon(wp: &WpId, state: &WpState, actor: &str, force: bool) -> Result<(
         )));
     }
     Ok(())
-}
-
-/// Where `branch` is really checked out (it may have been `git worktree move`d), else where
-/// the state says.
-fn worktree_path(ws: &Workspace, state: &WpState, branch: &str) -> Result<Option<PathBuf>> {
-    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
-    Ok(ws
-        .repo
-        .worktrees()?
-        .into_iter()
-        .find(|w| w.branch.as_deref() == Some(branch))
-        .map(|w| w.path)
-        .or_else(|| state.worktree.as_ref().map(|rel| main.join(rel))))
 }
 
 /// Commits on the WP's branch (at `tip`) that its target branch does not have, counted from

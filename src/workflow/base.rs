@@ -11,12 +11,12 @@ use crate::workspace::Workspace;
 
 /// `<feature>-<WP>`: the branch of a WP (both parts are validated names).
 pub fn branch_name(feature: &Feature, wp: &WpId) -> String {
-    format!("{}-{wp}", feature.slug)
+    crate::model::ids::wp_branch(&feature.slug, wp)
 }
 
 /// `.worktrees/<feature>-<WP>`, relative to the main worktree.
 pub fn worktree_rel(feature: &Feature, wp: &WpId) -> String {
-    format!(".worktrees/{}", branch_name(feature, wp))
+    crate::model::ids::wp_worktree(&feature.slug, wp)
 }
 
 /// Where finished work lands: the WP's `merge_target_branch`, else the feature's Spec Kitty

@@ -1,21 +1,28 @@
 //! Checks on a WP's worktree before a lane move hands it on.
 
+use super::place;
 use crate::error::{Error, Result};
 use crate::git::parse_oid;
+use crate::model::plan::Feature;
 use crate::state::schema::WpState;
 use crate::workspace::Workspace;
 
 /// `in_progress -> for_review` hands work to a reviewer: refuse when the worktree has
 /// uncommitted changes, or when the branch has no commit beyond its base (nothing to review).
-/// WPs without a worktree (moved by `lane` alone) are not checked.
-pub fn reviewable(ws: &Workspace, state: &WpState) -> Result<()> {
-    let (Some(rel), Some(base), Some(branch)) = (&state.worktree, &state.base, &state.branch)
-    else {
+/// WPs without a worktree (moved by `lane` alone) are not checked. The WP's own branch and
+/// worktree are looked at (`place`), whatever the state names.
+pub fn reviewable(ws: &Workspace, feature: &Feature, state: &WpState) -> Result<()> {
+    let (Some(_), Some(base), Some(_)) = (&state.worktree, &state.base, &state.branch) else {
         return Ok(());
     };
     let wp = &state.wp;
-    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
-    let path = main.join(rel);
+    place::check(feature, wp, state)?;
+    let place::Place {
+        branch,
+        worktree: path,
+        ..
+    } = place::locate(ws, feature, wp)?;
+    let branch = &branch;
     if path.exists() {
         let changes = ws.repo.worktree_changes(&path)?;
         if !changes.is_empty() {

@@ -17,9 +17,17 @@
 //!   step, is in order when W's dependencies are reachable from the step's first parent: a
 //!   `git merge` that brings WP02 together with (or before) WP01 is refused.
 //!
-//! "Reachable" is always counted in the new history, so a force-push that drops a dependency
-//! is caught. A dependency also counts as landed when the plan or its state says it is done
-//! (work finished before git kitty, or landed without trailers).
+//! What counts is landed work and nothing else: a dependency is landed when a commit of it
+//! (a `Kitty-WP` or `Kitty-Landed` trailer) is reachable in the new history, so a force-push
+//! that drops one is caught; a lane in a WP file or in a state ref never counts. The
+//! dependencies are the plan's as it was **before** the update ([`Rules::plan`]); a WP whose
+//! dependencies the update changes may not land in it ([`Kind::Replanned`]: plan edits land
+//! alone, and show in the branch's history). With `kitty.requireTrailer`, a commit that names
+//! no WP may change nothing outside `kitty-specs/` ([`Kind::NoTrailer`]).
+//!
+//! Each rule is a [`Kind`] of [`Violation`] and, where it needs more than history, a field of
+//! [`Rules`]: a later rule such as "a WP lands only once its review is approved" is one more
+//! of each.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -38,9 +46,36 @@ pub struct Key {
     pub number: u32,
 }
 
-/// A WP that would land before one of its dependencies.
+impl Key {
+    /// `<feature>/<WP>` as a trailer names it, if it is one.
+    pub fn parse(value: &str) -> Option<Key> {
+        let (f, w) = value.split_once('/')?;
+        let f: FeatureSlug = f.trim().parse().ok()?;
+        let w: WpId = w.trim().parse().ok()?;
+        Some(Key {
+            feature: f.to_string(),
+            number: w.number(),
+        })
+    }
+}
+
+/// Which rule an update breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// It lands a WP whose dependencies it also changes in the plan.
+    Replanned,
+    /// It lands a WP before one of its dependencies.
+    Dependency,
+    /// A commit names no WP and changes files outside `kitty-specs/` (`kitty.requireTrailer`).
+    NoTrailer,
+}
+
+/// A WP that would land out of order, or a commit that may not land.
 #[derive(Debug, Clone, Serialize)]
 pub struct Violation {
+    pub kind: Kind,
+    /// The WP (empty for `no_trailer`).
     pub feature: String,
     pub wp: String,
     /// Its dependencies that are not on the target branch yet.
@@ -49,6 +84,22 @@ pub struct Violation {
     pub commit: String,
     /// An order that would work: the missing dependencies (and theirs), then the WP.
     pub order: Vec<String>,
+    /// `replanned`: its dependencies before and after the update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replanned: Option<Replanned>,
+    /// `no_trailer`: the paths it changes outside `kitty-specs/` (the first few).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub paths: Vec<String>,
+}
+
+/// A WP's dependencies before and after an update (`None`: not in that plan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Replanned {
+    pub before: Option<Vec<String>>,
+    pub after: Option<Vec<String>>,
+    /// The commit just before the work, when the update brings it: pushed alone first, it
+    /// takes the plan change (if that comes first) without the work.
+    pub push_first: Option<String>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -58,13 +109,34 @@ pub struct Report {
     pub warnings: Vec<String>,
 }
 
-/// What the check needs besides history: dependencies, and which WPs are done anyway.
+/// What the check needs besides history.
 pub struct Rules<'a> {
-    /// Plans whose dependency edges all count (the server uses the plan before and after the
-    /// push, so a push cannot drop an edge and the WP it guards at once).
-    pub plans: Vec<&'a Plan>,
-    /// Whether a WP is done whatever its trailers say (its state or the plan say so).
-    pub done: &'a dyn Fn(&Key) -> bool,
+    /// The plan whose dependency edges count: the target's plan before the update (for a merge
+    /// being made in a clone, the clone's plan).
+    pub plan: &'a Plan,
+    /// The plan after the update, when it brings one: a WP whose dependencies differ between
+    /// the two may not land in the same update.
+    pub after: Option<&'a Plan>,
+    /// Commits that name no WP of the plan may not change files outside `kitty-specs/`.
+    pub require_trailer: bool,
+}
+
+impl<'a> Rules<'a> {
+    /// The rules for an update of a target branch: the plan before it and after it. `before`
+    /// is `None` for a new branch (judged by the plan it brings) and for an update that does
+    /// not change the plan.
+    pub fn for_update(before: Option<&'a Plan>, after: &'a Plan, require_trailer: bool) -> Self {
+        Rules {
+            plan: before.unwrap_or(after),
+            after: before.map(|_| after),
+            require_trailer,
+        }
+    }
+
+    /// The plans a WP may be named in.
+    fn plans(&self) -> impl Iterator<Item = &'a Plan> + '_ {
+        std::iter::once(self.plan).chain(self.after)
+    }
 }
 
 /// The commits of a history, by id, with their WPs resolved against the plan.
@@ -134,6 +206,26 @@ impl Dag {
     }
 }
 
+/// One first-parent step of an update, as judged.
+struct Step<'s> {
+    id: Oid,
+    first_parent: Option<Oid>,
+    /// The commits it brings.
+    brought: &'s [Oid],
+    /// Its first parent, when that commit is new in the update too.
+    push_first: Option<Oid>,
+}
+
+/// A WP's dependencies before and after an update (`None`: not in that plan).
+type DepsChange = (Option<Vec<String>>, Option<Vec<String>>);
+
+/// What judging needs as it goes: the rules, the WPs whose plan entry changes, a memo.
+struct Judge<'r, 'a> {
+    rules: &'r Rules<'a>,
+    replanned: HashMap<Key, DepsChange>,
+    memo: HashMap<Oid, HashSet<Key>>,
+}
+
 /// Check an update of a target branch from `old` (`None`: a new branch) to `new`.
 pub fn check_update(
     history: &History,
@@ -143,9 +235,10 @@ pub fn check_update(
 ) -> Result<Report> {
     let mut report = Report::default();
     let commits = history.commits(&[new], &[])?;
-    if commits
-        .iter()
-        .all(|c| c.wps.is_empty() && c.landed.is_empty())
+    if !rules.require_trailer
+        && commits
+            .iter()
+            .all(|c| c.wps.is_empty() && c.landed.is_empty())
     {
         return Ok(report);
     }
@@ -163,24 +256,25 @@ pub fn check_update(
         at = n.parents.first().copied();
     }
     chain.reverse();
-    let mut included = before;
-    let mut memo = HashMap::new();
-    for step in chain {
-        let first_parent = dag
-            .nodes
-            .get(&step)
-            .and_then(|n| n.parents.first().copied());
-        let brought = bring(&dag, &[step], &mut included);
-        judge_step(
-            &dag,
-            rules,
-            &brought,
+    let mut judge = Judge::new(rules);
+    let mut included = before.clone();
+    let mut unnamed = Vec::new();
+    for id in chain {
+        let first_parent = dag.nodes.get(&id).and_then(|n| n.parents.first().copied());
+        let brought = bring(&dag, &[id], &mut included);
+        unnamed.extend(brought.iter().filter(|c| dag.nodes[*c].wps.is_empty()));
+        let step = Step {
+            id,
             first_parent,
-            step,
-            &mut memo,
-            &mut report,
-        );
+            brought: &brought,
+            push_first: first_parent.filter(|p| !before.contains(p)),
+        };
+        judge.step(&dag, &step, &mut report);
     }
+    if rules.require_trailer {
+        unnamed_work(history, &unnamed, &mut report)?;
+    }
+    report.violations.sort_by_key(|v| v.kind);
     Ok(report)
 }
 
@@ -205,17 +299,14 @@ pub fn check_merge(
     let dag = Dag::load(commits, rules, &mut report);
     let mut included = dag.reachable(&[head]);
     let brought = bring(&dag, incoming, &mut included);
-    let mut memo = HashMap::new();
-    let at = incoming.first().copied().unwrap_or(head);
-    judge_step(
-        &dag,
-        rules,
-        &brought,
-        Some(head),
-        at,
-        &mut memo,
-        &mut report,
-    );
+    let step = Step {
+        id: incoming.first().copied().unwrap_or(head),
+        first_parent: Some(head),
+        brought: &brought,
+        push_first: None,
+    };
+    Judge::new(rules).step(&dag, &step, &mut report);
+    report.violations.sort_by_key(|v| v.kind);
     Ok(report)
 }
 
@@ -235,77 +326,180 @@ fn bring(dag: &Dag, tips: &[Oid], included: &mut HashSet<Oid>) -> Vec<Oid> {
     out
 }
 
-/// Judge the commits one step brings (see the module docs).
-fn judge_step(
-    dag: &Dag,
-    rules: &Rules<'_>,
-    brought: &[Oid],
-    first_parent: Option<Oid>,
-    step: Oid,
-    memo: &mut HashMap<Oid, HashSet<Key>>,
-    report: &mut Report,
-) {
-    let brought_set: HashSet<Oid> = brought.iter().copied().collect();
-    // Landing marks first: each is judged against its own first parent.
-    let mut covered: HashMap<Key, HashSet<Oid>> = HashMap::new();
-    for id in brought {
-        let n = &dag.nodes[id];
-        for w in &n.landed {
-            let base = n
-                .parents
-                .first()
-                .map(|p| dag.landed_from(*p, memo))
-                .unwrap_or_default();
-            check(rules, w, &base, *id, report);
-            // The WP's own commits inside this mark's history are accounted for by it.
-            let mine: HashSet<Oid> = dag
-                .reachable(&[*id])
-                .intersection(&brought_set)
-                .copied()
-                .collect();
-            covered.entry(w.clone()).or_default().extend(mine);
+/// The first few paths outside `kitty-specs/` among `paths` (as git quotes them).
+fn outside_plan(paths: &[String]) -> Vec<String> {
+    paths
+        .iter()
+        .filter(|p| !p.trim_start_matches('"').starts_with("kitty-specs/"))
+        .take(5)
+        .cloned()
+        .collect()
+}
+
+/// Under `kitty.requireTrailer`: each of `unnamed` (commits naming no WP of the plan) that
+/// changes files outside `kitty-specs/` is a violation.
+fn unnamed_work(history: &History, unnamed: &[Oid], report: &mut Report) -> Result<()> {
+    for (id, paths) in unnamed.iter().zip(history.changed_paths(unnamed)?) {
+        let outside = outside_plan(&paths);
+        if outside.is_empty() {
+            continue;
+        }
+        report.violations.push(Violation {
+            kind: Kind::NoTrailer,
+            feature: String::new(),
+            wp: String::new(),
+            missing: Vec::new(),
+            commit: id.to_string(),
+            order: Vec::new(),
+            replanned: None,
+            paths: outside,
+        });
+    }
+    Ok(())
+}
+
+impl<'r, 'a> Judge<'r, 'a> {
+    fn new(rules: &'r Rules<'a>) -> Self {
+        Judge {
+            rules,
+            replanned: rules
+                .after
+                .map(|after| replanned(rules.plan, after))
+                .unwrap_or_default(),
+            memo: HashMap::new(),
         }
     }
-    let base = first_parent
-        .map(|p| dag.landed_from(p, memo))
-        .unwrap_or_default();
-    let mut judged = BTreeSet::new();
-    for id in brought {
-        for w in &dag.nodes[id].wps {
-            if covered.get(w).is_some_and(|c| c.contains(id)) || !judged.insert(w.clone()) {
-                continue;
+
+    /// Judge the commits one step brings (see the module docs).
+    fn step(&mut self, dag: &Dag, step: &Step<'_>, report: &mut Report) {
+        let brought_set: HashSet<Oid> = step.brought.iter().copied().collect();
+        // Landing marks first: each is judged against its own first parent.
+        let mut covered: HashMap<Key, HashSet<Oid>> = HashMap::new();
+        for id in step.brought {
+            let n = &dag.nodes[id];
+            for w in &n.landed {
+                let base = n
+                    .parents
+                    .first()
+                    .map(|p| dag.landed_from(*p, &mut self.memo))
+                    .unwrap_or_default();
+                self.check(w, &base, *id, step.push_first, report);
+                // The WP's own commits inside this mark's history are accounted for by it.
+                let mine: HashSet<Oid> = dag
+                    .reachable(&[*id])
+                    .intersection(&brought_set)
+                    .copied()
+                    .collect();
+                covered.entry(w.clone()).or_default().extend(mine);
             }
-            check(rules, w, &base, step, report);
+        }
+        let base = step
+            .first_parent
+            .map(|p| dag.landed_from(p, &mut self.memo))
+            .unwrap_or_default();
+        let mut judged = BTreeSet::new();
+        for id in step.brought {
+            for w in &dag.nodes[id].wps {
+                if covered.get(w).is_some_and(|c| c.contains(id)) || !judged.insert(w.clone()) {
+                    continue;
+                }
+                self.check(w, &base, step.id, step.push_first, report);
+            }
+        }
+    }
+
+    /// Record a violation if `w` lands with its plan entry changed, or before a dependency
+    /// (one not in `landed`).
+    fn check(
+        &self,
+        w: &Key,
+        landed: &HashSet<Key>,
+        at: Oid,
+        push_first: Option<Oid>,
+        report: &mut Report,
+    ) {
+        let rules = self.rules;
+        let mut found = Vec::new();
+        if let Some((before, after)) = self.replanned.get(w) {
+            found.push(Violation {
+                replanned: Some(Replanned {
+                    before: before.clone(),
+                    after: after.clone(),
+                    push_first: push_first.map(|p| p.to_string()),
+                }),
+                ..violation(Kind::Replanned, rules, w, at)
+            });
+        }
+        let missing: Vec<Key> = deps(rules, w)
+            .into_iter()
+            .filter(|d| !landed.contains(d))
+            .collect();
+        if !missing.is_empty() {
+            found.push(Violation {
+                missing: missing.iter().map(|d| name(rules, d)).collect(),
+                order: order(rules, w, landed),
+                ..violation(Kind::Dependency, rules, w, at)
+            });
+        }
+        for v in found {
+            if !report
+                .violations
+                .iter()
+                .any(|o| o.kind == v.kind && o.feature == v.feature && o.wp == v.wp)
+            {
+                report.violations.push(v);
+            }
         }
     }
 }
 
-/// Record a violation if `w` has a dependency neither in `landed` nor done.
-fn check(rules: &Rules<'_>, w: &Key, landed: &HashSet<Key>, at: Oid, report: &mut Report) {
-    let missing: Vec<Key> = deps(rules, w)
-        .into_iter()
-        .filter(|d| !landed.contains(d) && !(rules.done)(d))
-        .collect();
-    if missing.is_empty() {
-        return;
-    }
-    let v = Violation {
+/// A violation of `kind` by `w` at commit `at`, its other fields empty.
+fn violation(kind: Kind, rules: &Rules<'_>, w: &Key, at: Oid) -> Violation {
+    Violation {
+        kind,
         feature: w.feature.clone(),
         wp: name(rules, w),
-        missing: missing.iter().map(|d| name(rules, d)).collect(),
+        missing: Vec::new(),
         commit: at.to_string(),
-        order: order(rules, w, landed),
-    };
-    if !report
-        .violations
-        .iter()
-        .any(|o| o.feature == v.feature && o.wp == v.wp)
-    {
-        report.violations.push(v);
+        order: Vec::new(),
+        replanned: None,
+        paths: Vec::new(),
     }
 }
 
-/// Trailer values to keys of the plan; anything else becomes a warning.
+/// The WPs whose dependencies differ between `before` and `after` (added and removed WPs
+/// included), with their dependencies in each.
+fn replanned(before: &Plan, after: &Plan) -> HashMap<Key, DepsChange> {
+    let entries = |plan: &Plan| {
+        let mut out: HashMap<Key, (BTreeSet<u32>, Vec<String>)> = HashMap::new();
+        for f in &plan.features {
+            for w in &f.wps {
+                let key = Key {
+                    feature: f.slug.to_string(),
+                    number: w.id.number(),
+                };
+                let numbers = w.dependencies().map(WpId::number).collect();
+                let names = w.dependencies().map(ToString::to_string).collect();
+                out.entry(key).or_insert((numbers, names));
+            }
+        }
+        out
+    };
+    let (b, a) = (entries(before), entries(after));
+    let mut out = HashMap::new();
+    for key in b.keys().chain(a.keys()) {
+        let (was, now) = (b.get(key), a.get(key));
+        if was.map(|e| &e.0) != now.map(|e| &e.0) {
+            out.insert(
+                key.clone(),
+                (was.map(|e| e.1.clone()), now.map(|e| e.1.clone())),
+            );
+        }
+    }
+    out
+}
+
+/// Trailer values to keys of the plans; anything else becomes a warning.
 fn keys(values: &[String], short: &str, rules: &Rules<'_>, report: &mut Report) -> Vec<Key> {
     let mut out = Vec::new();
     for value in values {
@@ -316,7 +510,7 @@ fn keys(values: &[String], short: &str, rules: &Rules<'_>, report: &mut Report) 
         });
         let warning = match parsed {
             Some((f, w))
-                if rules.plans.iter().any(|p| {
+                if rules.plans().any(|p| {
                     p.feature(f.as_str())
                         .is_some_and(|feat| feat.index_of(&w).is_some())
                 }) =>
@@ -341,24 +535,23 @@ fn keys(values: &[String], short: &str, rules: &Rules<'_>, report: &mut Report) 
     out
 }
 
-/// The dependencies of `key` in any of the plans.
+/// The dependencies of `key` in the plan that counts.
 fn deps(rules: &Rules<'_>, key: &Key) -> Vec<Key> {
+    let Some(wp) = rules
+        .plan
+        .feature(&key.feature)
+        .and_then(|f| f.wps.iter().find(|w| w.id.number() == key.number))
+    else {
+        return Vec::new();
+    };
     let mut out: Vec<Key> = Vec::new();
-    for plan in &rules.plans {
-        let Some(f) = plan.feature(&key.feature) else {
-            continue;
+    for d in wp.dependencies() {
+        let k = Key {
+            feature: key.feature.clone(),
+            number: d.number(),
         };
-        let Some(wp) = f.wps.iter().find(|w| w.id.number() == key.number) else {
-            continue;
-        };
-        for d in wp.dependencies() {
-            let k = Key {
-                feature: key.feature.clone(),
-                number: d.number(),
-            };
-            if !out.contains(&k) {
-                out.push(k);
-            }
+        if !out.contains(&k) {
+            out.push(k);
         }
     }
     out
@@ -367,8 +560,7 @@ fn deps(rules: &Rules<'_>, key: &Key) -> Vec<Key> {
 /// The plan's spelling of a WP id.
 fn name(rules: &Rules<'_>, key: &Key) -> String {
     rules
-        .plans
-        .iter()
+        .plans()
         .find_map(|p| {
             p.feature(&key.feature)?
                 .wps
@@ -384,12 +576,12 @@ fn order(rules: &Rules<'_>, key: &Key, landed: &HashSet<Key>) -> Vec<String> {
     let mut stack = vec![key.clone()];
     while let Some(k) = stack.pop() {
         for d in deps(rules, &k) {
-            if !landed.contains(&d) && !(rules.done)(&d) && wanted.insert(d.clone()) {
+            if !landed.contains(&d) && wanted.insert(d.clone()) {
                 stack.push(d);
             }
         }
     }
-    let Some(f) = rules.plans.iter().find_map(|p| p.feature(&key.feature)) else {
+    let Some(f) = rules.plan.feature(&key.feature) else {
         return vec![name(rules, key)];
     };
     let (sorted, _) = f.graph().order();
@@ -406,26 +598,15 @@ fn order(rules: &Rules<'_>, key: &Key, landed: &HashSet<Key>) -> Vec<String> {
         .collect()
 }
 
-/// Whether the plan says a WP is done (Spec Kitty's event log, or its frontmatter lane).
-pub fn done_in_plan(plan: &Plan, key: &Key) -> bool {
-    plan.feature(&key.feature)
-        .and_then(|f| {
-            let wp = f.wps.iter().find(|w| w.id.number() == key.number)?;
-            Some(
-                crate::state::lane_info::LaneInfo::from_plan(f, wp).lane
-                    == crate::model::lane::Lane::Done,
-            )
-        })
-        .unwrap_or(false)
-}
-
-/// Whether the state commit text (`git cat-file commit`) records lane `done`.
-pub fn done_in_state_text(text: &str) -> bool {
-    text.lines()
-        .take_while(|l| !l.is_empty())
-        .find_map(|l| l.strip_prefix(&format!("{} ", crate::state::schema::STATE_HEADER)))
-        .and_then(|json| serde_json::from_str::<serde_json::Value>(json).ok())
-        .is_some_and(|v| v["lane"] == "done")
+/// Every WP with work on the branches at `tips`: a commit reachable from them with its
+/// `Kitty-WP` or `Kitty-Landed` trailer. What a state that says `done` is held to.
+pub fn landed_on(history: &History, tips: &[Oid]) -> Result<HashSet<Key>> {
+    Ok(history
+        .commits(tips, &[])?
+        .iter()
+        .flat_map(|c| c.wps.iter().chain(&c.landed))
+        .filter_map(|v| Key::parse(v))
+        .collect())
 }
 
 /// The branches that finished work lands on: `kitty.targetBranch`, the main worktree's (or a
@@ -445,25 +626,58 @@ pub fn target_branches(
     out
 }
 
-/// The refusal for people: which WP, which dependency, the order that would work.
+/// The refusal for people: what and why, and the way that works.
 pub fn describe(v: &Violation, target: &str) -> (String, String) {
-    let missing = v.missing.join(", ");
-    let verb = if v.missing.len() == 1 { "is" } else { "are" };
-    let message = format!(
-        "refusing to land {}/{} on {target}: it depends on {missing}, which {verb} not on {target} yet",
-        v.feature, v.wp
-    );
-    let order = match v.order.as_slice() {
-        [] | [_] => v.wp.clone(),
-        [init @ .., last] => format!("{}, then {last}", init.join(", ")),
-    };
-    (
-        message,
-        format!(
-            "land them in this order: {order} (`git kitty merge -f {}` does it)",
-            v.feature
+    let what = format!("refusing to land {}/{} on {target}", v.feature, v.wp);
+    match v.kind {
+        Kind::Dependency => {
+            let missing = v.missing.join(", ");
+            let verb = if v.missing.len() == 1 { "is" } else { "are" };
+            let order = match v.order.as_slice() {
+                [] | [_] => v.wp.clone(),
+                [init @ .., last] => format!("{}, then {last}", init.join(", ")),
+            };
+            (
+                format!("{what}: it depends on {missing}, which {verb} not on {target} yet"),
+                format!(
+                    "land them in this order: {order} (`git kitty merge -f {}` does it)",
+                    v.feature
+                ),
+            )
+        }
+        Kind::Replanned => {
+            let r = v.replanned.clone().unwrap_or(Replanned {
+                before: None,
+                after: None,
+                push_first: None,
+            });
+            let deps = |d: &Option<Vec<String>>| match d {
+                None => "not in the plan".to_owned(),
+                Some(list) if list.is_empty() => "none".to_owned(),
+                Some(list) => list.join(", "),
+            };
+            let how = match &r.push_first {
+                Some(c) => format!("`git push <remote> {c}:{target}` first"),
+                None => "push it on its own first (on this branch it comes after the work)".into(),
+            };
+            (
+                format!(
+                    "{what}: this push also changes its dependencies in the plan ({} before, {} after)",
+                    deps(&r.before),
+                    deps(&r.after)
+                ),
+                format!("a plan change lands alone, before the work it concerns: {how}"),
+            )
+        }
+        Kind::NoTrailer => (
+            format!(
+                "refusing commit {} on {target}: it has no `Kitty-WP` trailer naming a work package of the plan and changes files outside kitty-specs/ ({})",
+                v.commit.get(..7).unwrap_or(&v.commit),
+                v.paths.join(", ")
+            ),
+            "commits on this branch name their work package (kitty.requireTrailer): commit in the WP's worktree (its hook adds `Kitty-WP: <feature>/<WP>`); a squash merge carries a `Kitty-WP: <feature>/<WP>` trailer for each WP it squashes".into(),
         ),
-    )
+    }
 }
 
 #[cfg(test)]
@@ -504,35 +718,46 @@ mod tests {
         }
     }
 
-    /// Judge `step` (first parent `first_parent`) on a history whose target had `old`.
-    fn judge(
+    /// The rules of a clone with `plan`.
+    fn rules(plan: &Plan) -> Rules<'_> {
+        Rules {
+            plan,
+            after: None,
+            require_trailer: false,
+        }
+    }
+
+    /// Judge `step` (first parent `first_parent`) on a history whose target had `old`, the
+    /// plan before the update `before` and after it `after`.
+    fn judge_with(
         commits: Vec<TrailerCommit>,
-        done: &dyn Fn(&Key) -> bool,
+        (before, after): (&Plan, Option<&Plan>),
         old: u32,
         step: u32,
         first_parent: u32,
     ) -> Report {
-        let plan = plan();
         let rules = Rules {
-            plans: vec![&plan],
-            done,
+            plan: before,
+            after,
+            require_trailer: false,
         };
         let mut report = Report::default();
         let dag = Dag::load(commits, &rules, &mut report);
         let mut included = dag.reachable(&[oid(old)]);
         let brought = bring(&dag, &[oid(step)], &mut included);
-        let mut memo = HashMap::new();
-        let at = oid(step);
-        judge_step(
-            &dag,
-            &rules,
-            &brought,
-            Some(oid(first_parent)),
-            at,
-            &mut memo,
-            &mut report,
-        );
+        let step = Step {
+            id: oid(step),
+            first_parent: Some(oid(first_parent)),
+            brought: &brought,
+            push_first: Some(oid(first_parent)),
+        };
+        Judge::new(&rules).step(&dag, &step, &mut report);
+        report.violations.sort_by_key(|v| v.kind);
         report
+    }
+
+    fn judge(commits: Vec<TrailerCommit>, old: u32, step: u32, first_parent: u32) -> Report {
+        judge_with(commits, (&plan(), None), old, step, first_parent)
     }
 
     /// 1: the target. 2: WP01's commit, 3: WP02's on top of it (a stacked branch).
@@ -548,7 +773,7 @@ mod tests {
     fn one_merge_bringing_a_wp_with_its_dependency_is_out_of_order() {
         let mut commits = stacked();
         commits.push(commit(4, &[1, 3], &[], &[]));
-        let report = judge(commits, &|_| false, 1, 4, 1);
+        let report = judge(commits, 1, 4, 1);
         let found: Vec<(&str, &[String], &str, &[String])> = report
             .violations
             .iter()
@@ -575,11 +800,82 @@ mod tests {
     }
 
     #[test]
-    fn a_dependency_done_anyway_counts_as_landed() {
-        let mut commits = stacked();
-        commits.push(commit(4, &[1, 3], &[], &[]));
-        let done = |k: &Key| k.number == 1;
-        assert!(judge(commits, &done, 1, 4, 1).violations.is_empty());
+    fn a_dependency_counts_only_once_its_work_is_on_the_target() {
+        // WP02's own branch, without WP01's work (6); a mark that WP01 landed before git
+        // kitty (5) lets it land after it.
+        let mut commits = vec![
+            commit(1, &[], &[], &[]),
+            commit(6, &[1], &["WP02"], &[]),
+            commit(7, &[1, 6], &[], &[]),
+        ];
+        let report = judge(commits.clone(), 1, 7, 1);
+        assert_eq!(report.violations.len(), 1);
+        assert_eq!(report.violations[0].missing, ["WP01"]);
+        commits.push(commit(5, &[1], &[], &["WP01"]));
+        commits.push(commit(8, &[5, 6], &[], &[]));
+        assert!(judge(commits, 1, 8, 5).violations.is_empty());
+    }
+
+    #[test]
+    fn a_wp_whose_dependencies_the_update_changes_does_not_land_in_it() {
+        // The plan after the update: WP02 depends on nothing, WP04 is new.
+        let mut listing = FeatureListing::new("001-x");
+        let mut files = HashMap::new();
+        for (id, deps) in [
+            ("WP01", ""),
+            ("WP02", ""),
+            ("WP03", "WP01, WP02"),
+            ("WP04", ""),
+        ] {
+            let path = format!("tasks/{id}-x.md");
+            listing.add_file(&path);
+            files.insert(
+                format!("kitty-specs/001-x/{path}"),
+                format!("---\nwork_package_id: {id}\ndependencies: [{deps}]\n---\n"),
+            );
+        }
+        let after = Plan::load(vec![listing], &|p: &str| Ok(files[p].clone().into_bytes()));
+        let before = plan();
+        let commits = vec![
+            commit(1, &[], &[], &[]),
+            commit(2, &[1], &["WP01"], &[]),
+            commit(6, &[1], &["WP02"], &[]),
+            commit(7, &[2, 6], &[], &[]),
+            commit(8, &[1], &["WP04"], &[]),
+            commit(9, &[7, 8], &[], &[]),
+        ];
+        // WP01 landed before (2); WP02 lands in 7: its dependencies changed (WP01 -> none).
+        let report = judge_with(commits.clone(), (&before, Some(&after)), 2, 7, 2);
+        let found: Vec<(Kind, &str, Option<Replanned>)> = report
+            .violations
+            .iter()
+            .map(|v| (v.kind, v.wp.as_str(), v.replanned.clone()))
+            .collect();
+        assert_eq!(
+            found,
+            [(
+                Kind::Replanned,
+                "WP02",
+                Some(Replanned {
+                    before: Some(vec!["WP01".into()]),
+                    after: Some(vec![]),
+                    push_first: Some(oid(2).to_string()),
+                })
+            )]
+        );
+        // WP04 is new in the plan: it lands alone after the plan that has it.
+        let report = judge_with(commits.clone(), (&before, Some(&after)), 7, 9, 7);
+        assert_eq!(report.violations[0].kind, Kind::Replanned);
+        assert_eq!(
+            report.violations[0].replanned.as_ref().unwrap().before,
+            None
+        );
+        // Judged with the new plan as the one before: nothing changes, both land.
+        assert!(
+            judge_with(commits, (&after, None), 2, 9, 7)
+                .violations
+                .is_empty()
+        );
     }
 
     #[test]
@@ -589,14 +885,14 @@ mod tests {
         commits.push(commit(5, &[1, 2], &["WP01"], &["WP01"]));
         commits.push(commit(6, &[5, 3], &["WP02"], &["WP02"]));
         commits.push(commit(7, &[1, 6], &[], &[]));
-        let in_order = judge(commits.clone(), &|_| false, 1, 7, 1);
+        let in_order = judge(commits.clone(), 1, 7, 1);
         assert!(in_order.violations.is_empty(), "{:?}", in_order.violations);
 
         // A landing mark of WP02 made straight on the target is out of order, even when
         // WP01's landing arrives in the same step.
         commits.push(commit(8, &[1, 3], &["WP02"], &["WP02"]));
         commits.push(commit(9, &[1, 8, 5], &[], &[]));
-        let report = judge(commits, &|_| false, 1, 9, 1);
+        let report = judge(commits, 1, 9, 1);
         assert_eq!(report.violations.len(), 1);
         assert_eq!(report.violations[0].wp, "WP02");
         assert_eq!(report.violations[0].commit, oid(8).to_string());
@@ -605,10 +901,7 @@ mod tests {
     #[test]
     fn trailers_outside_the_plan_are_warnings() {
         let plan = plan();
-        let rules = Rules {
-            plans: vec![&plan],
-            done: &|_| false,
-        };
+        let rules = rules(&plan);
         let mut report = Report::default();
         let mut odd = commit(4, &[], &["WP09"], &[]);
         odd.wps.push("nonsense".into());
@@ -625,11 +918,14 @@ mod tests {
     #[test]
     fn the_refusal_names_the_missing_work_and_the_order_that_works() {
         let v = Violation {
-            feature: "001-x".into(),
-            wp: "WP03".into(),
             missing: vec!["WP01".into(), "WP02".into()],
-            commit: oid(4).to_string(),
             order: vec!["WP01".into(), "WP02".into(), "WP03".into()],
+            ..violation(
+                Kind::Dependency,
+                &rules(&plan()),
+                &Key::parse("001-x/WP03").unwrap(),
+                oid(4),
+            )
         };
         let (message, hint) = describe(&v, "main");
         assert_eq!(
@@ -705,10 +1001,7 @@ mod tests {
         let repo = crate::git::Repo::discover(d).unwrap();
         let history = repo.history();
         let plan = plan();
-        let rules = Rules {
-            plans: vec![&plan],
-            done: &|_| false,
-        };
+        let rules = rules(&plan);
         let id = |hex: &str| crate::git::parse_oid(hex).unwrap();
         let check = |old: Option<&str>, new: &str| {
             let report = check_update(&history, &rules, old.map(id), id(new)).unwrap();

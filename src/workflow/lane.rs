@@ -91,7 +91,7 @@ fn decide(ws: &Workspace, m: &Move<'_>, state: &WpState) -> Result<Option<Event>
         return Ok(None);
     }
     if m.to == Lane::ForReview && state.lane == Lane::InProgress && !m.force {
-        crate::workflow::guard::reviewable(ws, state)?;
+        crate::workflow::guard::reviewable(ws, m.feature, state)?;
     }
     let mut event = store::draft(EventKind::Lane, m.actor);
     event.from = Some(state.lane);

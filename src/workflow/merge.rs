@@ -14,6 +14,7 @@
 use serde::Serialize;
 
 use super::base::{self, branch_name};
+use super::place;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::history::{LANDED_TRAILER, TrailerCommit, WP_TRAILER};
 use crate::git::{Cas, NewCommit, Oid, TreeMerge};
@@ -91,7 +92,13 @@ pub fn merge(ws: &Workspace, states: &States, req: &Request<'_>) -> Result<Outco
         .iter()
         .map(|l| l.lane)
         .collect();
-    let plan = plan(req, &lanes, &mut RepoProbe { ws, req })?;
+    let mut probe = RepoProbe {
+        ws,
+        req,
+        states,
+        landed: Default::default(),
+    };
+    let plan = plan(req, &lanes, &mut probe)?;
     if req.dry_run {
         plan.preview(req)
     } else {
@@ -196,6 +203,12 @@ pub trait Probe {
     /// How many commits `tip` has beyond `base` (0 when they cannot be counted).
     fn count_between(&mut self, base: Oid, tip: Oid) -> usize;
     fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid>;
+    /// Why the WP's state cannot be acted on (it names a branch or worktree that is not the
+    /// WP's own), if it cannot.
+    fn untrusted(&mut self, wp: &WpId) -> Option<String>;
+    /// Whether the target at `tip` has work of `wp` (a commit with its trailer): what the hooks
+    /// count as landed, whatever a lane says.
+    fn on_target(&mut self, tip: Oid, wp: &WpId) -> Result<bool>;
 }
 
 /// Plan a run: the asked WPs (all approved ones when none is named) in dependency order, each
@@ -274,9 +287,29 @@ impl Planner<'_, '_> {
             self.hold_back(i, format!("not approved ({lane})"), listed);
             return Ok(());
         }
+        if let Some(why) = probe.untrusted(&wp.id) {
+            self.hold_back(i, why, true);
+            return Ok(());
+        }
         let (target, tip) = probe.target(&wp.id)?;
         let onto = self.tip_of(&target, tip);
-        if let Some(waits) = self.waits(i) {
+        // A dependency done by its lane alone (a WP file, a state) has not landed: the hooks
+        // would refuse this WP after it.
+        let mut unlanded = Vec::new();
+        for &d in self.graph.deps(i) {
+            let dep = &req.feature.wps[d].id;
+            if self.lanes[d] == Lane::Done
+                && !self.landing.contains(&d)
+                && !probe.on_target(tip, dep)?
+            {
+                let why = format!(
+                    "done, but no commit on {target} carries its work: a commit with `Kitty-Landed: {}/{dep}` marks work landed before git kitty",
+                    req.feature.slug
+                );
+                unlanded.push((d, why));
+            }
+        }
+        if let Some(waits) = self.waits(i, &unlanded) {
             self.hold_back(i, format!("waits on unmerged {waits}"), true);
             return Ok(());
         }
@@ -371,18 +404,22 @@ impl Planner<'_, '_> {
         }
     }
 
-    /// The dependencies of WP `i` that are neither done nor landing earlier in this plan, each
-    /// with why (`WP01 (not approved (in_progress))`); `None` when there are none.
-    fn waits(&self, i: usize) -> Option<String> {
+    /// The dependencies of WP `i` that are neither done (and landed: `unlanded` are the done
+    /// ones that are not, with why) nor landing earlier in this plan, each with why
+    /// (`WP01 (not approved (in_progress))`); `None` when there are none.
+    fn waits(&self, i: usize, unlanded: &[(usize, String)]) -> Option<String> {
         let waits: Vec<String> = self
             .graph
             .deps(i)
             .iter()
-            .filter(|&&d| self.lanes[d] != Lane::Done && !self.landing.contains(&d))
+            .filter(|&&d| {
+                let done = self.lanes[d] == Lane::Done && !unlanded.iter().any(|(u, _)| *u == d);
+                !done && !self.landing.contains(&d)
+            })
             .map(|&d| {
-                let why = self
-                    .held_back
+                let why = unlanded
                     .iter()
+                    .chain(&self.held_back)
                     .find(|(h, _)| *h == d)
                     .map_or_else(|| self.lanes[d].to_string(), |(_, r)| r.clone());
                 format!("{} ({why})", self.req.feature.wps[d].id)
@@ -499,6 +536,9 @@ impl Plan {
 struct RepoProbe<'r, 'a> {
     ws: &'r Workspace,
     req: &'r Request<'a>,
+    states: &'r States,
+    /// The WPs with work on a target, by target tip (read once each).
+    landed: std::collections::HashMap<Oid, std::collections::HashSet<super::landing::Key>>,
 }
 
 impl Probe for RepoProbe<'_, '_> {
@@ -528,6 +568,28 @@ impl Probe for RepoProbe<'_, '_> {
 
     fn count_between(&mut self, base: Oid, tip: Oid) -> usize {
         self.ws.repo.count_between(base, tip).unwrap_or(0)
+    }
+
+    fn on_target(&mut self, tip: Oid, wp: &WpId) -> Result<bool> {
+        if !self.landed.contains_key(&tip) {
+            let keys = super::landing::landed_on(&self.ws.repo.history(), &[tip])?;
+            self.landed.insert(tip, keys);
+        }
+        let key = super::landing::Key {
+            feature: self.req.feature.slug.to_string(),
+            number: wp.number(),
+        };
+        Ok(self.landed.get(&tip).is_some_and(|k| k.contains(&key)))
+    }
+
+    fn untrusted(&mut self, wp: &WpId) -> Option<String> {
+        let feature = self.req.feature;
+        let tip = self.states.get(&(feature.slug.clone(), wp.clone()))?;
+        let names = place::foreign(feature, wp, &tip.state)?;
+        Some(format!(
+            "its state names {names}, not its own: {}",
+            place::repair_hint(feature, wp)
+        ))
     }
 
     fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
@@ -692,9 +754,15 @@ fn remove_worktree(ws: &Workspace, branch: &str, landed: &mut Landed) -> Result<
     else {
         return Ok(());
     };
-    let here = std::fs::canonicalize(&ws.cwd).unwrap_or_else(|_| ws.cwd.clone());
-    let there = std::fs::canonicalize(&w.path).unwrap_or_else(|_| w.path.clone());
-    if here.starts_with(&there) {
+    let canonical = |p: &std::path::Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.into());
+    let (here, there) = (canonical(&ws.cwd), canonical(&w.path));
+    if ws.repo.main_workdir().map(canonical).as_ref() == Some(&there) {
+        // Only WP worktrees are removed (`place`), never the main one.
+        landed.notes.push(format!(
+            "{branch} is checked out in the main worktree {}: left as it is",
+            w.path.display()
+        ));
+    } else if here.starts_with(&there) {
         landed.notes.push(format!(
             "worktree {} kept: git kitty runs inside it (`git worktree remove` it later)",
             w.path.display()
@@ -777,6 +845,8 @@ mod tests {
         checked: Vec<String>,
         merged: Vec<(Oid, Oid)>,
         written: Vec<LandingCommit>,
+        /// Done WPs whose work is not on the target.
+        not_on_target: Vec<u32>,
     }
 
     impl Fake {
@@ -823,6 +893,12 @@ mod tests {
         fn write_commit(&mut self, commit: &LandingCommit) -> Result<Oid> {
             self.written.push(commit.clone());
             Ok(numbered(1000 + self.written.len() as u32))
+        }
+        fn untrusted(&mut self, _: &WpId) -> Option<String> {
+            None
+        }
+        fn on_target(&mut self, _: Oid, wp: &WpId) -> Result<bool> {
+            Ok(!self.not_on_target.contains(&wp.number()))
         }
     }
 
@@ -920,6 +996,23 @@ mod tests {
         let preview = plan.preview(&request(&f, &[], true)).unwrap();
         assert!(preview.merged.is_empty() && preview.dry_run);
         assert_eq!(preview.skipped.len(), 2);
+    }
+
+    #[test]
+    fn a_dependency_done_by_its_lane_alone_is_waited_on() {
+        let f = diamond();
+        let lanes = [Lane::Done, Lane::Approved, Lane::Approved, Lane::Planned];
+        let mut fake = Fake::with_branches(&[2, 3]);
+        fake.not_on_target.push(1);
+        let plan = plan(&request(&f, &[], true), &lanes, &mut fake).unwrap();
+        assert!(landings(&plan).is_empty());
+        assert_eq!(
+            skips(&plan)[0],
+            (
+                "WP02".into(),
+                "waits on unmerged WP01 (done, but no commit on main carries its work: a commit with `Kitty-Landed: 001-x/WP01` marks work landed before git kitty)".into()
+            )
+        );
     }
 
     #[test]

@@ -13,4 +13,6 @@ pub mod landing;
 pub mod lane;
 pub mod merge;
 pub mod orchestrator;
+pub mod place;
+pub mod repair;
 pub mod restack;

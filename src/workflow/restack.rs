@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use super::base::{self, describe_base};
+use super::place;
 use crate::error::{Error, ErrorKind, Result};
 use crate::git::{Rebase, parse_oid};
 use crate::model::ids::WpId;
@@ -96,19 +97,17 @@ fn prepare(
     actor: &str,
     force: bool,
 ) -> Result<(Vec<Todo>, Vec<Step>)> {
-    let main = ws
-        .repo
-        .main_workdir()
-        .unwrap_or(&ws.plan_root)
-        .to_path_buf();
     let mut todo = Vec::new();
     let mut steps = Vec::new();
     for id in with_dependents(feature, wp) {
         let asked = id == *wp;
-        let Some(tip) = states
-            .get(&(feature.slug.clone(), id.clone()))
-            .filter(|t| t.state.worktree.is_some() && t.state.base.is_some())
-        else {
+        let tip = states.get(&(feature.slug.clone(), id.clone()));
+        // A WP whose state names another's branch or worktree stops the run: nothing of it is
+        // rebased, nor anything another WP owns.
+        if let Some(t) = tip {
+            place::check(feature, &id, &t.state)?;
+        }
+        let Some(tip) = tip.filter(|t| t.state.worktree.is_some() && t.state.base.is_some()) else {
             if asked {
                 return Err(Error::usage(format!("{wp} has no worktree to restack"))
                     .hint(format!("start it with `git kitty implement {wp}`")));
@@ -143,7 +142,7 @@ fn prepare(
             return Err(Error::refused(format!("{wp} is claimed by {holder}"))
                 .hint(format!("ask {holder}, or `git kitty restack {wp} --force`")));
         }
-        let path = main.join(state.worktree.clone().unwrap_or_default());
+        let path = place::locate(ws, feature, &id)?.worktree;
         preflight(ws, &id, &path)?;
         todo.push(Todo {
             old_base: state
@@ -214,10 +213,7 @@ fn restack_one(ws: &Workspace, feature: &Feature, t: &Todo, actor: &str) -> Resu
     let (wp, state) = (&t.wp, &t.state);
     let not_an_id = |hex: &str| Error::failed(format!("`{hex}` is not an object id"));
     let old = parse_oid(&t.old_base).ok_or_else(|| not_an_id(&t.old_base))?;
-    let branch = state
-        .branch
-        .clone()
-        .unwrap_or_else(|| base::branch_name(feature, wp));
+    let branch = base::branch_name(feature, wp);
     let new_base = base::compute(ws, feature, wp, actor)?;
     let new = parse_oid(&new_base.commit).ok_or_else(|| not_an_id(&new_base.commit))?;
     let tip = ws.repo.branch_tip(&branch)?;

@@ -221,11 +221,12 @@ impl Workspace {
     /// hand.
     pub fn worktree_missing(&self, state: &WpState) -> bool {
         let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
+        // The WP's own worktree path, whatever the state names (a state is never trusted
+        // for a path).
+        let own = crate::model::ids::wp_worktree(&state.feature, &state.wp);
         !matches!(state.lane, Lane::Done | Lane::Canceled)
-            && state
-                .worktree
-                .as_ref()
-                .is_some_and(|rel| std::fs::symlink_metadata(main.join(rel)).is_err())
+            && state.worktree.is_some()
+            && std::fs::symlink_metadata(main.join(own)).is_err()
     }
 
     /// The state a WP has before its first event: what the plan says.

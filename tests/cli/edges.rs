@@ -346,3 +346,132 @@ fn staged_renames_of_any_name_are_reported_not_a_panic() {
         .ok();
     assert!(!wt.exists());
 }
+
+/// WP03's state, forged to claim it with WP02's branch and worktree (as a pushed or pulled
+/// forgery would arrive), on top of a real first event; its lane `lane`.
+fn forge_wp03_naming_wp02(repo: &Repo, lane: &str) {
+    repo.kitty(&["note", "WP03", "hello"]).ok();
+    let note = repo.git(&["rev-parse", "refs/kitty/wp/001-linear/WP03"]);
+    let forged = repo.forge_state(note.trim(), Some(&[]), |event, state| {
+        event["kind"] = "implement".into();
+        event["from"] = "planned".into();
+        event["to"] = lane.into();
+        event["actor"] = "mallory".into();
+        event["branch"] = "001-linear-WP02".into();
+        event["worktree"] = ".worktrees/001-linear-WP02".into();
+        state["lane"] = lane.into();
+        state["agent"] = "mallory".into();
+        state["branch"] = "001-linear-WP02".into();
+        state["worktree"] = ".worktrees/001-linear-WP02".into();
+    });
+    repo.git(&["update-ref", "refs/kitty/wp/001-linear/WP03", &forged]);
+}
+
+#[test]
+fn a_state_naming_another_wps_branch_and_worktree_is_never_acted_on() {
+    let repo = Repo::with_fixture("linear");
+    repo.kitty(&[
+        "implement",
+        "WP02",
+        "--force",
+        "--reason",
+        "test",
+        "--agent",
+        "b",
+    ])
+    .ok();
+    let wt2 = repo.worktree("001-linear-WP02");
+    std::fs::write(wt2.join("unsaved.txt"), "precious").unwrap();
+    forge_wp03_naming_wp02(&repo, "in_progress");
+    let refusal = "error: refusing to act on WP03: its state names branch 001-linear-WP02 and worktree .worktrees/001-linear-WP02, not its own (001-linear-WP03, .worktrees/001-linear-WP03)\nhint: inspect it with `git kitty log WP03`; `git kitty repair WP03 -f 001-linear` replaces a damaged state\n";
+    repo.kitty(&["abandon", "WP03", "--force", "--agent", "mallory"])
+        .code(1)
+        .stderr_is(refusal);
+    repo.kitty(&["restack", "WP03", "--force", "--agent", "mallory"])
+        .code(1)
+        .stderr_is(refusal);
+    assert_eq!(
+        std::fs::read_to_string(wt2.join("unsaved.txt")).unwrap(),
+        "precious"
+    );
+    assert_eq!(
+        repo.git(&["branch", "--list", "--format=%(refname)", "001-linear-WP02"])
+            .trim(),
+        "refs/heads/001-linear-WP02"
+    );
+    // merge leaves it out, and says why.
+    let repo = Repo::with_fixture("linear");
+    forge_wp03_naming_wp02(&repo, "approved");
+    repo.kitty(&["merge", "WP03", "--dry-run"])
+        .ok()
+        .stdout_has("WP03  skipped: its state names branch 001-linear-WP02 and worktree .worktrees/001-linear-WP02, not its own: `git kitty repair WP03 -f 001-linear`");
+}
+
+#[test]
+fn abandon_keeps_a_branch_another_writer_moved() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let wt = repo.worktree("001-fan-out-WP01");
+    repo.commit_in(&wt, "work.txt", "w\n");
+    let first = repo
+        .git(&["rev-parse", "001-fan-out-WP01"])
+        .trim()
+        .to_owned();
+    repo.commit_in(&wt, "more.txt", "m\n");
+    let second = repo
+        .git(&["rev-parse", "001-fan-out-WP01"])
+        .trim()
+        .to_owned();
+    repo.git_in(&wt, &["reset", "-q", "--hard", &first]);
+    // Another writer moves the branch while abandon looks at the worktree: git runs the
+    // fsmonitor command during abandon's `git status`.
+    let script = repo.sandbox.path().join("move-branch.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv -u GIT_DIR -u GIT_WORK_TREE -u GIT_INDEX_FILE git -C '{}' update-ref refs/heads/001-fan-out-WP01 {second}\nexit 1\n",
+            repo.root.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    repo.git_in(&wt, &["config", "core.fsmonitor", script.to_str().unwrap()]);
+    let run = repo.kitty(&["abandon", "WP01", "--agent", "a", "--force", "--json"]);
+    let json = run.ok().json();
+    assert_eq!(json["deleted_branch"], serde_json::Value::Null, "{json:#}");
+    assert_eq!(json["kept_branch"]["name"], "001-fan-out-WP01");
+    assert_eq!(json["kept_branch"]["commit"], second.as_str());
+    assert_eq!(
+        repo.git(&["rev-parse", "001-fan-out-WP01"]).trim(),
+        second,
+        "the moved branch was deleted"
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-fan-out", "WP01")["lane"], "planned");
+}
+
+#[test]
+fn merge_never_removes_the_main_worktree() {
+    let repo = Repo::with_fixture("linear");
+    repo.git(&["config", "kitty.targetBranch", "main"]);
+    repo.kitty(&["implement", "WP01"]).ok();
+    repo.commit_in(&repo.worktree("001-linear-WP01"), "one.txt", "1\n");
+    repo.kitty(&["lane", "WP01", "for_review"]).ok();
+    repo.kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
+        .ok();
+    // WP01's branch is checked out in the main worktree; main in another one.
+    repo.git(&["worktree", "remove", ".worktrees/001-linear-WP01"]);
+    repo.git(&["checkout", "-q", "001-linear-WP01"]);
+    let elsewhere = repo.sandbox.path().join("elsewhere");
+    repo.git(&["worktree", "add", "-q", elsewhere.to_str().unwrap(), "main"]);
+    repo.kitty_in(&elsewhere, &["merge"])
+        .ok()
+        .stdout_has("WP01: merged into main")
+        .stdout_has("001-linear-WP01 is checked out in the main worktree $REPO: left as it is");
+    assert!(repo.path("one.txt").exists());
+    assert_eq!(
+        repo.git(&["branch", "--show-current"]).trim(),
+        "001-linear-WP01"
+    );
+}

@@ -182,3 +182,11 @@ fn a_refusal_for_another_holder_names_the_command_that_works() {
     repo.kitty(&["lane", "WP05", "in_progress", "--agent", "Jane Doe"])
         .ok();
 }
+
+#[test]
+fn a_missing_required_flag_points_at_the_commands_help() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP02", "--force", "--agent", "a"])
+        .code(2)
+        .stderr_has("For more information, try 'git kitty implement -h'.\n");
+}

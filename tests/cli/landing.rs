@@ -808,7 +808,9 @@ fn editing_the_plan_in_the_same_push_does_not_bypass_the_server() {
         &["push", "--no-verify", "origin", "main"],
     )
     .code(1)
-    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01");
+    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: this push also changes its dependencies in the plan (WP01 before, none after)")
+    .stderr_has("remote: caused by: refusing to land 001-linear/WP02 on main: it depends on WP01, which is not on main yet")
+    .stderr_has("push it on its own first (on this branch it comes after the work)");
 }
 
 #[test]
@@ -871,7 +873,7 @@ fn squash_landing_of_a_stacked_chain_goes_all_the_way() {
 }
 
 #[test]
-fn a_wp_done_before_git_kitty_counts_as_landed() {
+fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
     let repo = Repo::with_fixture("linear");
     let path = "kitty-specs/001-linear/tasks/WP01-first.md";
     let text = std::fs::read_to_string(repo.path(path)).unwrap();
@@ -883,7 +885,48 @@ fn a_wp_done_before_git_kitty_counts_as_landed() {
     server(&repo);
     repo.kitty(&["hooks", "install"]).ok();
     approved(&repo, "001-linear", "WP02", &[], "two.txt");
-    repo.kitty(&["merge"]).ok();
+    // A lane in a file is no proof of landed work: merge waits, and a hand merge is refused
+    // by the client and by the server.
+    let before = repo.git(&["rev-parse", "main"]);
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP02  skipped: waits on unmerged WP01 (done, but no commit on main carries its work: a commit with `Kitty-Landed: 001-linear/WP01` marks work landed before git kitty)");
+    assert_eq!(repo.git(&["rev-parse", "main"]), before);
+    git_run(
+        &repo,
+        &repo.root,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "001-linear-WP02",
+        ],
+    )
+    .ok();
+    git_run(&repo, &repo.root, &["push", "-q", "origin", "main"])
+        .code(1)
+        .stderr_has("error: refusing to land 001-linear/WP02 on main: it depends on WP01, which is not on main yet");
+    git_run(
+        &repo,
+        &repo.root,
+        &["push", "-q", "--no-verify", "origin", "main"],
+    )
+    .code(1)
+    .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01");
+    // A commit on main that says WP01 landed (before git kitty) is: it shows in history.
+    repo.git(&["reset", "-q", "--hard", before.trim()]);
+    repo.git(&[
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "WP01 landed before git kitty\n\nKitty-Landed: 001-linear/WP01",
+    ]);
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP02: merged into main");
     git_run(&repo, &repo.root, &["push", "-q", "origin", "main"]).ok();
 }
 

@@ -18,6 +18,7 @@ mod man;
 mod orchestrator;
 mod orchestrator_api;
 mod robustness;
+mod server;
 mod state;
 mod status;
 mod sync;

@@ -174,12 +174,39 @@ fn corrupt_or_foreign_refs_are_reported_and_skipped() {
     repo.kitty(&["lane", "WP01", "claimed"])
         .code(6)
         .stderr_has("error: cannot use the state of 001-fan-out/WP01 in refs/kitty/wp/001-fan-out/WP01")
-.stderr_has("hint: inspect it with `git log refs/kitty/wp/001-fan-out/WP01`; `git update-ref --no-deref -d refs/kitty/wp/001-fan-out/WP01` drops it");
+.stderr_has("hint: inspect it with `git log refs/kitty/wp/001-fan-out/WP01`; `git kitty repair WP01 -f 001-fan-out` replaces it with a sound history (here and on the remote)");
     assert_eq!(
         repo.git(&["rev-parse", "refs/kitty/wp/001-fan-out/WP01"])
             .trim(),
         blob
     );
+    // The way out: a repair, here (there is no remote), that starts the history again.
+    repo.kitty(&["repair", "WP01"]).ok().stdout_is(&format!(
+        "WP01: repaired (tester), now planned\n  replaced {} here: object {} is not a commit\n  kept nothing of it: the history starts again from the plan\n",
+        &blob[..7],
+        &blob[..7]
+    ));
+    repo.kitty(&["lane", "WP01", "claimed"]).ok();
+    let log = repo.kitty(&["log", "WP01", "--json"]).ok().json();
+    let events = log["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2, "{log:#}");
+    assert_eq!(events[1]["replaces"], blob.as_str());
+    // An ordinary commit in WP03's place, and a ref outside the schema: the first repaired,
+    // the second only named for removal.
+    repo.kitty(&["repair", "WP03", "--local", "--json"])
+        .ok()
+        .json()["replaced"][0]["why"]
+        .as_str()
+        .unwrap()
+        .contains("it has no `kitty-event` and `kitty-state` headers (an ordinary commit)")
+        .then_some(())
+        .unwrap();
+    repo.kitty(&["check"])
+        .ok()
+        .stdout_has("it is not state: `git update-ref --no-deref -d refs/kitty/wp/001-fan-out/not-a-wp` removes it");
+    repo.kitty(&["repair", "WP02"])
+        .ok()
+        .stdout_is("WP02: nothing to repair: its state is sound here\n");
 }
 
 #[test]

@@ -7,7 +7,9 @@ use std::process::Stdio;
 
 use crate::common::{Repo, Run};
 
-/// A bare remote seeded with a fixture, and clones of it, in one sandbox.
+/// A bare remote seeded with a fixture, and clones of it, in one sandbox. The remote has git
+/// kitty's server hook: every state every test pushes is checked by it (tests/cli/server.rs
+/// has the forged ones).
 struct Net {
     seed: Repo,
     remote: PathBuf,
@@ -28,6 +30,8 @@ impl Net {
             seed.root.to_str().unwrap(),
             remote.to_str().unwrap(),
         ]);
+        seed.kitty_in(&remote, &["hooks", "install", "--server"])
+            .ok();
         Net { seed, remote }
     }
 

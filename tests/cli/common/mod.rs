@@ -197,6 +197,73 @@ impl Repo {
     }
 }
 
+impl Repo {
+    /// Write an object from its raw text (`git hash-object -t <kind> -w`); its id.
+    pub fn write_object(&self, kind: &str, text: &str) -> String {
+        use std::io::Write;
+        let mut child = self
+            .command_in("git", &self.root)
+            .args(["hash-object", "-t", kind, "-w", "--stdin"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("git hash-object");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write");
+        let out = child.wait_with_output().expect("git hash-object");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// A copy of state commit `of` with its event and state edited as JSON (and its parents
+    /// replaced, when given), written as a forger would with `git cat-file` and
+    /// `git hash-object`; its id.
+    pub fn forge_state(
+        &self,
+        of: &str,
+        parents: Option<&[&str]>,
+        edit: impl FnOnce(&mut serde_json::Value, &mut serde_json::Value),
+    ) -> String {
+        let text = self.git(&["cat-file", "commit", of]);
+        let (head, message) = text.split_once("\n\n").expect("a commit");
+        let header = |name: &str| {
+            let line = head
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{name} ")))
+                .expect("a state commit");
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON")
+        };
+        let (mut event, mut state) = (header("kitty-event"), header("kitty-state"));
+        edit(&mut event, &mut state);
+        let mut out = String::new();
+        for line in head.lines() {
+            if line.starts_with("parent ") && parents.is_some() {
+                continue;
+            }
+            if line.starts_with("author ") {
+                for p in parents.unwrap_or(&[]) {
+                    out.push_str(&format!("parent {p}\n"));
+                }
+            }
+            if line.starts_with("kitty-event ") {
+                out.push_str(&format!("kitty-event {event}\n"));
+            } else if line.starts_with("kitty-state ") {
+                out.push_str(&format!("kitty-state {state}\n"));
+            } else {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+        out.push_str(message);
+        self.write_object("commit", &out)
+    }
+}
+
 /// The environment every test command gets.
 pub fn hermetic(cmd: &mut Command, home: &Path) {
     let path = format!(

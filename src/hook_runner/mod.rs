@@ -1,18 +1,21 @@
-//! What each hook does when git runs it (through the shim's `git-kitty hook <name>`).
+//! What each hook does when git runs it (through the shim's `git-kitty hook <name>`). The
+//! client's hooks are here; the server's `pre-receive` is `receive`.
+
+mod receive;
 
 use std::io::Read;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::git::history::{History, WP_TRAILER};
+use crate::git::history::WP_TRAILER;
 use crate::git::hook_env;
 use crate::git::{Oid, parse_oid};
 use crate::model::lane::Lane;
-use crate::model::plan::{Plan, is_wp_file_name};
+use crate::model::plan::is_wp_file_name;
 use crate::model::problem::Severity;
 use crate::state::store;
 use crate::ui::Ui;
-use crate::workflow::landing::{self, Key, Report, Rules};
+use crate::workflow::landing::{self, Report, Rules};
 use crate::workspace::Workspace;
 
 /// Run hook `name` with git's arguments. Ok(0) lets git go on.
@@ -23,7 +26,7 @@ pub fn run(name: &str, args: &[String], ui: &mut Ui, cwd: &Path) -> Result<u8> {
         "pre-commit" => pre_commit(cwd, ui),
         "pre-merge-commit" => pre_merge_commit(cwd, ui),
         "pre-push" => pre_push(cwd, ui),
-        "pre-receive" => pre_receive(ui),
+        "pre-receive" => receive::pre_receive(ui),
         other => Err(Error::usage(format!("git kitty has no `{other}` hook")).hint(
             "hooks: prepare-commit-msg, commit-msg, pre-commit, pre-merge-commit, pre-push, pre-receive",
         )),
@@ -198,13 +201,19 @@ fn check_pending_merge(ws: &Workspace, cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let Some(head) = history.resolve("HEAD")? else {
         return Ok(0);
     };
-    let done = |k: &Key| done_locally(ws, k);
-    let rules = Rules {
-        plans: vec![&ws.plan],
-        done: &done,
-    };
+    let rules = clone_rules(ws);
     let report = landing::check_merge(&history, &rules, head, &incoming)?;
     verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
+}
+
+/// The rules in a clone: its plan's dependencies count (the server holds a push to the plan
+/// it had before, and to `kitty.requireTrailer`).
+fn clone_rules(ws: &Workspace) -> Rules<'_> {
+    Rules {
+        plan: &ws.plan,
+        after: None,
+        require_trailer: false,
+    }
 }
 
 /// `git merge` into a target branch: refuse when it brings a WP before its dependencies.
@@ -233,11 +242,7 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     if incoming.is_empty() {
         return Ok(0);
     }
-    let done = |k: &Key| done_locally(&ws, k);
-    let rules = Rules {
-        plans: vec![&ws.plan],
-        done: &done,
-    };
+    let rules = clone_rules(&ws);
     let report = landing::check_merge(&history, &rules, head, &incoming)?;
     verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
 }
@@ -251,11 +256,6 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     std::io::stdin()
         .read_to_string(&mut input)
         .map_err(|e| Error::failed("cannot read the pre-push input").cause(e))?;
-    let done = |k: &Key| done_locally(&ws, k);
-    let rules = Rules {
-        plans: vec![&ws.plan],
-        done: &done,
-    };
     for line in input.lines() {
         let fields: Vec<&str> = line.split_whitespace().collect();
         let [_, local, remote_ref, remote] = fields[..] else {
@@ -270,84 +270,19 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         if !targets.contains(branch) {
             continue;
         }
-        // The remote's commit may not be here (not fetched): then judge the whole history.
+        // As the server will judge it: by the plan the remote's branch has (when that commit
+        // is here; else the plan pushed), and no plan change landing with its work.
         let old = old.filter(|o| history.has(*o));
+        let after = crate::workspace::plan_files::plan_at(&history, new)?;
+        let before = match old {
+            Some(o) => Some(crate::workspace::plan_files::plan_at(&history, o)?),
+            None => None,
+        };
+        let rules = Rules::for_update(before.as_ref(), &after, false);
         let report = landing::check_update(&history, &rules, old, new)?;
         verdict(&report, branch, ui, Some(CLIENT_BYPASS))?;
     }
     Ok(0)
-}
-
-/// On a shared bare repository: refuse target-branch updates that land a WP before its
-/// dependencies, and state-ref updates that drop history. There is no bypass.
-fn pre_receive(ui: &mut Ui) -> Result<u8> {
-    let history = hook_env::history();
-    let mut input = String::new();
-    std::io::stdin()
-        .read_to_string(&mut input)
-        .map_err(|e| Error::failed("cannot read the pre-receive input").cause(e))?;
-    let configured = hook_env::config("kitty.targetBranch");
-    let head = hook_env::head_branch();
-    for line in input.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        let [old, new, name] = fields[..] else {
-            continue;
-        };
-        let (old, new) = (oid(old), oid(new));
-        if name.starts_with("refs/kitty/") {
-            check_state_update(name, old, new)?;
-            continue;
-        }
-        let (Some(branch), Some(new)) = (name.strip_prefix("refs/heads/"), new) else {
-            continue;
-        };
-        // The plan before and after the push both count: a push cannot drop a dependency
-        // edge and land the WP it guarded in one go.
-        let after: Plan = crate::workspace::plan_files::plan_at(&history, new)?;
-        let before: Option<Plan> = match old {
-            Some(o) => Some(crate::workspace::plan_files::plan_at(&history, o)?),
-            None => None,
-        };
-        let mut targets = landing::target_branches(&after, configured.clone(), head.clone());
-        if let Some(b) = &before {
-            targets.extend(landing::target_branches(b, None, None));
-        }
-        if !targets.contains(branch) {
-            continue;
-        }
-        let mut plans = vec![&after];
-        plans.extend(before.as_ref());
-        let done = |k: &Key| {
-            plans.iter().any(|p| landing::done_in_plan(p, k)) || done_on_server(&history, &plans, k)
-        };
-        let rules = Rules {
-            plans: plans.clone(),
-            done: &done,
-        };
-        let report = landing::check_update(&history, &rules, old, new)?;
-        verdict(&report, branch, ui, None)?;
-    }
-    Ok(0)
-}
-
-/// A state ref may only move forward: a fast-forward, or a merge that keeps both sides.
-fn check_state_update(name: &str, old: Option<Oid>, new: Option<Oid>) -> Result<()> {
-    match (old, new) {
-        (_, None) => Err(Error::refused(format!(
-            "refusing to delete {name}: state refs keep the history of every claim and move"
-        ))),
-        (None, Some(_)) => Ok(()),
-        (Some(old), Some(new)) => {
-            if hook_env::is_ancestor(old, new)? {
-                Ok(())
-            } else {
-                Err(Error::refused(format!(
-                    "refusing to rewrite {name}: the update drops events the server has"
-                ))
-                .hint("`git kitty pull` merges the server's events with yours; then push again"))
-            }
-        }
-    }
 }
 
 /// The target branches of a clone.
@@ -357,42 +292,6 @@ fn targets(ws: &Workspace) -> std::collections::BTreeSet<String> {
         ws.repo.config_string("kitty.targetBranch"),
         ws.repo.main_branch(),
     )
-}
-
-/// Done by the clone's own knowledge: its state ref, or the plan.
-fn done_locally(ws: &Workspace, k: &Key) -> bool {
-    if landing::done_in_plan(&ws.plan, k) {
-        return true;
-    }
-    let Some(feature) = ws.plan.feature(&k.feature) else {
-        return false;
-    };
-    let Some(wp) = feature.wps.iter().find(|w| w.id.number() == k.number) else {
-        return false;
-    };
-    store::read(&ws.repo, &feature.slug, &wp.id)
-        .ok()
-        .flatten()
-        .is_some_and(|t| t.state.lane == Lane::Done)
-}
-
-/// Done according to the server's copy of the WP's state ref, if teams share state there.
-fn done_on_server(history: &History, plans: &[&Plan], k: &Key) -> bool {
-    let Some(id) = plans
-        .iter()
-        .find_map(|p| {
-            p.feature(&k.feature)?
-                .wps
-                .iter()
-                .find(|w| w.id.number() == k.number)
-        })
-        .map(|w| w.id.clone())
-    else {
-        return false;
-    };
-    history
-        .commit_text(&format!("{}{}/{id}", store::PREFIX, k.feature))
-        .is_some_and(|t| landing::done_in_state_text(&t))
 }
 
 /// Print warnings; turn violations into the refusal.
