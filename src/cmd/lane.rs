@@ -108,7 +108,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         resolve_wp_and(&ws, &args.targets, args.feature.get(), ("lane", "LANE"))?;
     let to = Lane::from_str(&lane).map_err(|why| {
         Error::usage(why).hint(format!(
-            "git kitty lane {wp} <lane>; `git kitty lane --help` shows the allowed moves"
+            "`git kitty lane {wp} <lane>`: `git kitty lane -h` shows the allowed moves"
         ))
     })?;
     let actor = args.agent.actor(&ws)?;

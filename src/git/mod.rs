@@ -120,7 +120,7 @@ impl Repo {
             Error::usage(format!("not in a git repository: {}", start.display()))
                 .cause(e)
                 .hint(
-                    "run git kitty inside a clone, or point at one with `git kitty -C <path> ...`",
+                    "run git kitty inside a clone, or point at one with `git kitty -C <path> status`",
                 )
         })?;
         Repo::from_gix(repo)

@@ -260,8 +260,9 @@ fn a_lock_left_by_a_dead_writer_is_removed_once_stale() {
         &["note", "WP01", "second"],
     )
     .ok();
-    // Removed once a second old (a live git holds a ref lock for milliseconds).
-    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    // Removed once a second old (a live git holds a ref lock for milliseconds). The age is
+    // the file's mtime, which the filesystem keeps at a coarser grain than this clock.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
     assert!(!lock.exists());
     let log = repo.kitty(&["log", "WP01"]).ok().stdout.clone();
     assert!(log.contains("second") && log.contains("first"), "{log}");

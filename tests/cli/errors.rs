@@ -97,7 +97,7 @@ fn outside_a_repository() {
     );
     assert!(
         run.stderr.ends_with(
-            "hint: run git kitty inside a clone, or point at one with `git kitty -C <path> ...`\n"
+            "hint: run git kitty inside a clone, or point at one with `git kitty -C <path> status`\n"
         ),
         "{}",
         run.stderr
@@ -189,4 +189,35 @@ fn a_missing_required_flag_points_at_the_commands_help() {
     repo.kitty(&["implement", "WP02", "--force", "--agent", "a"])
         .code(2)
         .stderr_has("For more information, try 'git kitty implement -h'.\n");
+}
+
+/// Every run of every test checks its hints (tests/cli/common): the check itself must catch a
+/// hint that names a flag that does not exist or leaves out a required one.
+#[test]
+fn the_hint_check_catches_commands_that_do_not_parse() {
+    use crate::common::{assert_hint_parses, hinted_commands, shell_words};
+    let stderr = "error: x\nhint: git kitty lane WP01 done\nhint: ask, or `git kitty lane WP01 done --force --reason \"it's fine\"` then `git kitty status`\n";
+    assert_eq!(
+        hinted_commands(stderr),
+        [
+            "git kitty lane WP01 done",
+            "git kitty lane WP01 done --force --reason \"it's fine\"",
+            "git kitty status"
+        ]
+    );
+    assert_eq!(
+        shell_words("git kitty note WP01 'a b' \"c \\\"d\\\"\" e\\ f"),
+        ["git", "kitty", "note", "WP01", "a b", "c \"d\"", "e f"]
+    );
+    for good in hinted_commands(stderr) {
+        assert_hint_parses(&good, stderr);
+    }
+    for bad in [
+        "git kitty lane WP01 done --force",
+        "git kitty lane WP01 --frobnicate",
+        "git kitty statsu",
+    ] {
+        let caught = std::panic::catch_unwind(|| assert_hint_parses(bad, ""));
+        assert!(caught.is_err(), "{bad} passed the check");
+    }
 }

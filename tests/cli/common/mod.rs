@@ -307,11 +307,16 @@ impl Run {
             s.replace(&root.display().to_string(), "$REPO")
                 .replace(&sandbox.display().to_string(), "$SANDBOX")
         };
-        Run {
+        let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: norm(&out.stdout),
             stderr: norm(&out.stderr),
+        };
+        // Every hint any test provokes must be a command line git kitty accepts.
+        for hint in hinted_commands(&run.stderr) {
+            assert_hint_parses(&hint, &run.stderr);
         }
+        run
     }
 
     /// Assert the exit code, showing both streams when it differs.
@@ -445,4 +450,72 @@ pub fn live_ref_writer(repo: &Repo) -> std::fs::File {
         .expect("open");
     file.lock_shared().expect("shared lock");
     file
+}
+
+/// The `git kitty ...` command lines in a command's hints: a hint that is one, or the
+/// backticked ones inside a hint.
+pub fn hinted_commands(stderr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for hint in stderr.lines().filter_map(|l| l.strip_prefix("hint: ")) {
+        if hint.starts_with("git kitty ") {
+            out.push(hint.to_owned());
+        }
+        for (i, part) in hint.split('`').enumerate() {
+            if i % 2 == 1 && part.starts_with("git kitty ") {
+                out.push(part.to_owned());
+            }
+        }
+    }
+    out
+}
+
+/// `line` split as a POSIX shell splits words (single and double quotes, backslashes).
+pub fn shell_words(line: &str) -> Vec<String> {
+    let (mut words, mut word, mut quote, mut started) = (Vec::new(), String::new(), None, false);
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, ' ') => {
+                if started {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, '\\') => {
+                word.extend(chars.next());
+                started = true;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some('"'), '\\') => word.extend(chars.next()),
+            (_, c) => {
+                word.push(c);
+                started = true;
+            }
+        }
+    }
+    if started {
+        words.push(word);
+    }
+    words
+}
+
+/// A hinted command must parse: the flags it names exist, the required ones are there.
+#[track_caller]
+pub fn assert_hint_parses(hint: &str, stderr: &str) {
+    use clap::Parser;
+    // A trailing, unquoted `...` stands for the rest of the user's command line.
+    let words = shell_words(hint.strip_suffix(" ...").unwrap_or(hint));
+    // `git kitty X ...` as git runs it: `git-kitty X ...`.
+    let args: Vec<&str> = std::iter::once("git-kitty")
+        .chain(words.iter().skip(2).map(String::as_str))
+        .collect();
+    if let Err(e) = git_kitty::cmd::Cli::try_parse_from(&args)
+        && e.exit_code() != 0
+    {
+        panic!("the hint `{hint}` is not a command git kitty accepts:\n{e}\n--- stderr\n{stderr}");
+    }
 }
