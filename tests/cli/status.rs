@@ -879,3 +879,90 @@ fn the_readme_agent_loop_runs_as_written() {
     assert!(!out.exists(), "the loop went on without a worktree");
     assert_eq!(repo.lane("001-linear", "WP02"), "planned");
 }
+
+/// The README's flow with two agents and a reviewer, hooks installed, no KITTY_AGENT: each
+/// agent takes its own WP with the loop as written, commits with the machine's git identity,
+/// and the reviewed work lands in dependency order.
+#[test]
+fn the_readme_flow_with_two_agents_lands_their_work() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let block = readme
+        .split("## An agent's loop")
+        .nth(1)
+        .and_then(|s| s.split("```sh\n").nth(1))
+        .and_then(|b| b.split("```").next())
+        .unwrap()
+        .to_owned();
+    let loop_for = |agent: &str| {
+        block
+            .replace("--agent claude", &format!("--agent {agent}"))
+            .replace(
+                "# ... work, commit (the hooks know the agent inside its worktree) ...",
+                &format!(
+                    "f={agent}-$(basename \"$dir\").txt && echo {agent} > \"$f\" && git add \"$f\" && git commit -q -m {agent}"
+                ),
+            )
+    };
+    let repo = Repo::with_fixture("fan-out");
+    repo.git(&["config", "user.name", "Build Machine"]);
+    repo.kitty(&["hooks", "install"]).ok();
+    let sh = |script: &str| {
+        let out = repo
+            .command_in("sh", &repo.root)
+            .env_remove("KITTY_AGENT")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}\n{out:?}");
+    };
+    let review = |wp: &str| {
+        for lane in ["in_review", "approved"] {
+            repo.kitty(&["lane", wp, lane, "--agent", "rev"]).ok();
+        }
+    };
+    sh(&loop_for("claude"));
+    review("WP01");
+    repo.kitty(&["merge", "--agent", "rev"]).ok();
+    // WP01 landed: WP02, WP03 and WP04 are ready; two agents take two of them.
+    sh(&loop_for("claude"));
+    sh(&loop_for("codex"));
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let taken: Vec<(String, String)> = status["features"][0]["work_packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["lane"] == "for_review")
+        .map(|w| {
+            (
+                w["id"].as_str().unwrap().to_owned(),
+                w["agent"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(taken.len(), 2, "{taken:?}");
+    assert_ne!(taken[0].1, taken[1].1, "one WP each: {taken:?}");
+    for (wp, _) in &taken {
+        review(wp);
+    }
+    repo.kitty(&["merge", "--agent", "rev"]).ok();
+    for (wp, agent) in &taken {
+        let file = format!("{agent}-001-fan-out-{wp}.txt");
+        assert!(repo.path(&file).exists(), "{file} did not land on main");
+        assert_eq!(repo.lane("001-fan-out", wp), "done");
+    }
+    assert!(repo.path("claude-001-fan-out-WP01.txt").exists());
+    // The agents' commits (made with the machine's identity) carry their WPs' trailers.
+    let log = repo.git(&[
+        "log",
+        "--format=%s%n%(trailers:key=Kitty-WP,valueonly)",
+        "main",
+    ]);
+    let codex_wp = &taken.iter().find(|(_, a)| a == "codex").unwrap().0;
+    assert!(
+        log.contains(&format!("codex\n001-fan-out/{codex_wp}\n")),
+        "{log}"
+    );
+}
