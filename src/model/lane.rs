@@ -105,6 +105,10 @@ impl FromStr for Lane {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The usual spelling, without allocating (event logs hold tens of thousands).
+        if let Some(lane) = Lane::ALL.into_iter().find(|l| l.as_str() == s) {
+            return Ok(lane);
+        }
         let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         match norm.as_str() {
             "doing" => return Ok(InProgress),

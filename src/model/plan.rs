@@ -8,11 +8,14 @@ use std::collections::HashMap;
 use std::io;
 use std::str::FromStr;
 
+use serde::{Deserialize, Serialize};
+
 use super::graph::Graph;
 use super::ids::{FeatureSlug, WpId, is_safe_branch_name};
 use super::problem::{self, Code, Problem};
-use super::spec_kitty::{self, ReplayedLane};
+use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
+use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
 pub const SPECS_DIR: &str = "kitty-specs";
@@ -109,19 +112,14 @@ impl Plan {
     where
         R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
     {
-        let jobs = wp_jobs(&listings);
-        let parsed = in_parallel(&jobs, &|(_, path): &(&str, &str)| {
-            parse_file(path, read(path))
-        });
-        Plan::assemble(listings, parsed, read)
+        let jobs = file_jobs(&listings);
+        let reads = in_parallel(&jobs, &|job: &FileJob| read_file(job, read(job.path)));
+        Plan::assemble(listings, reads)
     }
 
-    /// Build the plan from WP files already parsed: `parsed` holds one result per entry of
-    /// [`wp_jobs`], in that order.
-    pub fn assemble<R>(listings: Vec<FeatureListing>, parsed: Vec<Parsed>, read: &R) -> Plan
-    where
-        R: Fn(&str) -> io::Result<Vec<u8>>,
-    {
+    /// Build the plan from its files already read: `reads` holds one result per entry of
+    /// [`file_jobs`], in that order.
+    pub fn assemble(listings: Vec<FeatureListing>, reads: Vec<FileRead>) -> Plan {
         let mut plan = Plan::default();
         let mut accepted = Vec::new();
         for listing in listings {
@@ -134,9 +132,9 @@ impl Plan {
             }
         }
 
-        let mut parsed = parsed.into_iter();
+        let mut reads = reads.into_iter();
         for (slug, listing) in &accepted {
-            let (feature, mut problems) = assemble_feature(slug, listing, &mut parsed, read);
+            let (feature, mut problems) = assemble_feature(slug, listing, &mut reads);
             for p in &mut problems {
                 p.feature = Some(slug.to_string());
             }
@@ -149,17 +147,91 @@ impl Plan {
     }
 }
 
-/// One feature of [`Plan::assemble`]: its WPs (taken from `parsed`, one per WP file), Spec
-/// Kitty's files, and every problem found, in the order they are found.
-fn assemble_feature<R>(
+/// Which of a feature's files a [`FileJob`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Wp,
+    /// Spec Kitty's `status.events.jsonl`.
+    Events,
+    /// Spec Kitty's `meta.json`.
+    Meta,
+}
+
+/// One file of the plan to read.
+#[derive(Clone, Copy, Debug)]
+pub struct FileJob<'a> {
+    pub feature: &'a str,
+    /// Repository-relative, `/`-separated.
+    pub path: &'a str,
+    pub kind: FileKind,
+}
+
+/// What one file of the plan says, once read (what the plan cache keeps).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum FileRead {
+    Wp(Parsed),
+    Events(Replay),
+    /// The event log could not be read.
+    EventsUnreadable(Problem),
+    /// `target_branch` of `meta.json`, when valid.
+    Meta(Option<String>),
+}
+
+/// The files [`Plan::assemble`] expects results for, in order: for each listing whose name
+/// is a valid feature slug, its WP files, then its event log and meta file when present.
+pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
+    let mut jobs = Vec::new();
+    for l in listings
+        .iter()
+        .filter(|l| FeatureSlug::from_str(&l.name).is_ok())
+    {
+        let files = l.wp_files.iter().map(|p| (p, FileKind::Wp));
+        let events = l.events_file.iter().map(|p| (p, FileKind::Events));
+        let meta = l.meta_file.iter().map(|p| (p, FileKind::Meta));
+        jobs.extend(files.chain(events).chain(meta).map(|(path, kind)| FileJob {
+            feature: l.name.as_str(),
+            path: path.as_str(),
+            kind,
+        }));
+    }
+    jobs
+}
+
+/// Read one file of the plan from the result of reading its bytes.
+pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
+    match job.kind {
+        FileKind::Wp => FileRead::Wp(parse_file(job.path, bytes)),
+        FileKind::Events => match bytes {
+            Ok(bytes) => FileRead::Events(spec_kitty::replay(job.path, &text_of(&bytes))),
+            Err(e) => FileRead::EventsUnreadable(
+                Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
+            ),
+        },
+        FileKind::Meta => FileRead::Meta(
+            bytes
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
+                .filter(|b| is_safe_branch_name(b)),
+        ),
+    }
+}
+
+/// Text as UTF-8, invalid sequences replaced (checked the fast way first).
+pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// One feature of [`Plan::assemble`]: its WPs and Spec Kitty's files (taken from `reads`, in
+/// [`file_jobs`] order), and every problem found, in the order they are found.
+fn assemble_feature(
     slug: &FeatureSlug,
     listing: &FeatureListing,
-    parsed: &mut impl Iterator<Item = Parsed>,
-    read: &R,
-) -> (Feature, Vec<Problem>)
-where
-    R: Fn(&str) -> io::Result<Vec<u8>>,
-{
+    reads: &mut impl Iterator<Item = FileRead>,
+) -> (Feature, Vec<Problem>) {
     let mut feature = Feature {
         slug: slug.clone(),
         dir: listing.dir.clone(),
@@ -168,32 +240,28 @@ where
         target_branch: None,
     };
     let mut problems = Vec::new();
-    add_wps(
-        &mut feature,
-        parsed.take(listing.wp_files.len()),
-        &mut problems,
-    );
+    let parsed = reads
+        .by_ref()
+        .take(listing.wp_files.len())
+        .filter_map(|r| match r {
+            FileRead::Wp(parsed) => Some(parsed),
+            _ => None,
+        });
+    add_wps(&mut feature, parsed, &mut problems);
     feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
     respell_dependencies(&mut feature.wps);
-    if let Some(path) = &listing.events_file {
-        match read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let (lanes, found) = spec_kitty::replay(path, &text);
-                feature.replayed = lanes;
-                problems.extend(found);
+    let extras =
+        usize::from(listing.events_file.is_some()) + usize::from(listing.meta_file.is_some());
+    for read in reads.by_ref().take(extras) {
+        match read {
+            FileRead::Events(replay) => {
+                feature.replayed = replay.lanes();
+                problems.extend(replay.problems);
             }
-            Err(e) => problems.push(
-                Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None),
-            ),
+            FileRead::EventsUnreadable(problem) => problems.push(problem),
+            FileRead::Meta(target) => feature.target_branch = target,
+            FileRead::Wp(_) => {}
         }
-    }
-    if let Some(path) = &listing.meta_file {
-        feature.target_branch = read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
-            .filter(|b| is_safe_branch_name(b));
     }
     problems.extend(check_dependencies(&feature));
     (feature, problems)
@@ -258,16 +326,6 @@ fn respell_dependencies(wps: &mut [WorkPackage]) {
     }
 }
 
-/// The WP files [`Plan::assemble`] expects results for, in order, each with its feature:
-/// those of the listings whose names are valid feature slugs.
-pub fn wp_jobs(listings: &[FeatureListing]) -> Vec<(&str, &str)> {
-    listings
-        .iter()
-        .filter(|l| FeatureSlug::from_str(&l.name).is_ok())
-        .flat_map(|l| l.wp_files.iter().map(|p| (l.name.as_str(), p.as_str())))
-        .collect()
-}
-
 /// One parsed WP file: the WP when it could be identified, and the problems found.
 pub type Parsed = (Option<WorkPackage>, Vec<Problem>);
 
@@ -280,34 +338,6 @@ pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
             vec![Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None)],
         ),
     }
-}
-
-/// `f` over `items`, in order, on up to `available_parallelism` threads (at most 8).
-pub fn in_parallel<T, R, F>(items: &[T], f: &F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    // Thread start-up costs more than parsing a handful of files.
-    if threads == 1 || items.len() < 64 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
 }
 
 /// Unknown dependencies, self-dependencies and cycles of one feature.

@@ -14,8 +14,10 @@ use super::lane::Lane;
 use super::problem::{Code, Problem};
 
 /// A work package as the plan describes it. Runtime state (lane in refs, claims) is elsewhere.
-/// (Serialisable for the plan cache, not part of any documented output.)
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// (Serialisable for the plan cache, not part of any documented output: written as an array
+/// of its fields in declaration order, which the derived `Deserialize` reads back, as that is
+/// about half the bytes to decode of a map.)
+#[derive(Clone, Debug, Deserialize)]
 pub struct WorkPackage {
     pub id: WpId,
     pub title: String,
@@ -43,6 +45,30 @@ pub struct WorkPackage {
     /// The file has errors (`git kitty check`): such a WP is never ready to start.
     #[serde(default)]
     pub has_errors: bool,
+}
+
+impl Serialize for WorkPackage {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut t = s.serialize_tuple(16)?;
+        t.serialize_element(&self.id)?;
+        t.serialize_element(&self.title)?;
+        t.serialize_element(&self.dependency_lines)?;
+        t.serialize_element(&self.lane)?;
+        t.serialize_element(&self.lane_line)?;
+        t.serialize_element(&self.id_line)?;
+        t.serialize_element(&self.agent)?;
+        t.serialize_element(&self.subtasks)?;
+        t.serialize_element(&self.phase)?;
+        t.serialize_element(&self.review_status)?;
+        t.serialize_element(&self.reviewed_by)?;
+        t.serialize_element(&self.planning_base_branch)?;
+        t.serialize_element(&self.merge_target_branch)?;
+        t.serialize_element(&self.file)?;
+        t.serialize_element(&self.broken)?;
+        t.serialize_element(&self.has_errors)?;
+        t.end()
+    }
 }
 
 impl WorkPackage {
@@ -571,5 +597,21 @@ mod tests {
         let got: Vec<String> = wp.unwrap().dependencies().map(WpId::to_string).collect();
         let want: Vec<String> = (0..7_000).map(|k| format!("WP{}", 100 + k)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_cache_form_reads_back_the_same() {
+        let (wp, _) = parse(
+            "kitty-specs/001-a/tasks/WP02-api.md",
+            b"---\nwork_package_id: WP02\ntitle: API\ndependencies: [WP01]\nlane: doing\nagent: claude\nsubtasks: [T1, T2]\nphase: one\nreview_status: ok\nreviewed_by: rev\nplanning_base_branch: dev\nmerge_target_branch: main\n---\n",
+        );
+        let wp = wp.unwrap();
+        let json = serde_json::to_string(&wp).unwrap();
+        assert!(
+            json.starts_with(r#"["WP02","API",[["WP01",4]],"in_progress",5,2,"claude",2,"one""#),
+            "{json}"
+        );
+        let back: WorkPackage = serde_json::from_str(&json).unwrap();
+        assert_eq!(format!("{back:?}"), format!("{wp:?}"));
     }
 }

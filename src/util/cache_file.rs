@@ -1,11 +1,22 @@
 //! Files under `<git-common-dir>/kitty/` that only make things faster (the plan and state
 //! caches): read if usable, replaced atomically, never a reason to fail.
+//!
+//! Each cache is **one file** with a section per feature, so reading the whole plan costs one
+//! `open` and reading one feature decodes only its section:
+//!
+//! ```text
+//! <version>\n
+//! <feature>\t<JSON>\n        one line per feature, sorted; the JSON never holds a newline
+//! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+
+use super::parallel::in_parallel;
 
 /// `KITTY_NO_CACHE=1` turns every cache off (for benchmarks and bug reports).
 pub fn disabled() -> bool {
@@ -49,54 +60,151 @@ pub const fn fingerprint(parts: &[&[u8]]) -> u64 {
     hash
 }
 
-/// Cache files of one kind, one per feature (`<dir>/<feature>.json`), each a map from a key
-/// (a WP id, a file path) to an entry. A file written by another `version` is ignored.
-pub struct PerFeature<E> {
-    /// `None`: caching is off (`KITTY_NO_CACHE`); reads miss and nothing is written.
-    dir: Option<PathBuf>,
+/// A 64-bit hash of file contents, eight bytes at a time (several GB/s): it tells whether
+/// the start of a file is still what was read before. Not cryptographic, and not used where
+/// a forged collision could do more than show a wrong lane from the user's own files.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h: u64 = bytes.len() as u64 ^ 0x6b69_7474_7963_6163;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^ (h >> 32)
+}
+
+/// A cache file of sections, as read (nothing decoded yet).
+pub struct Sections {
+    /// `None`: caching is off (`KITTY_NO_CACHE`); nothing is read or written.
+    path: Option<PathBuf>,
     version: String,
+    bytes: Vec<u8>,
+    index: HashMap<String, Range<usize>>,
+}
+
+impl Sections {
+    /// Read `<common_dir>/kitty/<name>`; a missing, unreadable or other-version file is empty.
+    pub fn open(common_dir: &Path, name: &str, version: String) -> Sections {
+        let path = (!disabled()).then(|| common_dir.join("kitty").join(name));
+        let bytes = path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .unwrap_or_default();
+        let mut lines = bytes.split(|b| *b == b'\n');
+        let mut index = HashMap::new();
+        if lines.next() == Some(version.as_bytes()) {
+            let mut at = version.len() + 1;
+            for line in lines {
+                if let Some(tab) = line.iter().position(|b| *b == b'\t')
+                    && let Ok(name) = std::str::from_utf8(&line[..tab])
+                {
+                    index.insert(name.to_owned(), at + tab + 1..at + line.len());
+                }
+                at += line.len() + 1;
+            }
+        }
+        Sections {
+            path,
+            version,
+            bytes,
+            index,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// The names of the sections in the file.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
+    }
+
+    /// The raw JSON of a section.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.index.get(name).map(|r| &self.bytes[r.clone()])
+    }
+
+    /// Decode the sections of `names` (in parallel); an undecodable section is left out.
+    pub fn decode<E: DeserializeOwned + Send>(&self, names: &[&str]) -> HashMap<String, E> {
+        let decoded = in_parallel(names, &|name: &&str| {
+            let raw = self.get(name)?;
+            serde_json::from_slice::<E>(raw).ok()
+        });
+        names
+            .iter()
+            .zip(decoded)
+            .filter_map(|(n, d)| Some(((*n).to_owned(), d?)))
+            .collect()
+    }
+
+    /// Write the file again: `changed` sections replaced (`None`: removed), the others kept
+    /// as they were if `keep` says so. Atomic; failures are ignored.
+    pub fn save(&self, changed: Vec<(String, Option<Vec<u8>>)>, keep: &dyn Fn(&str) -> bool) {
+        let Some(path) = &self.path else {
+            return;
+        };
+        let mut out: BTreeMap<&str, &[u8]> = self
+            .index
+            .iter()
+            .filter(|(name, _)| keep(name))
+            .map(|(name, r)| (name.as_str(), &self.bytes[r.clone()]))
+            .collect();
+        for (name, json) in &changed {
+            match json {
+                // A name that could break the line format is not cached.
+                Some(json) if !name.contains(['\t', '\n']) && !json.contains(&b'\n') => {
+                    out.insert(name, json);
+                }
+                _ => {
+                    out.remove(name.as_str());
+                }
+            }
+        }
+        let mut bytes = Vec::with_capacity(self.bytes.len() + 4096);
+        bytes.extend_from_slice(self.version.as_bytes());
+        bytes.push(b'\n');
+        for (name, json) in out {
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.push(b'\t');
+            bytes.extend_from_slice(json);
+            bytes.push(b'\n');
+        }
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            replace(dir, &name.to_string_lossy(), &bytes);
+        }
+    }
+}
+
+/// A cache of entries per feature, each section a map from a key (a WP id) to an entry,
+/// decoded for the features asked for. Entries are cloned out: for small caches.
+pub struct PerFeature<E> {
+    file: Sections,
     features: HashMap<String, HashMap<String, E>>,
     dirty: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct FileIn<E> {
-    version: String,
-    entries: HashMap<String, E>,
-}
-
-#[derive(Serialize)]
-struct FileOut<'a, E> {
-    version: &'a str,
-    entries: &'a HashMap<String, E>,
-}
-
-impl<E: Serialize + DeserializeOwned> PerFeature<E> {
-    /// Load the files of `features` from `<common_dir>/kitty/<kind>/`.
-    pub fn open(common_dir: &Path, kind: &str, version: String, features: &[&str]) -> Self {
-        let dir = (!disabled()).then(|| common_dir.join("kitty").join(kind));
-        let mut loaded = HashMap::new();
-        if let Some(dir) = &dir {
-            for f in features {
-                let entries = std::fs::read(dir.join(format!("{f}.json")))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<FileIn<E>>(&b).ok())
-                    .filter(|file| file.version == version)
-                    .map(|file| file.entries)
-                    .unwrap_or_default();
-                loaded.insert((*f).to_owned(), entries);
-            }
-        }
+impl<E: Serialize + DeserializeOwned + Send> PerFeature<E> {
+    /// Load the sections of `features` from `<common_dir>/kitty/<name>`.
+    pub fn open(common_dir: &Path, name: &str, version: String, features: &[&str]) -> Self {
+        let file = Sections::open(common_dir, name, version);
+        let features = file.decode(features);
         PerFeature {
-            dir,
-            version,
-            features: loaded,
+            file,
+            features,
             dirty: Vec::new(),
         }
     }
 
     pub fn enabled(&self) -> bool {
-        self.dir.is_some()
+        self.file.enabled()
     }
 
     pub fn get(&self, feature: &str, key: &str) -> Option<&E> {
@@ -131,22 +239,73 @@ impl<E: Serialize + DeserializeOwned> PerFeature<E> {
         }
     }
 
-    /// Write the features that changed, each with [`replace`]. Failures are ignored.
+    /// Write the file if a feature changed. Failures are ignored.
     pub fn save(self) {
-        let Some(dir) = self.dir else {
+        if self.dirty.is_empty() {
             return;
-        };
-        for feature in &self.dirty {
-            let Some(entries) = self.features.get(feature) else {
-                continue;
-            };
-            let out = FileOut {
-                version: &self.version,
-                entries,
-            };
-            if let Ok(bytes) = serde_json::to_vec(&out) {
-                replace(&dir, &format!("{feature}.json"), &bytes);
-            }
         }
+        let changed = self
+            .dirty
+            .iter()
+            .map(|f| {
+                let json = self
+                    .features
+                    .get(f)
+                    .filter(|e| !e.is_empty())
+                    .and_then(|e| serde_json::to_vec(e).ok());
+                (f.clone(), json)
+            })
+            .collect();
+        self.file.save(changed, &|_| true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_round_trip_and_survive_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = || "test 1".to_owned();
+        let file = Sections::open(dir.path(), "c", v());
+        file.save(
+            vec![
+                ("b".into(), Some(b"[2]".to_vec())),
+                ("a".into(), Some(b"[1]".to_vec())),
+                ("bad\tname".into(), Some(b"[3]".to_vec())),
+            ],
+            &|_| true,
+        );
+        let text = std::fs::read_to_string(dir.path().join("kitty/c")).unwrap();
+        assert_eq!(text, "test 1\na\t[1]\nb\t[2]\n");
+        let file = Sections::open(dir.path(), "c", v());
+        let got: HashMap<String, Vec<u32>> = file.decode(&["a", "b", "z"]);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got["b"], [2]);
+        // Replace one, drop one through `keep`, keep the rest as they were.
+        file.save(vec![("a".into(), Some(b"[9]".to_vec()))], &|n| n != "b");
+        let file = Sections::open(dir.path(), "c", v());
+        assert_eq!(file.get("a"), Some(&b"[9]"[..]));
+        assert_eq!(file.get("b"), None);
+        // Another version, or garbage: empty.
+        assert_eq!(
+            Sections::open(dir.path(), "c", "test 2".into()).get("a"),
+            None
+        );
+        std::fs::write(dir.path().join("kitty/c"), "test 1\na\t{oops\n").unwrap();
+        let file = Sections::open(dir.path(), "c", v());
+        assert!(file.decode::<Vec<u32>>(&["a"]).is_empty());
+    }
+
+    #[test]
+    fn content_hash_sees_every_byte() {
+        let a = b"0123456789abcdef0123".to_vec();
+        for i in 0..a.len() {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert_ne!(content_hash(&a), content_hash(&b));
+        }
+        assert_ne!(content_hash(&a), content_hash(&a[..19]));
     }
 }

@@ -2,4 +2,6 @@
 
 pub mod cache_file;
 pub mod faults;
+pub mod hash;
+pub mod parallel;
 pub mod time;

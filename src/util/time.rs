@@ -29,12 +29,13 @@ pub fn system_now_nanos() -> i128 {
 /// nanoseconds since the epoch. A space instead of `T` is accepted (Python's `str(datetime)`).
 pub fn parse_rfc3339(s: &str) -> Option<i128> {
     let b = s.trim().as_bytes();
+    // Fields of at most four digits: no overflow to check.
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = b.get(r)?;
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        std::str::from_utf8(part).ok()?.parse().ok()
+        Some(part.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
     };
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;

@@ -1,25 +1,61 @@
-//! Listing the plan's files in a working tree.
+//! Listing the plan's files in a working tree, with one `stat` per file read: the stamps
+//! the plan cache compares are taken here, and nothing else of a feature folder is looked at
+//! than `tasks/`, `status.events.jsonl` and `meta.json`.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
+use super::plan_cache::Stamp;
 use crate::model::plan::{FeatureListing, SPECS_DIR};
 use crate::model::problem::{Code, Problem};
+use crate::util::parallel::in_parallel;
 
-/// List `kitty-specs/*/` under `root`: WP files in `tasks/`, Spec Kitty's event log and
-/// meta file. Only regular files count: a symlink could point outside the repository.
-pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
+/// The plan's files as found on disk.
+pub struct Listed {
+    pub listings: Vec<FeatureListing>,
+    pub problems: Vec<Problem>,
+    /// The stamp of each listed file, by repository-relative path.
+    pub stamps: HashMap<String, Stamp>,
+    /// Every folder under `kitty-specs/`, listed or not (for "did you mean" hints).
+    pub feature_names: Vec<String>,
+}
+
+/// List `kitty-specs/*/` under `root` (only the feature `only` when given): WP files in
+/// `tasks/`, Spec Kitty's event log and meta file. Only regular files count: a symlink could
+/// point outside the repository.
+pub fn list(root: &Path, only: Option<&str>) -> Listed {
     let mut problems = Vec::new();
     let specs = root.join(SPECS_DIR);
     if std::fs::symlink_metadata(&specs).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.push(ignored_symlink(SPECS_DIR));
-        return (Vec::new(), problems);
     }
-    let listings = feature_names(&specs, &mut problems)
-        .into_iter()
-        .map(|name| list_feature(&specs, &name, &mut problems))
+    let feature_names = match problems.is_empty() {
+        true => feature_names(&specs, &mut problems),
+        false => Vec::new(),
+    };
+    let wanted: Vec<&String> = feature_names
+        .iter()
+        .filter(|n| only.is_none_or(|o| o == n.as_str()))
         .collect();
-    (listings, problems)
+    let mut listed = Listed {
+        listings: Vec::with_capacity(wanted.len()),
+        problems: if only.is_some() { Vec::new() } else { problems },
+        stamps: HashMap::new(),
+        feature_names: Vec::new(),
+    };
+    for (listing, problems, stamps) in in_parallel(&wanted, &|name: &&String| {
+        let mut problems = Vec::new();
+        let mut stamps = Vec::new();
+        let listing = list_feature(&specs, name, &mut problems, &mut stamps);
+        (listing, problems, stamps)
+    }) {
+        listed.listings.push(listing);
+        listed.problems.extend(problems);
+        listed.stamps.extend(stamps);
+    }
+    listed.feature_names = feature_names;
+    listed
 }
 
 /// The feature folders in `specs`, sorted; hidden entries and files are skipped, symlinks
@@ -53,35 +89,48 @@ fn feature_names(specs: &Path, problems: &mut Vec<Problem>) -> Vec<String> {
     names
 }
 
-/// The files git kitty reads in one feature folder.
-fn list_feature(specs: &Path, name: &str, problems: &mut Vec<Problem>) -> FeatureListing {
+/// The files git kitty reads in one feature folder, each stamped.
+fn list_feature(
+    specs: &Path,
+    name: &str,
+    problems: &mut Vec<Problem>,
+    stamps: &mut Vec<(String, Stamp)>,
+) -> FeatureListing {
     let mut listing = FeatureListing::new(name);
     let dir = specs.join(name);
     for rel in ["status.events.jsonl", "meta.json"] {
-        if is_regular_file(&dir.join(rel)) {
+        if let Some(stamp) = Stamp::of_regular_file(&dir.join(rel)) {
             listing.add_file(rel);
+            stamps.push((format!("{}/{rel}", listing.dir), stamp));
         }
     }
     let tasks = dir.join("tasks");
+    // read_dir would follow a symlink: look first.
     if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
         return listing;
     }
-    if let Ok(entries) = std::fs::read_dir(&tasks) {
-        let mut files: Vec<String> = entries
-            .filter_map(|e| {
-                let e = e.ok()?;
-                let name = e.file_name().into_string().ok()?;
-                let kind = e.file_type().ok()?;
-                if kind.is_symlink() && name.starts_with("WP") {
-                    problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
-                }
-                kind.is_file().then_some(name)
-            })
-            .collect();
-        files.sort();
-        for f in files {
-            add_task_file(&mut listing, &f, problems);
+    let Ok(entries) = std::fs::read_dir(&tasks) else {
+        return listing;
+    };
+    let mut files: Vec<String> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let kind = e.file_type().ok()?;
+            if kind.is_symlink() && name.starts_with("WP") {
+                problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
+            }
+            kind.is_file().then_some(name)
+        })
+        .collect();
+    files.sort();
+    for f in files {
+        add_task_file(&mut listing, &f, problems);
+    }
+    for path in &listing.wp_files {
+        if let Some(stamp) = Stamp::of(&specs.join(&path[SPECS_DIR.len() + 1..])) {
+            stamps.push((path.clone(), stamp));
         }
     }
     listing
@@ -108,10 +157,6 @@ fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Pr
 fn looks_like_a_wp_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("wp") && lower.ends_with(".md")
-}
-
-fn is_regular_file(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
 }
 
 fn ignored_symlink(path: &str) -> Problem {
