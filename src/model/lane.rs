@@ -135,6 +135,20 @@ impl fmt::Display for Lane {
     }
 }
 
+/// Cache encoding (`util::codec`): the index in [`Lane::ALL`].
+impl crate::util::codec::Encode for Lane {
+    fn encode(&self, w: &mut crate::util::codec::Writer) {
+        let index = Lane::ALL.iter().position(|l| l == self).unwrap_or(0);
+        w.bytes.push(index as u8);
+    }
+}
+
+impl crate::util::codec::Decode for Lane {
+    fn decode(r: &mut crate::util::codec::Reader) -> Option<Self> {
+        Lane::ALL.get(usize::from(r.byte()?)).copied()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,13 +8,12 @@ use std::collections::HashMap;
 use std::io;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::graph::Graph;
 use super::ids::{FeatureSlug, WpId, is_safe_branch_name};
 use super::problem::{self, Code, Problem};
 use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
 use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
@@ -57,6 +56,20 @@ impl FeatureListing {
             },
         }
         true
+    }
+}
+
+impl FeatureListing {
+    /// The files listed, in the order they are read: WP files, then the event log and the
+    /// meta file when present.
+    pub fn files(&self) -> impl Iterator<Item = (&str, FileKind)> {
+        let files = self.wp_files.iter().map(|p| (p.as_str(), FileKind::Wp));
+        let events = self
+            .events_file
+            .iter()
+            .map(|p| (p.as_str(), FileKind::Events));
+        let meta = self.meta_file.iter().map(|p| (p.as_str(), FileKind::Meta));
+        files.chain(events).chain(meta)
     }
 }
 
@@ -119,7 +132,10 @@ impl Plan {
 
     /// Build the plan from its files already read: `reads` holds one result per entry of
     /// [`file_jobs`], in that order.
-    pub fn assemble(listings: Vec<FeatureListing>, reads: Vec<FileRead>) -> Plan {
+    pub fn assemble(
+        listings: Vec<FeatureListing>,
+        reads: impl IntoIterator<Item = FileRead>,
+    ) -> Plan {
         let mut plan = Plan::default();
         let mut accepted = Vec::new();
         for listing in listings {
@@ -164,10 +180,14 @@ pub struct FileJob<'a> {
     /// Repository-relative, `/`-separated.
     pub path: &'a str,
     pub kind: FileKind,
+    /// The listing it comes from (its index in the listings), and its place among that
+    /// listing's files in [`FeatureListing::files`] order.
+    pub listing: usize,
+    pub file: usize,
 }
 
 /// What one file of the plan says, once read (what the plan cache keeps).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub enum FileRead {
     Wp(Parsed),
     Events(Replay),
@@ -177,21 +197,56 @@ pub enum FileRead {
     Meta(Option<String>),
 }
 
+/// Cache encoding (`util::codec`): a tag, then the value.
+impl Encode for FileRead {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            FileRead::Wp(parsed) => {
+                w.bytes.push(0);
+                w.put(parsed);
+            }
+            FileRead::Events(replay) => {
+                w.bytes.push(1);
+                w.put(replay);
+            }
+            FileRead::EventsUnreadable(problem) => {
+                w.bytes.push(2);
+                w.put(problem);
+            }
+            FileRead::Meta(target) => {
+                w.bytes.push(3);
+                w.put(target);
+            }
+        }
+    }
+}
+
+impl Decode for FileRead {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        Some(match r.byte()? {
+            0 => FileRead::Wp(r.get()?),
+            1 => FileRead::Events(r.get()?),
+            2 => FileRead::EventsUnreadable(r.get()?),
+            3 => FileRead::Meta(r.get()?),
+            _ => return None,
+        })
+    }
+}
+
 /// The files [`Plan::assemble`] expects results for, in order: for each listing whose name
 /// is a valid feature slug, its WP files, then its event log and meta file when present.
 pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
     let mut jobs = Vec::new();
-    for l in listings
-        .iter()
-        .filter(|l| FeatureSlug::from_str(&l.name).is_ok())
-    {
-        let files = l.wp_files.iter().map(|p| (p, FileKind::Wp));
-        let events = l.events_file.iter().map(|p| (p, FileKind::Events));
-        let meta = l.meta_file.iter().map(|p| (p, FileKind::Meta));
-        jobs.extend(files.chain(events).chain(meta).map(|(path, kind)| FileJob {
+    for (n, l) in listings.iter().enumerate() {
+        if FeatureSlug::from_str(&l.name).is_err() {
+            continue;
+        }
+        jobs.extend(l.files().enumerate().map(|(i, (path, kind))| FileJob {
             feature: l.name.as_str(),
-            path: path.as_str(),
+            path,
             kind,
+            listing: n,
+            file: i,
         }));
     }
     jobs
@@ -235,7 +290,7 @@ fn assemble_feature(
     let mut feature = Feature {
         slug: slug.clone(),
         dir: listing.dir.clone(),
-        wps: Vec::new(),
+        wps: Vec::with_capacity(listing.wp_files.len()),
         replayed: HashMap::new(),
         target_branch: None,
     };

@@ -16,12 +16,13 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::event_line;
 use super::ids::WpId;
 use super::lane::Lane;
 use super::problem::{Code, Problem};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
 use crate::util::hash::FxHashSet;
 use crate::util::time::parse_rfc3339;
 
@@ -36,7 +37,7 @@ pub struct ReplayedLane {
 
 /// The reduction of a log read so far: the winning transition of each WP, the problems
 /// found, and what continuing needs (lines read, ids seen).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Replay {
     /// Per WP: the sort key of its last transition (`at`, `event_id`) and what it says.
     winners: HashMap<WpId, Winner>,
@@ -271,7 +272,7 @@ impl Replay {
 /// A Bloom filter of event ids (two probes; 16 to 32 bits per id when made, refused past 8):
 /// "may contain" is enough to continue a replay safely, as a false "maybe" only costs a full
 /// replay. Kept as hex text, decoded only to continue (the cache reads it on every run).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default)]
 struct Bloom {
     /// Ids added.
     count: usize,
@@ -351,12 +352,61 @@ impl Bits {
     }
 }
 
+/// Cache encoding (`util::codec`), field by field.
+impl Encode for Replay {
+    fn encode(&self, w: &mut Writer) {
+        w.uint(self.winners.len() as u64);
+        for (wp, (at, id, lane, actor)) in &self.winners {
+            w.put(wp);
+            w.put(at);
+            w.put(id);
+            w.put(lane);
+            w.put(actor);
+        }
+        w.put(&self.problems);
+        w.put(&self.lines);
+        w.put(&self.at_line_end);
+        w.put(&self.seen.count);
+        w.put(&self.seen.hex);
+    }
+}
+
+impl Decode for Replay {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        let count = r.usize()?;
+        let mut winners = HashMap::with_capacity(count.min(4096));
+        for _ in 0..count {
+            let wp: WpId = r.get()?;
+            winners.insert(wp, (r.get()?, r.get()?, r.get()?, r.get()?));
+        }
+        Some(Replay {
+            winners,
+            problems: r.get()?,
+            lines: r.get()?,
+            at_line_end: r.get()?,
+            seen: Bloom {
+                count: r.get()?,
+                hex: r.get()?,
+            },
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn lane(map: &HashMap<WpId, ReplayedLane>, id: &str) -> Lane {
         map[&id.parse::<WpId>().unwrap()].lane
+    }
+
+    fn through_the_cache(r: &Replay) -> Replay {
+        let mut w = Writer::default();
+        w.put(r);
+        let mut reader = Reader::new(&w.bytes);
+        let back = reader.get().unwrap();
+        assert!(reader.is_done());
+        back
     }
 
     fn lanes_and_problems(r: &Replay) -> (HashMap<WpId, ReplayedLane>, Vec<Problem>) {
@@ -435,7 +485,7 @@ mod tests {
         let (mut at, mut refused) = (10, 0);
         while at < lines.len() {
             let next = (at + 1 + at % 3).min(lines.len());
-            r = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+            r = through_the_cache(&r);
             match r.continue_with("s", &lines[at..next].concat()) {
                 Ok(()) => {}
                 Err(ReplayAgain) => {

@@ -6,18 +6,15 @@
 
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::frontmatter::{self, Node, SplitError, Value};
 use super::ids::{WpId, is_safe_branch_name};
 use super::lane::Lane;
 use super::problem::{Code, Problem};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
 
 /// A work package as the plan describes it. Runtime state (lane in refs, claims) is elsewhere.
-/// (Serialisable for the plan cache, not part of any documented output: written as an array
-/// of its fields in declaration order, which the derived `Deserialize` reads back, as that is
-/// about half the bytes to decode of a map.)
-#[derive(Clone, Debug, Deserialize)]
+/// (Encoded for the plan cache, `util::codec`; not part of any documented output.)
+#[derive(Clone, Debug)]
 pub struct WorkPackage {
     pub id: WpId,
     pub title: String,
@@ -27,7 +24,6 @@ pub struct WorkPackage {
     pub lane: Option<Lane>,
     pub lane_line: Option<usize>,
     /// Line of `work_package_id`, when present.
-    #[serde(default)]
     pub id_line: Option<usize>,
     pub agent: Option<String>,
     pub subtasks: usize,
@@ -40,34 +36,52 @@ pub struct WorkPackage {
     pub file: String,
     /// The file could not be read as a WP at all (no frontmatter, malformed YAML): this is a
     /// stand-in named after the file, so dependents and the board still know the WP exists.
-    #[serde(default)]
     pub broken: bool,
     /// The file has errors (`git kitty check`): such a WP is never ready to start.
-    #[serde(default)]
     pub has_errors: bool,
 }
 
-impl Serialize for WorkPackage {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeTuple;
-        let mut t = s.serialize_tuple(16)?;
-        t.serialize_element(&self.id)?;
-        t.serialize_element(&self.title)?;
-        t.serialize_element(&self.dependency_lines)?;
-        t.serialize_element(&self.lane)?;
-        t.serialize_element(&self.lane_line)?;
-        t.serialize_element(&self.id_line)?;
-        t.serialize_element(&self.agent)?;
-        t.serialize_element(&self.subtasks)?;
-        t.serialize_element(&self.phase)?;
-        t.serialize_element(&self.review_status)?;
-        t.serialize_element(&self.reviewed_by)?;
-        t.serialize_element(&self.planning_base_branch)?;
-        t.serialize_element(&self.merge_target_branch)?;
-        t.serialize_element(&self.file)?;
-        t.serialize_element(&self.broken)?;
-        t.serialize_element(&self.has_errors)?;
-        t.end()
+impl Encode for WorkPackage {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.id);
+        w.put(&self.title);
+        w.put(&self.dependency_lines);
+        w.put(&self.lane);
+        w.put(&self.lane_line);
+        w.put(&self.id_line);
+        w.put(&self.agent);
+        w.put(&self.subtasks);
+        w.put(&self.phase);
+        w.put(&self.review_status);
+        w.put(&self.reviewed_by);
+        w.put(&self.planning_base_branch);
+        w.put(&self.merge_target_branch);
+        w.put(&self.file);
+        w.put(&self.broken);
+        w.put(&self.has_errors);
+    }
+}
+
+impl Decode for WorkPackage {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        Some(WorkPackage {
+            id: r.get()?,
+            title: r.get()?,
+            dependency_lines: r.get()?,
+            lane: r.get()?,
+            lane_line: r.get()?,
+            id_line: r.get()?,
+            agent: r.get()?,
+            subtasks: r.get()?,
+            phase: r.get()?,
+            review_status: r.get()?,
+            reviewed_by: r.get()?,
+            planning_base_branch: r.get()?,
+            merge_target_branch: r.get()?,
+            file: r.get()?,
+            broken: r.get()?,
+            has_errors: r.get()?,
+        })
     }
 }
 
@@ -606,12 +620,12 @@ mod tests {
             b"---\nwork_package_id: WP02\ntitle: API\ndependencies: [WP01]\nlane: doing\nagent: claude\nsubtasks: [T1, T2]\nphase: one\nreview_status: ok\nreviewed_by: rev\nplanning_base_branch: dev\nmerge_target_branch: main\n---\n",
         );
         let wp = wp.unwrap();
-        let json = serde_json::to_string(&wp).unwrap();
-        assert!(
-            json.starts_with(r#"["WP02","API",[["WP01",4]],"in_progress",5,2,"claude",2,"one""#),
-            "{json}"
-        );
-        let back: WorkPackage = serde_json::from_str(&json).unwrap();
+        let mut w = Writer::default();
+        w.put(&wp);
+        let back: WorkPackage = Reader::new(&w.bytes).get().unwrap();
         assert_eq!(format!("{back:?}"), format!("{wp:?}"));
+        for cut in 0..w.bytes.len() {
+            assert!(Reader::new(&w.bytes[..cut]).get::<WorkPackage>().is_none());
+        }
     }
 }

@@ -6,8 +6,14 @@
 //!
 //! ```text
 //! <version>\n
-//! <feature>\t<JSON>\n        one line per feature, sorted; the JSON never holds a newline
+//! <feature>\t<length>\t<hash>\n<length bytes>\n      one record per feature, by name
 //! ```
+//!
+//! The hash ([`content_hash`] of the bytes, in hex) makes a damaged section unusable rather
+//! than wrong.
+//!
+//! A section's bytes are whatever its cache writes (compact binary for the plan, JSON for
+//! state).
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -97,17 +103,17 @@ impl Sections {
             .as_ref()
             .and_then(|p| std::fs::read(p).ok())
             .unwrap_or_default();
-        let mut lines = bytes.split(|b| *b == b'\n');
         let mut index = HashMap::new();
-        if lines.next() == Some(version.as_bytes()) {
+        if let Some(rest) = bytes.strip_prefix(version.as_bytes())
+            && rest.first() == Some(&b'\n')
+        {
             let mut at = version.len() + 1;
-            for line in lines {
-                if let Some(tab) = line.iter().position(|b| *b == b'\t')
-                    && let Ok(name) = std::str::from_utf8(&line[..tab])
-                {
-                    index.insert(name.to_owned(), at + tab + 1..at + line.len());
+            while let Some((name, range, sound)) = record(&bytes, at) {
+                at = range.end + 1;
+                // A damaged section is as good as none: its feature is read again.
+                if sound {
+                    index.insert(name, range);
                 }
-                at += line.len() + 1;
             }
         }
         Sections {
@@ -132,12 +138,14 @@ impl Sections {
         self.index.get(name).map(|r| &self.bytes[r.clone()])
     }
 
-    /// Decode the sections of `names` (in parallel); an undecodable section is left out.
-    pub fn decode<E: DeserializeOwned + Send>(&self, names: &[&str]) -> HashMap<String, E> {
-        let decoded = in_parallel(names, &|name: &&str| {
-            let raw = self.get(name)?;
-            serde_json::from_slice::<E>(raw).ok()
-        });
+    /// Decode the sections of `names` with `parse` (in parallel); an undecodable section is
+    /// left out.
+    pub fn decode<E: Send>(
+        &self,
+        names: &[&str],
+        parse: &(dyn Fn(&[u8]) -> Option<E> + Sync),
+    ) -> HashMap<String, E> {
+        let decoded = in_parallel(names, &|name: &&str| parse(self.get(name)?));
         names
             .iter()
             .zip(decoded)
@@ -157,11 +165,11 @@ impl Sections {
             .filter(|(name, _)| keep(name))
             .map(|(name, r)| (name.as_str(), &self.bytes[r.clone()]))
             .collect();
-        for (name, json) in &changed {
-            match json {
-                // A name that could break the line format is not cached.
-                Some(json) if !name.contains(['\t', '\n']) && !json.contains(&b'\n') => {
-                    out.insert(name, json);
+        for (name, section) in &changed {
+            match section {
+                // A name that could break the record format is not cached.
+                Some(section) if !name.contains(['\t', '\n']) => {
+                    out.insert(name, section);
                 }
                 _ => {
                     out.remove(name.as_str());
@@ -171,20 +179,44 @@ impl Sections {
         let mut bytes = Vec::with_capacity(self.bytes.len() + 4096);
         bytes.extend_from_slice(self.version.as_bytes());
         bytes.push(b'\n');
-        for (name, json) in out {
-            bytes.extend_from_slice(name.as_bytes());
-            bytes.push(b'\t');
-            bytes.extend_from_slice(json);
+        for (name, section) in out {
+            let header = format!("{name}\t{}\t{:x}\n", section.len(), content_hash(section));
+            bytes.extend_from_slice(header.as_bytes());
+            bytes.extend_from_slice(section);
             bytes.push(b'\n');
         }
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
             replace(dir, &name.to_string_lossy(), &bytes);
+            // Earlier versions kept a folder of files per cache: nothing reads them now.
+            for legacy in ["plan-cache", "state-cache"] {
+                let _ = std::fs::remove_dir_all(dir.join(legacy));
+            }
         }
     }
 }
 
-/// A cache of entries per feature, each section a map from a key (a WP id) to an entry,
-/// decoded for the features asked for. Entries are cloned out: for small caches.
+/// The record at `at`: `<name>\t<length>\t<hash>\n<bytes>\n`, its name, the range of its
+/// bytes, and whether they hash as written (`None` past the last record or when the framing
+/// itself is damaged).
+fn record(bytes: &[u8], at: usize) -> Option<(String, Range<usize>, bool)> {
+    let rest = bytes.get(at..)?;
+    let eol = rest.iter().position(|b| *b == b'\n')?;
+    let header = std::str::from_utf8(&rest[..eol]).ok()?;
+    let mut fields = header.split('\t');
+    let (name, len, hash) = (fields.next()?, fields.next()?, fields.next()?);
+    let len: usize = len.parse().ok()?;
+    let hash = u64::from_str_radix(hash, 16).ok()?;
+    let start = at + eol + 1;
+    let end = start.checked_add(len)?;
+    if fields.next().is_some() || bytes.get(end) != Some(&b'\n') {
+        return None;
+    }
+    let sound = content_hash(&bytes[start..end]) == hash;
+    Some((name.to_owned(), start..end, sound))
+}
+
+/// A cache of entries per feature, each section a map from a key (a WP id) to an entry (as
+/// JSON), decoded for the features asked for. Entries are cloned out: for small caches.
 pub struct PerFeature<E> {
     file: Sections,
     features: HashMap<String, HashMap<String, E>>,
@@ -195,7 +227,7 @@ impl<E: Serialize + DeserializeOwned + Send> PerFeature<E> {
     /// Load the sections of `features` from `<common_dir>/kitty/<name>`.
     pub fn open(common_dir: &Path, name: &str, version: String, features: &[&str]) -> Self {
         let file = Sections::open(common_dir, name, version);
-        let features = file.decode(features);
+        let features = file.decode(features, &|raw: &[u8]| serde_json::from_slice(raw).ok());
         PerFeature {
             file,
             features,
@@ -268,19 +300,25 @@ mod tests {
     fn sections_round_trip_and_survive_damage() {
         let dir = tempfile::tempdir().unwrap();
         let v = || "test 1".to_owned();
+        let json = |raw: &[u8]| serde_json::from_slice::<Vec<u32>>(raw).ok();
         let file = Sections::open(dir.path(), "c", v());
         file.save(
             vec![
                 ("b".into(), Some(b"[2]".to_vec())),
-                ("a".into(), Some(b"[1]".to_vec())),
+                ("a".into(), Some(b"[1]\n\t".to_vec())),
                 ("bad\tname".into(), Some(b"[3]".to_vec())),
             ],
             &|_| true,
         );
         let text = std::fs::read_to_string(dir.path().join("kitty/c")).unwrap();
-        assert_eq!(text, "test 1\na\t[1]\nb\t[2]\n");
+        let (ha, hb) = (content_hash(b"[1]\n\t"), content_hash(b"[2]"));
+        assert_eq!(
+            text,
+            format!("test 1\na\t5\t{ha:x}\n[1]\n\t\nb\t3\t{hb:x}\n[2]\n")
+        );
         let file = Sections::open(dir.path(), "c", v());
-        let got: HashMap<String, Vec<u32>> = file.decode(&["a", "b", "z"]);
+        assert_eq!(file.get("a"), Some(&b"[1]\n\t"[..]));
+        let got = file.decode(&["a", "b", "z"], &json);
         assert_eq!(got.len(), 2);
         assert_eq!(got["b"], [2]);
         // Replace one, drop one through `keep`, keep the rest as they were.
@@ -293,9 +331,24 @@ mod tests {
             Sections::open(dir.path(), "c", "test 2".into()).get("a"),
             None
         );
-        std::fs::write(dir.path().join("kitty/c"), "test 1\na\t{oops\n").unwrap();
+        let h = content_hash(b"[1]");
+        for garbage in [
+            format!("test 1\na\t9\t{h:x}\n[1]\n"),
+            "test 1\na\tx\n".to_owned(),
+            format!("test 1\na\t3\t{h:x}\n[2]\n"),
+        ] {
+            std::fs::write(dir.path().join("kitty/c"), &garbage).unwrap();
+            let file = Sections::open(dir.path(), "c", v());
+            assert!(file.decode(&["a"], &json).is_empty(), "{garbage:?}");
+        }
+        // One damaged section leaves the others usable.
+        let text = format!("test 1\na\t3\t{h:x}\n[1]\nb\t2\t0\n[3\n");
+        std::fs::write(dir.path().join("kitty/c"), text).unwrap();
         let file = Sections::open(dir.path(), "c", v());
-        assert!(file.decode::<Vec<u32>>(&["a"]).is_empty());
+        assert_eq!(
+            file.decode(&["a", "b"], &json).keys().collect::<Vec<_>>(),
+            ["a"]
+        );
     }
 
     #[test]

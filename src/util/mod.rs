@@ -1,6 +1,7 @@
 //! Small helpers with no better home.
 
 pub mod cache_file;
+pub mod codec;
 pub mod faults;
 pub mod hash;
 pub mod parallel;

@@ -80,18 +80,36 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
     Some(i128::from(secs) * 1_000_000_000 + nanos)
 }
 
-/// `2026-11-25T15:18:36Z` (seconds precision, UTC).
+/// `2026-11-25T15:18:36Z` (seconds precision, UTC). Written digit by digit: the board
+/// formats one per WP.
 pub fn format_rfc3339(nanos: i128) -> String {
     let secs = nanos.div_euclid(1_000_000_000) as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+    }
+    let mut out = String::with_capacity(20);
+    for (n, sep) in [
+        (y / 100, None),
+        (y % 100, Some('-')),
+        (m, Some('-')),
+        (d, Some('T')),
+        (rem / 3600, Some(':')),
+        (rem % 3600 / 60, Some(':')),
+        (rem % 60, Some('Z')),
+    ] {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        out.extend(sep);
+    }
+    out
 }
 
 /// `2026-11-25T15:18:36.123456789Z` (nanosecond precision, UTC): event times, so that

@@ -9,7 +9,6 @@
 pub mod plan_cache;
 pub mod plan_files;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -289,36 +288,39 @@ impl Workspace {
 
 /// Read the listed features' files through the plan cache: unchanged files from the cache,
 /// event logs that only grew from where the cache left them, the others read and parsed, in
-/// parallel, largest first. `complete`: every feature is listed.
+/// parallel, largest first. `stamps` come from the listing; `complete`: every feature is
+/// listed.
 fn load_plan(
     repo: &Repo,
     root: &Path,
     listings: Vec<FeatureListing>,
-    stamps: &HashMap<String, Stamp>,
+    stamps: &[Vec<Option<Stamp>>],
     complete: bool,
 ) -> Plan {
     let jobs = file_jobs(&listings);
-    let names: Vec<&str> = listings.iter().map(|l| l.name.as_str()).collect();
-    let mut cache = PlanCache::open(repo.common_dir(), &names);
-    let mut loaded: Vec<Option<Loaded>> = Vec::with_capacity(jobs.len());
+    let mut cache = PlanCache::open(repo.common_dir(), &jobs);
+    // One slot per job: hits filled now, misses after (a cheap stand-in until then).
+    let mut reads: Vec<FileRead> = Vec::with_capacity(jobs.len());
+    let mut meta: Vec<Loaded> = Vec::with_capacity(jobs.len());
     let mut misses: Vec<(usize, Option<Stamp>, Option<Prefix>)> = Vec::new();
     for (i, job) in jobs.iter().enumerate() {
-        let stamp = stamps.get(job.path).copied();
-        match stamp.and_then(|s| cache.take(job, s)) {
-            Some((read, hash)) => loaded.push(Some(Loaded {
-                read,
-                stamp,
-                hash,
-                cached: true,
-            })),
+        let stamp = stamps[job.listing].get(job.file).copied().flatten();
+        let (read, hash, cached) = match stamp.and_then(|s| cache.take(i, s)) {
+            Some((read, hash)) => (read, hash, true),
             None => {
                 let prefix = stamp
                     .filter(|_| job.kind == FileKind::Events)
-                    .and_then(|s| cache.take_prefix(job, s));
+                    .and_then(|s| cache.take_prefix(i, s));
                 misses.push((i, stamp, prefix));
-                loaded.push(None);
+                (FileRead::Meta(None), None, false)
             }
-        }
+        };
+        reads.push(read);
+        meta.push(Loaded {
+            stamp,
+            hash,
+            cached,
+        });
     }
     // Event logs are the long jobs (megabytes of JSON): first, so no core waits at the end.
     misses.sort_by_key(|(i, stamp, _)| {
@@ -332,19 +334,25 @@ fn load_plan(
     )| {
         read_job(root, &jobs[*i], *stamp, prefix.as_ref())
     });
-    for ((i, _, _), l) in misses.iter().zip(fresh) {
-        loaded[*i] = Some(l);
+    for ((i, _, _), (read, hash)) in misses.iter().zip(fresh) {
+        reads[*i] = read;
+        meta[*i].hash = hash;
     }
-    let loaded: Vec<Loaded> = loaded.into_iter().flatten().collect();
-    cache.save(&jobs, &loaded, complete);
+    cache.save(&jobs, &reads, &meta, complete);
     drop(jobs);
-    Plan::assemble(listings, loaded.into_iter().map(|l| l.read).collect())
+    Plan::assemble(listings, reads)
 }
 
-/// Read one file of the plan; an event log goes on from `prefix` when it only grew.
-fn read_job(root: &Path, job: &FileJob, stamp: Option<Stamp>, prefix: Option<&Prefix>) -> Loaded {
+/// Read one file of the plan; an event log goes on from `prefix` when it only grew. With
+/// the length and hash of an event log's bytes.
+fn read_job(
+    root: &Path,
+    job: &FileJob,
+    stamp: Option<Stamp>,
+    prefix: Option<&Prefix>,
+) -> (FileRead, Option<Hashed>) {
     let bytes = read_bytes(&root.join(job.path), stamp.map(|s| s.size()));
-    let (read, hash) = match (job.kind, &bytes) {
+    match (job.kind, &bytes) {
         (FileKind::Events, Ok(bytes)) => {
             let hash = Hashed {
                 len: bytes.len() as u64,
@@ -356,12 +364,6 @@ fn read_job(root: &Path, job: &FileJob, stamp: Option<Stamp>, prefix: Option<&Pr
             (FileRead::Events(replay), Some(hash))
         }
         _ => (read_file(job, bytes), None),
-    };
-    Loaded {
-        read,
-        stamp,
-        hash,
-        cached: false,
     }
 }
 

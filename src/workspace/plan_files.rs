@@ -2,12 +2,11 @@
 //! the plan cache compares are taken here, and nothing else of a feature folder is looked at
 //! than `tasks/`, `status.events.jsonl` and `meta.json`.
 
-use std::collections::HashMap;
 use std::io;
 use std::path::Path;
 
 use super::plan_cache::Stamp;
-use crate::model::plan::{FeatureListing, SPECS_DIR};
+use crate::model::plan::{FeatureListing, SPECS_DIR, is_wp_file_name};
 use crate::model::problem::{Code, Problem};
 use crate::util::parallel::in_parallel;
 
@@ -15,8 +14,8 @@ use crate::util::parallel::in_parallel;
 pub struct Listed {
     pub listings: Vec<FeatureListing>,
     pub problems: Vec<Problem>,
-    /// The stamp of each listed file, by repository-relative path.
-    pub stamps: HashMap<String, Stamp>,
+    /// The stamps of each listing's files, in [`FeatureListing::files`] order.
+    pub stamps: Vec<Vec<Option<Stamp>>>,
     /// Every folder under `kitty-specs/`, listed or not (for "did you mean" hints).
     pub feature_names: Vec<String>,
 }
@@ -41,18 +40,17 @@ pub fn list(root: &Path, only: Option<&str>) -> Listed {
     let mut listed = Listed {
         listings: Vec::with_capacity(wanted.len()),
         problems: if only.is_some() { Vec::new() } else { problems },
-        stamps: HashMap::new(),
+        stamps: Vec::with_capacity(wanted.len()),
         feature_names: Vec::new(),
     };
     for (listing, problems, stamps) in in_parallel(&wanted, &|name: &&String| {
         let mut problems = Vec::new();
-        let mut stamps = Vec::new();
-        let listing = list_feature(&specs, name, &mut problems, &mut stamps);
+        let (listing, stamps) = list_feature(&specs, name, &mut problems);
         (listing, problems, stamps)
     }) {
         listed.listings.push(listing);
         listed.problems.extend(problems);
-        listed.stamps.extend(stamps);
+        listed.stamps.push(stamps);
     }
     listed.feature_names = feature_names;
     listed
@@ -89,31 +87,32 @@ fn feature_names(specs: &Path, problems: &mut Vec<Problem>) -> Vec<String> {
     names
 }
 
-/// The files git kitty reads in one feature folder, each stamped.
+/// The files git kitty reads in one feature folder, and their stamps in
+/// [`FeatureListing::files`] order.
 fn list_feature(
     specs: &Path,
     name: &str,
     problems: &mut Vec<Problem>,
-    stamps: &mut Vec<(String, Stamp)>,
-) -> FeatureListing {
+) -> (FeatureListing, Vec<Option<Stamp>>) {
     let mut listing = FeatureListing::new(name);
     let dir = specs.join(name);
+    let mut extra = Vec::new();
     for rel in ["status.events.jsonl", "meta.json"] {
         if let Some(stamp) = Stamp::of_regular_file(&dir.join(rel)) {
             listing.add_file(rel);
-            stamps.push((format!("{}/{rel}", listing.dir), stamp));
+            extra.push(Some(stamp));
         }
     }
     let tasks = dir.join("tasks");
     // read_dir would follow a symlink: look first.
     if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
-        return listing;
+        return (listing, extra);
     }
     let Ok(entries) = std::fs::read_dir(&tasks) else {
-        return listing;
+        return (listing, extra);
     };
-    let mut files: Vec<String> = entries
+    let mut files: Vec<(String, Option<Stamp>)> = entries
         .filter_map(|e| {
             let e = e.ok()?;
             let name = e.file_name().into_string().ok()?;
@@ -121,25 +120,33 @@ fn list_feature(
             if kind.is_symlink() && name.starts_with("WP") {
                 problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
             }
-            kind.is_file().then_some(name)
+            // Only WP files are read, so only they are stamped.
+            let stamp = (kind.is_file() && is_wp_file_name(&name)).then(|| Stamp::of(&e.path()));
+            kind.is_file().then_some((name, stamp.flatten()))
         })
         .collect();
-    files.sort();
-    for f in files {
-        add_task_file(&mut listing, &f, problems);
-    }
-    for path in &listing.wp_files {
-        if let Some(stamp) = Stamp::of(&specs.join(&path[SPECS_DIR.len() + 1..])) {
-            stamps.push((path.clone(), stamp));
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut stamps = Vec::with_capacity(files.len() + extra.len());
+    for (f, stamp) in files {
+        if add_task_file(&mut listing, &f, problems) {
+            stamps.push(stamp);
         }
     }
-    listing
+    stamps.extend(extra);
+    (listing, stamps)
 }
 
-/// Add `tasks/<file>` to the listing; a file that looks meant as a WP but is not read as one
-/// is reported, so a misnamed WP does not silently vanish from the board.
-fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Problem>) {
-    if !listing.add_file(&format!("tasks/{file}")) && looks_like_a_wp_file(file) {
+/// Add `tasks/<file>` to the listing (true when it is a WP file); a file that looks meant as
+/// a WP but is not read as one is reported, so a misnamed WP does not silently vanish from
+/// the board.
+fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Problem>) -> bool {
+    if is_wp_file_name(file) {
+        listing
+            .wp_files
+            .push(format!("{}/tasks/{file}", listing.dir));
+        return true;
+    }
+    if looks_like_a_wp_file(file) {
         problems.push(
             Problem::new(
                 Code::IgnoredEntry,
@@ -151,6 +158,7 @@ fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Pr
             .in_feature(&listing.name),
         );
     }
+    false
 }
 
 /// `wp01-x.md`, `WP02-x.MD`: probably meant as a WP file, but not one.
