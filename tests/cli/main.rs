@@ -4,6 +4,7 @@
 mod common;
 
 mod architecture;
+mod binaries;
 mod check;
 mod edges;
 mod errors;
