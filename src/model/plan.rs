@@ -14,6 +14,7 @@ use super::problem::{self, Code, Problem};
 use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
 use crate::util::codec::{Decode, Encode, Reader, Writer};
+use crate::util::hash::{FxHashMap, FxHashSet};
 use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
@@ -329,7 +330,7 @@ fn add_wps(
     problems: &mut Vec<Problem>,
 ) {
     // Index of the WP holding each number, so a large feature is not scanned per file.
-    let mut by_number: HashMap<u32, usize> = HashMap::new();
+    let mut by_number: FxHashMap<u32, usize> = FxHashMap::default();
     for (wp, found) in parsed {
         problems.extend(found);
         let Some(wp) = wp else { continue };
@@ -363,8 +364,8 @@ fn add_wps(
 /// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
 /// are sorted by id, and hold one WP per number.
 fn respell_dependencies(wps: &mut [WorkPackage]) {
-    let ids: std::collections::HashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
-    let mut by_number: HashMap<u32, WpId> = HashMap::new();
+    let ids: FxHashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
+    let mut by_number: FxHashMap<u32, WpId> = FxHashMap::default();
     for w in wps.iter() {
         by_number
             .entry(w.id.number())
@@ -398,7 +399,7 @@ pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
 /// Unknown dependencies, self-dependencies and cycles of one feature.
 fn check_dependencies(feature: &Feature) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let known: std::collections::HashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
+    let known: FxHashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
     for wp in &feature.wps {
         for (dep, line) in &wp.dependency_lines {
             let problem = if *dep == wp.id {
