@@ -1,4 +1,4 @@
-//! `git kitty abandon` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty abandon` as its own binary: runs `git-kitty abandon`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("abandon"))
+    git_kitty::cli::exec_main("abandon")
 }

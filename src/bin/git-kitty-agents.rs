@@ -1,4 +1,4 @@
-//! `git kitty agents` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty agents` as its own binary: runs `git-kitty agents`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("agents"))
+    git_kitty::cli::exec_main("agents")
 }

@@ -1,4 +1,4 @@
-//! `git kitty check` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty check` as its own binary: runs `git-kitty check`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("check"))
+    git_kitty::cli::exec_main("check")
 }

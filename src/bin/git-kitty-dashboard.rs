@@ -1,4 +1,4 @@
-//! `git kitty dashboard` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty dashboard` as its own binary: runs `git-kitty dashboard`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("dashboard"))
+    git_kitty::cli::exec_main("dashboard")
 }

@@ -1,4 +1,4 @@
-//! `git kitty hooks` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty hooks` as its own binary: runs `git-kitty hooks`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("hooks"))
+    git_kitty::cli::exec_main("hooks")
 }

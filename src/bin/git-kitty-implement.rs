@@ -1,4 +1,4 @@
-//! `git kitty implement` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty implement` as its own binary: runs `git-kitty implement`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("implement"))
+    git_kitty::cli::exec_main("implement")
 }

@@ -1,4 +1,4 @@
-//! `git kitty init` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty init` as its own binary: runs `git-kitty init`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("init"))
+    git_kitty::cli::exec_main("init")
 }

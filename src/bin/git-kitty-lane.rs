@@ -1,4 +1,4 @@
-//! `git kitty lane` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty lane` as its own binary: runs `git-kitty lane`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("lane"))
+    git_kitty::cli::exec_main("lane")
 }

@@ -1,4 +1,4 @@
-//! `git kitty log` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty log` as its own binary: runs `git-kitty log`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("log"))
+    git_kitty::cli::exec_main("log")
 }

@@ -1,4 +1,4 @@
-//! `git kitty merge` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty merge` as its own binary: runs `git-kitty merge`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("merge"))
+    git_kitty::cli::exec_main("merge")
 }

@@ -1,4 +1,4 @@
-//! `git kitty next` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty next` as its own binary: runs `git-kitty next`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("next"))
+    git_kitty::cli::exec_main("next")
 }

@@ -1,4 +1,4 @@
-//! `git kitty note` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty note` as its own binary: runs `git-kitty note`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("note"))
+    git_kitty::cli::exec_main("note")
 }

@@ -1,4 +1,4 @@
-//! `git kitty orchestrator-api` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty orchestrator-api` as its own binary: runs `git-kitty orchestrator-api`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("orchestrator-api"))
+    git_kitty::cli::exec_main("orchestrator-api")
 }

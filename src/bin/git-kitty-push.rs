@@ -1,4 +1,4 @@
-//! `git kitty push` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty push` as its own binary: runs `git-kitty push`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("push"))
+    git_kitty::cli::exec_main("push")
 }

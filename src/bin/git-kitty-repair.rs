@@ -1,4 +1,4 @@
-//! `git kitty repair` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty repair` as its own binary: runs `git-kitty repair`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("repair"))
+    git_kitty::cli::exec_main("repair")
 }

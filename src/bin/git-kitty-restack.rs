@@ -1,4 +1,4 @@
-//! `git kitty restack` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty restack` as its own binary: runs `git-kitty restack`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("restack"))
+    git_kitty::cli::exec_main("restack")
 }

@@ -1,4 +1,4 @@
-//! `git kitty status` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty status` as its own binary: runs `git-kitty status`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("status"))
+    git_kitty::cli::exec_main("status")
 }

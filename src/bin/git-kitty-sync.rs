@@ -1,4 +1,4 @@
-//! `git kitty sync` as its own binary; see `git_kitty::cli::main`.
+//! `git kitty sync` as its own binary: runs `git-kitty sync`; see `git_kitty::cli::exec_main`.
 fn main() -> std::process::ExitCode {
-    git_kitty::cli::main(Some("sync"))
+    git_kitty::cli::exec_main("sync")
 }

@@ -1,8 +1,12 @@
-//! Start-up shared by every binary: argv, global flags, colours, output and error rendering.
+//! Start-up: argv, global flags, colours, output and error rendering.
 //!
-//! `git-kitty` (run by git as `git kitty <command>`) and each `git-kitty-<command>` binary call
-//! [`main`]; the single-command binaries pass their command name, so both spellings go through
-//! one parser and one `match`, and cannot drift apart.
+//! `git-kitty` (run by git as `git kitty <command>`) calls [`main`]. Each `git-kitty-<command>`
+//! binary calls [`exec_main`], which replaces it with `git-kitty <command> ...`: both
+//! spellings go through one parser and one `match`, and cannot drift apart.
+
+mod exec;
+
+pub use exec::exec_main;
 
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -20,8 +24,7 @@ pub fn command() -> clap::Command {
     Cli::command()
 }
 
-/// Run git kitty with this process's arguments. `subcommand` is set by the single-command
-/// binaries (`git-kitty-status` passes `"status"`).
+/// Run git kitty with this process's arguments, `subcommand` inserted first when given.
 pub fn main(subcommand: Option<&str>) -> ExitCode {
     let mut args: Vec<OsString> = std::env::args_os().collect();
     if args.is_empty() {

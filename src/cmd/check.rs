@@ -116,6 +116,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         }
         ctx.ui.out(&text);
     }
+    super::keep_until_exit((states, ws));
     Ok(if failed { 1 } else { 0 })
 }
 

@@ -129,6 +129,14 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
     }
 }
 
+/// Hand a read command's plan and board to the end of the process instead of freeing them:
+/// the process exits right after, and freeing a real plan's tens of thousands of small
+/// allocations one by one costs several milliseconds of a `status` (docs/performance.md).
+/// Only for values that hold memory alone (no lock, no temp file, nothing to flush).
+pub fn keep_until_exit<T>(value: T) {
+    std::mem::forget(value);
+}
+
 /// `[WP] <VALUE>`: with two arguments the first is the WP; with one, the WP is the one whose
 /// worktree the command runs in. Returns the WP's feature, the WP and the value.
 pub fn resolve_wp_and<'w>(

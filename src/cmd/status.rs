@@ -95,5 +95,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         let text = render::board::render(&board, ctx.ui.paint, render::output_width(), now);
         ctx.ui.out(&text);
     }
+    drop(features);
+    super::keep_until_exit((board, snapshot.states, ws));
     Ok(0)
 }

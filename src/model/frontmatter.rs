@@ -105,7 +105,7 @@ impl Node {
 }
 
 /// The known fields of one frontmatter, in file order, each with its line.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Fields {
     pub entries: Vec<(&'static str, Node)>,
     /// Top-level keys that appear more than once: (key, line of the repeat).
@@ -128,8 +128,17 @@ pub struct YamlError {
     pub message: String,
 }
 
-/// Parse `split.yaml` and extract the known fields.
+/// Parse `split.yaml` and extract the known fields: line by line when it is plain
+/// (`plain_yaml`), else with the YAML parser.
 pub fn read_fields(split: &Split<'_>) -> Result<Fields, YamlError> {
+    match super::plain_yaml::read(split) {
+        Some(fields) => Ok(fields),
+        None => parse_fields(split),
+    }
+}
+
+/// [`read_fields`] with the YAML parser, whatever the text.
+pub fn parse_fields(split: &Split<'_>) -> Result<Fields, YamlError> {
     let offset = split.first_line - 1;
     let mut events = Events {
         parser: Parser::new_from_str(split.yaml),
@@ -265,7 +274,7 @@ impl<'a> Events<'a> {
 }
 
 /// YAML 1.2 core schema nulls (plain style only: `'null'` is a string).
-fn is_null(s: &str) -> bool {
+pub fn is_null(s: &str) -> bool {
     matches!(s, "" | "~" | "null" | "Null" | "NULL")
 }
 

@@ -18,7 +18,7 @@ pub struct Graph {
 
 impl Graph {
     pub fn new(wps: &[WorkPackage]) -> Graph {
-        let index: HashMap<&WpId, usize> =
+        let index: crate::util::hash::FxHashMap<&WpId, usize> =
             wps.iter().enumerate().map(|(i, wp)| (&wp.id, i)).collect();
         let mut deps = vec![Vec::new(); wps.len()];
         let mut dependents = vec![Vec::new(); wps.len()];

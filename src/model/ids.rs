@@ -191,6 +191,19 @@ pub fn is_safe_branch_name(name: &str) -> bool {
             .all(|part| !part.starts_with('.') && !part.ends_with(".lock"))
 }
 
+/// Cache encoding (`util::codec`): the id as text, checked again when read.
+impl crate::util::codec::Encode for WpId {
+    fn encode(&self, w: &mut crate::util::codec::Writer) {
+        w.str(&self.0);
+    }
+}
+
+impl crate::util::codec::Decode for WpId {
+    fn decode(r: &mut crate::util::codec::Reader) -> Option<Self> {
+        r.str()?.parse().ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

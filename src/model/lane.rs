@@ -105,6 +105,10 @@ impl FromStr for Lane {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
+        // The usual spelling, without allocating (event logs hold tens of thousands).
+        if let Some(lane) = Lane::ALL.into_iter().find(|l| l.as_str() == s) {
+            return Ok(lane);
+        }
         let norm = s.trim().to_ascii_lowercase().replace(['-', ' '], "_");
         match norm.as_str() {
             "doing" => return Ok(InProgress),
@@ -128,6 +132,20 @@ impl FromStr for Lane {
 impl fmt::Display for Lane {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Cache encoding (`util::codec`): the index in [`Lane::ALL`].
+impl crate::util::codec::Encode for Lane {
+    fn encode(&self, w: &mut crate::util::codec::Writer) {
+        let index = Lane::ALL.iter().position(|l| l == self).unwrap_or(0);
+        w.bytes.push(index as u8);
+    }
+}
+
+impl crate::util::codec::Decode for Lane {
+    fn decode(r: &mut crate::util::codec::Reader) -> Option<Self> {
+        Lane::ALL.get(usize::from(r.byte()?)).copied()
     }
 }
 

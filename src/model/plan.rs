@@ -11,8 +11,11 @@ use std::str::FromStr;
 use super::graph::Graph;
 use super::ids::{FeatureSlug, WpId, is_safe_branch_name};
 use super::problem::{self, Code, Problem};
-use super::spec_kitty::{self, ReplayedLane};
+use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
+use crate::util::hash::{FxHashMap, FxHashSet};
+use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
 pub const SPECS_DIR: &str = "kitty-specs";
@@ -54,6 +57,20 @@ impl FeatureListing {
             },
         }
         true
+    }
+}
+
+impl FeatureListing {
+    /// The files listed, in the order they are read: WP files, then the event log and the
+    /// meta file when present.
+    pub fn files(&self) -> impl Iterator<Item = (&str, FileKind)> {
+        let files = self.wp_files.iter().map(|p| (p.as_str(), FileKind::Wp));
+        let events = self
+            .events_file
+            .iter()
+            .map(|p| (p.as_str(), FileKind::Events));
+        let meta = self.meta_file.iter().map(|p| (p.as_str(), FileKind::Meta));
+        files.chain(events).chain(meta)
     }
 }
 
@@ -109,19 +126,17 @@ impl Plan {
     where
         R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
     {
-        let jobs = wp_jobs(&listings);
-        let parsed = in_parallel(&jobs, &|(_, path): &(&str, &str)| {
-            parse_file(path, read(path))
-        });
-        Plan::assemble(listings, parsed, read)
+        let jobs = file_jobs(&listings);
+        let reads = in_parallel(&jobs, &|job: &FileJob| read_file(job, read(job.path)));
+        Plan::assemble(listings, reads)
     }
 
-    /// Build the plan from WP files already parsed: `parsed` holds one result per entry of
-    /// [`wp_jobs`], in that order.
-    pub fn assemble<R>(listings: Vec<FeatureListing>, parsed: Vec<Parsed>, read: &R) -> Plan
-    where
-        R: Fn(&str) -> io::Result<Vec<u8>>,
-    {
+    /// Build the plan from its files already read: `reads` holds one result per entry of
+    /// [`file_jobs`], in that order.
+    pub fn assemble(
+        listings: Vec<FeatureListing>,
+        reads: impl IntoIterator<Item = FileRead>,
+    ) -> Plan {
         let mut plan = Plan::default();
         let mut accepted = Vec::new();
         for listing in listings {
@@ -134,9 +149,9 @@ impl Plan {
             }
         }
 
-        let mut parsed = parsed.into_iter();
+        let mut reads = reads.into_iter();
         for (slug, listing) in &accepted {
-            let (feature, mut problems) = assemble_feature(slug, listing, &mut parsed, read);
+            let (feature, mut problems) = assemble_feature(slug, listing, &mut reads);
             for p in &mut problems {
                 p.feature = Some(slug.to_string());
             }
@@ -149,51 +164,160 @@ impl Plan {
     }
 }
 
-/// One feature of [`Plan::assemble`]: its WPs (taken from `parsed`, one per WP file), Spec
-/// Kitty's files, and every problem found, in the order they are found.
-fn assemble_feature<R>(
+/// Which of a feature's files a [`FileJob`] reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileKind {
+    Wp,
+    /// Spec Kitty's `status.events.jsonl`.
+    Events,
+    /// Spec Kitty's `meta.json`.
+    Meta,
+}
+
+/// One file of the plan to read.
+#[derive(Clone, Copy, Debug)]
+pub struct FileJob<'a> {
+    pub feature: &'a str,
+    /// Repository-relative, `/`-separated.
+    pub path: &'a str,
+    pub kind: FileKind,
+    /// The listing it comes from (its index in the listings), and its place among that
+    /// listing's files in [`FeatureListing::files`] order.
+    pub listing: usize,
+    pub file: usize,
+}
+
+/// What one file of the plan says, once read (what the plan cache keeps).
+#[derive(Clone, Debug)]
+pub enum FileRead {
+    Wp(Parsed),
+    Events(Replay),
+    /// The event log could not be read.
+    EventsUnreadable(Problem),
+    /// `target_branch` of `meta.json`, when valid.
+    Meta(Option<String>),
+}
+
+/// Cache encoding (`util::codec`): a tag, then the value.
+impl Encode for FileRead {
+    fn encode(&self, w: &mut Writer) {
+        match self {
+            FileRead::Wp(parsed) => {
+                w.bytes.push(0);
+                w.put(parsed);
+            }
+            FileRead::Events(replay) => {
+                w.bytes.push(1);
+                w.put(replay);
+            }
+            FileRead::EventsUnreadable(problem) => {
+                w.bytes.push(2);
+                w.put(problem);
+            }
+            FileRead::Meta(target) => {
+                w.bytes.push(3);
+                w.put(target);
+            }
+        }
+    }
+}
+
+impl Decode for FileRead {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        Some(match r.byte()? {
+            0 => FileRead::Wp(r.get()?),
+            1 => FileRead::Events(r.get()?),
+            2 => FileRead::EventsUnreadable(r.get()?),
+            3 => FileRead::Meta(r.get()?),
+            _ => return None,
+        })
+    }
+}
+
+/// The files [`Plan::assemble`] expects results for, in order: for each listing whose name
+/// is a valid feature slug, its WP files, then its event log and meta file when present.
+pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
+    let mut jobs = Vec::new();
+    for (n, l) in listings.iter().enumerate() {
+        if FeatureSlug::from_str(&l.name).is_err() {
+            continue;
+        }
+        jobs.extend(l.files().enumerate().map(|(i, (path, kind))| FileJob {
+            feature: l.name.as_str(),
+            path,
+            kind,
+            listing: n,
+            file: i,
+        }));
+    }
+    jobs
+}
+
+/// Read one file of the plan from the result of reading its bytes.
+pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
+    match job.kind {
+        FileKind::Wp => FileRead::Wp(parse_file(job.path, bytes)),
+        FileKind::Events => match bytes {
+            Ok(bytes) => FileRead::Events(spec_kitty::replay(job.path, &text_of(&bytes))),
+            Err(e) => FileRead::EventsUnreadable(
+                Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
+            ),
+        },
+        FileKind::Meta => FileRead::Meta(
+            bytes
+                .ok()
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
+                .filter(|b| is_safe_branch_name(b)),
+        ),
+    }
+}
+
+/// Text as UTF-8, invalid sequences replaced (checked the fast way first).
+pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// One feature of [`Plan::assemble`]: its WPs and Spec Kitty's files (taken from `reads`, in
+/// [`file_jobs`] order), and every problem found, in the order they are found.
+fn assemble_feature(
     slug: &FeatureSlug,
     listing: &FeatureListing,
-    parsed: &mut impl Iterator<Item = Parsed>,
-    read: &R,
-) -> (Feature, Vec<Problem>)
-where
-    R: Fn(&str) -> io::Result<Vec<u8>>,
-{
+    reads: &mut impl Iterator<Item = FileRead>,
+) -> (Feature, Vec<Problem>) {
     let mut feature = Feature {
         slug: slug.clone(),
         dir: listing.dir.clone(),
-        wps: Vec::new(),
+        wps: Vec::with_capacity(listing.wp_files.len()),
         replayed: HashMap::new(),
         target_branch: None,
     };
     let mut problems = Vec::new();
-    add_wps(
-        &mut feature,
-        parsed.take(listing.wp_files.len()),
-        &mut problems,
-    );
+    let parsed = reads
+        .by_ref()
+        .take(listing.wp_files.len())
+        .filter_map(|r| match r {
+            FileRead::Wp(parsed) => Some(parsed),
+            _ => None,
+        });
+    add_wps(&mut feature, parsed, &mut problems);
     feature.wps.sort_by(|a, b| a.id.cmp(&b.id));
     respell_dependencies(&mut feature.wps);
-    if let Some(path) = &listing.events_file {
-        match read(path) {
-            Ok(bytes) => {
-                let text = String::from_utf8_lossy(&bytes);
-                let (lanes, found) = spec_kitty::replay(path, &text);
-                feature.replayed = lanes;
-                problems.extend(found);
+    let extras =
+        usize::from(listing.events_file.is_some()) + usize::from(listing.meta_file.is_some());
+    for read in reads.by_ref().take(extras) {
+        match read {
+            FileRead::Events(replay) => {
+                feature.replayed = replay.lanes();
+                problems.extend(replay.problems);
             }
-            Err(e) => problems.push(
-                Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None),
-            ),
+            FileRead::EventsUnreadable(problem) => problems.push(problem),
+            FileRead::Meta(target) => feature.target_branch = target,
+            FileRead::Wp(_) => {}
         }
-    }
-    if let Some(path) = &listing.meta_file {
-        feature.target_branch = read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
-            .filter(|b| is_safe_branch_name(b));
     }
     problems.extend(check_dependencies(&feature));
     (feature, problems)
@@ -206,7 +330,7 @@ fn add_wps(
     problems: &mut Vec<Problem>,
 ) {
     // Index of the WP holding each number, so a large feature is not scanned per file.
-    let mut by_number: HashMap<u32, usize> = HashMap::new();
+    let mut by_number: FxHashMap<u32, usize> = FxHashMap::default();
     for (wp, found) in parsed {
         problems.extend(found);
         let Some(wp) = wp else { continue };
@@ -240,8 +364,8 @@ fn add_wps(
 /// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
 /// are sorted by id, and hold one WP per number.
 fn respell_dependencies(wps: &mut [WorkPackage]) {
-    let ids: std::collections::HashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
-    let mut by_number: HashMap<u32, WpId> = HashMap::new();
+    let ids: FxHashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
+    let mut by_number: FxHashMap<u32, WpId> = FxHashMap::default();
     for w in wps.iter() {
         by_number
             .entry(w.id.number())
@@ -258,16 +382,6 @@ fn respell_dependencies(wps: &mut [WorkPackage]) {
     }
 }
 
-/// The WP files [`Plan::assemble`] expects results for, in order, each with its feature:
-/// those of the listings whose names are valid feature slugs.
-pub fn wp_jobs(listings: &[FeatureListing]) -> Vec<(&str, &str)> {
-    listings
-        .iter()
-        .filter(|l| FeatureSlug::from_str(&l.name).is_ok())
-        .flat_map(|l| l.wp_files.iter().map(|p| (l.name.as_str(), p.as_str())))
-        .collect()
-}
-
 /// One parsed WP file: the WP when it could be identified, and the problems found.
 pub type Parsed = (Option<WorkPackage>, Vec<Problem>);
 
@@ -282,38 +396,10 @@ pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
     }
 }
 
-/// `f` over `items`, in order, on up to `available_parallelism` threads (at most 8).
-pub fn in_parallel<T, R, F>(items: &[T], f: &F) -> Vec<R>
-where
-    T: Sync,
-    R: Send,
-    F: Fn(&T) -> R + Sync,
-{
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    // Thread start-up costs more than parsing a handful of files.
-    if threads == 1 || items.len() < 64 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h.join() {
-                Ok(v) => v,
-                Err(panic) => std::panic::resume_unwind(panic),
-            })
-            .collect()
-    })
-}
-
 /// Unknown dependencies, self-dependencies and cycles of one feature.
 fn check_dependencies(feature: &Feature) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let known: std::collections::HashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
+    let known: FxHashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
     for wp in &feature.wps {
         for (dep, line) in &wp.dependency_lines {
             let problem = if *dep == wp.id {

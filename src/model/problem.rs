@@ -154,3 +154,16 @@ pub fn sort(problems: &mut [Problem]) {
         (&a.file, a.line, a.code, &a.message).cmp(&(&b.file, b.line, b.code, &b.message))
     });
 }
+/// Cache encoding (`util::codec`): problems are few (broken files, odd log lines), so they
+/// travel as their JSON.
+impl crate::util::codec::Encode for Problem {
+    fn encode(&self, w: &mut crate::util::codec::Writer) {
+        w.str(&serde_json::to_string(self).unwrap_or_default());
+    }
+}
+
+impl crate::util::codec::Decode for Problem {
+    fn decode(r: &mut crate::util::codec::Reader) -> Option<Self> {
+        serde_json::from_str(r.str()?).ok()
+    }
+}

@@ -4,15 +4,26 @@
 //! it the way Spec Kitty reduces it to `status.json`: lane-transition events only (lines with
 //! `wp_id` and `to_lane`; annotations and mission events are other shapes), deduplicated by
 //! `event_id`, ordered by `at` then `event_id`, the last `to_lane` of each WP wins.
+//!
+//! The reduction is kept as a [`Replay`] that can go on with lines appended later (Spec Kitty
+//! only appends): "the last transition by (`at`, `event_id`)" is a running maximum, so only
+//! the event ids already seen are needed to continue, and those are kept as a small Bloom
+//! filter. When a new line's id may have been seen, the caller replays the whole file: the
+//! answer is always the one a full replay gives.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::str::FromStr;
 
 use serde::Deserialize;
 
+use super::event_line;
 use super::ids::WpId;
 use super::lane::Lane;
 use super::problem::{Code, Problem};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
+use crate::util::hash::FxHashSet;
 use crate::util::time::parse_rfc3339;
 
 /// What the log says about one WP.
@@ -24,78 +35,361 @@ pub struct ReplayedLane {
     pub at: Option<i128>,
 }
 
+/// The reduction of a log read so far: the winning transition of each WP, the problems
+/// found, and what continuing needs (lines read, ids seen).
+#[derive(Clone, Debug, Default)]
+pub struct Replay {
+    /// Per WP: the sort key of its last transition (`at`, `event_id`) and what it says.
+    winners: HashMap<WpId, Winner>,
+    pub problems: Vec<Problem>,
+    /// Lines read so far, for the line numbers of problems further on.
+    lines: usize,
+    /// Whether the text read so far ends at a line end: only then can more text follow.
+    at_line_end: bool,
+    /// The `event_id`s of the transitions read so far.
+    seen: Bloom,
+}
+
+/// The last transition of a WP so far: `at` (`i128::MIN` when unreadable), `event_id`, the
+/// lane and the actor. A tuple: the cache holds one per WP and decodes them on every run.
+type Winner = (i128, String, Lane, Option<String>);
+
+/// Continuing is not possible (a new line repeats an id that may have been seen before, or
+/// the text read so far ended inside a line): replay the whole file instead.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ReplayAgain;
+
 #[derive(Deserialize)]
-struct Line {
-    event_id: Option<String>,
-    wp_id: Option<String>,
-    to_lane: Option<String>,
-    at: Option<String>,
-    actor: Option<serde_json::Value>,
+struct Line<'a> {
+    #[serde(borrow)]
+    event_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    wp_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    to_lane: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    at: Option<Cow<'a, str>>,
+    actor: Option<Actor>,
+}
+
+/// `actor`: a name, or (in newer logs) an object or anything else, which is not a name.
+struct Actor(Option<String>);
+
+impl<'de> Deserialize<'de> for Actor {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Actor, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Actor;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Actor, E> {
+                Ok(Actor(Some(v.to_owned())))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Actor, E> {
+                Ok(Actor(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Actor, E> {
+                Ok(Actor(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Actor, E> {
+                Ok(Actor(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Actor, E> {
+                Ok(Actor(None))
+            }
+            fn visit_unit<E>(self) -> Result<Actor, E> {
+                Ok(Actor(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<Actor, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Actor(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<Actor, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Actor(None))
+            }
+        }
+        d.deserialize_any(Visit)
+    }
+}
+
+/// The fields of one line that matter here.
+struct Event<'a> {
+    event_id: Option<Cow<'a, str>>,
+    wp_id: Option<Cow<'a, str>>,
+    to_lane: Option<Cow<'a, str>>,
+    at: Option<Cow<'a, str>>,
+    actor: Option<Cow<'a, str>>,
+}
+
+/// One line read: by the quick scanner when it is plainly valid, else by serde_json.
+fn read_line(raw: &str) -> Result<Event<'_>, serde_json::Error> {
+    if let Some(f) = event_line::read(raw) {
+        return Ok(Event {
+            event_id: f.event_id.map(Cow::Borrowed),
+            wp_id: f.wp_id.map(Cow::Borrowed),
+            to_lane: f.to_lane.map(Cow::Borrowed),
+            at: f.at.map(Cow::Borrowed),
+            actor: f.actor.map(Cow::Borrowed),
+        });
+    }
+    let line: Line = serde_json::from_str(raw)?;
+    Ok(Event {
+        event_id: line.event_id,
+        wp_id: line.wp_id,
+        to_lane: line.to_lane,
+        at: line.at,
+        actor: line.actor.and_then(|a| a.0).map(Cow::Owned),
+    })
 }
 
 /// Replay `text` (the whole file). `path` is used in the problems.
-pub fn replay(path: &str, text: &str) -> (HashMap<WpId, ReplayedLane>, Vec<Problem>) {
-    let mut problems = Vec::new();
-    let mut transitions: Vec<(i128, String, WpId, Lane, Option<String>, String)> = Vec::new();
-    let mut seen_ids = std::collections::HashSet::new();
-    for (n, raw) in text.lines().enumerate() {
-        let raw = raw.trim();
-        if raw.is_empty() {
-            continue;
+pub fn replay(path: &str, text: &str) -> Replay {
+    let mut replay = Replay {
+        at_line_end: true,
+        ..Replay::default()
+    };
+    let mut ids = FxHashSet::default();
+    // Nothing was read before: no id can repeat an earlier one, so this cannot fail.
+    let _ = replay.feed_lines(path, text, &mut ids, None);
+    replay.seen = Bloom::of(&ids);
+    replay
+}
+
+impl Replay {
+    /// The lane of each WP the log moved.
+    pub fn lanes(&self) -> HashMap<WpId, ReplayedLane> {
+        self.winners
+            .iter()
+            .map(|(wp, (at, _, lane, actor))| {
+                let replayed = ReplayedLane {
+                    lane: *lane,
+                    actor: actor.clone(),
+                    at: (*at != i128::MIN).then_some(*at),
+                };
+                (wp.clone(), replayed)
+            })
+            .collect()
+    }
+
+    /// Go on with `text`, the bytes appended to the file since the text already read. On
+    /// [`ReplayAgain`] `self` is unusable: replay the whole file.
+    pub fn continue_with(&mut self, path: &str, text: &str) -> Result<(), ReplayAgain> {
+        if !self.at_line_end {
+            return Err(ReplayAgain);
         }
-        let warn = |msg: String| Problem::new(Code::MalformedEvent, msg).at(path, Some(n + 1));
-        let line: Line = match serde_json::from_str(raw) {
-            Ok(l) => l,
-            Err(e) => {
-                problems.push(warn(format!("not a JSON event, skipped: {e}")));
+        let mut ids = FxHashSet::default();
+        let mut seen = self.seen.decode().ok_or(ReplayAgain)?;
+        self.feed_lines(path, text, &mut ids, Some(&seen))?;
+        for id in &ids {
+            seen.add(id);
+        }
+        if seen.overloaded() {
+            return Err(ReplayAgain);
+        }
+        self.seen = seen.encode();
+        Ok(())
+    }
+
+    /// Read the lines of `text`. `ids` collects the transition ids of this text; `earlier`
+    /// holds those of the text read before (a possible repeat stops the replay).
+    fn feed_lines<'t>(
+        &mut self,
+        path: &str,
+        text: &'t str,
+        ids: &mut FxHashSet<Cow<'t, str>>,
+        earlier: Option<&Bits>,
+    ) -> Result<(), ReplayAgain> {
+        for raw in text.lines() {
+            self.lines += 1;
+            let n = self.lines;
+            let raw = raw.trim();
+            if raw.is_empty() {
                 continue;
             }
-        };
-        let (Some(wp), Some(to)) = (line.wp_id, line.to_lane) else {
-            continue; // annotation or mission event: not a lane change
-        };
-        if let Some(id) = &line.event_id
-            && !seen_ids.insert(id.clone())
-        {
-            continue;
+            let warn = |msg: String| Problem::new(Code::MalformedEvent, msg).at(path, Some(n));
+            let line = match read_line(raw) {
+                Ok(l) => l,
+                Err(e) => {
+                    self.problems
+                        .push(warn(format!("not a JSON event, skipped: {e}")));
+                    continue;
+                }
+            };
+            let (Some(wp), Some(to)) = (&line.wp_id, &line.to_lane) else {
+                continue; // annotation or mission event: not a lane change
+            };
+            if let Some(id) = &line.event_id {
+                if ids.contains(id) {
+                    continue;
+                }
+                if earlier.is_some_and(|b| b.may_contain(id)) {
+                    return Err(ReplayAgain);
+                }
+                ids.insert(id.clone());
+            }
+            let Ok(wp) = WpId::from_str(wp) else {
+                self.problems
+                    .push(warn(format!("`wp_id` {wp:?} is not a WP id, skipped")));
+                continue;
+            };
+            let Ok(lane) = Lane::from_str(to) else {
+                self.problems
+                    .push(warn(format!("`to_lane` {to:?} is not a lane, skipped")));
+                continue;
+            };
+            self.transition(wp, lane, line);
         }
-        let Ok(wp) = WpId::from_str(&wp) else {
-            problems.push(warn(format!("`wp_id` {wp:?} is not a WP id, skipped")));
-            continue;
-        };
-        let Ok(lane) = Lane::from_str(&to) else {
-            problems.push(warn(format!("`to_lane` {to:?} is not a lane, skipped")));
-            continue;
-        };
-        let at_text = line.at.unwrap_or_default();
+        self.at_line_end = (text.is_empty() && self.at_line_end) || text.ends_with('\n');
+        Ok(())
+    }
+
+    /// A transition wins over the WP's earlier one when it sorts after it or level with it
+    /// (a stable sort by (`at`, `event_id`) keeps the later line last).
+    fn transition(&mut self, wp: WpId, lane: Lane, line: Event) {
         // Events without a readable time sort first, as Spec Kitty's string sort would put ''.
-        let at = parse_rfc3339(&at_text).unwrap_or(i128::MIN);
-        let actor = line.actor.and_then(|a| match a {
-            serde_json::Value::String(s) => Some(s),
-            _ => None,
-        });
-        transitions.push((
-            at,
-            line.event_id.unwrap_or_default(),
-            wp,
-            lane,
-            actor,
-            at_text,
-        ));
+        let at = line
+            .at
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .unwrap_or(i128::MIN);
+        let id = line.event_id.unwrap_or_default();
+        let wins = match self.winners.get(&wp) {
+            Some((a, i, ..)) => (at, id.as_ref()) >= (*a, i.as_str()),
+            None => true,
+        };
+        if wins {
+            let actor = line.actor.map(Cow::into_owned);
+            self.winners.insert(wp, (at, id.into_owned(), lane, actor));
+        }
     }
-    transitions.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let mut lanes = HashMap::new();
-    for (at, _, wp, lane, actor, _) in transitions {
-        lanes.insert(
-            wp,
-            ReplayedLane {
-                lane,
-                actor,
-                at: (at != i128::MIN).then_some(at),
+}
+
+/// A Bloom filter of event ids (two probes; 16 to 32 bits per id when made, refused past 8):
+/// "may contain" is enough to continue a replay safely, as a false "maybe" only costs a full
+/// replay. Kept as hex text, decoded only to continue (the cache reads it on every run).
+#[derive(Clone, Debug, Default)]
+struct Bloom {
+    /// Ids added.
+    count: usize,
+    /// The bits, 64 at a time, as 16 lowercase hex digits each.
+    hex: String,
+}
+
+/// A [`Bloom`] decoded to test and add ids.
+struct Bits {
+    count: usize,
+    words: Vec<u64>,
+}
+
+impl Bloom {
+    /// A filter holding `ids`, sized for them.
+    fn of(ids: &FxHashSet<Cow<str>>) -> Bloom {
+        let words = (ids.len() * 16).div_ceil(64).next_power_of_two().max(4);
+        let mut bits = Bits {
+            count: 0,
+            words: vec![0; words],
+        };
+        for id in ids {
+            bits.add(id);
+        }
+        bits.encode()
+    }
+
+    /// The bits; `None` when the text is damaged (the caller replays everything).
+    fn decode(&self) -> Option<Bits> {
+        if self.hex.is_empty() || !self.hex.len().is_multiple_of(16) || !self.hex.is_ascii() {
+            return None;
+        }
+        let words = (0..self.hex.len() / 16)
+            .map(|i| u64::from_str_radix(&self.hex[i * 16..i * 16 + 16], 16).ok())
+            .collect::<Option<Vec<u64>>>()?;
+        Some(Bits {
+            count: self.count,
+            words,
+        })
+    }
+}
+
+impl Bits {
+    fn encode(&self) -> Bloom {
+        Bloom {
+            count: self.count,
+            hex: self.words.iter().fold(String::new(), |mut hex, w| {
+                let _ = write!(hex, "{w:016x}");
+                hex
+            }),
+        }
+    }
+
+    fn probes(&self, id: &str) -> [usize; 2] {
+        let h = crate::util::cache_file::fingerprint(&[id.as_bytes()]);
+        let size = self.words.len() * 64;
+        [(h as u32) as usize % size, (h >> 32) as usize % size]
+    }
+
+    fn add(&mut self, id: &str) {
+        for bit in self.probes(id) {
+            self.words[bit / 64] |= 1 << (bit % 64);
+        }
+        self.count += 1;
+    }
+
+    /// False only when `id` was never added.
+    fn may_contain(&self, id: &str) -> bool {
+        self.probes(id)
+            .iter()
+            .all(|&bit| self.words[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    /// Too full to keep its false "maybe"s rare (under 5 %).
+    fn overloaded(&self) -> bool {
+        self.count * 8 > self.words.len() * 64
+    }
+}
+
+/// Cache encoding (`util::codec`), field by field.
+impl Encode for Replay {
+    fn encode(&self, w: &mut Writer) {
+        w.uint(self.winners.len() as u64);
+        for (wp, (at, id, lane, actor)) in &self.winners {
+            w.put(wp);
+            w.put(at);
+            w.put(id);
+            w.put(lane);
+            w.put(actor);
+        }
+        w.put(&self.problems);
+        w.put(&self.lines);
+        w.put(&self.at_line_end);
+        w.put(&self.seen.count);
+        w.put(&self.seen.hex);
+    }
+}
+
+impl Decode for Replay {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        let count = r.usize()?;
+        let mut winners = HashMap::with_capacity(count.min(4096));
+        for _ in 0..count {
+            let wp: WpId = r.get()?;
+            winners.insert(wp, (r.get()?, r.get()?, r.get()?, r.get()?));
+        }
+        Some(Replay {
+            winners,
+            problems: r.get()?,
+            lines: r.get()?,
+            at_line_end: r.get()?,
+            seen: Bloom {
+                count: r.get()?,
+                hex: r.get()?,
             },
-        );
+        })
     }
-    (lanes, problems)
 }
 
 #[cfg(test)]
@@ -104,6 +398,19 @@ mod tests {
 
     fn lane(map: &HashMap<WpId, ReplayedLane>, id: &str) -> Lane {
         map[&id.parse::<WpId>().unwrap()].lane
+    }
+
+    fn through_the_cache(r: &Replay) -> Replay {
+        let mut w = Writer::default();
+        w.put(r);
+        let mut reader = Reader::new(&w.bytes);
+        let back = reader.get().unwrap();
+        assert!(reader.is_done());
+        back
+    }
+
+    fn lanes_and_problems(r: &Replay) -> (HashMap<WpId, ReplayedLane>, Vec<Problem>) {
+        (r.lanes(), r.problems.clone())
     }
 
     #[test]
@@ -116,7 +423,7 @@ mod tests {
 {"event_id":"D","wp_id":"WP01","kind":"annotation","delta":{}}
 {"aggregate_type":"Mission","event_id":"E","payload":{}}
 "#;
-        let (lanes, problems) = replay("s.jsonl", text);
+        let (lanes, problems) = lanes_and_problems(&replay("s.jsonl", text));
         assert!(problems.is_empty());
         assert_eq!(lane(&lanes, "WP01"), Lane::ForReview);
         assert_eq!(lane(&lanes, "WP02"), Lane::Claimed);
@@ -128,17 +435,132 @@ mod tests {
     fn same_time_ties_break_on_event_id() {
         let text = r#"{"event_id":"02","wp_id":"WP01","to_lane":"done","at":"2026-01-01T09:00:00Z"}
 {"event_id":"01","wp_id":"WP01","to_lane":"planned","at":"2026-01-01T09:00:00Z"}"#;
-        assert_eq!(lane(&replay("s", text).0, "WP01"), Lane::Done);
+        assert_eq!(lane(&replay("s", text).lanes(), "WP01"), Lane::Done);
     }
 
     #[test]
     fn bad_lines_are_warnings_not_failures() {
-        let (lanes, problems) = replay(
+        let (lanes, problems) = lanes_and_problems(&replay(
             "s",
             "{oops\n{\"event_id\":\"1\",\"wp_id\":\"WP01\",\"to_lane\":\"nowhere\"}\n{\"event_id\":\"2\",\"wp_id\":\"WP01\",\"to_lane\":\"doing\"}\n",
-        );
+        ));
         assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].line, Some(1));
         assert_eq!(lane(&lanes, "WP01"), Lane::InProgress);
+    }
+
+    /// A log of `n` lines: transitions of four WPs with times out of order, repeated ids,
+    /// annotations, a malformed line and lines without ids.
+    fn log(n: usize) -> Vec<String> {
+        let lanes = ["planned", "claimed", "in_progress", "for_review", "done"];
+        (0..n)
+            .map(|i| match i % 11 {
+                3 => format!(r#"{{"event_id":"A{i}","wp_id":"WP01","kind":"annotation"}}"#),
+                7 => "{oops".to_owned(),
+                9 => format!(
+                    r#"{{"wp_id":"WP0{}","to_lane":"{}","at":"2026-01-01T09:{:02}:00Z"}}"#,
+                    i % 4 + 1,
+                    lanes[i % 5],
+                    i % 60
+                ),
+                _ => format!(
+                    r#"{{"event_id":"E{:03}","wp_id":"WP0{}","to_lane":"{}","at":"2026-01-01T{:02}:00:00+00:00","actor":"a{i}"}}"#,
+                    // Every 13th line repeats the id of the line before it.
+                    if i % 13 == 12 { i - 1 } else { i },
+                    i % 4 + 1,
+                    lanes[(i * 7) % 5],
+                    (i * 37) % 24
+                ),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn continuing_gives_what_a_full_replay_gives_or_asks_for_one() {
+        let lines: Vec<String> = log(300).into_iter().map(|l| l + "\n").collect();
+        let text = |n: usize| lines[..n].concat();
+        // As Spec Kitty appends and the cache goes on: one to three lines at a time, through
+        // the cache's JSON, a full replay when refused.
+        let mut r = replay("s", &text(10));
+        let (mut at, mut refused) = (10, 0);
+        while at < lines.len() {
+            let next = (at + 1 + at % 3).min(lines.len());
+            r = through_the_cache(&r);
+            match r.continue_with("s", &lines[at..next].concat()) {
+                Ok(()) => {}
+                Err(ReplayAgain) => {
+                    refused += 1;
+                    r = replay("s", &text(next));
+                }
+            }
+            let full = replay("s", &text(next));
+            assert_eq!(
+                lanes_and_problems(&r),
+                lanes_and_problems(&full),
+                "at {next}"
+            );
+            at = next;
+        }
+        // Lines that repeat the id of the line before them refuse when both are not in the
+        // same step (about 20 here); a false "maybe" of the Bloom filter may refuse a few more.
+        assert!((5..40).contains(&refused), "{refused} refused");
+    }
+
+    #[test]
+    fn a_repeated_id_or_a_cut_line_asks_for_a_full_replay() {
+        let first = "{\"event_id\":\"X\",\"wp_id\":\"WP01\",\"to_lane\":\"done\"}\n";
+        let mut r = replay("s", first);
+        assert_eq!(
+            r.continue_with(
+                "s",
+                "{\"event_id\":\"X\",\"wp_id\":\"WP01\",\"to_lane\":\"planned\"}\n"
+            ),
+            Err(ReplayAgain)
+        );
+        let mut cut = replay("s", "{\"event_id\":\"X\",\"wp_id\":\"WP01\",");
+        assert_eq!(
+            cut.continue_with("s", "\"to_lane\":\"done\"}\n"),
+            Err(ReplayAgain)
+        );
+        // Annotations and lines without an id never collide.
+        let mut r = replay("s", first);
+        r.continue_with("s", "{\"event_id\":\"X\",\"kind\":\"annotation\"}\n{\"wp_id\":\"WP01\",\"to_lane\":\"claimed\"}\n")
+            .unwrap();
+        assert_eq!(lane(&r.lanes(), "WP01"), Lane::Done);
+        assert_eq!(r.problems, []);
+    }
+
+    /// Messages as the earlier reader (`serde_json::Value` for `actor`, owned strings) gave.
+    #[test]
+    fn odd_values_are_read_as_before() {
+        let text = r#"{"event_id":"1","wp_id":"WP01","to_lane":"done","actor":{"tool":"user"}}
+{"event_id":"2","wp_id":"WP02","to_lane":"done","actor":[1,2],"at":null}
+{"event_id":"3","wp_id":"WP03","to_lane":"done","actor":"\u0061b"}
+{"event_id":4,"wp_id":"WP04","to_lane":"done"}
+{"event_id":"5","wp_id":"WP05","to_lane":"done","wp_id":"WP06"}
+{"event_id":"6","wp_id":"WP\u0030\u0037","to_lane":"done"}
+{"event_id":"7","wp_id":5,"to_lane":"done"}
+{"event_id":"8","wp_id":"WP01","to_lane":"done","at":17}
+{"event_id":"9","wp_id":"WP01","to_lane":"done","actor":1e999}
+"#;
+        let r = replay("s", text);
+        let lanes = r.lanes();
+        assert_eq!(lanes[&"WP01".parse::<WpId>().unwrap()].actor, None);
+        assert_eq!(
+            lanes[&"WP03".parse::<WpId>().unwrap()].actor.as_deref(),
+            Some("ab")
+        );
+        assert_eq!(lane(&lanes, "WP07"), Lane::Done);
+        let messages: Vec<&str> = r.problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "not a JSON event, skipped: invalid type: integer `4`, expected a string at line 1 column 13",
+                "not a JSON event, skipped: duplicate field `wp_id` at line 1 column 55",
+                "not a JSON event, skipped: invalid type: integer `5`, expected a string at line 1 column 25",
+                "not a JSON event, skipped: invalid type: integer `17`, expected a string at line 1 column 55",
+                "not a JSON event, skipped: number out of range at line 1 column 61",
+            ]
+        );
     }
 }

@@ -6,16 +6,15 @@
 
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
 use super::frontmatter::{self, Node, SplitError, Value};
 use super::ids::{WpId, is_safe_branch_name};
 use super::lane::Lane;
 use super::problem::{Code, Problem};
+use crate::util::codec::{Decode, Encode, Reader, Writer};
 
 /// A work package as the plan describes it. Runtime state (lane in refs, claims) is elsewhere.
-/// (Serialisable for the plan cache, not part of any documented output.)
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// (Encoded for the plan cache, `util::codec`; not part of any documented output.)
+#[derive(Clone, Debug)]
 pub struct WorkPackage {
     pub id: WpId,
     pub title: String,
@@ -25,7 +24,6 @@ pub struct WorkPackage {
     pub lane: Option<Lane>,
     pub lane_line: Option<usize>,
     /// Line of `work_package_id`, when present.
-    #[serde(default)]
     pub id_line: Option<usize>,
     pub agent: Option<String>,
     pub subtasks: usize,
@@ -38,11 +36,53 @@ pub struct WorkPackage {
     pub file: String,
     /// The file could not be read as a WP at all (no frontmatter, malformed YAML): this is a
     /// stand-in named after the file, so dependents and the board still know the WP exists.
-    #[serde(default)]
     pub broken: bool,
     /// The file has errors (`git kitty check`): such a WP is never ready to start.
-    #[serde(default)]
     pub has_errors: bool,
+}
+
+impl Encode for WorkPackage {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.id);
+        w.put(&self.title);
+        w.put(&self.dependency_lines);
+        w.put(&self.lane);
+        w.put(&self.lane_line);
+        w.put(&self.id_line);
+        w.put(&self.agent);
+        w.put(&self.subtasks);
+        w.put(&self.phase);
+        w.put(&self.review_status);
+        w.put(&self.reviewed_by);
+        w.put(&self.planning_base_branch);
+        w.put(&self.merge_target_branch);
+        w.put(&self.file);
+        w.put(&self.broken);
+        w.put(&self.has_errors);
+    }
+}
+
+impl Decode for WorkPackage {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        Some(WorkPackage {
+            id: r.get()?,
+            title: r.get()?,
+            dependency_lines: r.get()?,
+            lane: r.get()?,
+            lane_line: r.get()?,
+            id_line: r.get()?,
+            agent: r.get()?,
+            subtasks: r.get()?,
+            phase: r.get()?,
+            review_status: r.get()?,
+            reviewed_by: r.get()?,
+            planning_base_branch: r.get()?,
+            merge_target_branch: r.get()?,
+            file: r.get()?,
+            broken: r.get()?,
+            has_errors: r.get()?,
+        })
+    }
 }
 
 impl WorkPackage {
@@ -640,5 +680,21 @@ mod tests {
         let got: Vec<String> = wp.unwrap().dependencies().map(WpId::to_string).collect();
         let want: Vec<String> = (0..7_000).map(|k| format!("WP{}", 100 + k)).collect();
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn the_cache_form_reads_back_the_same() {
+        let (wp, _) = parse(
+            "kitty-specs/001-a/tasks/WP02-api.md",
+            b"---\nwork_package_id: WP02\ntitle: API\ndependencies: [WP01]\nlane: doing\nagent: claude\nsubtasks: [T1, T2]\nphase: one\nreview_status: ok\nreviewed_by: rev\nplanning_base_branch: dev\nmerge_target_branch: main\n---\n",
+        );
+        let wp = wp.unwrap();
+        let mut w = Writer::default();
+        w.put(&wp);
+        let back: WorkPackage = Reader::new(&w.bytes).get().unwrap();
+        assert_eq!(format!("{back:?}"), format!("{wp:?}"));
+        for cut in 0..w.bytes.len() {
+            assert!(Reader::new(&w.bytes[..cut]).get::<WorkPackage>().is_none());
+        }
     }
 }

@@ -3,9 +3,9 @@
 //! A state ref's tip is an immutable commit, so "ref still points at commit C" means "the
 //! cached decode of C is still right": there is no invalidation to get wrong. The cache saves
 //! reading thousands of loose objects (one open, read and inflate each) on every `status`;
-//! see docs/performance.md. One file per feature,
-//! `<git-common-dir>/kitty/state-cache/<feature>.json`, written atomically; any problem with
-//! it (missing, corrupt, other version, read-only repository) means reading the objects.
+//! see docs/performance.md. One file, `<git-common-dir>/kitty/state.cache`, with a section
+//! per feature (`util::cache_file`), written atomically; any problem with it (missing,
+//! corrupt, other version, read-only repository) means reading the objects.
 
 use std::path::Path;
 
@@ -26,7 +26,7 @@ const CODE: u64 = crate::util::cache_file::fingerprint(&[
 
 fn version() -> String {
     format!(
-        "state-cache 1, schema {SCHEMA}, git-kitty {}, {CODE:016x}",
+        "state-cache 2, schema {SCHEMA}, git-kitty {}, {CODE:016x}",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -45,7 +45,7 @@ impl StateCache {
     pub fn open(common_dir: &Path, features: &[&str]) -> StateCache {
         StateCache(PerFeature::open(
             common_dir,
-            "state-cache",
+            "state.cache",
             version(),
             features,
         ))

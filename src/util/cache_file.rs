@@ -1,11 +1,28 @@
 //! Files under `<git-common-dir>/kitty/` that only make things faster (the plan and state
 //! caches): read if usable, replaced atomically, never a reason to fail.
+//!
+//! Each cache is **one file** with a section per feature, so reading the whole plan costs one
+//! `open` and reading one feature decodes only its section:
+//!
+//! ```text
+//! <version>\n
+//! <feature>\t<length>\t<hash>\n<length bytes>\n      one record per feature, by name
+//! ```
+//!
+//! The hash ([`content_hash`] of the bytes, in hex) makes a damaged section unusable rather
+//! than wrong.
+//!
+//! A section's bytes are whatever its cache writes (compact binary for the plan, JSON for
+//! state).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+
+use super::parallel::in_parallel;
 
 /// `KITTY_NO_CACHE=1` turns every cache off (for benchmarks and bug reports).
 pub fn disabled() -> bool {
@@ -49,54 +66,177 @@ pub const fn fingerprint(parts: &[&[u8]]) -> u64 {
     hash
 }
 
-/// Cache files of one kind, one per feature (`<dir>/<feature>.json`), each a map from a key
-/// (a WP id, a file path) to an entry. A file written by another `version` is ignored.
-pub struct PerFeature<E> {
-    /// `None`: caching is off (`KITTY_NO_CACHE`); reads miss and nothing is written.
-    dir: Option<PathBuf>,
+/// A 64-bit hash of file contents, eight bytes at a time (several GB/s): it tells whether
+/// the start of a file is still what was read before. Not cryptographic, and not used where
+/// a forged collision could do more than show a wrong lane from the user's own files.
+pub fn content_hash(bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h: u64 = bytes.len() as u64 ^ 0x6b69_7474_7963_6163;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(c);
+        h = (h ^ u64::from_le_bytes(word))
+            .wrapping_mul(K)
+            .rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(29);
+    }
+    h ^ (h >> 32)
+}
+
+/// A cache file of sections, as read (nothing decoded yet).
+pub struct Sections {
+    /// `None`: caching is off (`KITTY_NO_CACHE`); nothing is read or written.
+    path: Option<PathBuf>,
     version: String,
+    bytes: Vec<u8>,
+    index: HashMap<String, Range<usize>>,
+}
+
+impl Sections {
+    /// Read `<common_dir>/kitty/<name>`; a missing, unreadable or other-version file is empty.
+    pub fn open(common_dir: &Path, name: &str, version: String) -> Sections {
+        let path = (!disabled()).then(|| common_dir.join("kitty").join(name));
+        let bytes = path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .unwrap_or_default();
+        let mut index = HashMap::new();
+        if let Some(rest) = bytes.strip_prefix(version.as_bytes())
+            && rest.first() == Some(&b'\n')
+        {
+            let mut at = version.len() + 1;
+            while let Some((name, range, sound)) = record(&bytes, at) {
+                at = range.end + 1;
+                // A damaged section is as good as none: its feature is read again.
+                if sound {
+                    index.insert(name, range);
+                }
+            }
+        }
+        Sections {
+            path,
+            version,
+            bytes,
+            index,
+        }
+    }
+
+    pub fn enabled(&self) -> bool {
+        self.path.is_some()
+    }
+
+    /// The names of the sections in the file.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
+    }
+
+    /// The raw JSON of a section.
+    pub fn get(&self, name: &str) -> Option<&[u8]> {
+        self.index.get(name).map(|r| &self.bytes[r.clone()])
+    }
+
+    /// Decode the sections of `names` with `parse` (in parallel); an undecodable section is
+    /// left out.
+    pub fn decode<E: Send>(
+        &self,
+        names: &[&str],
+        parse: &(dyn Fn(&[u8]) -> Option<E> + Sync),
+    ) -> HashMap<String, E> {
+        let decoded = in_parallel(names, &|name: &&str| parse(self.get(name)?));
+        names
+            .iter()
+            .zip(decoded)
+            .filter_map(|(n, d)| Some(((*n).to_owned(), d?)))
+            .collect()
+    }
+
+    /// Write the file again: `changed` sections replaced (`None`: removed), the others kept
+    /// as they were if `keep` says so. Atomic; failures are ignored.
+    pub fn save(&self, changed: Vec<(String, Option<Vec<u8>>)>, keep: &dyn Fn(&str) -> bool) {
+        let Some(path) = &self.path else {
+            return;
+        };
+        let mut out: BTreeMap<&str, &[u8]> = self
+            .index
+            .iter()
+            .filter(|(name, _)| keep(name))
+            .map(|(name, r)| (name.as_str(), &self.bytes[r.clone()]))
+            .collect();
+        for (name, section) in &changed {
+            match section {
+                // A name that could break the record format is not cached.
+                Some(section) if !name.contains(['\t', '\n']) => {
+                    out.insert(name, section);
+                }
+                _ => {
+                    out.remove(name.as_str());
+                }
+            }
+        }
+        let mut bytes = Vec::with_capacity(self.bytes.len() + 4096);
+        bytes.extend_from_slice(self.version.as_bytes());
+        bytes.push(b'\n');
+        for (name, section) in out {
+            let header = format!("{name}\t{}\t{:x}\n", section.len(), content_hash(section));
+            bytes.extend_from_slice(header.as_bytes());
+            bytes.extend_from_slice(section);
+            bytes.push(b'\n');
+        }
+        if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
+            replace(dir, &name.to_string_lossy(), &bytes);
+            // Earlier versions kept a folder of files per cache: nothing reads them now.
+            for legacy in ["plan-cache", "state-cache"] {
+                let _ = std::fs::remove_dir_all(dir.join(legacy));
+            }
+        }
+    }
+}
+
+/// The record at `at`: `<name>\t<length>\t<hash>\n<bytes>\n`, its name, the range of its
+/// bytes, and whether they hash as written (`None` past the last record or when the framing
+/// itself is damaged).
+fn record(bytes: &[u8], at: usize) -> Option<(String, Range<usize>, bool)> {
+    let rest = bytes.get(at..)?;
+    let eol = rest.iter().position(|b| *b == b'\n')?;
+    let header = std::str::from_utf8(&rest[..eol]).ok()?;
+    let mut fields = header.split('\t');
+    let (name, len, hash) = (fields.next()?, fields.next()?, fields.next()?);
+    let len: usize = len.parse().ok()?;
+    let hash = u64::from_str_radix(hash, 16).ok()?;
+    let start = at + eol + 1;
+    let end = start.checked_add(len)?;
+    if fields.next().is_some() || bytes.get(end) != Some(&b'\n') {
+        return None;
+    }
+    let sound = content_hash(&bytes[start..end]) == hash;
+    Some((name.to_owned(), start..end, sound))
+}
+
+/// A cache of entries per feature, each section a map from a key (a WP id) to an entry (as
+/// JSON), decoded for the features asked for. Entries are cloned out: for small caches.
+pub struct PerFeature<E> {
+    file: Sections,
     features: HashMap<String, HashMap<String, E>>,
     dirty: Vec<String>,
 }
 
-#[derive(Deserialize)]
-struct FileIn<E> {
-    version: String,
-    entries: HashMap<String, E>,
-}
-
-#[derive(Serialize)]
-struct FileOut<'a, E> {
-    version: &'a str,
-    entries: &'a HashMap<String, E>,
-}
-
-impl<E: Serialize + DeserializeOwned> PerFeature<E> {
-    /// Load the files of `features` from `<common_dir>/kitty/<kind>/`.
-    pub fn open(common_dir: &Path, kind: &str, version: String, features: &[&str]) -> Self {
-        let dir = (!disabled()).then(|| common_dir.join("kitty").join(kind));
-        let mut loaded = HashMap::new();
-        if let Some(dir) = &dir {
-            for f in features {
-                let entries = std::fs::read(dir.join(format!("{f}.json")))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<FileIn<E>>(&b).ok())
-                    .filter(|file| file.version == version)
-                    .map(|file| file.entries)
-                    .unwrap_or_default();
-                loaded.insert((*f).to_owned(), entries);
-            }
-        }
+impl<E: Serialize + DeserializeOwned + Send> PerFeature<E> {
+    /// Load the sections of `features` from `<common_dir>/kitty/<name>`.
+    pub fn open(common_dir: &Path, name: &str, version: String, features: &[&str]) -> Self {
+        let file = Sections::open(common_dir, name, version);
+        let features = file.decode(features, &|raw: &[u8]| serde_json::from_slice(raw).ok());
         PerFeature {
-            dir,
-            version,
-            features: loaded,
+            file,
+            features,
             dirty: Vec::new(),
         }
     }
 
     pub fn enabled(&self) -> bool {
-        self.dir.is_some()
+        self.file.enabled()
     }
 
     pub fn get(&self, feature: &str, key: &str) -> Option<&E> {
@@ -131,22 +271,94 @@ impl<E: Serialize + DeserializeOwned> PerFeature<E> {
         }
     }
 
-    /// Write the features that changed, each with [`replace`]. Failures are ignored.
+    /// Write the file if a feature changed. Failures are ignored.
     pub fn save(self) {
-        let Some(dir) = self.dir else {
+        if self.dirty.is_empty() {
             return;
-        };
-        for feature in &self.dirty {
-            let Some(entries) = self.features.get(feature) else {
-                continue;
-            };
-            let out = FileOut {
-                version: &self.version,
-                entries,
-            };
-            if let Ok(bytes) = serde_json::to_vec(&out) {
-                replace(&dir, &format!("{feature}.json"), &bytes);
-            }
         }
+        let changed = self
+            .dirty
+            .iter()
+            .map(|f| {
+                let json = self
+                    .features
+                    .get(f)
+                    .filter(|e| !e.is_empty())
+                    .and_then(|e| serde_json::to_vec(e).ok());
+                (f.clone(), json)
+            })
+            .collect();
+        self.file.save(changed, &|_| true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_round_trip_and_survive_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let v = || "test 1".to_owned();
+        let json = |raw: &[u8]| serde_json::from_slice::<Vec<u32>>(raw).ok();
+        let file = Sections::open(dir.path(), "c", v());
+        file.save(
+            vec![
+                ("b".into(), Some(b"[2]".to_vec())),
+                ("a".into(), Some(b"[1]\n\t".to_vec())),
+                ("bad\tname".into(), Some(b"[3]".to_vec())),
+            ],
+            &|_| true,
+        );
+        let text = std::fs::read_to_string(dir.path().join("kitty/c")).unwrap();
+        let (ha, hb) = (content_hash(b"[1]\n\t"), content_hash(b"[2]"));
+        assert_eq!(
+            text,
+            format!("test 1\na\t5\t{ha:x}\n[1]\n\t\nb\t3\t{hb:x}\n[2]\n")
+        );
+        let file = Sections::open(dir.path(), "c", v());
+        assert_eq!(file.get("a"), Some(&b"[1]\n\t"[..]));
+        let got = file.decode(&["a", "b", "z"], &json);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got["b"], [2]);
+        // Replace one, drop one through `keep`, keep the rest as they were.
+        file.save(vec![("a".into(), Some(b"[9]".to_vec()))], &|n| n != "b");
+        let file = Sections::open(dir.path(), "c", v());
+        assert_eq!(file.get("a"), Some(&b"[9]"[..]));
+        assert_eq!(file.get("b"), None);
+        // Another version, or garbage: empty.
+        assert_eq!(
+            Sections::open(dir.path(), "c", "test 2".into()).get("a"),
+            None
+        );
+        let h = content_hash(b"[1]");
+        for garbage in [
+            format!("test 1\na\t9\t{h:x}\n[1]\n"),
+            "test 1\na\tx\n".to_owned(),
+            format!("test 1\na\t3\t{h:x}\n[2]\n"),
+        ] {
+            std::fs::write(dir.path().join("kitty/c"), &garbage).unwrap();
+            let file = Sections::open(dir.path(), "c", v());
+            assert!(file.decode(&["a"], &json).is_empty(), "{garbage:?}");
+        }
+        // One damaged section leaves the others usable.
+        let text = format!("test 1\na\t3\t{h:x}\n[1]\nb\t2\t0\n[3\n");
+        std::fs::write(dir.path().join("kitty/c"), text).unwrap();
+        let file = Sections::open(dir.path(), "c", v());
+        assert_eq!(
+            file.decode(&["a", "b"], &json).keys().collect::<Vec<_>>(),
+            ["a"]
+        );
+    }
+
+    #[test]
+    fn content_hash_sees_every_byte() {
+        let a = b"0123456789abcdef0123".to_vec();
+        for i in 0..a.len() {
+            let mut b = a.clone();
+            b[i] ^= 1;
+            assert_ne!(content_hash(&a), content_hash(&b));
+        }
+        assert_ne!(content_hash(&a), content_hash(&a[..19]));
     }
 }

@@ -1,6 +1,9 @@
 //! Small helpers with no better home.
 
 pub mod cache_file;
+pub mod codec;
 pub mod faults;
+pub mod hash;
+pub mod parallel;
 pub mod shell;
 pub mod time;

@@ -29,12 +29,13 @@ pub fn system_now_nanos() -> i128 {
 /// nanoseconds since the epoch. A space instead of `T` is accepted (Python's `str(datetime)`).
 pub fn parse_rfc3339(s: &str) -> Option<i128> {
     let b = s.trim().as_bytes();
+    // Fields of at most four digits: no overflow to check.
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = b.get(r)?;
         if part.is_empty() || !part.iter().all(u8::is_ascii_digit) {
             return None;
         }
-        std::str::from_utf8(part).ok()?.parse().ok()
+        Some(part.iter().fold(0, |n, d| n * 10 + i64::from(d - b'0')))
     };
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
@@ -79,18 +80,36 @@ pub fn parse_rfc3339(s: &str) -> Option<i128> {
     Some(i128::from(secs) * 1_000_000_000 + nanos)
 }
 
-/// `2026-11-25T15:18:36Z` (seconds precision, UTC).
+/// `2026-11-25T15:18:36Z` (seconds precision, UTC). Written digit by digit: the board
+/// formats one per WP.
 pub fn format_rfc3339(nanos: i128) -> String {
     let secs = nanos.div_euclid(1_000_000_000) as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            rem % 3600 / 60,
+            rem % 60
+        );
+    }
+    let mut out = String::with_capacity(20);
+    for (n, sep) in [
+        (y / 100, None),
+        (y % 100, Some('-')),
+        (m, Some('-')),
+        (d, Some('T')),
+        (rem / 3600, Some(':')),
+        (rem % 3600 / 60, Some(':')),
+        (rem % 60, Some('Z')),
+    ] {
+        out.push(char::from(b'0' + (n / 10) as u8));
+        out.push(char::from(b'0' + (n % 10) as u8));
+        out.extend(sep);
+    }
+    out
 }
 
 /// `2026-11-25T15:18:36.123456789Z` (nanosecond precision, UTC): event times, so that

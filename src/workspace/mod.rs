@@ -17,11 +17,15 @@ use crate::git::Repo;
 use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::lane::Lane;
 use crate::model::plan::{
-    Feature, FeatureListing, Plan, SPECS_DIR, in_parallel, parse_file, wp_jobs,
+    Feature, FeatureListing, FileJob, FileKind, FileRead, Plan, SPECS_DIR, file_jobs, read_file,
+    text_of,
 };
+use crate::model::spec_kitty;
 use crate::state::lane_info::LaneInfo;
 use crate::state::schema::WpState;
-use plan_cache::{PlanCache, Stamp};
+use crate::util::cache_file::content_hash;
+use crate::util::parallel::in_parallel;
+use plan_cache::{Hashed, Loaded, PlanCache, Prefix, Stamp};
 
 pub struct Workspace {
     pub repo: Repo,
@@ -48,20 +52,19 @@ impl Workspace {
                 .hint("run git kitty in a clone with a working tree")
             })?
             .to_path_buf();
-        let (mut listings, mut problems) = plan_files::list(&plan_root);
-        let feature_names = listings.iter().map(|l| l.name.clone()).collect();
-        if let Some(only) = only {
-            listings.retain(|l| l.name == only.as_str());
-            problems.retain(|p| {
-                p.file
-                    .as_deref()
-                    .is_some_and(|f| f.starts_with(&listings_dir(only)))
-            });
-        }
-        let mut plan = load_plan(&repo, &plan_root, listings);
+        let listed = plan_files::list(&plan_root, only.map(FeatureSlug::as_str));
+        let mut problems = listed.problems;
+        let mut plan = load_plan(
+            &repo,
+            &plan_root,
+            listed.listings,
+            &listed.stamps,
+            only.is_none(),
+        );
         problems.append(&mut plan.problems);
         plan.problems = problems;
         crate::model::problem::sort(&mut plan.problems);
+        let feature_names = listed.feature_names;
         Ok(Workspace {
             repo,
             plan_root,
@@ -346,33 +349,109 @@ impl Workspace {
     }
 }
 
-/// Parse the listed features' WP files, in parallel, through the plan cache.
-fn load_plan(repo: &Repo, root: &Path, listings: Vec<FeatureListing>) -> Plan {
-    let jobs = wp_jobs(&listings);
-    let names: Vec<&str> = listings.iter().map(|l| l.name.as_str()).collect();
-    let cache = PlanCache::open(repo.common_dir(), &names);
-    let results = in_parallel(&jobs, &|(feature, rel): &(&str, &str)| {
-        let path = root.join(rel);
-        let stamp = Stamp::of(&path);
-        match cache.get(feature, rel, stamp) {
-            Some(hit) => (hit, None),
-            None => (parse_file(rel, std::fs::read(&path)), Some(stamp)),
-        }
+/// Read the listed features' files through the plan cache: unchanged files from the cache,
+/// event logs that only grew from where the cache left them, the others read and parsed, in
+/// parallel, largest first. `stamps` come from the listing; `complete`: every feature is
+/// listed.
+fn load_plan(
+    repo: &Repo,
+    root: &Path,
+    listings: Vec<FeatureListing>,
+    stamps: &[Vec<Option<Stamp>>],
+    complete: bool,
+) -> Plan {
+    let jobs = file_jobs(&listings);
+    let mut cache = PlanCache::open(repo.common_dir(), &jobs);
+    // One slot per job: hits filled now, misses after (a cheap stand-in until then).
+    let mut reads: Vec<FileRead> = Vec::with_capacity(jobs.len());
+    let mut meta: Vec<Loaded> = Vec::with_capacity(jobs.len());
+    let mut misses: Vec<(usize, Option<Stamp>, Option<Prefix>)> = Vec::new();
+    for (i, job) in jobs.iter().enumerate() {
+        let stamp = stamps[job.listing].get(job.file).copied().flatten();
+        let (read, hash, cached) = match stamp.and_then(|s| cache.take(i, s)) {
+            Some((read, hash)) => (read, hash, true),
+            None => {
+                let prefix = stamp
+                    .filter(|_| job.kind == FileKind::Events)
+                    .and_then(|s| cache.take_prefix(i, s));
+                misses.push((i, stamp, prefix));
+                (FileRead::Meta(None), None, false)
+            }
+        };
+        reads.push(read);
+        meta.push(Loaded {
+            stamp,
+            hash,
+            cached,
+        });
+    }
+    // Event logs are the long jobs (megabytes of JSON): first, so no core waits at the end.
+    misses.sort_by_key(|(i, stamp, _)| {
+        let events = jobs[*i].kind == FileKind::Events;
+        (!events, std::cmp::Reverse(stamp.map_or(0, |s| s.size())))
     });
-    let mut cache = cache;
-    let now = crate::util::time::system_now_nanos();
-    let mut parsed = Vec::with_capacity(results.len());
-    for ((feature, rel), (result, fresh)) in jobs.iter().zip(results) {
-        if let Some(stamp) = fresh {
-            cache.put(feature, rel, stamp, &result, now);
+    let fresh = in_parallel(&misses, &|(i, stamp, prefix): &(
+        usize,
+        Option<Stamp>,
+        Option<Prefix>,
+    )| {
+        read_job(root, &jobs[*i], *stamp, prefix.as_ref())
+    });
+    for ((i, _, _), (read, hash)) in misses.iter().zip(fresh) {
+        reads[*i] = read;
+        meta[*i].hash = hash;
+    }
+    cache.save(&jobs, &reads, &meta, complete);
+    drop(jobs);
+    Plan::assemble(listings, reads)
+}
+
+/// Read one file of the plan; an event log goes on from `prefix` when it only grew. With
+/// the length and hash of an event log's bytes.
+fn read_job(
+    root: &Path,
+    job: &FileJob,
+    stamp: Option<Stamp>,
+    prefix: Option<&Prefix>,
+) -> (FileRead, Option<Hashed>) {
+    let bytes = read_bytes(&root.join(job.path), stamp.map(|s| s.size()));
+    match (job.kind, &bytes) {
+        (FileKind::Events, Ok(bytes)) => {
+            let hash = Hashed {
+                len: bytes.len() as u64,
+                hash: content_hash(bytes),
+            };
+            let replay = prefix
+                .and_then(|p| continue_replay(job.path, bytes, p))
+                .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
+            (FileRead::Events(replay), Some(hash))
         }
-        parsed.push(result);
+        _ => (read_file(job, bytes), None),
     }
-    for l in &listings {
-        cache.retain(&l.name, &l.wp_files);
+}
+
+/// The cached replay of the first `prefix.read.len` bytes, gone on with the rest, when those
+/// bytes are still the ones replayed.
+fn continue_replay(path: &str, bytes: &[u8], prefix: &Prefix) -> Option<spec_kitty::Replay> {
+    let len = usize::try_from(prefix.read.len).ok()?;
+    let old = bytes.get(..len)?;
+    if content_hash(old) != prefix.read.hash {
+        return None;
     }
-    cache.save();
-    Plan::assemble(listings, parsed, &|rel: &str| std::fs::read(root.join(rel)))
+    let mut replay = prefix.replay.clone();
+    replay
+        .continue_with(path, &text_of(&bytes[len..]))
+        .ok()
+        .map(|()| replay)
+}
+
+/// A file's bytes; `size` (from its stamp) saves the `stat` that `std::fs::read` makes.
+fn read_bytes(path: &Path, size: Option<u64>) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(size.map_or(0, |s| s as usize + 1));
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 /// An agent name becomes a commit author and a board label: one short line of text.
@@ -391,10 +470,6 @@ pub fn validate_agent(name: &str) -> Result<String> {
 }
 
 pub use crate::state::store::States;
-
-fn listings_dir(slug: &FeatureSlug) -> String {
-    format!("{SPECS_DIR}/{slug}/")
-}
 
 fn unknown_wp(wp: &WpId, feature: &Feature) -> Error {
     let ids: Vec<&str> = feature.wps.iter().map(|w| w.id.as_str()).collect();

@@ -1,25 +1,59 @@
-//! Listing the plan's files in a working tree.
+//! Listing the plan's files in a working tree, with one `stat` per file read: the stamps
+//! the plan cache compares are taken here, and nothing else of a feature folder is looked at
+//! than `tasks/`, `status.events.jsonl` and `meta.json`.
 
 use std::io;
 use std::path::Path;
 
-use crate::model::plan::{FeatureListing, SPECS_DIR};
+use super::plan_cache::Stamp;
+use crate::model::plan::{FeatureListing, SPECS_DIR, is_wp_file_name};
 use crate::model::problem::{Code, Problem};
+use crate::util::parallel::in_parallel;
 
-/// List `kitty-specs/*/` under `root`: WP files in `tasks/`, Spec Kitty's event log and
-/// meta file. Only regular files count: a symlink could point outside the repository.
-pub fn list(root: &Path) -> (Vec<FeatureListing>, Vec<Problem>) {
+/// The plan's files as found on disk.
+pub struct Listed {
+    pub listings: Vec<FeatureListing>,
+    pub problems: Vec<Problem>,
+    /// The stamps of each listing's files, in [`FeatureListing::files`] order.
+    pub stamps: Vec<Vec<Option<Stamp>>>,
+    /// Every folder under `kitty-specs/`, listed or not (for "did you mean" hints).
+    pub feature_names: Vec<String>,
+}
+
+/// List `kitty-specs/*/` under `root` (only the feature `only` when given): WP files in
+/// `tasks/`, Spec Kitty's event log and meta file. Only regular files count: a symlink could
+/// point outside the repository.
+pub fn list(root: &Path, only: Option<&str>) -> Listed {
     let mut problems = Vec::new();
     let specs = root.join(SPECS_DIR);
     if std::fs::symlink_metadata(&specs).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.push(ignored_symlink(SPECS_DIR));
-        return (Vec::new(), problems);
     }
-    let listings = feature_names(&specs, &mut problems)
-        .into_iter()
-        .map(|name| list_feature(&specs, &name, &mut problems))
+    let feature_names = match problems.is_empty() {
+        true => feature_names(&specs, &mut problems),
+        false => Vec::new(),
+    };
+    let wanted: Vec<&String> = feature_names
+        .iter()
+        .filter(|n| only.is_none_or(|o| o == n.as_str()))
         .collect();
-    (listings, problems)
+    let mut listed = Listed {
+        listings: Vec::with_capacity(wanted.len()),
+        problems: if only.is_some() { Vec::new() } else { problems },
+        stamps: Vec::with_capacity(wanted.len()),
+        feature_names: Vec::new(),
+    };
+    for (listing, problems, stamps) in in_parallel(&wanted, &|name: &&String| {
+        let mut problems = Vec::new();
+        let (listing, stamps) = list_feature(&specs, name, &mut problems);
+        (listing, problems, stamps)
+    }) {
+        listed.listings.push(listing);
+        listed.problems.extend(problems);
+        listed.stamps.push(stamps);
+    }
+    listed.feature_names = feature_names;
+    listed
 }
 
 /// The feature folders in `specs`, sorted; hidden entries and files are skipped, symlinks
@@ -53,44 +87,66 @@ fn feature_names(specs: &Path, problems: &mut Vec<Problem>) -> Vec<String> {
     names
 }
 
-/// The files git kitty reads in one feature folder.
-fn list_feature(specs: &Path, name: &str, problems: &mut Vec<Problem>) -> FeatureListing {
+/// The files git kitty reads in one feature folder, and their stamps in
+/// [`FeatureListing::files`] order.
+fn list_feature(
+    specs: &Path,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> (FeatureListing, Vec<Option<Stamp>>) {
     let mut listing = FeatureListing::new(name);
     let dir = specs.join(name);
+    let mut extra = Vec::new();
     for rel in ["status.events.jsonl", "meta.json"] {
-        if is_regular_file(&dir.join(rel)) {
+        if let Some(stamp) = Stamp::of_regular_file(&dir.join(rel)) {
             listing.add_file(rel);
+            extra.push(Some(stamp));
         }
     }
     let tasks = dir.join("tasks");
+    // read_dir would follow a symlink: look first.
     if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
         problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
-        return listing;
+        return (listing, extra);
     }
-    if let Ok(entries) = std::fs::read_dir(&tasks) {
-        let mut files: Vec<String> = entries
-            .filter_map(|e| {
-                let e = e.ok()?;
-                let name = e.file_name().into_string().ok()?;
-                let kind = e.file_type().ok()?;
-                if kind.is_symlink() && name.starts_with("WP") {
-                    problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
-                }
-                kind.is_file().then_some(name)
-            })
-            .collect();
-        files.sort();
-        for f in files {
-            add_task_file(&mut listing, &f, problems);
+    let Ok(entries) = std::fs::read_dir(&tasks) else {
+        return (listing, extra);
+    };
+    let mut files: Vec<(String, Option<Stamp>)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let name = e.file_name().into_string().ok()?;
+            let kind = e.file_type().ok()?;
+            if kind.is_symlink() && name.starts_with("WP") {
+                problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
+            }
+            // Only WP files are read, so only they are stamped.
+            let stamp = (kind.is_file() && is_wp_file_name(&name)).then(|| Stamp::of(&e.path()));
+            kind.is_file().then_some((name, stamp.flatten()))
+        })
+        .collect();
+    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let mut stamps = Vec::with_capacity(files.len() + extra.len());
+    for (f, stamp) in files {
+        if add_task_file(&mut listing, &f, problems) {
+            stamps.push(stamp);
         }
     }
-    listing
+    stamps.extend(extra);
+    (listing, stamps)
 }
 
-/// Add `tasks/<file>` to the listing; a file that looks meant as a WP but is not read as one
-/// is reported, so a misnamed WP does not silently vanish from the board.
-fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Problem>) {
-    if !listing.add_file(&format!("tasks/{file}")) && looks_like_a_wp_file(file) {
+/// Add `tasks/<file>` to the listing (true when it is a WP file); a file that looks meant as
+/// a WP but is not read as one is reported, so a misnamed WP does not silently vanish from
+/// the board.
+fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Problem>) -> bool {
+    if is_wp_file_name(file) {
+        listing
+            .wp_files
+            .push(format!("{}/tasks/{file}", listing.dir));
+        return true;
+    }
+    if looks_like_a_wp_file(file) {
         problems.push(
             Problem::new(
                 Code::IgnoredEntry,
@@ -102,16 +158,13 @@ fn add_task_file(listing: &mut FeatureListing, file: &str, problems: &mut Vec<Pr
             .in_feature(&listing.name),
         );
     }
+    false
 }
 
 /// `wp01-x.md`, `WP02-x.MD`: probably meant as a WP file, but not one.
 fn looks_like_a_wp_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("wp") && lower.ends_with(".md")
-}
-
-fn is_regular_file(p: &Path) -> bool {
-    std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file())
 }
 
 fn ignored_symlink(path: &str) -> Problem {

@@ -10,6 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod adversarial;
+mod real_shape;
+
 const WPS_PER_FEATURE: usize = 25;
 
 fn main() {
@@ -32,9 +35,21 @@ fn main() {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!();
-    println!("| case | WPs | median | min | max |");
-    println!("|---|---:|---:|---:|---:|");
+    match baseline() {
+        Some(old) => {
+            println!("Baseline (run alternately): {}", old.display());
+            println!();
+            println!("| case | WPs | median | min | max | baseline | ratio |");
+            println!("|---|---:|---:|---:|---:|---:|---:|");
+        }
+        None => {
+            println!("| case | WPs | median | min | max |");
+            println!("|---|---:|---:|---:|---:|");
+        }
+    }
     let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f.as_str()));
+    // The real-shaped plan (128 MB to generate) runs only when a filter names it.
+    let named = |name: &str| filter.iter().any(|f| name.contains(f.as_str()));
 
     plan_cases(&base, runs, &wanted);
     state_cases(&base, runs, &wanted);
@@ -63,6 +78,190 @@ fn main() {
         ];
         report(case, wps, &time(&stated, &[&note[..]], runs, false));
     }
+    adversarial::cases(&base, runs, &wanted);
+    real_cases(&base, runs, &named);
+}
+
+/// The real-shaped plan (see `real_shape.rs`): each case timed alternately with
+/// `git status --porcelain -- kitty-specs` on the same repository, and the ratio of medians.
+fn real_cases(base: &Path, runs: usize, wanted: &dyn Fn(&str) -> bool) {
+    if !real_case_list(base).iter().any(|(name, ..)| wanted(name)) {
+        return;
+    }
+    let repo = base.join("real-shape");
+    if !repo.join(".git").exists() {
+        let start = Instant::now();
+        let totals = real_shape::generate(&repo);
+        let written = start.elapsed();
+        git(&repo, &["init", "-q", "-b", "main"]);
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-q", "-m", "plan"]);
+        println!();
+        println!(
+            "Real-shaped plan: {} files, {:.1} MB under kitty-specs/; {} WP files ({:.1} KB on average); {} event logs, {:.1} MB (largest {:.1} MB). Written in {:.1} s, committed in {:.1} s.",
+            totals.files,
+            mb(totals.bytes),
+            real_shape::WPS,
+            totals.wp_bytes as f64 / real_shape::WPS as f64 / 1024.0,
+            totals.events_files,
+            mb(totals.events_bytes),
+            mb(totals.largest_events),
+            written.as_secs_f64(),
+            (start.elapsed() - written).as_secs_f64(),
+        );
+        std::thread::sleep(Duration::from_millis(2100));
+    }
+    // Listed again now that the plan exists: the `-f` cases name a feature of it.
+    let cases = real_case_list(base);
+    println!();
+    if baseline().is_some() {
+        println!(
+            "| case (real-shaped plan) | WPs | median | min | max | git status | ratio | baseline | baseline ratio |"
+        );
+        println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    } else {
+        println!("| case (real-shaped plan) | WPs | median | min | max | git status | ratio |");
+        println!("|---|---:|---:|---:|---:|---:|---:|");
+    }
+    for (name, args, mode) in &cases {
+        if wanted(name) {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let timed = time_against_git(&repo, &args, runs, *mode);
+            report_ratio(name, real_shape::WPS, &timed);
+        }
+    }
+}
+
+fn mb(bytes: usize) -> f64 {
+    bytes as f64 / 1024.0 / 1024.0
+}
+
+/// The real-shaped cases: name, arguments, cache mode.
+fn real_case_list(base: &Path) -> Vec<(String, Vec<String>, CacheMode)> {
+    let feature = largest_log_feature(&base.join("real-shape"));
+    let mut cases = Vec::new();
+    for (name, args) in [
+        ("status --json", vec!["status", "--json"]),
+        ("status", vec!["status"]),
+        ("check", vec!["check"]),
+        (
+            "status -f <feature with the largest log>",
+            vec!["status", "-f", feature.as_str()],
+        ),
+        (
+            "status --json -f <feature with the largest log>",
+            vec!["status", "--json", "-f", feature.as_str()],
+        ),
+    ] {
+        for mode in [CacheMode::Warm, CacheMode::NoCache, CacheMode::Fresh] {
+            let args = args.iter().map(|a| (*a).to_owned()).collect();
+            cases.push((format!("real-shaped: {name} ({})", mode.name()), args, mode));
+        }
+    }
+    cases
+}
+
+/// The feature whose `status.events.jsonl` is the largest (empty before generation).
+fn largest_log_feature(repo: &Path) -> String {
+    let Ok(entries) = std::fs::read_dir(repo.join("kitty-specs")) else {
+        return String::new();
+    };
+    entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let size = std::fs::metadata(e.path().join("status.events.jsonl"))
+                .ok()?
+                .len();
+            Some((size, e.file_name().into_string().ok()?))
+        })
+        .max()
+        .map(|(_, name)| name)
+        .unwrap_or_default()
+}
+
+#[derive(Clone, Copy)]
+enum CacheMode {
+    /// Caches filled by the warm-up runs, as in daily use.
+    Warm,
+    /// `KITTY_NO_CACHE=1`: every file read and parsed, nothing written.
+    NoCache,
+    /// The cache directory removed before each run (a fresh clone's first run: everything
+    /// read and parsed, and the caches written).
+    Fresh,
+}
+
+impl CacheMode {
+    fn name(self) -> &'static str {
+        match self {
+            CacheMode::Warm => "warm",
+            CacheMode::NoCache => "cold: no cache",
+            CacheMode::Fresh => "cold: first run, writes the cache",
+        }
+    }
+}
+
+/// Samples of one real-shaped case: this build, git status, and the baseline if any.
+struct Timed {
+    kitty: Vec<Duration>,
+    git: Vec<Duration>,
+    baseline: Vec<Duration>,
+}
+
+/// Run `git-kitty <args>` and `git status --porcelain -- kitty-specs` alternately in `dir`
+/// (and the baseline before them, if any), `runs` times each after three warm-up rounds.
+fn time_against_git(dir: &Path, args: &[&str], runs: usize, mode: CacheMode) -> Timed {
+    let cache_dir = dir.join(".git").join("kitty");
+    let mut timed = Timed {
+        kitty: Vec::new(),
+        git: Vec::new(),
+        baseline: Vec::new(),
+    };
+    let kitty = |exe: &Path| {
+        if matches!(mode, CacheMode::Fresh) && cache_dir.exists() {
+            std::fs::remove_dir_all(&cache_dir).unwrap();
+        }
+        let start = Instant::now();
+        run_kitty(exe, dir, args, matches!(mode, CacheMode::NoCache));
+        start.elapsed()
+    };
+    for round in 0..runs + 3 {
+        let old = baseline().map(|exe| kitty(exe));
+        let k = kitty(this_build());
+        let start = Instant::now();
+        let status = Command::new("git")
+            .args(["status", "--porcelain", "--", "kitty-specs"])
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        let g = start.elapsed();
+        assert!(status.success());
+        if round >= 3 {
+            timed.kitty.push(k);
+            timed.git.push(g);
+            timed.baseline.extend(old);
+        }
+    }
+    timed
+}
+
+fn report_ratio(name: &str, wps: usize, timed: &Timed) {
+    let ((k, kmin, kmax), (g, _, _)) = (stats(&timed.kitty), stats(&timed.git));
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let extra = if timed.baseline.is_empty() {
+        String::new()
+    } else {
+        let (b, _, _) = stats(&timed.baseline);
+        format!(" {} | {:.2}x |", ms(b), b.as_secs_f64() / g.as_secs_f64())
+    };
+    println!(
+        "| {name} | {wps} | {} | {} | {} | {} | {:.2}x |{extra}",
+        ms(k),
+        ms(kmin),
+        ms(kmax),
+        ms(g),
+        k.as_secs_f64() / g.as_secs_f64()
+    );
 }
 
 /// Reading the plan and the board at 250, 1,250 and 2,500 WPs, warm and cold.
@@ -154,7 +353,8 @@ fn implement_vs_worktree(base: &Path, runs: usize) {
     let planned: Vec<usize> = (1..=WPS_PER_FEATURE)
         .filter(|n| matches!(n % 5, 0 | 4))
         .collect();
-    let implement: Vec<Vec<String>> = (0..runs + 3)
+    // A different WP for every run, the baseline's runs included.
+    let implement: Vec<Vec<String>> = (0..2 * (runs + 3))
         .map(|i| {
             let f = i % 10;
             let w = planned[(i / 10) % planned.len()];
@@ -349,50 +549,103 @@ fn copy_tree(from: &Path, to: &Path) {
     assert!(status.success());
 }
 
-fn report(name: &str, wps: usize, samples: &[Duration]) {
+pub fn report(name: &str, wps: usize, samples: &[Duration]) {
+    let (median, min, max) = stats(samples);
+    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
+    let old = std::mem::take(&mut *BASELINE_SAMPLES.lock().unwrap());
+    let extra = match (baseline(), old.is_empty()) {
+        (None, _) => String::new(),
+        (Some(_), true) => " – | – |".to_owned(),
+        (Some(_), false) => {
+            let (b, _, _) = stats(&old);
+            format!(
+                " {} | {:.2} |",
+                ms(b),
+                median.as_secs_f64() / b.as_secs_f64()
+            )
+        }
+    };
+    println!(
+        "| {name} | {wps} | {} | {} | {} |{extra}",
+        ms(median),
+        ms(min),
+        ms(max)
+    );
+}
+
+/// Median, min and max.
+fn stats(samples: &[Duration]) -> (Duration, Duration, Duration) {
     let mut s = samples.to_vec();
     s.sort();
-    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1000.0);
-    println!(
-        "| {name} | {wps} | {} | {} | {} |",
-        ms(s[s.len() / 2]),
-        ms(s[0]),
-        ms(s[s.len() - 1])
-    );
+    (s[s.len() / 2], s[0], s[s.len() - 1])
+}
+
+/// `KITTY_BENCH_BASELINE=<another git-kitty>`: every case timed with `time` runs that binary
+/// too, alternately with this one on the same repositories, and reports the ratio.
+fn baseline() -> Option<&'static std::path::PathBuf> {
+    static BASELINE: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    BASELINE
+        .get_or_init(|| std::env::var_os("KITTY_BENCH_BASELINE").map(Into::into))
+        .as_ref()
+}
+
+/// The baseline's samples of the case being timed, for `report`.
+static BASELINE_SAMPLES: std::sync::Mutex<Vec<Duration>> = std::sync::Mutex::new(Vec::new());
+
+/// This build's `git-kitty`.
+fn this_build() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_git-kitty"))
 }
 
 /// Run `git-kitty <args>` in `dir` `runs` times after three warm-up runs. With several
 /// argument lists, runs take them in turn (a move and its way back).
 fn time(dir: &Path, arg_lists: &[&[&str]], runs: usize, no_cache: bool) -> Vec<Duration> {
-    let exe = env!("CARGO_BIN_EXE_git-kitty");
     let mut turn = 0;
-    let mut run = || {
+    let mut old = Vec::new();
+    // Each run takes the next argument list, the baseline's too: a command that changes the
+    // repository (a move, a claim) is never left a no-op by the other binary's run.
+    let mut run = |keep: bool| {
+        if let Some(exe) = baseline() {
+            let args = arg_lists[turn % arg_lists.len()];
+            turn += 1;
+            let start = Instant::now();
+            run_kitty(exe, dir, args, no_cache);
+            if keep {
+                old.push(start.elapsed());
+            }
+        }
         let args = arg_lists[turn % arg_lists.len()];
         turn += 1;
         let start = Instant::now();
-        let status = Command::new(exe)
-            .args(args)
-            .current_dir(dir)
-            .env("NO_COLOR", "1")
-            .env("KITTY_NO_CACHE", if no_cache { "1" } else { "0" })
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .unwrap();
-        let took = start.elapsed();
-        // `check` exits 1 when it finds problems; everything else must succeed.
-        let allowed = if args.first() == Some(&"check") { 1 } else { 0 };
-        assert!(
-            status.code().is_some_and(|c| c <= allowed),
-            "{args:?} failed in {}",
-            dir.display()
-        );
-        took
+        run_kitty(this_build(), dir, args, no_cache);
+        start.elapsed()
     };
     for _ in 0..3 {
-        run();
+        run(false);
     }
-    (0..runs).map(|_| run()).collect()
+    let samples = (0..runs).map(|_| run(true)).collect();
+    *BASELINE_SAMPLES.lock().unwrap() = old;
+    samples
+}
+
+/// One `git-kitty <args>` process in `dir`, output discarded; it must succeed.
+pub fn run_kitty(exe: &Path, dir: &Path, args: &[&str], no_cache: bool) {
+    let status = Command::new(exe)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("KITTY_NO_CACHE", if no_cache { "1" } else { "0" })
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    // `check` exits 1 when it finds problems; everything else must succeed.
+    let allowed = if args.first() == Some(&"check") { 1 } else { 0 };
+    assert!(
+        status.code().is_some_and(|c| c <= allowed),
+        "{args:?} failed in {}",
+        dir.display()
+    );
 }
 
 /// A repository with `features` x 25 WPs, committed.
@@ -476,7 +729,7 @@ wp_code: {id}
     )
 }
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let status = Command::new("git")
         .args(args)
         .current_dir(dir)

@@ -193,10 +193,19 @@ fn only_src_git_runs_git_or_names_gix() {
             );
             continue;
         }
+        // The single-command binaries exec `git-kitty` itself (never git), with std alone
+        // so that they link nothing else (src/cli/exec.rs).
+        let execs_git_kitty = path.ends_with("src/cli/exec.rs")
+            && code.matches("Command::new").count() == 1
+            && code.contains("join(\"git-kitty\")");
         for needle in [
             "gix::",
             "Git::",
-            "Command::new",
+            if execs_git_kitty {
+                "gix::"
+            } else {
+                "Command::new"
+            },
             ".git()",
             ".gix()",
             "git::run",

@@ -5,6 +5,7 @@ mod common;
 
 mod agents;
 mod architecture;
+mod binaries;
 mod browser;
 mod check;
 mod dashboard;

@@ -520,19 +520,49 @@ fn the_demo_script_of_the_quick_start_works() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("001-checkout  1/7 done"));
 }
 
+/// The names of the sections of a cache file (`<version>\n`, then `<name>\t<len>\t<hash>\n`
+/// and the bytes).
+fn cache_sections(path: &std::path::Path) -> Vec<String> {
+    let bytes = std::fs::read(path).expect("cache not written");
+    let mut at = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut names = Vec::new();
+    while at < bytes.len() {
+        let eol = at + bytes[at..].iter().position(|b| *b == b'\n').unwrap();
+        let header = String::from_utf8(bytes[at..eol].to_vec()).unwrap();
+        let fields: Vec<&str> = header.split('\t').collect();
+        names.push(fields[0].to_owned());
+        at = eol + 1 + fields[1].parse::<usize>().unwrap() + 1;
+    }
+    names
+}
+
+/// `status --json` and `check --json` with the caches off, as references.
+fn uncached(repo: &Repo) -> (String, String) {
+    let off = [("KITTY_NO_CACHE", Some("1"))];
+    (
+        repo.kitty_env(&off, &["status", "--json"]).stdout.clone(),
+        repo.kitty_env(&off, &["check", "--json"]).stdout.clone(),
+    )
+}
+
+/// With the caches, both answer what they answer without.
+fn assert_cache_invisible(repo: &Repo, why: &str) {
+    let (status, check) = uncached(repo);
+    assert_eq!(repo.kitty(&["status", "--json"]).stdout, status, "{why}");
+    assert_eq!(repo.kitty(&["check", "--json"]).stdout, check, "{why}");
+}
+
 #[test]
 fn the_plan_cache_never_changes_the_answer() {
     let repo = Repo::with_fixture("messy");
     // Files younger than two seconds are never cached (racy-git rule): let them settle.
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let fresh = repo.kitty(&["status", "--json"]).ok().stdout.clone();
-    let cache_dir = repo.path(".git/kitty/plan-cache");
-    assert!(
-        cache_dir.join("010-legacy.json").exists(),
-        "cache not written"
-    );
+    let cache = repo.path(".git/kitty/plan.cache");
+    assert!(cache_sections(&cache).contains(&"010-legacy".to_owned()));
     let cached = repo.kitty(&["status", "--json"]).ok().stdout.clone();
     assert_eq!(fresh, cached);
+    assert_cache_invisible(&repo, "settled");
 
     // An edited file is read again, even when its size does not change.
     let path = "kitty-specs/010-legacy/tasks/WP04-docs.md";
@@ -544,7 +574,7 @@ fn the_plan_cache_never_changes_the_answer() {
     assert_eq!(wp(&status, "010-legacy", "WP04")["title"], "Dots");
 
     // A corrupt cache is ignored, and a deleted WP disappears.
-    std::fs::write(cache_dir.join("020-events.json"), "{garbage").unwrap();
+    std::fs::write(&cache, "{garbage").unwrap();
     std::fs::remove_file(repo.path("kitty-specs/020-events/tasks/WP03-state.md")).unwrap();
     let status = repo.kitty(&["status", "--json"]).ok().json();
     assert_eq!(
@@ -554,13 +584,101 @@ fn the_plan_cache_never_changes_the_answer() {
             .len(),
         2
     );
-    let mut cmd = repo.command_in(
-        assert_cmd::cargo::cargo_bin("git-kitty").to_str().unwrap(),
-        &repo.root,
+    assert_cache_invisible(&repo, "after damage");
+    // A cache file damaged inside one feature's section: that feature is read again.
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    repo.kitty(&["status"]).ok();
+    let mut bytes = std::fs::read(&cache).unwrap();
+    let at = bytes
+        .windows(11)
+        .position(|w| w == b"020-events\t")
+        .unwrap();
+    let middle = at + 100.min((bytes.len() - at) / 2);
+    bytes[middle] ^= 0x55;
+    std::fs::write(&cache, bytes).unwrap();
+    assert_cache_invisible(&repo, "a damaged section");
+}
+
+/// Spec Kitty appends to `status.events.jsonl`: the cached replay goes on with the new lines,
+/// and answers what a full replay answers, whatever happened to the file.
+#[test]
+fn the_cached_event_log_follows_appends_and_rewrites() {
+    let repo = Repo::with_fixture("messy");
+    let log = "kitty-specs/020-events/status.events.jsonl";
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(2100));
+    let append = |line: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(repo.path(log))
+            .unwrap();
+        writeln!(f, "{line}").unwrap();
+    };
+    let lane = |status: &serde_json::Value, id: &str| wp(status, "020-events", id)["lane"].clone();
+    settle();
+    repo.kitty(&["status"]).ok();
+
+    // Appended: a move, a malformed line, an annotation.
+    append(
+        r#"{"actor": "x", "at": "2026-05-01T00:00:00Z", "event_id": "Z1", "from_lane": "planned", "to_lane": "for_review", "wp_id": "WP02"}"#,
     );
-    cmd.env("KITTY_NO_CACHE", "1").args(["status", "--json"]);
-    let uncached = crate::common::Run::new(cmd.output().unwrap(), &repo.root);
-    assert_eq!(uncached.stdout, repo.kitty(&["status", "--json"]).stdout);
+    append("{oops");
+    append(r#"{"event_id": "Z2", "kind": "annotation", "wp_id": "WP02", "delta": {}}"#);
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(lane(&status, "WP02"), "for_review");
+    assert_cache_invisible(&repo, "appended, not settled");
+    settle();
+    assert_cache_invisible(&repo, "appended, settled");
+
+    // A line repeating an earlier event id is skipped, as a full replay skips it.
+    settle();
+    repo.kitty(&["status"]).ok();
+    append(
+        r#"{"actor": "x", "at": "2026-06-01T00:00:00Z", "event_id": "Z1", "from_lane": "planned", "to_lane": "done", "wp_id": "WP02"}"#,
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(lane(&status, "WP02"), "for_review");
+    assert_cache_invisible(&repo, "a repeated id appended");
+
+    // Rewritten in place, longer, with other lines: read again from the start.
+    settle();
+    repo.kitty(&["status"]).ok();
+    let text = std::fs::read_to_string(repo.path(log)).unwrap();
+    let rewritten = text.replace(
+        "\"to_lane\": \"for_review\"",
+        "\"to_lane\": \"blocked\"    ",
+    );
+    assert!(rewritten.len() > text.len());
+    std::fs::write(repo.path(log), format!("{rewritten}\n")).unwrap();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(lane(&status, "WP02"), "blocked");
+    assert_cache_invisible(&repo, "rewritten");
+    // Shortened: read again.
+    settle();
+    repo.kitty(&["status"]).ok();
+    std::fs::write(repo.path(log), "").unwrap();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_ne!(lane(&status, "WP02"), "blocked");
+    assert_cache_invisible(&repo, "emptied");
+}
+
+/// `status -f` reads and caches one feature, and leaves the others' cache as it was.
+#[test]
+fn one_feature_reads_its_own_part_of_the_cache() {
+    let repo = Repo::with_fixture("messy");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    repo.kitty(&["status", "-f", "020-events"]).ok();
+    let cache = repo.path(".git/kitty/plan.cache");
+    assert_eq!(cache_sections(&cache), ["020-events"]);
+    repo.kitty(&["status"]).ok();
+    assert_eq!(cache_sections(&cache), ["010-legacy", "020-events"]);
+    let all = repo.kitty(&["status", "--json"]).json();
+    let one = repo.kitty(&["status", "--json", "-f", "020-events"]).json();
+    assert_eq!(one["features"][0], *feature(&all, "020-events"));
+    // A feature folder removed: its section goes at the next full read.
+    std::fs::remove_dir_all(repo.path("kitty-specs/010-legacy")).unwrap();
+    repo.kitty(&["status"]).ok();
+    assert_eq!(cache_sections(&cache), ["020-events"]);
 }
 
 #[test]
