@@ -109,6 +109,15 @@ impl Error {
         self
     }
 
+    /// Each hint rewritten by `f` (a caller that knows more than the one that failed, such as
+    /// how the command line must name the WP).
+    pub fn map_hints(mut self, f: impl Fn(&str) -> String) -> Error {
+        for h in &mut self.0.hints {
+            *h = f(h);
+        }
+        self
+    }
+
     /// A hint shown before the others: the most likely way out.
     pub fn hint_first(mut self, hint: impl Into<String>) -> Error {
         self.0.hints.insert(0, hint.into());

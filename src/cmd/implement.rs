@@ -140,8 +140,7 @@ pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
         }
     }
     text.push_str(&format!(
-        "  next      cd {rel}, commit your work, then `git kitty lane {} for_review`\n",
-        done.wp
+        "  next      cd {rel}, commit your work, then `git kitty lane for_review` there\n"
     ));
     // The summary is narration (stderr); the result is the path (stdout), so
     // `dir=$(git kitty next) && cd "$dir"` works and fails safe when nothing is ready.

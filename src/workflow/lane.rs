@@ -66,6 +66,14 @@ pub fn move_wp(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
         from = state.lane;
         decide(ws, m, state)
     })
+    .map_err(|e| {
+        // The rules name the WP by id; a command line may need its feature too.
+        let (plain, named) = (
+            format!("git kitty lane {} ", m.wp),
+            format!("git kitty lane {} ", ws.wp_arg(m.feature, m.wp)),
+        );
+        e.map_hints(|h| h.replace(&plain, &named))
+    })
     .map_err(|e| match e.holder().map(str::to_owned) {
         // The usual cause: the holder itself, acting without saying who it is.
         Some(holder) => {

@@ -339,11 +339,17 @@ impl Workspace {
                 .hint("`git kitty status` lists the work packages")),
             many => {
                 let names: Vec<&str> = many.iter().map(|f| f.slug.as_str()).collect();
-                Err(Error::usage(format!(
+                let mut err = Error::usage(format!(
                     "{wp} exists in several features: {}",
                     names.join(", ")
-                ))
-                .hint(format!("name one: `--feature {}`", names[0])))
+                ));
+                // One hint per feature, with the WP's title: which one is meant is the
+                // user's call, not the alphabet's.
+                for f in many {
+                    let title = f.wp(wp).map_or("", |w| w.title.as_str());
+                    err = err.hint(format!("`--feature {}` for {wp} {title}", f.slug));
+                }
+                Err(err)
             }
         }
     }

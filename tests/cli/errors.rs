@@ -37,7 +37,8 @@ fn a_work_package_id_in_several_features() {
     let repo = Repo::with_fixture("example");
     repo.kitty(&["log", "WP01"]).code(2).stderr_is(
         "error: WP01 exists in several features: 001-checkout, 002-search\n\
-         hint: name one: `--feature 001-checkout`\n",
+         hint: `--feature 001-checkout` for WP01 Cart model\n\
+         hint: `--feature 002-search` for WP01 Index schema\n",
     );
     let err = repo
         .kitty(&["lane", "WP01", "doing", "--json"])
@@ -50,7 +51,10 @@ fn a_work_package_id_in_several_features() {
             "exit_code": 2,
             "message": "WP01 exists in several features: 001-checkout, 002-search",
             "causes": [],
-            "hints": ["name one: `--feature 001-checkout`"],
+            "hints": [
+                "`--feature 001-checkout` for WP01 Cart model",
+                "`--feature 002-search` for WP01 Index schema"
+            ],
             "details": null,
         }})
     );
@@ -220,4 +224,51 @@ fn the_hint_check_catches_commands_that_do_not_parse() {
         let caught = std::panic::catch_unwind(|| assert_hint_parses(bad, ""));
         assert!(caught.is_err(), "{bad} passed the check");
     }
+}
+
+#[test]
+fn refusals_for_a_wp_id_two_features_share_name_its_feature() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "for_review",
+        "-f",
+        "002-search",
+        "--agent",
+        "gemini",
+        "--force",
+        "--reason",
+        "setup",
+    ])
+    .ok();
+    repo.kitty(&["lane", "WP01", "in_progress", "-f", "002-search", "--agent", "gemini"])
+        .code(1)
+        .stderr_has("hint: git kitty lane WP01 --feature 002-search in_progress --note \"what needs to change\"\n");
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "in_review",
+        "-f",
+        "002-search",
+        "--agent",
+        "rev",
+    ])
+    .ok();
+    repo.kitty(&[
+        "lane",
+        "WP01",
+        "approved",
+        "-f",
+        "002-search",
+        "--agent",
+        "bob",
+    ])
+    .code(1)
+    .stderr_has(
+        "hint: if you are rev: `git kitty lane WP01 --feature 002-search approved --agent rev`\n",
+    )
+    .stderr_has(
+        "take it over with `git kitty lane WP01 --feature 002-search <lane> --force --reason",
+    );
 }

@@ -304,7 +304,7 @@ fn bad_input_is_refused_before_anything_is_written() {
     repo.kitty(&["lane", "WP01", "claimed"])
         .code(2)
         .stderr_has("error: WP01 exists in several features: 001-checkout, 002-search")
-        .stderr_has("hint: name one: `--feature 001-checkout`");
+        .stderr_has("hint: `--feature 001-checkout` for WP01 Cart model\n");
     repo.kitty(&["lane", "WP01", "claimed", "-f", "nope"])
         .code(2)
         .stderr_has("no feature `nope`");
