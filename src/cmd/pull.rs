@@ -17,7 +17,11 @@ rules. An event the replay refuses (a second claim, a move from a lane the WP no
 stays in the history, marked rejected, and is listed here for whoever made it.
 
 The remote is the one named, else git config kitty.remote, else origin. --no-fetch merges what \
-the last fetch brought (a plain `git fetch` does too, after `git kitty init`).",
+the last fetch brought (a plain `git fetch` does too, after `git kitty init`).
+
+A claim made here (without --sync) that lost to another machine's, whose claim reached the \
+remote first, is listed with who won and what it left here, and the exit status is 1: \
+`git kitty abandon <WP>` gives back that worktree and branch, and nothing else.",
     after_long_help = concat!(
         "Examples:
   git kitty pull
