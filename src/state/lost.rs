@@ -134,9 +134,9 @@ fn superseded(repo: &Repo, lost: &Lost, tip: Oid) -> Result<bool> {
         .iter()
         .flat_map(|e| e.rejected.iter().map(String::as_str))
         .collect();
-    Ok(events.iter().any(|e| {
-        !refused.contains(e.id.as_str()) && claimant(e) == Some(lost.agent.as_str())
-    }))
+    Ok(events
+        .iter()
+        .any(|e| !refused.contains(e.id.as_str()) && claimant(e) == Some(lost.agent.as_str())))
 }
 
 #[cfg(test)]

@@ -56,7 +56,10 @@ pub(super) fn found(
         feature: f.to_string(),
         wp: w.to_string(),
         agent: agent.to_owned(),
-        holder: joined.holder().or(joined.agent.as_deref()).map(str::to_owned),
+        holder: joined
+            .holder()
+            .or(joined.agent.as_deref())
+            .map(str::to_owned),
         lane: joined.lane,
         worktree: has_worktree.then_some(worktree),
         branch: has_branch.then_some(branch),

@@ -88,7 +88,14 @@ pub fn abandon(
         )));
     };
     if let Some(lost) = crate::state::lost::read(&ws.repo, &feature.slug, wp, tip.commit)? {
-        return lost::give_back(ws, feature, wp, &lost::Request { actor, force }, lost, &tip.state);
+        return lost::give_back(
+            ws,
+            feature,
+            wp,
+            &lost::Request { actor, force },
+            lost,
+            &tip.state,
+        );
     }
     let state = tip.state;
     may_abandon(wp, &state, actor, force)?;
