@@ -129,7 +129,10 @@ pub fn abandon(
         let mut e = store::draft(EventKind::Release, actor);
         e.from = Some(s.lane);
         e.to = Some(Lane::Planned);
-        e.forced = force;
+        // Forced only when it takes another agent's claim back. `--force` that only drops
+        // work on one's own claim must not become a release that a later join would apply to
+        // the claim another machine won meanwhile.
+        e.forced = force && takes_over(s, actor);
         e.note = Some(
             note.clone()
                 .unwrap_or_else(|| "abandoned: worktree removed, claim released".into()),
@@ -198,10 +201,18 @@ fn remove(
     Ok((removed_worktree, fate))
 }
 
+/// Whether giving `state` back is taking it from another agent than `actor`.
+fn takes_over(state: &WpState, actor: &str) -> bool {
+    state
+        .holder()
+        .or(state.agent.as_deref())
+        .is_some_and(|holder| holder != actor)
+}
+
 /// Only its holder gives a WP back (unless forced), and only before it is done.
 fn may_abandon(wp: &WpId, state: &WpState, actor: &str, force: bool) -> Result<()> {
     if let Some(holder) = state.holder().or(state.agent.as_deref())
-        && holder != actor
+        && takes_over(state, actor)
         && !force
     {
         return Err(

@@ -366,3 +366,25 @@ fn abandon_on_the_losing_machine_keeps_its_work_unless_forced_and_never_releases
     assert_eq!(m.git(&b, &["rev-parse", "codex-wp01"]), tip);
     only_the_losers_work_is_gone(&m, &b, &state, &remote);
 }
+
+#[test]
+fn a_forced_abandon_made_before_the_loss_is_known_cannot_release_the_winner() {
+    let m = Machines::new();
+    let (a, b) = (m.clone("a"), m.clone("b"));
+    m.all_implement(&[(&a, "claude"), (&b, "codex")]);
+    m.kitty(&a, "claude", &["push"]).ok();
+    let remote = m.state(&m.remote);
+    // Offline, codex drops its own work with --force (its own claim, as far as b knows).
+    let wt = b.join(".worktrees").join(WP);
+    m.seed.commit_in(&wt, "lost.txt", "codex's work\n");
+    m.kitty(&b, "codex", &["abandon", "WP01", "--force"]).ok();
+    // Its claim and its release both reach the remote second: neither takes effect, and
+    // nothing is left here to give back, so this is no lost claim.
+    m.kitty(&b, "codex", &["sync"])
+        .ok()
+        .stdout_has("rejected codex's claim (planned -> in_progress): WP01 is claimed by claude");
+    assert_eq!(m.wp01(&b), ("in_progress".into(), "claude".into()));
+    m.kitty(&a, "claude", &["pull"]).ok();
+    assert_eq!(m.wp01(&a), ("in_progress".into(), "claude".into()));
+    assert_ne!(m.state(&m.remote), remote);
+}
