@@ -7,7 +7,8 @@
 //! with a lease on the value last seen on the remote; when the remote moved meanwhile, git
 //! kitty pulls, merges and tries again. A claim made with `--sync` counts only once such a
 //! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
-//! is within one clone.
+//! is within one clone. A claim made here without `--sync` that a join refuses is reported as
+//! lost (`lost`: exit 1, and a local marker for `status` and `abandon`).
 
 mod lost;
 
