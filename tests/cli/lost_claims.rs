@@ -388,3 +388,45 @@ fn a_forced_abandon_made_before_the_loss_is_known_cannot_release_the_winner() {
     assert_eq!(m.wp01(&a), ("in_progress".into(), "claude".into()));
     assert_ne!(m.state(&m.remote), remote);
 }
+
+#[test]
+fn commits_in_the_lost_worktree_are_refused_with_how_to_keep_them() {
+    let (m, _a, b) = lost_on_b();
+    m.kitty(&b, "codex", &["hooks", "install"]).ok();
+    let wt = b.join(".worktrees").join(WP);
+    std::fs::write(wt.join("lost.txt"), "codex's work\n").unwrap();
+    m.git(&wt, &["add", "lost.txt"]);
+    let commit = |extra: &[&str]| {
+        let mut cmd = m.seed.command_in("git", &wt);
+        cmd.env_remove("KITTY_AGENT")
+            .args(["commit", "-q", "-m", "work"])
+            .args(extra);
+        cmd.output().unwrap()
+    };
+    let refused = commit(&[]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains(
+            "error: this worktree is left from codex's claim of WP01, which lost to claude's on \
+             another machine: WP01 is not codex's to commit to\n\
+             hint: to keep the changes: `git commit --no-verify`, then keep them under another \
+             name (`git branch <name> 001-fan-out-WP01`), or make a patch (`git diff HEAD > \
+             WP01.patch`)\n\
+             hint: then `git kitty abandon WP01 --force` gives back this worktree and branch\n"
+        ),
+        "{stderr}"
+    );
+    for hint in crate::common::hinted_commands(&stderr) {
+        crate::common::assert_hint_parses(&hint, &stderr);
+    }
+    // As the hint says: committed without the checks, kept under another name, given back.
+    assert!(commit(&["--no-verify"]).status.success());
+    m.git(&b, &["branch", "codex-wp01", WP]);
+    m.kitty(&b, "codex", &["abandon", "WP01", "--force"]).ok();
+    assert_eq!(
+        m.git(&b, &["log", "-1", "--format=%s", "codex-wp01"]),
+        "work"
+    );
+    assert_eq!(m.wp01(&b), ("in_progress".into(), "claude".into()));
+}
