@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::FeatureBoard;
 use crate::error::Result;
-use crate::model::ids::{wp_branch, wp_worktree};
+use crate::model::ids::{FeatureSlug, WpId, wp_branch, wp_worktree};
 use crate::model::plan::Feature;
 use crate::state::lost;
 use crate::state::store::States;
@@ -41,12 +41,8 @@ pub(super) fn mark(
         let Some(found) = lost::read(&ws.repo, &feature.slug, &wp, tip.commit)? else {
             continue;
         };
-        let worktree = wp_worktree(&feature.slug, &wp);
-        let branch = wp_branch(&feature.slug, &wp);
-        let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
-        let has_worktree = std::fs::symlink_metadata(main.join(&worktree)).is_ok();
-        let has_branch = ws.repo.branch_tip(&branch)?.is_some();
-        if !has_worktree && !has_branch {
+        let (worktree, branch) = left_here(ws, &feature.slug, &wp)?;
+        if worktree.is_none() && branch.is_none() {
             continue;
         }
         let Some(view) = board.work_packages.iter_mut().find(|v| v.id == wp.as_str()) else {
@@ -56,10 +52,27 @@ pub(super) fn mark(
         view.lost_claim = Some(LostHere {
             agent: found.agent,
             holder: now.holder().or(now.agent.as_deref()).map(str::to_owned),
-            worktree: has_worktree.then_some(worktree),
-            branch: has_branch.then_some(branch),
+            worktree,
+            branch,
             next: format!("git kitty abandon {}", ws.wp_arg(feature, &wp)),
         });
     }
     Ok(())
+}
+
+/// The WP's own worktree (relative to the main worktree) and branch, each when it exists here.
+pub fn left_here(
+    ws: &Workspace,
+    feature: &FeatureSlug,
+    wp: &WpId,
+) -> Result<(Option<String>, Option<String>)> {
+    let worktree = wp_worktree(feature, wp);
+    let branch = wp_branch(feature, wp);
+    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+    let has_worktree = std::fs::symlink_metadata(main.join(&worktree)).is_ok();
+    let has_branch = ws.repo.branch_tip(&branch)?.is_some();
+    Ok((
+        has_worktree.then_some(worktree),
+        has_branch.then_some(branch),
+    ))
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::error::Result;
 use crate::git::Oid;
-use crate::model::ids::{FeatureSlug, WpId, wp_branch, wp_worktree};
+use crate::model::ids::{FeatureSlug, WpId};
 use crate::model::lane::Lane;
 use crate::state::lost;
 use crate::state::schema::WpState;
@@ -41,12 +41,8 @@ pub(super) fn found(
     joined: &WpState,
     merge: Oid,
 ) -> Result<LostClaim> {
-    let branch = wp_branch(f, w);
-    let worktree = wp_worktree(f, w);
-    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
-    let has_worktree = std::fs::symlink_metadata(main.join(&worktree)).is_ok();
-    let has_branch = ws.repo.branch_tip(&branch)?.is_some();
-    let next = if has_worktree || has_branch {
+    let (worktree, branch) = crate::board::left_here(ws, f, w)?;
+    let next = if worktree.is_some() || branch.is_some() {
         lost::record(&ws.repo, f, w, merge)?;
         Some(format!("git kitty abandon {}", wp_words(ws, f, w)))
     } else {
@@ -61,8 +57,8 @@ pub(super) fn found(
             .or(joined.agent.as_deref())
             .map(str::to_owned),
         lane: joined.lane,
-        worktree: has_worktree.then_some(worktree),
-        branch: has_branch.then_some(branch),
+        worktree,
+        branch,
         next,
     })
 }
