@@ -7,6 +7,7 @@
 //! |------|---------------|----------------------------------------------------------------|
 //! | 0    |               | success                                                        |
 //! | 1    | `Refused`     | a rule refused: gate, claimed by another agent, lane move, order|
+//! |      |               | (also `pull`/`push`/`sync` that found a claim made here lost)  |
 //! | 2    | `Usage`       | usage or bad input: unknown WP, bad name, not a repository     |
 //! | 3    | `NothingReady`| `next` found nothing ready to start                            |
 //! | 4    | `Conflict`    | a merge or rebase stopped on conflicting changes               |

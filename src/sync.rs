@@ -7,7 +7,10 @@
 //! with a lease on the value last seen on the remote; when the remote moved meanwhile, git
 //! kitty pulls, merges and tries again. A claim made with `--sync` counts only once such a
 //! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
-//! is within one clone.
+//! is within one clone. A claim made here without `--sync` that a join refuses is reported as
+//! lost (`lost`: exit 1, and a local marker for `status` and `abandon`).
+
+mod lost;
 
 use std::collections::HashMap;
 
@@ -29,6 +32,7 @@ const PUSH_ATTEMPTS: usize = 5;
 const PUSH_CHUNK: usize = 256;
 
 pub use crate::state::relation::remote_name;
+pub use lost::LostClaim;
 
 /// What `pull` fetches: the remote's state refs (one feature's, or all) into its tracking refs.
 pub fn fetch_spec(remote: &str, feature: Option<&FeatureSlug>) -> String {
@@ -47,6 +51,9 @@ pub struct WpSync {
     /// Events a merge refused, for the people who made them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rejected: Vec<RejectedEvent>,
+    /// A claim made here that this merge refused (listed in [`Report::lost_claims`]).
+    #[serde(skip)]
+    pub lost: Option<LostClaim>,
 }
 
 /// What `pull` or `push` did to one WP's state.
@@ -93,6 +100,8 @@ pub struct Report {
     /// one message each; the others were.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
+    /// Claims made here that lost to another machine's (exit 1).
+    pub lost_claims: Vec<LostClaim>,
 }
 
 /// Fetch (unless `fetch` is false: use what the last fetch, plain `git fetch` included,
@@ -123,7 +132,10 @@ pub fn pull(
         };
         // One WP's damaged state must not keep the others from syncing.
         match bring_together(ws, &f, &w, remote_tip, actor) {
-            Ok(Some(done)) => report.changed.push(done),
+            Ok(Some(mut done)) => {
+                report.lost_claims.extend(done.lost.take());
+                report.changed.push(done);
+            }
             Ok(None) => report.unchanged += 1,
             Err(e) if e.kind == ErrorKind::Failed => {
                 report.failed.push(format!("{f}/{w}: {}", e.message));
@@ -148,6 +160,7 @@ fn bring_together(
         wp: w.to_string(),
         outcome,
         rejected,
+        lost: None,
     };
     for _ in 0..10 {
         let local = ws.repo.ref_tip(&name)?;
@@ -158,14 +171,16 @@ fn bring_together(
         // ref is reported, not copied into local state, nor walked as a history).
         usable_remote_tip(ws, f, w, remote_tip)?;
         let relation = relation(local, Some(remote_tip), |a, d| ws.repo.is_ancestor(a, d))?;
+        let mut lost_by = None;
         let (outcome, new, rejected) = match (relation, local) {
             (Some(Relation::InSync), _) => return Ok(None),
             (Some(Relation::Ahead), _) => return Ok(Some(entry(Outcome::Ahead, Vec::new()))),
             (Some(Relation::RemoteOnly), _) => (Outcome::New, remote_tip, Vec::new()),
             (Some(Relation::Behind), _) => (Outcome::FastForward, remote_tip, Vec::new()),
             (Some(Relation::Diverged), Some(l)) => {
-                let (commit, rejected) = join(ws, f, w, l, remote_tip, actor)?;
-                (Outcome::Merged, commit, rejected)
+                let joined = join(ws, f, w, l, remote_tip, actor)?;
+                lost_by = joined.lost.map(|agent| (agent, joined.state));
+                (Outcome::Merged, joined.commit, joined.rejected)
             }
             (Some(Relation::Diverged | Relation::LocalOnly) | None, _) => {
                 unreachable!("the remote has a tip, and diverged means a local one too")
@@ -173,7 +188,11 @@ fn bring_together(
         };
         let log = format!("git kitty pull: {}", outcome.as_str());
         if ws.repo.cas_ref(&name, local, new, &log)? == Cas::Done {
-            return Ok(Some(entry(outcome, rejected)));
+            let mut done = entry(outcome, rejected);
+            if let Some((agent, state)) = lost_by {
+                done.lost = Some(lost::found(ws, (f, w), &agent, &state, new)?);
+            }
+            return Ok(Some(done));
         }
         // A local writer moved the ref meanwhile: look again.
     }
@@ -236,8 +255,17 @@ pub fn check_remote_state(
     }
 }
 
+/// A join of a WP's diverged histories, as `pull` reports it.
+struct Join {
+    commit: Oid,
+    state: WpState,
+    rejected: Vec<RejectedEvent>,
+    /// The agent whose claim, held here before the join, the join refused.
+    lost: Option<String>,
+}
+
 /// Join the diverged local and remote histories of a WP (`store::join`): the merge commit,
-/// and the events it refused, for the people who made them.
+/// the events it refused, for the people who made them, and the local claim it lost.
 fn join(
     ws: &Workspace,
     f: &FeatureSlug,
@@ -245,8 +273,15 @@ fn join(
     local: Oid,
     remote_tip: Oid,
     actor: &str,
-) -> Result<(Oid, Vec<RejectedEvent>)> {
+) -> Result<Join> {
     let joined = store::join(&ws.repo, local, remote_tip, f, w, actor)?;
+    let before = store::decode_for(&ws.repo.read_commit(local)?, f, w)
+        .ok()
+        .map(|(_, s)| s);
+    let lost = before
+        .as_ref()
+        .and_then(|b| crate::state::lost::lost_by(b, joined.rejected.iter().map(|(e, _)| e)))
+        .map(str::to_owned);
     let rejected = joined
         .rejected
         .iter()
@@ -257,7 +292,12 @@ fn join(
             why: why.clone(),
         })
         .collect();
-    Ok((joined.commit, rejected))
+    Ok(Join {
+        commit: joined.commit,
+        state: joined.state,
+        rejected,
+        lost,
+    })
 }
 
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
@@ -281,6 +321,7 @@ pub fn push(
                     .filter(|c| c.outcome != Outcome::Ahead),
             );
             report.failed = again.failed;
+            report.lost_claims.extend(again.lost_claims);
         }
         let leases = pending(ws, remote, feature)?;
         if leases.is_empty() {
@@ -310,6 +351,7 @@ pub fn push(
                             wp: w.to_string(),
                             outcome: Outcome::Pushed,
                             rejected: Vec::new(),
+                            lost: None,
                         }));
                 }
                 Pushed::Stale(_) => raced = true,
@@ -387,6 +429,7 @@ pub fn sync(ws: &Workspace, remote: &str, actor: &str) -> Result<Report> {
     report.changed.retain(|c| c.outcome != Outcome::Ahead);
     report.changed.extend(pushed.changed);
     report.failed = pushed.failed;
+    report.lost_claims.extend(pushed.lost_claims);
     Ok(report)
 }
 

@@ -4,8 +4,10 @@
 //! `render::board`. Where a lane comes from is decided by the caller ([`LaneInfo`]), so this
 //! module does not care whether it was read from refs, Spec Kitty's log or the frontmatter.
 
+mod lost;
 mod read;
 
+pub use lost::{LostHere, left_here};
 pub use read::{Snapshot, read, read_with_remote};
 
 use std::collections::BTreeMap;
@@ -91,6 +93,10 @@ pub struct WpView {
     /// Runtime facts from the state ref (branch, worktree, base); see docs/json.md.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<serde_json::Value>,
+    /// A claim made here lost to another machine's, and left its worktree or branch here:
+    /// `git kitty abandon` gives them back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_claim: Option<LostHere>,
 }
 
 #[derive(Debug, Serialize)]
@@ -156,6 +162,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             stale: info.runtime.stale.clone(),
             worktree_missing: info.runtime.worktree_missing,
             state: info.extra.clone(),
+            lost_claim: None,
         });
     }
 

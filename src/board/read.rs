@@ -20,10 +20,13 @@ pub struct Snapshot<'w> {
 /// problems that belong to no feature are shown too.
 pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Result<Snapshot<'w>> {
     let (states, state_problems) = ws.read_states((!all).then_some(&features[..]))?;
-    let boards = features
+    let mut boards: Vec<FeatureBoard> = features
         .iter()
         .map(|f| feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
         .collect();
+    for (f, b) in features.iter().zip(boards.iter_mut()) {
+        super::lost::mark(ws, f, &states, b)?;
+    }
     let problems = ws
         .plan
         .problems

@@ -13,7 +13,12 @@ use crate::workspace::Workspace;
 planned so another agent can take it. It refuses when that would lose work (uncommitted \
 changes, or commits no other branch has) unless --force is given; a forced deletion prints the \
 commit the branch was at, so `git branch <name> <commit>` restores it. Only the agent holding \
-the WP abandons it without --force.",
+the WP abandons it without --force.
+
+On a clone whose claim lost to another machine's (a claim made without --sync that reached the \
+remote second: `pull`, `push` and `sync` say so and exit 1, `status` lists it under \"Lost \
+claims\"), abandon gives back only what that claim left here, its worktree and branch, with the \
+same care for work on them; the claim that won is not touched, here or on the remote.",
     after_long_help = concat!(
         "Examples:
   git kitty abandon WP03
@@ -60,7 +65,19 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         ctx.ui.out_json(&done);
         return Ok(0);
     }
-    let mut text = format!("{}: back to {} ({actor})\n", done.wp, done.lane);
+    let mut text = match &done.lost_claim {
+        None => format!("{}: back to {} ({actor})\n", done.wp, done.lane),
+        Some(l) => format!(
+            "{}: gave back what {}'s lost claim left here; its state is untouched ({}{})\n",
+            done.wp,
+            l.agent,
+            done.lane,
+            l.holder
+                .as_deref()
+                .map(|h| format!(", {h}"))
+                .unwrap_or_default()
+        ),
+    };
     if let Some(w) = &done.removed_worktree {
         text.push_str(&format!("  removed worktree {w}\n"));
     }

@@ -22,8 +22,12 @@ A conflict in that merge stops with the conflicting paths, having created nothin
 A WP starts only when each dependency is approved or done, or is named with --base and has a \
 branch (stacking on unfinished work). --force starts anyway and is recorded.
 
-The claim is a compare-and-swap of the WP's state ref: of several agents running this at once, \
-one gets the worktree and the others are told who holds it. Run again by the same agent, it \
+The claim is a compare-and-swap of the WP's state ref: of several agents running this at once \
+in one clone, one gets the worktree and the others are told who holds it. Across machines the \
+claim is local until `git kitty push` sends it: when another machine's claim reaches the remote \
+first, that push (or pull, or sync) says this one lost and exits 1, and `git kitty abandon` \
+gives back the worktree and branch it left. With --sync (or git config kitty.syncClaims true) \
+the claim is confirmed with the remote before the worktree is made: atomic across machines. Run again by the same agent, it \
 prints the existing worktree (and makes it again if it was deleted). The worktree path is all \
 that goes to stdout (the summary goes to stderr): dir=$(git kitty implement WP01) && cd \"$dir\".
 
@@ -62,7 +66,9 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
-    /// Confirm the claim with the remote before starting (default: git config kitty.syncClaims)
+    /// Confirm the claim with the remote before making the worktree: atomic across machines.
+    /// Without it the claim is local until `git kitty push`; `git config kitty.syncClaims
+    /// true` turns it on by default
     #[arg(long)]
     pub sync: bool,
 

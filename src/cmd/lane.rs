@@ -33,6 +33,13 @@ Rules:
   - a move to blocked keeps its --note (or --reason) as the reason the board shows;
   - done and canceled are left only with --force.
 
+Across machines: a move is recorded in this clone only, until `git kitty push` (or sync) sends \
+it. Two machines can then both claim one WP: the claim that reaches the remote first wins, and \
+the other clone's push, pull or sync says its claim lost and exits 1 (`git kitty abandon` then \
+gives back what it left there). With --sync (or git config kitty.syncClaims true) a claim is \
+confirmed with the remote before it counts: atomic across machines, and refused when another \
+machine got there first.
+
 The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's agent, else git
 config user.name.
 Inside a WP's worktree the WP can be left out: `git kitty lane for_review`.",
@@ -80,8 +87,9 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
-    /// Confirm the move with the remote: it counts once the remote took it (default for
-    /// claims, moves to claimed or in_progress: git config kitty.syncClaims)
+    /// Confirm the move with the remote before it counts: a claim is then atomic across
+    /// machines. Without it a move is local until `git kitty push`; `git config
+    /// kitty.syncClaims true` turns it on for every move to claimed or in_progress
     #[arg(long)]
     pub sync: bool,
 

@@ -17,8 +17,11 @@ use crate::workspace::Workspace;
 approved or done) and set up its branch and worktree, as `git kitty implement` does. The WP \
 that unblocks the most remaining work goes first, ties by id.
 
-Safe when many agents call it at once: each claim is a compare-and-swap, so no two agents get \
-the same WP; an agent that loses a race simply takes the next one.
+Safe when many agents call it at once in one clone: each claim is a compare-and-swap, so no \
+two agents get the same WP; an agent that loses a race simply takes the next one. Across \
+machines a claim is local until `git kitty push` sends it (the first to reach the remote wins; \
+the other clone's push says its claim lost and exits 1); with --sync it is confirmed with the \
+remote first: atomic across machines.
 
 When nothing is ready it exits with status 3 and says what the remaining WPs wait on.",
     after_long_help = concat!(
@@ -37,7 +40,9 @@ pub struct Args {
     #[command(flatten)]
     pub agent: AgentArg,
 
-    /// Confirm the claim with the remote (default: git config kitty.syncClaims)
+    /// Confirm the claim with the remote before making the worktree: atomic across machines.
+    /// Without it the claim is local until `git kitty push`; `git config kitty.syncClaims
+    /// true` turns it on by default
     #[arg(long)]
     pub sync: bool,
 

@@ -17,7 +17,11 @@ rules. An event the replay refuses (a second claim, a move from a lane the WP no
 stays in the history, marked rejected, and is listed here for whoever made it.
 
 The remote is the one named, else git config kitty.remote, else origin. --no-fetch merges what \
-the last fetch brought (a plain `git fetch` does too, after `git kitty init`).",
+the last fetch brought (a plain `git fetch` does too, after `git kitty init`).
+
+A claim made here (without --sync) that lost to another machine's, whose claim reached the \
+remote first, is listed with who won and what it left here, and the exit status is 1: \
+`git kitty abandon <WP>` gives back that worktree and branch, and nothing else.",
     after_long_help = concat!(
         "Examples:
   git kitty pull
@@ -49,12 +53,44 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     Ok(exit_code(&report))
 }
 
-/// 0, or 6 ("failed") when some WP could not be brought together (the others were).
+/// 0; 6 ("failed") when some WP could not be brought together (the others were); else 1
+/// ("refused") when a claim made here lost to another machine's.
 pub fn exit_code(report: &Report) -> u8 {
-    if report.failed.is_empty() {
-        0
-    } else {
+    if !report.failed.is_empty() {
         crate::error::ErrorKind::Failed.exit_code()
+    } else if !report.lost_claims.is_empty() {
+        crate::error::ErrorKind::Refused.exit_code()
+    } else {
+        0
+    }
+}
+
+/// Each lost claim on stderr: whose, who won, what is left here and the command that gives
+/// it back.
+fn print_lost(ui: &mut Ui, report: &Report) {
+    for l in &report.lost_claims {
+        let winner = match &l.holder {
+            Some(h) => format!("{h}'s claim reached {} first", report.remote),
+            None => format!("{} had other changes first", report.remote),
+        };
+        ui.warn(&format!(
+            "{}/{}: {}'s claim, made here, lost: {winner}",
+            l.feature, l.wp, l.agent
+        ));
+        let left: Vec<String> = [
+            l.worktree.as_ref().map(|w| format!("worktree {w}")),
+            l.branch.as_ref().map(|b| format!("branch {b}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match &l.next {
+            Some(next) => ui.note(&format!(
+                "hint: `{next}` gives back the {} left here from it, and nothing else",
+                left.join(" and ")
+            )),
+            None => ui.note("hint: nothing of it is left here to give back"),
+        }
     }
 }
 
@@ -88,6 +124,7 @@ pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
     for f in &report.failed {
         ui.warn(&format!("{f}; its local state was left as it was"));
     }
+    print_lost(ui, report);
     let changed = report
         .changed
         .iter()

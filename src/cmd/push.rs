@@ -13,7 +13,11 @@ use crate::ui::Ctx;
 each with a lease on the value last fetched (--force-with-lease=<ref>:<value>): the remote takes \
 them only if nobody else pushed meanwhile. When it moved, git kitty pulls, merges and tries again \
 (up to 5 times). State the remote has and local lacks is merged first, so a push never drops \
-anyone's events.",
+anyone's events.
+
+A claim made here (without --sync) that lost to another machine's, whose claim reached the \
+remote first, is listed with who won and what it left here, and the exit status is 1: \
+`git kitty abandon <WP>` gives back that worktree and branch, and nothing else.",
     after_long_help = concat!(
         "Examples:
   git kitty push

@@ -1,6 +1,7 @@
 //! What each hook does when git runs it (through the shim's `git-kitty hook <name>`). The
 //! client's hooks are here; the server's `pre-receive` is `receive`.
 
+mod lost;
 mod receive;
 
 use std::io::Read;
@@ -99,6 +100,7 @@ fn own_wp(cwd: &Path) -> Result<Option<String>> {
 fn pre_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
     let ws = Workspace::open(cwd, None)?;
     if let Some((feature, wp)) = ws.implied_wp() {
+        lost::refuse_commit(&ws, feature, &wp)?;
         let state = store::read(&ws.repo, &feature.slug, &wp)?
             .map(|t| t.state)
             .unwrap_or_else(|| ws.initial_state(feature, &wp));

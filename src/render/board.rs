@@ -211,6 +211,7 @@ fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
     sections.add("Feedback", feedback_rows(f, paint));
     sections.add("Stale", stale_rows(f, paint));
     sections.add("No worktree", no_worktree_rows(f, paint));
+    sections.add("Lost claims", lost_claim_rows(f, paint));
     sections.add("Needs fixing", needs_fixing_rows(f, paint));
     for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
         sections.add(label, lane_rows(f, lane, paint));
@@ -395,6 +396,39 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                 "{}  {}",
                 wp_label(w, TITLE_WIDTH, paint),
                 paint.dim(&format!("`git kitty implement {}` makes it again", w.id))
+            )
+        })
+        .collect()
+}
+
+/// WPs whose claim made here lost to another machine's, with what it left here and the
+/// command that gives that back.
+fn lost_claim_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter_map(|w| Some((w, w.lost_claim.as_ref()?)))
+        .map(|(w, l)| {
+            let winner = l
+                .holder
+                .as_deref()
+                .map(|h| format!(" to {}", clean(h)))
+                .unwrap_or_default();
+            let left: Vec<&str> = [
+                l.worktree.as_ref().map(|_| "worktree"),
+                l.branch.as_ref().map(|_| "branch"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!(
+                "{}  {}  {}",
+                wp_label(w, TITLE_WIDTH, paint),
+                paint.yellow(&format!("{}'s claim lost{winner}", clean(&l.agent))),
+                paint.dim(&format!(
+                    "`{}` gives back its {} here",
+                    l.next,
+                    left.join(" and ")
+                ))
             )
         })
         .collect()

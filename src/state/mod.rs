@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod cache;
 pub mod lane_info;
+pub mod lost;
 pub mod relation;
 pub mod replay;
 pub mod rules;

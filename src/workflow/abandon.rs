@@ -9,6 +9,11 @@
 //! Only the WP's own branch and worktree are touched (`place`): a state that names others is
 //! refused. The branch is deleted by compare-and-swap: one another writer moved meanwhile is
 //! kept, and the report says so.
+//!
+//! On a clone whose claim lost to another machine's (`state::lost`), only what that claim left
+//! here is given back (`lost`): the claim that won is not this clone's to release.
+
+mod lost;
 
 use std::path::Path;
 
@@ -38,6 +43,20 @@ pub struct Abandoned {
     /// Commits that were only on the deleted branch (forced).
     pub dropped_commits: usize,
     pub lane: Lane,
+    /// Whether a release event gave the claim back (false when it was not this clone's).
+    pub released: bool,
+    /// The claim made here that lost to another machine's: only what it left here was given
+    /// back, and the WP's state is untouched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lost_claim: Option<LostClaim>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LostClaim {
+    /// Whose claim lost.
+    pub agent: String,
+    /// Who holds the WP, by the claim that won.
+    pub holder: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -68,6 +87,16 @@ pub fn abandon(
             "{wp} was never claimed: there is nothing to abandon"
         )));
     };
+    if let Some(lost) = crate::state::lost::read(&ws.repo, &feature.slug, wp, tip.commit)? {
+        return lost::give_back(
+            ws,
+            feature,
+            wp,
+            &lost::Request { actor, force },
+            lost,
+            &tip.state,
+        );
+    }
     let state = tip.state;
     may_abandon(wp, &state, actor, force)?;
     place::check(feature, wp, &state)?;
@@ -100,7 +129,10 @@ pub fn abandon(
         let mut e = store::draft(EventKind::Release, actor);
         e.from = Some(s.lane);
         e.to = Some(Lane::Planned);
-        e.forced = force;
+        // Forced only when it takes another agent's claim back. `--force` that only drops
+        // work on one's own claim must not become a release that a later join would apply to
+        // the claim another machine won meanwhile.
+        e.forced = force && takes_over(s, actor);
         e.note = Some(
             note.clone()
                 .unwrap_or_else(|| "abandoned: worktree removed, claim released".into()),
@@ -114,9 +146,9 @@ pub fn abandon(
         }
         Ok(Some(e))
     })?;
-    let lane = match released {
-        store::Appended::Written(t) => t.state.lane,
-        store::Appended::Unchanged(s) => s.lane,
+    let (lane, released) = match released {
+        store::Appended::Written(t) => (t.state.lane, true),
+        store::Appended::Unchanged(s) => (s.lane, false),
     };
     Ok(Abandoned {
         wp: wp.to_string(),
@@ -130,6 +162,8 @@ pub fn abandon(
         deleted_branch,
         kept_branch,
         lane,
+        released,
+        lost_claim: None,
     })
 }
 
@@ -167,10 +201,18 @@ fn remove(
     Ok((removed_worktree, fate))
 }
 
+/// Whether giving `state` back is taking it from another agent than `actor`.
+fn takes_over(state: &WpState, actor: &str) -> bool {
+    state
+        .holder()
+        .or(state.agent.as_deref())
+        .is_some_and(|holder| holder != actor)
+}
+
 /// Only its holder gives a WP back (unless forced), and only before it is done.
 fn may_abandon(wp: &WpId, state: &WpState, actor: &str, force: bool) -> Result<()> {
     if let Some(holder) = state.holder().or(state.agent.as_deref())
-        && holder != actor
+        && takes_over(state, actor)
         && !force
     {
         return Err(
@@ -211,6 +253,17 @@ fn unmerged_commits(
 
 /// The refusal to drop uncommitted changes or commits no other branch has, without --force.
 fn loss_refused(wp: &WpId, branch: &str, unsaved: &[String], unmerged: usize) -> Error {
+    Error::refused(format!(
+        "{wp} has work that would be lost: {}",
+        at_risk(branch, unsaved, unmerged)
+    ))
+    .hint(format!(
+        "land or save it first, or `git kitty abandon {wp} --force` to drop it"
+    ))
+}
+
+/// `uncommitted changes (a, b) and 2 commits on <branch> that no other branch has`.
+fn at_risk(branch: &str, unsaved: &[String], unmerged: usize) -> String {
     let mut what = Vec::new();
     if !unsaved.is_empty() {
         let shown: Vec<&str> = unsaved.iter().take(10).map(String::as_str).collect();
@@ -222,11 +275,5 @@ fn loss_refused(wp: &WpId, branch: &str, unsaved: &[String], unmerged: usize) ->
             if unmerged == 1 { "" } else { "s" }
         ));
     }
-    Error::refused(format!(
-        "{wp} has work that would be lost: {}",
-        what.join(" and ")
-    ))
-    .hint(format!(
-        "land or save it first, or `git kitty abandon {wp} --force` to drop it"
-    ))
+    what.join(" and ")
 }

@@ -125,6 +125,12 @@ impl Workspace {
     fn worktree_agent(&self) -> Option<String> {
         let (feature, wp) = self.implied_wp()?;
         let tip = crate::state::store::read(&self.repo, &feature.slug, &wp).ok()??;
+        // A worktree left here by a claim that lost to another machine's is that agent's, not
+        // the winner's: nothing run in it acts for the winner.
+        if let Ok(Some(lost)) = crate::state::lost::read(&self.repo, &feature.slug, &wp, tip.commit)
+        {
+            return Some(lost.agent);
+        }
         tip.state.agent
     }
 

@@ -15,6 +15,7 @@ mod fuzz;
 mod implement;
 mod landing;
 mod lane;
+mod lost_claims;
 mod man;
 mod orchestrator;
 mod orchestrator_api;

@@ -530,7 +530,7 @@ fn plain_git_merges_in_order_are_taken() {
     s.repo.kitty(&["push"]).ok();
     s.repo
         .kitty_in(&other, &["push"])
-        .ok()
+        .code(1)
         .stdout_has("rejected bob's claim (planned -> claimed): WP03 is claimed by alice");
     s.repo.kitty(&["pull"]).ok();
     assert_eq!(s.on_server(WP03), s.rev(WP03));

@@ -119,16 +119,30 @@ fn clones_that_work_offline_converge_whatever_the_sync_order() {
             _ => c.clone(),
         };
         // One round in the given order, then a second so everyone sees the last pushes.
+        // The clone whose claim of WP01 reached the remote second is told, once (exit 1).
+        let mut lost = Vec::new();
         for n in order.iter().chain(order.iter()) {
-            net.kitty(&dir(n), n, &["sync"]).ok();
+            let run = net.kitty(&dir(n), n, &["sync"]);
+            if run.code == 1 {
+                run.stderr_has("'s claim, made here, lost");
+                lost.push(*n);
+            } else {
+                run.ok();
+            }
         }
+        let first = *order.iter().find(|n| **n != "c").unwrap();
+        assert_eq!(
+            lost,
+            [if first == "a" { "b" } else { "a" }],
+            "order {order:?}"
+        );
         let boards: Vec<_> = [&a, &b, &c].iter().map(|d| net.board(d)).collect();
         assert_eq!(boards[0], boards[1], "order {order:?}");
         assert_eq!(boards[1], boards[2], "order {order:?}");
         // One claim of WP01 won; the other is in the history, rejected.
         let wp01 = boards[0].iter().find(|w| w.0 == "WP01").unwrap();
         assert_eq!(wp01.1, "claimed");
-        assert!(wp01.2 == "alice" || wp01.2 == "bob");
+        assert_eq!(wp01.2, if first == "a" { "alice" } else { "bob" });
         for d in [&a, &b, &c] {
             let ids = net.event_ids(d);
             assert!(
@@ -163,7 +177,8 @@ fn pull_reports_the_rejected_event_to_whoever_made_it() {
         .stdout_has("001-fan-out/WP01: pushed");
     net.kitty(&b, "bob", &["lane", "WP01", "claimed"]).ok();
     let run = net.kitty(&b, "bob", &["pull"]);
-    run.ok()
+    run.code(1)
+        .stderr_has("warning: 001-fan-out/WP01: bob's claim, made here, lost")
         .stdout_has("001-fan-out/WP01: merged both histories")
         .stdout_has("rejected bob's claim (planned -> claimed): WP01 is claimed by alice");
     let json = net.kitty(&b, "bob", &["log", "WP01", "--json"]).ok().json();
@@ -326,7 +341,8 @@ fn a_claim_with_sync_is_confirmed_by_the_remote() {
     net.kitty(&b, "bob", &["lane", "WP02", "claimed"]).ok();
     net.kitty(&a, "alice", &["lane", "WP02", "claimed"]).ok();
     let run = net.kitty(&b, "bob", &["push"]);
-    run.ok()
+    run.code(1)
+        .stderr_has("bob's claim, made here, lost: alice's claim reached origin first")
         .stdout_has("rejected bob's claim (planned -> claimed): WP02 is claimed by alice");
 }
 

@@ -1,0 +1,78 @@
+//! WPs whose claim made here lost to another machine's and left a worktree or branch here
+//! (`state::lost`): the board marks them with the command that gives those back.
+
+use serde::Serialize;
+
+use super::FeatureBoard;
+use crate::error::Result;
+use crate::model::ids::{FeatureSlug, WpId, wp_branch, wp_worktree};
+use crate::model::plan::Feature;
+use crate::state::lost;
+use crate::state::store::States;
+use crate::workspace::Workspace;
+
+/// What a lost claim left here (`status --json`: `lost_claim`).
+#[derive(Debug, Clone, Serialize)]
+pub struct LostHere {
+    /// Whose claim lost (made in this clone).
+    pub agent: String,
+    /// Who holds the WP, by the claim that won.
+    pub holder: Option<String>,
+    /// The WP's worktree here, left from the lost claim (relative to the main worktree).
+    pub worktree: Option<String>,
+    /// The WP's branch here, left from the lost claim.
+    pub branch: Option<String>,
+    /// The command that gives them back (and nothing else).
+    pub next: String,
+}
+
+/// Mark the WPs of `feature` (its `board`) whose lost claim left a worktree or branch here.
+/// One listing of the markers' refs; nothing more when there are none.
+pub(super) fn mark(
+    ws: &Workspace,
+    feature: &Feature,
+    states: &States,
+    board: &mut FeatureBoard,
+) -> Result<()> {
+    for wp in lost::marked(&ws.repo, &feature.slug)? {
+        let Some(tip) = states.get(&(feature.slug.clone(), wp.clone())) else {
+            continue;
+        };
+        let Some(found) = lost::read(&ws.repo, &feature.slug, &wp, tip.commit)? else {
+            continue;
+        };
+        let (worktree, branch) = left_here(ws, &feature.slug, &wp)?;
+        if worktree.is_none() && branch.is_none() {
+            continue;
+        }
+        let Some(view) = board.work_packages.iter_mut().find(|v| v.id == wp.as_str()) else {
+            continue;
+        };
+        let now = &tip.state;
+        view.lost_claim = Some(LostHere {
+            agent: found.agent,
+            holder: now.holder().or(now.agent.as_deref()).map(str::to_owned),
+            worktree,
+            branch,
+            next: format!("git kitty abandon {}", ws.wp_arg(feature, &wp)),
+        });
+    }
+    Ok(())
+}
+
+/// The WP's own worktree (relative to the main worktree) and branch, each when it exists here.
+pub fn left_here(
+    ws: &Workspace,
+    feature: &FeatureSlug,
+    wp: &WpId,
+) -> Result<(Option<String>, Option<String>)> {
+    let worktree = wp_worktree(feature, wp);
+    let branch = wp_branch(feature, wp);
+    let main = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
+    let has_worktree = std::fs::symlink_metadata(main.join(&worktree)).is_ok();
+    let has_branch = ws.repo.branch_tip(&branch)?.is_some();
+    Ok((
+        has_worktree.then_some(worktree),
+        has_branch.then_some(branch),
+    ))
+}
