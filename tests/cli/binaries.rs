@@ -90,7 +90,18 @@ fn a_single_command_binary_alone_finds_git_kitty_on_path_or_says_so() {
     let run = |path: &str, args: &[&str]| {
         let mut cmd = repo.command_in(copy.to_str().unwrap(), &repo.root);
         cmd.env("PATH", path).args(args);
-        crate::common::Run::new(cmd.output().unwrap(), &repo.root)
+        // Another test's fork may still hold the copy's write descriptor open for a moment
+        // (inherited until its exec): exec then fails with ETXTBSY. Retry briefly.
+        let output = (0..100)
+            .find_map(|_| match cmd.output() {
+                Err(e) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    None
+                }
+                other => Some(other.unwrap()),
+            })
+            .expect("the copied binary stayed busy");
+        crate::common::Run::new(output, &repo.root)
     };
     let on_path = run(&bin_dir().display().to_string(), &["--json"]);
     on_path.ok();
