@@ -9,6 +9,8 @@
 //! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
 //! is within one clone.
 
+pub mod branches;
+
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -93,6 +95,10 @@ pub struct Report {
     /// one message each; the others were.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed: Vec<String>,
+    /// What happened to WP branches (`branches::BranchSync`): only those that changed or
+    /// need attention.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<branches::BranchSync>,
 }
 
 /// Fetch (unless `fetch` is false: use what the last fetch, plain `git fetch` included,
@@ -105,7 +111,9 @@ pub fn pull(
     feature: Option<&FeatureSlug>,
 ) -> Result<Report> {
     if fetch {
-        ws.repo.fetch(remote, &[fetch_spec(remote, feature)])?;
+        let mut specs = vec![fetch_spec(remote, feature)];
+        specs.extend(branches::fetch_specs(ws, remote, feature));
+        ws.repo.fetch(remote, &specs)?;
     }
     let prefix = match feature {
         Some(f) => format!("{}{f}/", tracking_prefix(remote)),
@@ -131,6 +139,7 @@ pub fn pull(
             Err(e) => return Err(e),
         }
     }
+    report.branches = branches::update_local(ws, remote, feature)?;
     Ok(report)
 }
 
@@ -260,9 +269,22 @@ fn join(
     Ok((joined.commit, rejected))
 }
 
+/// Push state ([`push_state`]), then the WP branches that go with it
+/// ([`branches::push`]).
+pub fn push(
+    ws: &Workspace,
+    remote: &str,
+    actor: &str,
+    feature: Option<&FeatureSlug>,
+) -> Result<Report> {
+    let mut report = push_state(ws, remote, actor, feature)?;
+    report.branches = branches::push(ws, remote, feature)?;
+    Ok(report)
+}
+
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
 /// when the remote moved, pull, merge and retry.
-pub fn push(
+fn push_state(
     ws: &Workspace,
     remote: &str,
     actor: &str,
@@ -387,6 +409,7 @@ pub fn sync(ws: &Workspace, remote: &str, actor: &str) -> Result<Report> {
     report.changed.retain(|c| c.outcome != Outcome::Ahead);
     report.changed.extend(pushed.changed);
     report.failed = pushed.failed;
+    report.branches = branches::combine(std::mem::take(&mut report.branches), pushed.branches);
     Ok(report)
 }
 

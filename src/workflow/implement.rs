@@ -486,7 +486,7 @@ fn roll_back(
 
 /// `.worktrees/` is listed in `.git/info/exclude`, so the main worktree's `git status` stays
 /// clean. Added once (several agents may run this at once: the file is edited under a lock).
-fn ensure_excluded(ws: &Workspace) -> Result<()> {
+pub(crate) fn ensure_excluded(ws: &Workspace) -> Result<()> {
     ws.repo.exclude_add(
         &["/.worktrees/".to_owned()],
         "git kitty: one worktree per work package",
@@ -495,7 +495,7 @@ fn ensure_excluded(ws: &Workspace) -> Result<()> {
 
 /// Make sure commits in WP worktrees get their `Kitty-WP:` trailer: install the
 /// `prepare-commit-msg` block (next to any hook the user has). Never fatal.
-fn trailer_hook(ws: &Workspace) -> Vec<String> {
+pub(crate) fn trailer_hook(ws: &Workspace) -> Vec<String> {
     let dir = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
     let result = crate::hooks::hooks_dir(dir)
         .and_then(|hooks| crate::hooks::install(&hooks, crate::hooks::TRAILER_HOOKS, false));
