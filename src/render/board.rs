@@ -396,7 +396,13 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
             // Only a command that works in the WP's lane.
             let hint = match w.lane {
                 Lane::ForReview => format!("`git kitty review {id}` reviews it in a new worktree"),
-                Lane::InReview => format!("`git kitty review {id}` makes it again"),
+                Lane::InReview => match &w.reviewer {
+                    Some(r) => format!(
+                        "`git kitty review {id} --agent {}` makes it again",
+                        crate::util::shell::quote(&clean(r))
+                    ),
+                    None => format!("`git kitty review {id}` makes it again"),
+                },
                 Lane::Approved => "`git kitty merge` lands it, no worktree needed".to_owned(),
                 _ => format!("`git kitty implement {id}` makes it again"),
             };

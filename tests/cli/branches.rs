@@ -93,3 +93,193 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
 }
+
+#[test]
+fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    // Reviewed by lane moves alone: no worktree, no local branch on B.
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["status"]).ok().stdout_has(
+        "Elsewhere       WP01  First                         in review on another machine (bob)",
+    );
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["status"])
+        .ok()
+        .stdout_has("on another machine (alice): `git kitty merge`");
+    net.kitty(&b, "bob", &["merge", "--dry-run"])
+        .ok()
+        .stdout_has("WP01");
+    let dry = net
+        .kitty(&b, "bob", &["merge", "--dry-run", "--json"])
+        .ok()
+        .json();
+    assert_eq!(dry["skipped"].as_array().map_or(0, Vec::len), 0, "{dry:#}");
+    net.kitty(&b, "bob", &["merge"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(b.join("a.txt")).unwrap(),
+        "alice's work\n"
+    );
+    assert_eq!(net.local_ref(&b, &format!("refs/heads/{BRANCH}")), None);
+    let status = net.kitty(&b, "bob", &["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
+}
+
+#[test]
+fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
+    let fixed = net.commit(&review, "b.txt", "bob's fix\n");
+    net.kitty(&b, "bob", &["push"])
+        .ok()
+        .stdout_has(&format!("001-linear/WP01: branch {BRANCH} pushed"));
+
+    // A's branch is checked out in A's worktree: fetched, not moved, and said so.
+    let run = net.kitty(&a, "alice", &["pull"]);
+    run.ok().stderr_has(&format!(
+        "warning: 001-linear/WP01: branch {BRANCH} not moved to origin/{BRANCH}: it is checked out in {}; `git merge --ff-only origin/{BRANCH}` there brings its commits",
+        net.shown(&wt)
+    ));
+    let json = net.kitty(&a, "alice", &["pull", "--json"]).ok().json();
+    assert_eq!(json["branches"][0]["outcome"], "checked_out", "{json:#}");
+    assert_ne!(
+        net.local_ref(&a, &format!("refs/heads/{BRANCH}")),
+        Some(fixed.clone())
+    );
+    // Once no worktree has it, the next pull fast-forwards it.
+    net.git(&a, &["worktree", "remove", wt.to_str().unwrap()]);
+    net.kitty(&a, "alice", &["pull"])
+        .ok()
+        .stdout_has(&format!("001-linear/WP01: branch {BRANCH} fast-forwarded"));
+    assert_eq!(
+        net.local_ref(&a, &format!("refs/heads/{BRANCH}")),
+        Some(fixed)
+    );
+    // A's worktree is missing here (its branch is here), and the hint is the reviewer's.
+    net.kitty(&a, "alice", &["status"])
+        .ok()
+        .stdout_has("No worktree     WP01  First")
+        .stdout_has("`git kitty review WP01 --agent bob` makes it");
+}
+
+#[test]
+fn a_push_never_drops_commits_of_another_machine() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
+    let bobs = net.commit(&review, "b.txt", "bob's fix\n");
+    net.kitty(&b, "bob", &["push"]).ok();
+    // Meanwhile A commits too, without fetching: its lease names the tip it last saw.
+    net.commit(&wt, "c.txt", "alice again\n");
+    net.kitty(&a, "alice", &["note", "WP02", "next up"]).ok();
+    let run = net.kitty(&a, "alice", &["push"]);
+    run.ok().stderr_has(&format!(
+        "warning: 001-linear/WP01: branch {BRANCH} not pushed: it diverged on origin since the last fetch; pull first (`git kitty pull`)"
+    ));
+    assert_eq!(
+        net.remote_ref(&format!("refs/heads/{BRANCH}")),
+        Some(bobs.clone())
+    );
+    // State went out all the same: one branch refused holds back nothing else.
+    run.stdout_has("001-linear/WP02: pushed");
+    assert_eq!(
+        net.remote_ref("refs/kitty/wp/001-linear/WP02"),
+        net.local_ref(&a, "refs/kitty/wp/001-linear/WP02")
+    );
+    // After a pull A knows: both sides have commits; neither is changed, by pull or push.
+    net.kitty(&a, "alice", &["pull"]).ok().stderr_has(&format!(
+        "warning: 001-linear/WP01: branch {BRANCH} and origin/{BRANCH} both have commits the other lacks: neither was changed"
+    ));
+    let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
+    assert_eq!(json["branches"][0]["outcome"], "diverged", "{json:#}");
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), Some(bobs));
+    // Merged in the worktree, it goes out as a fast-forward.
+    net.git(
+        &wt,
+        &["merge", "-q", "--no-edit", &format!("origin/{BRANCH}")],
+    );
+    let merged = net.git(&wt, &["rev-parse", "HEAD"]).trim().to_owned();
+    net.kitty(&a, "alice", &["push"])
+        .ok()
+        .stdout_has(&format!("branch {BRANCH} pushed"));
+    assert_eq!(
+        net.remote_ref(&format!("refs/heads/{BRANCH}")),
+        Some(merged)
+    );
+}
+
+#[test]
+fn only_branches_git_kitty_owns_are_pushed() {
+    let net = Net::new("linear");
+    let a = net.clone("a");
+    implemented_on_a(&net, &a);
+    // Named like WP02's branch, but no state names it; and an ordinary branch.
+    net.git(&a, &["branch", "001-linear-WP02"]);
+    net.git(&a, &["branch", "feature-x"]);
+    // WP03 has state, but it names no branch.
+    net.kitty(&a, "alice", &["lane", "WP03", "claimed"]).ok();
+    let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
+    let pushed: Vec<&str> = json["branches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["branch"].as_str().unwrap())
+        .collect();
+    assert_eq!(pushed, [BRANCH]);
+    assert!(net.remote_ref(&format!("refs/heads/{BRANCH}")).is_some());
+    assert_eq!(net.remote_ref("refs/heads/001-linear-WP02"), None);
+    assert_eq!(net.remote_ref("refs/heads/feature-x"), None);
+}
+
+#[test]
+fn review_takes_only_work_for_review_and_leaves_nothing_when_refused() {
+    let net = Net::new("linear");
+    let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
+    net.kitty(&b, "bob", &["review", "WP02"])
+        .code(1)
+        .stderr_is("error: WP02 is planned: review takes work that is for_review\nhint: `git kitty lane WP02 for_review` once its work is committed; `git kitty status` shows what waits for review\n");
+    implemented_on_a(&net, &a);
+    // State pushed, branch not (an older git kitty on A): nothing to check out on B.
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    net.git(
+        &a,
+        &["push", "-q", "origin", &format!(":refs/heads/{BRANCH}")],
+    );
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"])
+        .code(1)
+        .stderr_is(&format!("error: WP01 has no branch {BRANCH} here nor on origin as last fetched\nhint: `git kitty pull` fetches it once its implementer's machine pushed it (`git kitty push` there)\n"));
+    assert_eq!(
+        net.kitty(&b, "bob", &["status", "--json"]).ok().json()["features"][0]["work_packages"][0]
+            ["lane"],
+        "for_review"
+    );
+    // A pushes it again (its tracking ref still names it: the lease is on that value).
+    net.git(&a, &["fetch", "-q", "--prune", "origin"]);
+    net.kitty(&a, "alice", &["push"]).ok().stdout_has("pushed");
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&c, "carol", &["pull"]).ok();
+    // Carol takes the review first; Bob's attempt leaves no branch and no worktree behind.
+    net.kitty(&c, "carol", &["review", "WP01", "--sync"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01", "--sync"])
+        .code(1)
+        .stderr_has("error: WP01 is in review by carol");
+    assert_eq!(net.local_ref(&b, &format!("refs/heads/{BRANCH}")), None);
+    assert!(!b.join(format!(".worktrees/{BRANCH}")).exists());
+    // Approved work is merged, not reviewed.
+    net.kitty(&c, "carol", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&c, "carol", &["review", "WP01"])
+        .code(1)
+        .stderr_is("error: WP01 is approved already\nhint: `git kitty merge` lands it\n");
+}
