@@ -114,6 +114,7 @@ pub fn pull(
         let mut specs = vec![fetch_spec(remote, feature)];
         specs.extend(branches::fetch_specs(ws, remote, feature));
         ws.repo.fetch(remote, &specs)?;
+        crate::state::relation::mark_fetched(&ws.repo, remote);
     }
     let prefix = match feature {
         Some(f) => format!("{}{f}/", tracking_prefix(remote)),

@@ -40,6 +40,10 @@ pub struct FeatureBoard {
     /// fetch from it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteSummary>,
+    /// The remote whose state this clone has never fetched (a fresh clone: `git clone` does
+    /// not bring `refs/kitty/*`); `git kitty pull` brings it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfetched_remote: Option<String>,
 }
 
 /// Counts of WPs by how their local state compares with the remote's.
@@ -188,6 +192,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
         ready: ready.iter().map(|v| v.id.clone()).collect(),
         waiting,
         remote: None,
+        unfetched_remote: None,
         progress: progress(lanes),
         work_packages: views,
     }

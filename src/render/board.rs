@@ -97,6 +97,16 @@ fn write_header(out: &mut String, f: &FeatureBoard, paint: Paint) {
         fmt_pct(p.percent),
         fmt_pct(p.weighted_percent),
     );
+    if let (None, Some(remote)) = (&f.remote, &f.unfetched_remote) {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            paint.yellow(&format!("state of {remote} never fetched here:")),
+            paint.dim(&format!(
+                "`git kitty pull` brings it (or `git kitty init` once, then `git fetch {remote}`)"
+            ))
+        );
+    }
     let Some(r) = &f.remote else { return };
     let mut parts = Vec::new();
     for (n, what) in [

@@ -283,3 +283,101 @@ fn review_takes_only_work_for_review_and_leaves_nothing_when_refused() {
         .code(1)
         .stderr_is("error: WP01 is approved already\nhint: `git kitty merge` lands it\n");
 }
+
+#[test]
+fn a_branch_restacked_here_replaces_its_old_copy_on_the_remote() {
+    let net = Net::new("linear");
+    let a = net.clone("a");
+    let wt1 = implemented_on_a(&net, &a);
+    let wt2 = net.printed_path(
+        &net.kitty(&a, "bea", &["implement", "WP02", "--base", "WP01"])
+            .ok()
+            .stdout,
+    );
+    net.commit(&wt2, "two.txt", "2\n");
+    net.kitty(&a, "alice", &["push"]).ok();
+    // WP01 moves on; WP02 is restacked onto it: its history is rewritten.
+    net.commit(&wt1, "one-more.txt", "1+\n");
+    net.kitty(&a, "bea", &["restack", "WP02"]).ok();
+    let restacked = net.git(&wt2, &["rev-parse", "HEAD"]).trim().to_owned();
+    net.kitty(&a, "alice", &["push"])
+        .ok()
+        .stdout_has("001-linear/WP01: branch 001-linear-WP01 pushed")
+        .stdout_has("001-linear/WP02: branch 001-linear-WP02 pushed");
+    assert_eq!(
+        net.remote_ref("refs/heads/001-linear-WP02"),
+        Some(restacked)
+    );
+}
+
+#[test]
+fn a_fresh_clone_says_it_never_fetched_state_and_init_then_fetch_brings_it() {
+    let net = Net::new("linear");
+    let (a, empty) = (net.clone("a"), net.clone("empty"));
+    // A remote without state: once pulled, nothing more to say.
+    net.kitty(&empty, "eve", &["status"])
+        .ok()
+        .stdout_has("state of origin never fetched here");
+    net.kitty(&empty, "eve", &["pull"]).ok();
+    let status = net.kitty(&empty, "eve", &["status"]);
+    assert!(
+        !status.ok().stdout.contains("never fetched"),
+        "{}",
+        status.stdout
+    );
+
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    let b = net.clone("b");
+    net.kitty(&b, "bob", &["status"]).ok().stdout_has(
+        "001-linear  0/3 done (0%) · 0% weighted\n  state of origin never fetched here: `git kitty pull` brings it (or `git kitty init` once, then `git fetch origin`)\n",
+    );
+    let json = net.kitty(&b, "bob", &["status", "--json"]).ok().json();
+    assert_eq!(json["features"][0]["unfetched_remote"], "origin");
+    // init once, then plain git fetch brings state and branches; pull --no-fetch merges.
+    net.kitty(&b, "bob", &["init"])
+        .ok()
+        .stdout_has("added    remote.origin.fetch +refs/kitty/*:refs/kitty-remotes/origin/*");
+    let status = net.kitty(&b, "bob", &["status"]);
+    assert!(
+        !status.ok().stdout.contains("never fetched"),
+        "{}",
+        status.stdout
+    );
+    net.git(&b, &["fetch", "-q"]);
+    assert!(
+        net.local_ref(&b, &format!("refs/remotes/origin/{BRANCH}"))
+            .is_some()
+    );
+    net.kitty(&b, "bob", &["pull", "--no-fetch"])
+        .ok()
+        .stdout_has("001-linear/WP01: new from the remote");
+    net.kitty(&b, "bob", &["status"])
+        .ok()
+        .stdout_has("`git kitty review WP01` reviews it here");
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+
+    // A clone that fetches one branch only gets a pattern for the plan's WP branches.
+    let single = net.seed.sandbox.path().join("single");
+    net.seed.git(&[
+        "clone",
+        "-q",
+        "--single-branch",
+        "-b",
+        "main",
+        &net.url(),
+        single.to_str().unwrap(),
+    ]);
+    net.kitty(&single, "sam", &["init"]).ok().stdout_has(
+        "added    remote.origin.fetch +refs/heads/001-linear-WP*:refs/remotes/origin/001-linear-WP*",
+    );
+    net.git(&single, &["fetch", "-q"]);
+    assert!(
+        net.local_ref(&single, &format!("refs/remotes/origin/{BRANCH}"))
+            .is_some()
+    );
+    assert_eq!(
+        net.local_ref(&single, "refs/remotes/origin/feature-x"),
+        None
+    );
+}
