@@ -399,9 +399,13 @@ fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> R
         match ws.repo.branch_tip(branch)? {
             Some(_) => ws.repo.add_worktree_for_branch(abs, branch)?,
             None => {
-                let start = parse_oid(&base.commit).ok_or_else(|| {
-                    Error::failed(format!("`{}` is not an object id", base.commit))
-                })?;
+                // The remote's copy, when another machine pushed the work; else the base.
+                let start = match ws.branch_tip_anywhere(branch)? {
+                    Some((tip, _)) => tip,
+                    None => parse_oid(&base.commit).ok_or_else(|| {
+                        Error::failed(format!("`{}` is not an object id", base.commit))
+                    })?,
+                };
                 ws.repo.add_worktree_with_branch(abs, branch, start)?
             }
         }

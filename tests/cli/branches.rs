@@ -381,3 +381,20 @@ fn a_fresh_clone_says_it_never_fetched_state_and_init_then_fetch_brings_it() {
         None
     );
 }
+
+#[test]
+fn the_same_agent_goes_on_with_its_work_on_another_machine() {
+    let net = Net::new("linear");
+    let (a, c) = (net.clone("a"), net.clone("c"));
+    let wt = net.printed_path(&net.kitty(&a, "alice", &["implement", "WP01"]).ok().stdout);
+    let tip = net.commit(&wt, "a.txt", "started on a\n");
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&c, "alice", &["pull"]).ok();
+    // On c the worktree is made again from the branch a pushed, not from the base.
+    let there = net.printed_path(&net.kitty(&c, "alice", &["implement", "WP01"]).ok().stdout);
+    assert_eq!(net.git(&there, &["rev-parse", "HEAD"]).trim(), tip);
+    assert_eq!(
+        std::fs::read_to_string(there.join("a.txt")).unwrap(),
+        "started on a\n"
+    );
+}
