@@ -120,13 +120,14 @@ impl Workspace {
         }
     }
 
-    /// Inside a WP's worktree, the agent the WP's state records as its implementer: agents
+    /// Inside a WP's worktree, the agent the WP's state records as its holder (the reviewer
+    /// while it is in review, whose worktree `review` made), else its implementer: agents
     /// commit with the machine's git identity, so the worktree, not `user.name`, says who
     /// works there. Read from the state (one ref), so a takeover with `--force` moves it too.
     fn worktree_agent(&self) -> Option<String> {
         let (feature, wp) = self.implied_wp()?;
         let tip = crate::state::store::read(&self.repo, &feature.slug, &wp).ok()??;
-        tip.state.agent
+        tip.state.holder().map(str::to_owned).or(tip.state.agent)
     }
 
     /// How a command line names this WP so that it works from anywhere: `WP01`, or

@@ -398,3 +398,69 @@ fn the_same_agent_goes_on_with_its_work_on_another_machine() {
         "started on a\n"
     );
 }
+
+/// The README's "Working from several machines" blocks, run as written: a fresh clone takes
+/// WP01 and pushes it; a second clone reviews, approves and lands it. No KITTY_AGENT: the
+/// machines' `user.name`, and inside a worktree its holder, say who acts.
+#[test]
+fn the_readme_flow_across_machines_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## Working from several machines")
+        .nth(1)
+        .unwrap();
+    let blocks: Vec<&str> = section
+        .split("```sh\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .take(2)
+        .collect();
+    let first = blocks[0]
+        .replace(
+            "git clone git@example.com:team/project.git && cd project",
+            "git clone -q \"$URL\" a && cd a",
+        )
+        .replace(
+            "# ... work, commit ...",
+            "echo work > work.txt && git add work.txt && git commit -q -m work",
+        );
+    let second = format!("git clone -q \"$URL\" b && cd b\n{}", blocks[1]);
+    let net = Net::new("linear");
+    let global = net.seed.sandbox.path().join("gitconfig");
+    std::fs::write(&global, "[user]\n\tname = Build Machine\n").unwrap();
+    let sh = |script: &str| {
+        let out = net
+            .seed
+            .command_in("sh", net.seed.sandbox.path())
+            .env_remove("KITTY_AGENT")
+            .env("GIT_CONFIG_GLOBAL", &global)
+            .env("URL", net.url())
+            .arg("-ec")
+            .arg(script)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{script}\n{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = sh(&first);
+    assert!(out.contains("state of origin never fetched here"), "{out}");
+    let out = sh(&second);
+    assert!(out.contains("on another machine (claude)"), "{out}");
+    let b = net.seed.sandbox.path().join("b");
+    assert_eq!(
+        std::fs::read_to_string(b.join("work.txt")).unwrap(),
+        "work\n"
+    );
+    let a = net.seed.sandbox.path().join("a");
+    net.kitty(&a, "claude", &["pull"]).ok();
+    let status = net.kitty(&a, "claude", &["status", "--json"]).ok().json();
+    let wp01 = wp(&status, "001-linear", "WP01");
+    assert_eq!(wp01["lane"], "done");
+    assert_eq!(wp01["agent"], "claude");
+    assert_eq!(wp01["reviewer"], "Build Machine");
+    assert_eq!(
+        net.remote_ref("refs/heads/main"),
+        net.local_ref(&b, "refs/heads/main")
+    );
+}
