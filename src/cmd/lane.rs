@@ -33,7 +33,7 @@ Rules:
   - a move to blocked keeps its --note (or --reason) as the reason the board shows;
   - done and canceled are left only with --force.
 
-The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's agent, else git
+The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's holder or implementer, else git
 config user.name.
 Inside a WP's worktree the WP can be left out: `git kitty lane for_review`.",
         Lane::table_text()
