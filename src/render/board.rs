@@ -431,19 +431,19 @@ fn elsewhere_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
             let who = |name: Option<&String>| {
                 name.map(|n| format!(" ({})", clean(n))).unwrap_or_default()
             };
+            let by = who(w.agent.as_ref());
             let text = match w.lane {
                 Lane::ForReview => format!(
-                    "on another machine{}: `git kitty review {id}` reviews it here",
-                    who(w.agent.as_ref())
+                    "implemented on another machine{by}: `git kitty review {id}` reviews it here"
                 ),
-                Lane::InReview => {
-                    format!("in review on another machine{}", who(w.reviewer.as_ref()))
+                Lane::InReview => format!(
+                    "implemented on another machine{by}, in review{}",
+                    who(w.reviewer.as_ref())
+                ),
+                Lane::Approved => {
+                    format!("implemented on another machine{by}: `git kitty merge` lands it here")
                 }
-                Lane::Approved => format!(
-                    "on another machine{}: `git kitty merge` lands it here",
-                    who(w.agent.as_ref())
-                ),
-                _ => format!("on another machine{}", who(w.agent.as_ref())),
+                _ => format!("on another machine{by}"),
             };
             format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), paint.dim(&text))
         })

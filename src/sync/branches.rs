@@ -160,7 +160,13 @@ pub fn update_local(
             continue;
         }
         if !ws.repo.is_ancestor(local, theirs)? {
-            out.push(o.entry(BranchOutcome::Diverged, None));
+            // A branch restacked here is ahead: `push` replaces the remote's old copy.
+            let outcome = if restacked_here(ws, &o.state, local, theirs)? {
+                BranchOutcome::Ahead
+            } else {
+                BranchOutcome::Diverged
+            };
+            out.push(o.entry(outcome, None));
             continue;
         }
         let list = match &worktrees {
@@ -260,20 +266,25 @@ fn decide(
     if ws.repo.is_ancestor(local, theirs)? {
         return Ok(Some(BranchOutcome::Behind));
     }
-    // Diverged. Restacked here: the recorded base is in the local branch and not in the
-    // remote's copy, which is the branch as it was before (the lease still guards it).
-    let base = o
-        .state
-        .base
-        .as_ref()
-        .and_then(|b| crate::git::parse_oid(&b.commit));
-    if let Some(base) = base
-        && ws.repo.is_ancestor(base, local)?
-        && !ws.repo.is_ancestor(base, theirs)?
-    {
+    if restacked_here(ws, &o.state, local, theirs)? {
         return Ok(None);
     }
     Ok(Some(BranchOutcome::Diverged))
+}
+
+/// Whether a branch at `local` that diverged from the remote's copy `theirs` was restacked
+/// here: the base its state records is in the local branch and not in the remote's copy,
+/// which is then the branch as it was before the rebase (a push's lease still guards
+/// against anything newer).
+fn restacked_here(ws: &Workspace, state: &WpState, local: Oid, theirs: Oid) -> Result<bool> {
+    let base = state
+        .base
+        .as_ref()
+        .and_then(|b| crate::git::parse_oid(&b.commit));
+    Ok(match base {
+        Some(base) => ws.repo.is_ancestor(base, local)? && !ws.repo.is_ancestor(base, theirs)?,
+        None => false,
+    })
 }
 
 /// The branch results of a `sync`: the pull's, less what the push then sent, and the push's.

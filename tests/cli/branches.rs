@@ -104,12 +104,12 @@ fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
     // Reviewed by lane moves alone: no worktree, no local branch on B.
     net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
     net.kitty(&b, "bob", &["status"]).ok().stdout_has(
-        "Elsewhere       WP01  First                         in review on another machine (bob)",
-    );
+        "Elsewhere       WP01  First                         implemented on another machine (alice), in",
+    ).stdout_has("review (bob)");
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
     net.kitty(&b, "bob", &["status"])
         .ok()
-        .stdout_has("on another machine (alice): `git kitty merge`");
+        .stdout_has("Elsewhere       WP01  First                         implemented on another machine (alice):\n                        `git kitty merge` lands it here\n");
     net.kitty(&b, "bob", &["merge", "--dry-run"])
         .ok()
         .stdout_has("WP01");
@@ -300,6 +300,12 @@ fn a_branch_restacked_here_replaces_its_old_copy_on_the_remote() {
     net.commit(&wt1, "one-more.txt", "1+\n");
     net.kitty(&a, "bea", &["restack", "WP02"]).ok();
     let restacked = net.git(&wt2, &["rev-parse", "HEAD"]).trim().to_owned();
+    // Not diverged for a pull either: the old copy is what the restack replaced.
+    let pulled = net.kitty(&a, "alice", &["pull"]);
+    pulled
+        .ok()
+        .stdout_has("001-linear/WP02: branch 001-linear-WP02 has commits origin lacks");
+    assert!(!pulled.stderr.contains("warning"), "{}", pulled.stderr);
     net.kitty(&a, "alice", &["push"])
         .ok()
         .stdout_has("001-linear/WP01: branch 001-linear-WP01 pushed")
