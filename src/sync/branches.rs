@@ -1,7 +1,8 @@
 //! WP branches travel with their state.
 //!
 //! A WP branch is git kitty's to send when it is the WP's own (`<feature>-<WP>`, derived from
-//! the id) and the WP's state names it: no other branch is ever pushed. `push` sends each such
+//! the id), the WP's state names it and the WP is neither done nor canceled: no other branch
+//! is ever pushed. `push` sends each such
 //! local branch with a lease on the value last fetched (`refs/remotes/<remote>/<branch>`, the
 //! ordinary tracking ref): the remote takes it only if nobody pushed meanwhile, and one
 //! refusal does not hold back the others. A branch whose remote copy has commits it lacks is
@@ -17,6 +18,7 @@ use crate::error::Result;
 use crate::git::remote::{Lease, RefPushed};
 use crate::git::{Cas, Oid};
 use crate::model::ids::{FeatureSlug, WpId, wp_branch};
+use crate::model::lane::Lane;
 use crate::state::schema::WpState;
 use crate::workspace::Workspace;
 use crate::workspace::branches::remote_branch_ref;
@@ -116,7 +118,8 @@ impl Owned {
     }
 }
 
-/// The WPs (of `feature`, else all) whose local state names their own branch.
+/// The WPs (of `feature`, else all) whose local state names their own branch, while their
+/// work goes on (not done or canceled).
 fn owned(ws: &Workspace, feature: Option<&FeatureSlug>) -> Result<Vec<Owned>> {
     let slugs: Option<Vec<&FeatureSlug>> = feature.map(|f| vec![f]);
     let (states, _) = crate::state::store::read_all(&ws.repo, slugs.as_deref())?;
@@ -124,7 +127,10 @@ fn owned(ws: &Workspace, feature: Option<&FeatureSlug>) -> Result<Vec<Owned>> {
         .into_iter()
         .filter_map(|((f, w), tip)| {
             let branch = wp_branch(&f, &w);
-            (tip.state.branch.as_deref() == Some(branch.as_str())).then_some(Owned {
+            // Landed or canceled work has nothing left to share: a branch deleted from the
+            // remote after landing is not sent back.
+            let live = !matches!(tip.state.lane, Lane::Done | Lane::Canceled);
+            (live && tip.state.branch.as_deref() == Some(branch.as_str())).then_some(Owned {
                 feature: f,
                 wp: w,
                 branch,

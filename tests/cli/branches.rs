@@ -92,6 +92,15 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     net.kitty(&a, "alice", &["pull"]).ok();
     let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
+    // Landed work's branch, deleted from the remote, is not sent back by A (which still has
+    // its worktree and branch).
+    net.git(
+        &b,
+        &["push", "-q", "origin", &format!(":refs/heads/{BRANCH}")],
+    );
+    net.kitty(&a, "alice", &["sync"]).ok();
+    assert!(net.local_ref(&a, &format!("refs/heads/{BRANCH}")).is_some());
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
 }
 
 #[test]
