@@ -270,11 +270,18 @@ fn check_lane(wp: &WpId, state: &WpState, actor: &str) -> Result<()> {
     match state.lane {
         Lane::Planned | Lane::Claimed | Lane::Blocked => Ok(()),
         Lane::InProgress => Ok(()),
-        other => Err(
-            Error::refused(format!("{wp} is {other}: implement starts planned work")).hint(
-                format!("to reopen it: `git kitty lane {wp} in_progress --force --reason \"...\"`"),
-            ),
-        ),
+        other => {
+            let err = Error::refused(format!("{wp} is {other}: implement starts planned work"));
+            // What works in that lane first: reviewing work for review, landing approved work.
+            let err = match other {
+                Lane::ForReview => err.hint(format!("`git kitty review {wp}` reviews it")),
+                Lane::Approved => err.hint("`git kitty merge` lands it".to_owned()),
+                _ => err,
+            };
+            Err(err.hint(format!(
+                "to reopen it: `git kitty lane {wp} in_progress --force --reason \"...\"`"
+            )))
+        }
     }
 }
 

@@ -119,6 +119,10 @@ fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
     net.kitty(&b, "bob", &["status"])
         .ok()
         .stdout_has("Elsewhere       WP01  First                         implemented on another machine (alice):\n                        `git kitty merge` lands it here\n");
+    // What the issue saw: implement suggested, and refusing. Now the refusal says what works.
+    net.kitty(&b, "bob", &["implement", "WP01"]).code(1).stderr_is(
+        "error: WP01 is approved: implement starts planned work\nhint: `git kitty merge` lands it\nhint: to reopen it: `git kitty lane WP01 in_progress --force --reason \"...\"`\n",
+    );
     net.kitty(&b, "bob", &["merge", "--dry-run"])
         .ok()
         .stdout_has("WP01");
