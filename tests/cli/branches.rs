@@ -55,6 +55,9 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
         true
     );
     assert_eq!(wp(&status, "001-linear", "WP01")["worktree_missing"], false);
+    // Not a missing worktree for check either.
+    let check = net.kitty(&b, "bob", &["check", "--json"]).ok().json();
+    assert!(!check.to_string().contains("missing-worktree"), "{check:#}");
 
     // B reviews: a worktree of a local branch made from origin's copy.
     let run = net.kitty(&b, "bob", &["review", "WP01"]);
@@ -180,6 +183,15 @@ fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
         .ok()
         .stdout_has("No worktree     WP01  First")
         .stdout_has("`git kitty review WP01 --agent bob` makes it");
+    let check = net.kitty(&a, "alice", &["check"]);
+    let all = format!("{}{}", check.stdout, check.stderr);
+    assert!(
+        all.contains("WP01 is in_review (bob), but its worktree .worktrees/001-linear-WP01 is missing: `git kitty review WP01 --agent bob` makes it again"),
+        "{all}"
+    );
+    // B, where the review is, has nothing to warn about.
+    let check = net.kitty(&b, "bob", &["check"]);
+    assert!(!format!("{}{}", check.stdout, check.stderr).contains("missing"));
 }
 
 #[test]
