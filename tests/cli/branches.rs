@@ -495,3 +495,18 @@ fn the_readme_flow_across_machines_runs_as_written() {
         net.local_ref(&b, "refs/heads/main")
     );
 }
+
+#[test]
+fn after_init_a_plain_git_push_in_a_worktree_sends_its_branch() {
+    let net = Net::new("linear");
+    let a = net.clone("a");
+    net.kitty(&a, "alice", &["init"]).ok();
+    let wt = net.printed_path(&net.kitty(&a, "alice", &["implement", "WP01"]).ok().stdout);
+    let tip = net.commit(&wt, "a.txt", "alice's work\n");
+    net.git(&wt, &["push", "-q", "origin"]);
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), Some(tip));
+    // State went with it; git updated the tracking ref, so git kitty has nothing left to send.
+    assert!(net.remote_ref("refs/kitty/wp/001-linear/WP01").is_some());
+    let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
+    assert!(json.get("branches").is_none(), "{json:#}");
+}
