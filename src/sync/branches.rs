@@ -332,4 +332,40 @@ mod tests {
             assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());
         }
     }
+
+    fn entry(branch: &str, outcome: BranchOutcome) -> BranchSync {
+        BranchSync {
+            feature: "001-x".into(),
+            wp: "WP01".into(),
+            branch: branch.into(),
+            outcome,
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn a_sync_reports_each_branch_once() {
+        use BranchOutcome::*;
+        let pulled = vec![
+            entry("a", Ahead),
+            entry("b", Diverged),
+            entry("c", FastForward),
+            entry("d", Ahead),
+        ];
+        let pushed = vec![entry("a", Pushed), entry("b", Diverged), entry("d", Stale)];
+        let got: Vec<(String, BranchOutcome)> = combine(pulled, pushed)
+            .into_iter()
+            .map(|b| (b.branch, b.outcome))
+            .collect();
+        let want: Vec<(String, BranchOutcome)> = [
+            ("b", Diverged),
+            ("c", FastForward),
+            ("a", Pushed),
+            ("d", Stale),
+        ]
+        .into_iter()
+        .map(|(b, o)| (b.to_owned(), o))
+        .collect();
+        assert_eq!(got, want);
+    }
 }

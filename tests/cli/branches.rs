@@ -419,7 +419,10 @@ fn the_same_agent_goes_on_with_its_work_on_another_machine() {
     let (a, c) = (net.clone("a"), net.clone("c"));
     let wt = net.printed_path(&net.kitty(&a, "alice", &["implement", "WP01"]).ok().stdout);
     let tip = net.commit(&wt, "a.txt", "started on a\n");
-    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&a, "alice", &["sync"])
+        .ok()
+        .stdout_has(&format!("001-linear/WP01: branch {BRANCH} pushed"))
+        .stdout_has("synced with origin");
     net.kitty(&c, "alice", &["pull"]).ok();
     // On c the worktree is made again from the branch a pushed, not from the base.
     let there = net.printed_path(&net.kitty(&c, "alice", &["implement", "WP01"]).ok().stdout);
