@@ -513,3 +513,35 @@ fn after_init_a_plain_git_push_in_a_worktree_sends_its_branch() {
     let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
     assert!(json.get("branches").is_none(), "{json:#}");
 }
+
+#[test]
+fn a_branch_the_remote_refuses_holds_back_no_other() {
+    let net = Net::new("linear");
+    let a = net.clone("a");
+    implemented_on_a(&net, &a);
+    let wt2 = net.printed_path(
+        &net.kitty(&a, "bea", &["implement", "WP02", "--base", "WP01"])
+            .ok()
+            .stdout,
+    );
+    let two = net.commit(&wt2, "two.txt", "2\n");
+    // The remote refuses WP01's branch only (an `update` hook runs once per ref).
+    let hook = net.remote.join("hooks/update");
+    std::fs::write(
+        &hook,
+        "#!/bin/sh\ncase \"$1\" in refs/heads/*-WP01) echo \"WP01 is frozen\" >&2; exit 1;; esac\nexit 0\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let run = net.kitty(&a, "alice", &["push"]);
+    run.ok()
+        .stdout_has("001-linear/WP02: branch 001-linear-WP02 pushed")
+        .stderr_has(&format!(
+            "warning: 001-linear/WP01: branch {BRANCH} not pushed: origin refused it: WP01 is frozen"
+        ));
+    assert_eq!(net.remote_ref("refs/heads/001-linear-WP02"), Some(two));
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
+    let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
+    assert_eq!(json["branches"][0]["outcome"], "declined", "{json:#}");
+}
