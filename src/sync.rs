@@ -8,6 +8,9 @@
 //! kitty pulls, merges and tries again. A claim made with `--sync` counts only once such a
 //! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
 //! is within one clone.
+//!
+//! WP branches travel with the state ([`branches`]): `pull` fetches them in the same `git
+//! fetch` and fast-forwards local ones, `push` sends them after the state.
 
 pub mod branches;
 
