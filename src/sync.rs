@@ -9,7 +9,11 @@
 //! push is accepted: the remote is the arbiter between machines, as the ref compare-and-swap
 //! is within one clone. A claim made here without `--sync` that a join refuses is reported as
 //! lost (`lost`: exit 1, and a local marker for `status` and `abandon`).
+//!
+//! WP branches travel with the state ([`branches`]): `pull` fetches them in the same `git
+//! fetch` and fast-forwards local ones, `push` sends them after the state.
 
+pub mod branches;
 mod lost;
 
 use std::collections::HashMap;
@@ -102,6 +106,10 @@ pub struct Report {
     pub failed: Vec<String>,
     /// Claims made here that lost to another machine's (exit 1).
     pub lost_claims: Vec<LostClaim>,
+    /// What happened to WP branches (`branches::BranchSync`): only those that changed or
+    /// need attention.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub branches: Vec<branches::BranchSync>,
 }
 
 /// Fetch (unless `fetch` is false: use what the last fetch, plain `git fetch` included,
@@ -114,7 +122,10 @@ pub fn pull(
     feature: Option<&FeatureSlug>,
 ) -> Result<Report> {
     if fetch {
-        ws.repo.fetch(remote, &[fetch_spec(remote, feature)])?;
+        let mut specs = vec![fetch_spec(remote, feature)];
+        specs.extend(branches::fetch_specs(ws, remote, feature));
+        ws.repo.fetch(remote, &specs)?;
+        crate::state::relation::mark_fetched(&ws.repo, remote);
     }
     let prefix = match feature {
         Some(f) => format!("{}{f}/", tracking_prefix(remote)),
@@ -143,6 +154,7 @@ pub fn pull(
             Err(e) => return Err(e),
         }
     }
+    report.branches = branches::update_local(ws, remote, feature)?;
     Ok(report)
 }
 
@@ -300,9 +312,22 @@ fn join(
     })
 }
 
+/// Push state ([`push_state`]), then the WP branches that go with it
+/// ([`branches::push`]).
+pub fn push(
+    ws: &Workspace,
+    remote: &str,
+    actor: &str,
+    feature: Option<&FeatureSlug>,
+) -> Result<Report> {
+    let mut report = push_state(ws, remote, actor, feature)?;
+    report.branches = branches::push(ws, remote, feature)?;
+    Ok(report)
+}
+
 /// Push every local state ref that the remote (as last seen) does not have, with leases;
 /// when the remote moved, pull, merge and retry.
-pub fn push(
+fn push_state(
     ws: &Workspace,
     remote: &str,
     actor: &str,
@@ -430,6 +455,7 @@ pub fn sync(ws: &Workspace, remote: &str, actor: &str) -> Result<Report> {
     report.changed.extend(pushed.changed);
     report.failed = pushed.failed;
     report.lost_claims.extend(pushed.lost_claims);
+    report.branches = branches::combine(std::mem::take(&mut report.branches), pushed.branches);
     Ok(report)
 }
 

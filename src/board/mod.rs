@@ -42,6 +42,10 @@ pub struct FeatureBoard {
     /// fetch from it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteSummary>,
+    /// The remote whose state this clone has never fetched (a fresh clone: `git clone` does
+    /// not bring `refs/kitty/*`); `git kitty pull` brings it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unfetched_remote: Option<String>,
 }
 
 /// Counts of WPs by how their local state compares with the remote's.
@@ -85,8 +89,12 @@ pub struct WpView {
     pub file: String,
     /// Dependencies whose branches moved past this WP's base: `git kitty restack` it.
     pub stale: Vec<crate::state::stale::Stale>,
-    /// The WP's worktree was deleted by hand: `git kitty implement` makes it again.
+    /// The WP's worktree, made in this clone, is gone (deleted by hand, an interrupted
+    /// `implement`).
     pub worktree_missing: bool,
+    /// The WP's worktree was made on another machine: this clone has no branch of it and
+    /// got its state from the remote.
+    pub worktree_elsewhere: bool,
     /// How this WP's state compares with the remote's (see [`FeatureBoard::remote`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync: Option<crate::state::relation::Relation>,
@@ -161,6 +169,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             sync: None,
             stale: info.runtime.stale.clone(),
             worktree_missing: info.runtime.worktree_missing,
+            worktree_elsewhere: info.runtime.worktree_elsewhere,
             state: info.extra.clone(),
             lost_claim: None,
         });
@@ -190,6 +199,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
         ready: ready.iter().map(|v| v.id.clone()).collect(),
         waiting,
         remote: None,
+        unfetched_remote: None,
         progress: progress(lanes),
         work_packages: views,
     }

@@ -4,7 +4,7 @@
 use super::{Board, FeatureBoard, RemoteSummary, feature_board};
 use crate::error::Result;
 use crate::model::plan::Feature;
-use crate::state::relation::{Relation, relations, remote_name};
+use crate::state::relation::{Relation, never_fetched, relations, remote_name};
 use crate::state::store::States;
 use crate::workspace::Workspace;
 
@@ -59,6 +59,11 @@ pub fn read_with_remote<'w>(
     let mut snapshot = read(ws, features, all)?;
     if let Ok(remote) = remote_name(&ws.repo, None) {
         snapshot.compare_with_remote(ws, &remote)?;
+        if never_fetched(&ws.repo, &remote)? {
+            for b in &mut snapshot.board.features {
+                b.unfetched_remote = Some(remote.clone());
+            }
+        }
     }
     Ok(snapshot)
 }

@@ -3,6 +3,7 @@
 use crate::cmd::args::{FeatureArg, JsonArg};
 use crate::error::Result;
 use crate::model::ids::FeatureSlug;
+use crate::model::lane::Lane;
 use crate::model::problem::{Code, Problem, Severity};
 use crate::render::board::{plural, problem_line, severity_counts};
 use crate::ui::Ctx;
@@ -172,7 +173,7 @@ fn first_lane(
     ws: &Workspace,
     f: &crate::model::plan::Feature,
     wp: &crate::model::wp::WorkPackage,
-) -> Option<crate::model::lane::Lane> {
+) -> Option<Lane> {
     let history = crate::state::store::history(&ws.repo, &f.slug, &wp.id).ok()?;
     history.last()?.1.from
 }
@@ -184,7 +185,9 @@ fn missing_worktrees(ws: &Workspace, states: &crate::workspace::States) -> Resul
     let mut out = Vec::new();
     for ((feature, wp), tip) in states {
         let s = &tip.state;
-        if !ws.worktree_missing(s) {
+        // Work under review or approved needs no worktree of its implementer's: `review`
+        // makes the reviewer's, `merge` lands from the branch.
+        if !ws.worktree_missing(s) || matches!(s.lane, Lane::ForReview | Lane::Approved) {
             continue;
         }
         let worktree = s.worktree.as_deref().unwrap_or_default();
@@ -210,11 +213,19 @@ fn missing_worktrees(ws: &Workspace, states: &crate::workspace::States) -> Resul
         out.push(
             Problem::new(
                 Code::MissingWorktree,
-                format!(
-                    "{wp} is {}{who}, but {what} missing: `git kitty implement {wp}{agent}` \
-                     makes {them} again, `git kitty abandon {wp}{agent}` gives it back",
-                    s.lane
-                ),
+                if s.lane == Lane::InReview {
+                    format!(
+                        "{wp} is {}{who}, but {what} missing: `git kitty review {wp}{agent}` \
+                         makes {them} again",
+                        s.lane
+                    )
+                } else {
+                    format!(
+                        "{wp} is {}{who}, but {what} missing: `git kitty implement {wp}{agent}` \
+                         makes {them} again, `git kitty abandon {wp}{agent}` gives it back",
+                        s.lane
+                    )
+                },
             )
             .at(&crate::state::store::ref_name(feature, wp), None)
             .in_feature(feature.as_str())

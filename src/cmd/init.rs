@@ -19,8 +19,16 @@ use crate::ui::Ctx;
                                                         `git push` still pushes your branch)
 
 After that `git fetch` brings the remote's state into the tracking namespace (never over local \
-state) and `git kitty pull` merges it; `git push` sends local state, refused by the remote when \
-it is not a fast-forward (`git kitty sync` merges first). Running it again changes nothing.
+state) and `git kitty pull --no-fetch` merges it; `git push` sends local state, refused by the remote \
+when it is not a fast-forward (`git kitty sync` merges first). Running it again changes nothing.
+
+WP branches (`<feature>-<WP>`) are fetched by a clone's own refspec \
+(+refs/heads/*:refs/remotes/<remote>/*) into refs/remotes/<remote>/, where `git kitty pull`, \
+`review` and `merge` find them. A clone that fetches only some branches gets \
++refs/heads/<feature>-WP*:refs/remotes/<remote>/<feature>-WP* for each feature of the plan (run \
+init again after adding a feature). Pushing them is `git kitty push`'s: git's refspecs cannot say \
+\"only the branches whose state names them\"; inside a WP's worktree the HEAD refspec pushes its \
+branch too.
 
 Caveats: `git push --force` forces the state refs too (a remote with `git kitty hooks install \
 --server` refuses that; without it, the remote's history of those WPs is replaced). The HEAD \
@@ -54,6 +62,25 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let push_spec = "refs/kitty/*:refs/kitty/*".to_owned();
     let existing_push = values(&push_key)?;
     let mut wanted = vec![(fetch_key.clone(), fetch_spec)];
+    // WP branches: a clone's own `+refs/heads/*:refs/remotes/<remote>/*` fetches them
+    // already; a clone that fetches some branches only gets one pattern per feature.
+    let fetches = values(&fetch_key)?;
+    let every_branch = format!("refs/heads/*:refs/remotes/{remote}/*");
+    if !fetches
+        .iter()
+        .any(|f| f.trim_start_matches('+') == every_branch)
+    {
+        let ws = crate::workspace::Workspace::open(&ctx.cwd, None).ok();
+        for f in ws.iter().flat_map(|ws| &ws.plan.features) {
+            wanted.push((
+                fetch_key.clone(),
+                format!(
+                    "+refs/heads/{}-WP*:refs/remotes/{remote}/{}-WP*",
+                    f.slug, f.slug
+                ),
+            ));
+        }
+    }
     if existing_push.is_empty() {
         wanted.push((push_key.clone(), "HEAD".into()));
     }
@@ -84,7 +111,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         text.push_str(&format!("already  {a}\n"));
     }
     text.push_str(&format!(
-        "`git fetch {remote}` now brings git kitty's state (merge it with `git kitty pull`), and `git push {remote}` sends it\n"
+        "`git fetch {remote}` now brings git kitty's state and WP branches (merge them with `git kitty pull --no-fetch`), and `git push {remote}` sends the state (in a WP's worktree, its branch too)\n"
     ));
     ctx.ui.out(&text);
     Ok(0)

@@ -40,7 +40,7 @@ gives back what it left there). With --sync (or git config kitty.syncClaims true
 confirmed with the remote before it counts: atomic across machines, and refused when another \
 machine got there first.
 
-The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's agent, else git
+The agent is --agent, else $KITTY_AGENT, else (inside a WP's worktree) the WP's holder or implementer, else git
 config user.name.
 Inside a WP's worktree the WP can be left out: `git kitty lane for_review`.",
         Lane::table_text()

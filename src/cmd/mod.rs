@@ -24,6 +24,7 @@ pub mod pull;
 pub mod push;
 pub mod repair;
 pub mod restack;
+pub mod review;
 pub mod status;
 pub mod sync;
 
@@ -87,6 +88,7 @@ pub enum Command {
     Implement(implement::Args),
     Next(next::Args),
     Restack(restack::Args),
+    Review(review::Args),
     Abandon(abandon::Args),
     Repair(repair::Args),
     Merge(merge::Args),
@@ -114,6 +116,7 @@ pub fn run(command: Command, ctx: &mut Ctx) -> Result<u8> {
         Command::Implement(args) => implement::run(args, ctx),
         Command::Next(args) => next::run(args, ctx),
         Command::Restack(args) => restack::run(args, ctx),
+        Command::Review(args) => review::run(args, ctx),
         Command::Abandon(args) => abandon::run(args, ctx),
         Command::Repair(args) => repair::run(args, ctx),
         Command::Merge(args) => merge::run(args, ctx),

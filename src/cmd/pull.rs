@@ -94,6 +94,41 @@ fn print_lost(ui: &mut Ui, report: &Report) {
     }
 }
 
+/// What happened to WP branches: what moved on stdout, what needs attention as warnings.
+fn print_branches(ui: &mut Ui, text: &mut String, report: &Report) {
+    use sync::branches::BranchOutcome as B;
+    let remote = &report.remote;
+    for b in &report.branches {
+        let at = format!("{}/{}: branch {}", b.feature, b.wp, b.branch);
+        let tracking = format!("{remote}/{}", b.branch);
+        match b.outcome {
+            B::Pushed => text.push_str(&format!("{at} pushed\n")),
+            B::FastForward => text.push_str(&format!("{at} fast-forwarded\n")),
+            B::Ahead => text.push_str(&format!("{at} has commits {remote} lacks\n")),
+            B::Behind => text.push_str(&format!(
+                "{at} lacks commits of {tracking}: nothing to send\n"
+            )),
+            B::CheckedOut => ui.warn(&format!(
+                "{at} not moved to {tracking}: it is checked out in {}; \
+                 `git merge --ff-only {tracking}` there brings its commits",
+                b.detail.as_deref().unwrap_or("a worktree")
+            )),
+            B::Diverged => ui.warn(&format!(
+                "{at} and {tracking} both have commits the other lacks: neither was changed; \
+                 merge or rebase them in its worktree, then `git kitty push`"
+            )),
+            B::Stale => ui.warn(&format!(
+                "{at} not pushed: it diverged on {remote} since the last fetch; pull first \
+                 (`git kitty pull`)"
+            )),
+            B::Declined => ui.warn(&format!(
+                "{at} not pushed: {remote} refused it: {}",
+                b.detail.as_deref().unwrap_or("")
+            )),
+        }
+    }
+}
+
 /// One line per changed WP, the rejections under it, then a count.
 pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
     if json {
@@ -125,6 +160,7 @@ pub fn print(ui: &mut Ui, verb: &str, report: &Report, json: bool) {
         ui.warn(&format!("{f}; its local state was left as it was"));
     }
     print_lost(ui, report);
+    print_branches(ui, &mut text, report);
     let changed = report
         .changed
         .iter()

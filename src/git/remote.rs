@@ -25,6 +25,16 @@ pub enum Pushed {
     Declined(String),
 }
 
+/// How one ref of a non-atomic push ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefPushed {
+    Accepted,
+    /// Its lease failed or the remote moved: what the remote has is not what we last saw.
+    Stale,
+    /// The remote refused it (a hook, a protected ref): what it said.
+    Declined(String),
+}
+
 /// How `git push --porcelain` words a rejection caused by the remote having moved.
 const RACE: [&str; 6] = [
     "stale info",
@@ -113,6 +123,73 @@ impl Repo {
             .cause(out.stderr)
             .hint("nothing local was changed; retry when the remote is reachable"))
         }
+    }
+
+    /// Push `leases` each on its own (not `--atomic`): one ref refused does not hold back the
+    /// others. The outcome of each, in the order given. A transport failure (no ref reported)
+    /// is `unreachable`. The local `pre-push` hook is not run (it checks target branches,
+    /// which these pushes never are).
+    pub fn push_leases_each(&self, remote: &str, leases: &[Lease]) -> Result<Vec<RefPushed>> {
+        if leases.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut git = self.git().args(["push", "--porcelain", "--no-verify"]);
+        for l in leases {
+            let expected = l.expected.map(|e| e.to_string()).unwrap_or_default();
+            git = git.arg(format!("--force-with-lease={}:{expected}", l.name));
+        }
+        git = git.args(["--end-of-options", remote]);
+        for l in leases {
+            git = git.arg(format!("{}:{}", l.new, l.name));
+        }
+        let out = git.output()?;
+        // `<flag>\t<from>:<to>\t<summary>`, one line per ref; `!` is a rejection.
+        let lines: Vec<(char, &str, &str)> = out
+            .stdout
+            .lines()
+            .filter_map(|l| {
+                let mut parts = l.splitn(3, '\t');
+                let flag = parts.next()?.chars().next()?;
+                let (_, to) = parts.next()?.split_once(':')?;
+                Some((flag, to, parts.next().unwrap_or("")))
+            })
+            .collect();
+        if lines.is_empty() && !out.success {
+            return Err(Error::new(
+                ErrorKind::Unreachable,
+                format!("could not push to {remote}"),
+            )
+            .cause(out.stderr)
+            .hint("nothing was changed; `git kitty push` again when the remote is reachable"));
+        }
+        let said = || {
+            let remote_lines: Vec<&str> = out
+                .stderr
+                .lines()
+                .filter_map(|l| l.strip_prefix("remote: "))
+                .map(str::trim_end)
+                .filter(|l| !l.is_empty())
+                .collect();
+            remote_lines.join("\n")
+        };
+        Ok(leases
+            .iter()
+            .map(|l| match lines.iter().find(|(_, to, _)| *to == l.name) {
+                Some(('!', _, summary)) if RACE.iter().any(|why| summary.contains(why)) => {
+                    RefPushed::Stale
+                }
+                Some(('!', _, summary)) => {
+                    let said = said();
+                    RefPushed::Declined(if said.is_empty() {
+                        (*summary).to_owned()
+                    } else {
+                        said
+                    })
+                }
+                Some(_) => RefPushed::Accepted,
+                None => RefPushed::Declined("the remote did not report this ref".to_owned()),
+            })
+            .collect())
     }
 
     /// Push `leases` atomically: all or none, each only if the remote still has the expected

@@ -97,6 +97,16 @@ fn write_header(out: &mut String, f: &FeatureBoard, paint: Paint) {
         fmt_pct(p.percent),
         fmt_pct(p.weighted_percent),
     );
+    if let (None, Some(remote)) = (&f.remote, &f.unfetched_remote) {
+        let _ = writeln!(
+            out,
+            "  {} {}",
+            paint.yellow(&format!("state of {remote} never fetched here:")),
+            paint.dim(&format!(
+                "`git kitty pull` brings it (or `git kitty init` once, then `git fetch {remote}`)"
+            ))
+        );
+    }
     let Some(r) = &f.remote else { return };
     let mut parts = Vec::new();
     for (n, what) in [
@@ -212,6 +222,7 @@ fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
     sections.add("Stale", stale_rows(f, paint));
     sections.add("No worktree", no_worktree_rows(f, paint));
     sections.add("Lost claims", lost_claim_rows(f, paint));
+    sections.add("Elsewhere", elsewhere_rows(f, paint));
     sections.add("Needs fixing", needs_fixing_rows(f, paint));
     for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
         sections.add(label, lane_rows(f, lane, paint));
@@ -392,11 +403,50 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .iter()
         .filter(|w| w.worktree_missing)
         .map(|w| {
-            format!(
-                "{}  {}",
-                wp_label(w, TITLE_WIDTH, paint),
-                paint.dim(&format!("`git kitty implement {}` makes it again", w.id))
-            )
+            let id = &w.id;
+            // Only a command that works in the WP's lane.
+            let hint = match w.lane {
+                Lane::ForReview => format!("`git kitty review {id}` reviews it in a new worktree"),
+                Lane::InReview => match &w.reviewer {
+                    Some(r) => format!(
+                        "`git kitty review {id} --agent {}` makes it again",
+                        crate::util::shell::quote(&clean(r))
+                    ),
+                    None => format!("`git kitty review {id}` makes it again"),
+                },
+                Lane::Approved => "`git kitty merge` lands it, no worktree needed".to_owned(),
+                _ => format!("`git kitty implement {id}` makes it again"),
+            };
+            format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), paint.dim(&hint))
+        })
+        .collect()
+}
+
+/// WPs whose worktree is on another machine: who has it, and what can be done here.
+fn elsewhere_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter(|w| w.worktree_elsewhere)
+        .map(|w| {
+            let id = &w.id;
+            let who = |name: Option<&String>| {
+                name.map(|n| format!(" ({})", clean(n))).unwrap_or_default()
+            };
+            let by = who(w.agent.as_ref());
+            let text = match w.lane {
+                Lane::ForReview => format!(
+                    "implemented on another machine{by}: `git kitty review {id}` reviews it here"
+                ),
+                Lane::InReview => format!(
+                    "implemented on another machine{by}, in review{}",
+                    who(w.reviewer.as_ref())
+                ),
+                Lane::Approved => {
+                    format!("implemented on another machine{by}: `git kitty merge` lands it here")
+                }
+                _ => format!("on another machine{by}"),
+            };
+            format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), paint.dim(&text))
         })
         .collect()
 }
@@ -526,6 +576,9 @@ fn card_detail(w: &WpView, col: usize, now: i128) -> Vec<String> {
     }
     if w.worktree_missing {
         parts.push("no worktree".into());
+    }
+    if w.worktree_elsewhere {
+        parts.push("elsewhere".into());
     }
     if let Some(t) = w.updated_at.as_deref().and_then(parse_rfc3339) {
         parts.push(ago(t, now));

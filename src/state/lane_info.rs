@@ -51,8 +51,10 @@ pub struct LaneInfo {
 pub struct Runtime {
     /// Dependencies whose branches moved past the base this WP was started from.
     pub stale: Vec<Stale>,
-    /// The state names a worktree that no longer exists.
+    /// The state names a worktree this clone made that no longer exists.
     pub worktree_missing: bool,
+    /// The state names a worktree made on another machine (none here).
+    pub worktree_elsewhere: bool,
     /// The WP's state ref exists but cannot be used (damaged, or from a newer version).
     pub state_unreadable: bool,
 }

@@ -25,6 +25,44 @@ pub fn tracking_prefix(remote: &str) -> String {
     format!("refs/kitty-remotes/{remote}/wp/")
 }
 
+/// Where this clone notes the remotes it fetched state from, one name a line (under the
+/// common directory): a remote that has no state at all leaves no tracking ref to tell.
+const FETCHED_FILE: &str = "kitty/fetched-remotes";
+
+/// Note that state was fetched from `remote` (whether it had any). Best effort: without the
+/// note, `status` only says once more that nothing was fetched.
+pub fn mark_fetched(repo: &Repo, remote: &str) {
+    let path = repo.common_dir().join(FETCHED_FILE);
+    let known = std::fs::read_to_string(&path).unwrap_or_default();
+    if known.lines().any(|l| l == remote) {
+        return;
+    }
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let _ = std::fs::write(&path, format!("{known}{remote}\n"));
+}
+
+/// Whether this clone never fetched `remote`'s state, as far as it can tell without the
+/// network: no tracking ref, no note of a `git kitty pull`, and no fetch refspec for
+/// `refs/kitty/*` (`git kitty init`: then a plain `git fetch` brings it). A fresh clone is
+/// such a clone: `git clone` fetches branches only.
+pub fn never_fetched(repo: &Repo, remote: &str) -> Result<bool> {
+    if !repo
+        .refs_under(&format!("refs/kitty-remotes/{remote}/"))?
+        .is_empty()
+    {
+        return Ok(false);
+    }
+    let fetched = std::fs::read_to_string(repo.common_dir().join(FETCHED_FILE))
+        .is_ok_and(|known| known.lines().any(|l| l == remote));
+    let configured = repo
+        .config_get_all(&format!("remote.{remote}.fetch"))?
+        .iter()
+        .any(|spec| spec.contains("refs/kitty/"));
+    Ok(!fetched && !configured)
+}
+
 /// How local state compares with the remote's last fetched state, per WP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -270,11 +270,18 @@ fn check_lane(wp: &WpId, state: &WpState, actor: &str) -> Result<()> {
     match state.lane {
         Lane::Planned | Lane::Claimed | Lane::Blocked => Ok(()),
         Lane::InProgress => Ok(()),
-        other => Err(
-            Error::refused(format!("{wp} is {other}: implement starts planned work")).hint(
-                format!("to reopen it: `git kitty lane {wp} in_progress --force --reason \"...\"`"),
-            ),
-        ),
+        other => {
+            let err = Error::refused(format!("{wp} is {other}: implement starts planned work"));
+            // What works in that lane first: reviewing work for review, landing approved work.
+            let err = match other {
+                Lane::ForReview => err.hint(format!("`git kitty review {wp}` reviews it")),
+                Lane::Approved => err.hint("`git kitty merge` lands it".to_owned()),
+                _ => err,
+            };
+            Err(err.hint(format!(
+                "to reopen it: `git kitty lane {wp} in_progress --force --reason \"...\"`"
+            )))
+        }
     }
 }
 
@@ -399,9 +406,13 @@ fn reuse(ws: &Workspace, req: &Request<'_>, state: &WpState, place: &Place) -> R
         match ws.repo.branch_tip(branch)? {
             Some(_) => ws.repo.add_worktree_for_branch(abs, branch)?,
             None => {
-                let start = parse_oid(&base.commit).ok_or_else(|| {
-                    Error::failed(format!("`{}` is not an object id", base.commit))
-                })?;
+                // The remote's copy, when another machine pushed the work; else the base.
+                let start = match ws.branch_tip_anywhere(branch)? {
+                    Some((tip, _)) => tip,
+                    None => parse_oid(&base.commit).ok_or_else(|| {
+                        Error::failed(format!("`{}` is not an object id", base.commit))
+                    })?,
+                };
                 ws.repo.add_worktree_with_branch(abs, branch, start)?
             }
         }
@@ -486,7 +497,7 @@ fn roll_back(
 
 /// `.worktrees/` is listed in `.git/info/exclude`, so the main worktree's `git status` stays
 /// clean. Added once (several agents may run this at once: the file is edited under a lock).
-fn ensure_excluded(ws: &Workspace) -> Result<()> {
+pub(crate) fn ensure_excluded(ws: &Workspace) -> Result<()> {
     ws.repo.exclude_add(
         &["/.worktrees/".to_owned()],
         "git kitty: one worktree per work package",
@@ -495,7 +506,7 @@ fn ensure_excluded(ws: &Workspace) -> Result<()> {
 
 /// Make sure commits in WP worktrees get their `Kitty-WP:` trailer: install the
 /// `prepare-commit-msg` block (next to any hook the user has). Never fatal.
-fn trailer_hook(ws: &Workspace) -> Vec<String> {
+pub(crate) fn trailer_hook(ws: &Workspace) -> Vec<String> {
     let dir = ws.repo.main_workdir().unwrap_or(&ws.plan_root);
     let result = crate::hooks::hooks_dir(dir)
         .and_then(|hooks| crate::hooks::install(&hooks, crate::hooks::TRAILER_HOOKS, false));

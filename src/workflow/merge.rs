@@ -547,7 +547,7 @@ impl Probe for RepoProbe<'_, '_> {
     }
 
     fn branch_tip(&mut self, branch: &str) -> Result<Option<Oid>> {
-        self.ws.repo.branch_tip(branch)
+        self.ws.branch_oid_anywhere(branch)
     }
 
     fn commits_between(&mut self, target: Oid, tip: Oid) -> Result<Vec<TrailerCommit>> {

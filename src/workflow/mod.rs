@@ -16,3 +16,4 @@ pub mod orchestrator;
 pub mod place;
 pub mod repair;
 pub mod restack;
+pub mod review;

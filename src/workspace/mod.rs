@@ -6,6 +6,7 @@
 //! not the copy frozen in a WP branch. A bare repository has no working tree; its plan is read
 //! from the target branch (used by the server hook).
 
+pub mod branches;
 pub mod plan_cache;
 pub mod plan_files;
 
@@ -119,7 +120,8 @@ impl Workspace {
         }
     }
 
-    /// Inside a WP's worktree, the agent the WP's state records as its implementer: agents
+    /// Inside a WP's worktree, the agent the WP's state records as its holder (the reviewer
+    /// while it is in review, whose worktree `review` made), else its implementer: agents
     /// commit with the machine's git identity, so the worktree, not `user.name`, says who
     /// works there. Read from the state (one ref), so a takeover with `--force` moves it too.
     fn worktree_agent(&self) -> Option<String> {
@@ -131,7 +133,7 @@ impl Workspace {
         {
             return Some(lost.agent);
         }
-        tip.state.agent
+        tip.state.holder().map(str::to_owned).or(tip.state.agent)
     }
 
     /// How a command line names this WP so that it works from anywhere: `WP01`, or
@@ -217,7 +219,9 @@ impl Workspace {
             if matches!(s.lane, Lane::Done | Lane::Canceled) {
                 continue;
             }
-            info.runtime.worktree_missing = self.worktree_missing(s);
+            let at = self.worktree_at(s);
+            info.runtime.worktree_missing = at == Some(branches::WorktreeAt::MissingHere);
+            info.runtime.worktree_elsewhere = at == Some(branches::WorktreeAt::Elsewhere);
             if let Some(base) = &s.base {
                 info.runtime.stale = crate::state::stale::staleness(&self.repo, base);
             }
@@ -225,17 +229,12 @@ impl Workspace {
         lanes
     }
 
-    /// The state names a worktree for work still going on (not done or canceled), and it is
-    /// not there: a claim interrupted before its worktree was made, or a worktree deleted by
-    /// hand.
+    /// The state names a worktree for work still going on (not done or canceled), and this
+    /// clone made it but it is not there: a claim interrupted before its worktree was made, or
+    /// a worktree deleted by hand. (One made on another machine is not missing:
+    /// [`Self::worktree_at`].)
     pub fn worktree_missing(&self, state: &WpState) -> bool {
-        let main = self.repo.main_workdir().unwrap_or(&self.plan_root);
-        // The WP's own worktree path, whatever the state names (a state is never trusted
-        // for a path).
-        let own = crate::model::ids::wp_worktree(&state.feature, &state.wp);
-        !matches!(state.lane, Lane::Done | Lane::Canceled)
-            && state.worktree.is_some()
-            && std::fs::symlink_metadata(main.join(own)).is_err()
+        self.worktree_at(state) == Some(branches::WorktreeAt::MissingHere)
     }
 
     /// The state a WP has before its first event: what the plan says.

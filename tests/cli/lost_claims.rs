@@ -108,7 +108,9 @@ fn the_first_claim_to_reach_the_remote_wins_and_the_other_push_exits_1() {
         };
         m.kitty(winner, w_name, &["push"])
             .ok()
-            .stdout_is("001-fan-out/WP01: pushed\npushed to origin: 1 changed, 0 unchanged\n")
+            .stdout_is(&format!(
+                "001-fan-out/WP01: pushed\n001-fan-out/WP01: branch {WP} pushed\npushed to origin: 1 changed, 0 unchanged\n"
+            ))
             .stderr_is("");
         let run = m.kitty(loser, l_name, &["push"]);
         run.code(1)
@@ -429,4 +431,32 @@ fn commits_in_the_lost_worktree_are_refused_with_how_to_keep_them() {
         "work"
     );
     assert_eq!(m.wp01(&b), ("in_progress".into(), "claude".into()));
+}
+
+#[test]
+fn a_lost_claim_never_sends_its_branch_in_place_of_the_winners() {
+    let m = Machines::new();
+    let (a, b) = (m.clone("a"), m.clone("b"));
+    m.all_implement(&[(&a, "claude"), (&b, "codex")]);
+    // The winner's state reaches the remote by plain git, its branch not yet.
+    m.git(&a, &["push", "-q", "origin", &format!("{STATE}:{STATE}")]);
+    let work = b.join(".worktrees").join(WP);
+    std::fs::write(work.join("loser.txt"), "codex's work\n").unwrap();
+    m.git(&work, &["add", "loser.txt"]);
+    m.git(
+        &work,
+        &["commit", "-q", "--no-verify", "-m", "codex's work"],
+    );
+    m.kitty(&b, "codex", &["push"]).code(1);
+    let remote_branch = m.git(&m.remote, &["branch", "--list", WP]);
+    assert_eq!(
+        remote_branch, "",
+        "the loser's branch went out under the winner's name"
+    );
+    // The winner's own push then sends its branch.
+    m.kitty(&a, "claude", &["push"]).ok();
+    assert_eq!(
+        m.git(&m.remote, &["rev-parse", &format!("refs/heads/{WP}")]),
+        m.git(&a, &["rev-parse", &format!("refs/heads/{WP}")])
+    );
 }

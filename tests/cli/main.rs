@@ -6,6 +6,7 @@ mod common;
 mod agents;
 mod architecture;
 mod binaries;
+mod branches;
 mod browser;
 mod check;
 mod dashboard;

@@ -170,6 +170,7 @@
     if (state.review_status === "approved" && w.lane !== "done") tags.push(["review approved", "ok"]);
     if (w.stale && w.stale.length) tags.push(["stale", "warn"]);
     if (w.worktree_missing) tags.push(["no worktree", "warn"]);
+    if (w.worktree_elsewhere) tags.push(["on another machine", "sync"]);
     if (w.has_errors) tags.push(["file has errors", "bad"]);
     if (w.sync && w.sync !== "in_sync") tags.push([w.sync.replace("_", " "), "sync"]);
     const who = (w.lane === "in_review" || w.lane === "approved") ? (w.reviewer || w.agent) : w.agent;

@@ -7,6 +7,7 @@
 
 pub mod chromium;
 pub mod live;
+pub mod net;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
