@@ -36,16 +36,17 @@ pub struct Targets {
 impl Targets {
     /// The inputs of a workspace's board: the state refs (loose and packed, in the common
     /// directory every worktree shares), the branches staleness is measured on, the remote's
-    /// tracked state, and the plan in the main worktree.
+    /// tracked state, the markers of lost claims, the note of remotes fetched from, and the
+    /// plan in the main worktree.
     pub fn of(ws: &Workspace) -> Targets {
         let refs = ws.repo.state_ref_paths();
         let plan = ws.plan_root.join(SPECS_DIR);
+        let fetched = crate::state::relation::fetched_note(&ws.repo);
         let mut relevant = refs.namespaces.clone();
-        relevant.push(refs.packed.clone());
-        relevant.push(plan.clone());
+        relevant.extend([refs.packed.clone(), plan.clone(), fetched.clone()]);
         Targets {
             trees: vec![refs.loose_root, plan],
-            files: vec![refs.packed],
+            files: vec![refs.packed, fetched],
             relevant,
         }
     }
@@ -138,6 +139,9 @@ impl Armed {
         }
         for file in &targets.files {
             if let Some(dir) = file.parent() {
+                // Files live in git's own directories (the common dir, its `kitty/`): make the
+                // latter if need be rather than watch a parent where every cache write counts.
+                let _ = std::fs::create_dir_all(dir);
                 want(dir, RecursiveMode::NonRecursive);
             }
         }

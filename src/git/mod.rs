@@ -180,7 +180,7 @@ impl Repo {
     pub fn state_ref_paths(&self) -> RefPaths {
         let refs = self.common_dir.join("refs");
         RefPaths {
-            namespaces: ["kitty", "kitty-remotes", "heads"]
+            namespaces: ["kitty", "kitty-remotes", "kitty-lost", "heads"]
                 .iter()
                 .map(|n| refs.join(n))
                 .collect(),

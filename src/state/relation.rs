@@ -29,10 +29,15 @@ pub fn tracking_prefix(remote: &str) -> String {
 /// common directory): a remote that has no state at all leaves no tracking ref to tell.
 const FETCHED_FILE: &str = "kitty/fetched-remotes";
 
+/// The file noting the remotes state was fetched from: an input of the board, as the refs are.
+pub fn fetched_note(repo: &Repo) -> std::path::PathBuf {
+    repo.common_dir().join(FETCHED_FILE)
+}
+
 /// Note that state was fetched from `remote` (whether it had any). Best effort: without the
 /// note, `status` only says once more that nothing was fetched.
 pub fn mark_fetched(repo: &Repo, remote: &str) {
-    let path = repo.common_dir().join(FETCHED_FILE);
+    let path = fetched_note(repo);
     let known = std::fs::read_to_string(&path).unwrap_or_default();
     if known.lines().any(|l| l == remote) {
         return;
@@ -54,7 +59,7 @@ pub fn never_fetched(repo: &Repo, remote: &str) -> Result<bool> {
     {
         return Ok(false);
     }
-    let fetched = std::fs::read_to_string(repo.common_dir().join(FETCHED_FILE))
+    let fetched = std::fs::read_to_string(fetched_note(repo))
         .is_ok_and(|known| known.lines().any(|l| l == remote));
     let configured = repo
         .config_get_all(&format!("remote.{remote}.fetch"))?

@@ -560,3 +560,23 @@ fn fifty_streams_and_a_hundred_moves() {
     );
     assert!(total[total.len() - 1] < 64 * 1024, "{total:?}");
 }
+
+#[test]
+fn a_first_pull_from_a_remote_without_state_clears_the_never_fetched_note() {
+    let repo = Repo::with_fixture("fan-out");
+    let remote = repo.sandbox.path().join("remote.git");
+    repo.git(&["clone", "-q", "--bare", ".", remote.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    // No common-dir `kitty/` yet: where the note will be written is watched all the same.
+    let kitty_dir = repo.root.join(".git/kitty");
+    let _ = std::fs::remove_dir_all(&kitty_dir);
+    let dash = Dashboard::start(&repo);
+    let mut events = Events::open(dash.port);
+    let first = events.next().unwrap().json();
+    let feature = &first["board"]["features"][0];
+    assert_eq!(feature["unfetched_remote"], "origin");
+    // The remote has no state at all: only the note of the pull changes.
+    repo.kitty(&["pull"]).ok();
+    let next = events.next().expect("the pull reached the stream").json();
+    assert!(next["board"]["features"][0]["unfetched_remote"].is_null());
+}

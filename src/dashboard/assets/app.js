@@ -171,6 +171,7 @@
     if (w.stale && w.stale.length) tags.push(["stale", "warn"]);
     if (w.worktree_missing) tags.push(["no worktree", "warn"]);
     if (w.worktree_elsewhere) tags.push(["on another machine", "sync"]);
+    if (w.lost_claim) tags.push([`${w.lost_claim.agent}'s claim lost here`, "bad"]);
     if (w.has_errors) tags.push(["file has errors", "bad"]);
     if (w.sync && w.sync !== "in_sync") tags.push([w.sync.replace("_", " "), "sync"]);
     const who = (w.lane === "in_review" || w.lane === "approved") ? (w.reviewer || w.agent) : w.agent;
