@@ -133,7 +133,7 @@ fn merge_of_a_fan_out_waits_on_the_root_and_says_why() {
 }
 
 #[test]
-fn a_conflict_stops_the_run_and_leaves_the_target_as_it_was_before_that_wp() {
+fn a_conflicting_wp_is_skipped_and_leaves_the_target_without_it() {
     // Two independent approved WPs that change the same file differently.
     let repo = Repo::new();
     for (id, title) in [("WP01", "Index schema"), ("WP02", "Query parser")] {
@@ -146,18 +146,18 @@ fn a_conflict_stops_the_run_and_leaves_the_target_as_it_was_before_that_wp() {
     approved(&repo, "002-search", "WP01", &[], "shared.txt");
     approved(&repo, "002-search", "WP02", &[], "shared.txt");
     let dry = repo.kitty(&["merge", "-f", "002-search", "--dry-run"]);
-    dry.ok()
+    dry.code(4)
         .stdout_has("WP02  would conflict with main: shared.txt");
 
     let run = repo.kitty(&["merge", "-f", "002-search", "--json"]);
     run.code(4)
-        .stderr_has("error: WP02 conflicts with main: shared.txt")
-        .stderr_has("caused by: landed before the conflict: WP01")
+        .stderr_has("error: WP02 conflicts with main")
+        .stderr_has("caused by: landed all the same: WP01")
+        .stderr_has("caused by: WP02: shared.txt")
         .stderr_has("main is unchanged by WP02");
-    assert_eq!(
-        run.json()["error"]["details"]["conflict"]["paths"][0],
-        "shared.txt"
-    );
+    let json = run.json();
+    assert_eq!(json["conflicts"][0]["paths"][0], "shared.txt");
+    assert_eq!(json["merged"][0]["wp"], "WP01");
     let history = main_history(&repo);
     assert_eq!(
         history.last().unwrap(),

@@ -16,6 +16,7 @@ mod implement;
 mod landing;
 mod lane;
 mod man;
+mod merge_plan;
 mod orchestrator;
 mod orchestrator_api;
 mod robustness;
