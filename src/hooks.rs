@@ -24,6 +24,7 @@ pub const CLIENT_HOOKS: &[&str] = &[
     "pre-commit",
     "pre-merge-commit",
     "pre-push",
+    "reference-transaction",
 ];
 /// The hooks that only add the `Kitty-WP` trailer (`implement` installs these).
 pub const TRAILER_HOOKS: &[&str] = &["prepare-commit-msg", "commit-msg"];
@@ -36,7 +37,7 @@ const CHAINED: &str = ".kitty-chained";
 
 /// What the block in hook `name` says.
 pub fn block(name: &str) -> String {
-    let reads_stdin = matches!(name, "pre-push" | "pre-receive");
+    let reads_stdin = matches!(name, "pre-push" | "pre-receive" | "reference-transaction");
     // Without git-kitty, checks that protect the branch fail closed (and say why); adding the
     // trailer is only a convenience, so that one warns and lets the commit through.
     let missing = if TRAILER_HOOKS.contains(&name) {
@@ -65,7 +66,9 @@ pub fn block(name: &str) -> String {
     let mut b = format!(
         "{BEGIN} managed by `git kitty hooks install`; `git kitty hooks uninstall` removes it\n"
     );
-    if reads_stdin {
+    if name == "reference-transaction" {
+        b.push_str(&reference_transaction_body(&missing));
+    } else if reads_stdin {
         b.push_str(&format!(
             "kitty_in=$(mktemp \"${{TMPDIR:-/tmp}}/git-kitty-{name}.XXXXXX\") || exit 1\n\
              cat >\"$kitty_in\"\n\
@@ -85,6 +88,32 @@ pub fn block(name: &str) -> String {
     b.push_str(END);
     b.push('\n');
     b
+}
+
+/// `reference-transaction` runs for every ref update git makes, three times (prepared,
+/// committed, aborted): the block does nothing but in `prepared`, and calls git kitty only
+/// when a branch (`refs/heads/...`) is among the updates; the rest is shell builtins, so a
+/// state-ref write or a fetch costs a `mktemp` and a `cat`. Its stdin is replayed for the
+/// user's script after the block.
+fn reference_transaction_body(missing: &str) -> String {
+    let missing = missing.replace("\n  ", "\n      ");
+    format!(
+        "if [ \"$1\" = prepared ]; then\n  \
+         kitty_in=$(mktemp \"${{TMPDIR:-/tmp}}/git-kitty-reference-transaction.XXXXXX\") || exit 1\n  \
+         cat >\"$kitty_in\"\n  \
+         kitty_heads=\n  \
+         while read -r kitty_old kitty_new kitty_ref; do\n    \
+         case $kitty_ref in refs/heads/*) kitty_heads=1 ;; esac\n  \
+         done <\"$kitty_in\"\n  \
+         if [ -n \"$kitty_heads\" ]; then\n    \
+         if command -v git-kitty >/dev/null 2>&1; then\n      \
+         git-kitty hook reference-transaction \"$@\" <\"$kitty_in\" || {{ rm -f \"$kitty_in\"; exit 1; }}\n    \
+         else\n    {missing}\n    fi\n  \
+         fi\n  \
+         exec 0<\"$kitty_in\"\n  \
+         rm -f \"$kitty_in\"\n\
+         fi\n"
+    )
 }
 
 /// Where a hook file's text stands.

@@ -25,9 +25,14 @@
 //! alone, and show in the branch's history). With `kitty.requireTrailer`, a commit that names
 //! no WP may change nothing outside `kitty-specs/` ([`Kind::NoTrailer`]).
 //!
+//! Review (`kitty.landing.requireReview`, on unless set to false): a WP's work lands only
+//! when its lane is `approved` (or `done`: `git kitty merge` marks it so after landing it).
+//! History cannot say that, so the check names every WP an update lands ([`Report::lands`])
+//! and [`require_review`] asks the caller for each one's lane: a clone reads its state refs, a
+//! server the state refs as they will be after the push ([`Kind::NotApproved`]).
+//!
 //! Each rule is a [`Kind`] of [`Violation`] and, where it needs more than history, a field of
-//! [`Rules`]: a later rule such as "a WP lands only once its review is approved" is one more
-//! of each.
+//! [`Rules`] (or, for review, a lane the caller supplies).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -37,6 +42,7 @@ use crate::error::Result;
 use crate::git::Oid;
 use crate::git::history::{History, TrailerCommit};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::lane::Lane;
 use crate::model::plan::Plan;
 
 /// A WP as trailers name it: its feature and number (`WP1` and `WP01` are one WP).
@@ -67,6 +73,8 @@ pub enum Kind {
     Replanned,
     /// It lands a WP before one of its dependencies.
     Dependency,
+    /// It lands a WP that is not approved (`kitty.landing.requireReview`).
+    NotApproved,
     /// A commit names no WP and changes files outside `kitty-specs/` (`kitty.requireTrailer`).
     NoTrailer,
 }
@@ -90,6 +98,9 @@ pub struct Violation {
     /// `no_trailer`: the paths it changes outside `kitty-specs/` (the first few).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// `not_approved`: the WP's lane where the check ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lane: Option<Lane>,
 }
 
 /// A WP's dependencies before and after an update (`None`: not in that plan).
@@ -107,6 +118,10 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Trailers that name no WP of the plan (reported, never blocking).
     pub warnings: Vec<String>,
+    /// Every WP of the plan the update lands, with the first commit that lands it: what
+    /// [`require_review`] asks about.
+    #[serde(skip)]
+    pub lands: Vec<(Key, Oid)>,
 }
 
 /// What the check needs besides history.
@@ -353,6 +368,7 @@ fn unnamed_work(history: &History, unnamed: &[Oid], report: &mut Report) -> Resu
             order: Vec::new(),
             replanned: None,
             paths: outside,
+            lane: None,
         });
     }
     Ok(())
@@ -419,6 +435,9 @@ impl<'r, 'a> Judge<'r, 'a> {
         report: &mut Report,
     ) {
         let rules = self.rules;
+        if !report.lands.iter().any(|(k, _)| k == w) {
+            report.lands.push((w.clone(), at));
+        }
         let mut found = Vec::new();
         if let Some((before, after)) = self.replanned.get(w) {
             found.push(Violation {
@@ -464,7 +483,46 @@ fn violation(kind: Kind, rules: &Rules<'_>, w: &Key, at: Oid) -> Violation {
         order: Vec::new(),
         replanned: None,
         paths: Vec::new(),
+        lane: None,
     }
+}
+
+/// Whether a lane lets a WP's work land under `kitty.landing.requireReview`: approved, or done
+/// (what `git kitty merge` makes of an approved WP once it has landed).
+pub fn reviewed(lane: Lane) -> bool {
+    matches!(lane, Lane::Approved | Lane::Done)
+}
+
+/// The review rule: each WP the update lands ([`Report::lands`]) whose lane (`lane_of`; `None`
+/// for a WP whose lane does not count, such as work already accepted upstream) is not
+/// [`reviewed`] is a [`Kind::NotApproved`] violation.
+pub fn require_review(
+    report: &mut Report,
+    rules: &Rules<'_>,
+    lane_of: &mut dyn FnMut(&Key) -> Result<Option<Lane>>,
+) -> Result<()> {
+    for (key, at) in report.lands.clone() {
+        let Some(lane) = lane_of(&key)? else { continue };
+        if !reviewed(lane) {
+            report.violations.push(Violation {
+                lane: Some(lane),
+                ..violation(Kind::NotApproved, rules, &key, at)
+            });
+        }
+    }
+    report.violations.sort_by_key(|v| v.kind);
+    Ok(())
+}
+
+/// The lane a WP of `plan` has by the plan alone (Spec Kitty's log, else its file): for a WP
+/// with no state ref.
+pub fn plan_lane(plan: &Plan, key: &Key) -> Lane {
+    plan.feature(&key.feature)
+        .and_then(|f| {
+            let w = f.wps.iter().find(|w| w.id.number() == key.number)?;
+            Some(crate::state::lane_info::LaneInfo::from_plan(f, w).lane)
+        })
+        .unwrap_or(Lane::Planned)
 }
 
 /// The WPs whose dependencies differ between `before` and `after` (added and removed WPs
@@ -667,6 +725,18 @@ pub fn describe(v: &Violation, target: &str) -> (String, String) {
                     deps(&r.after)
                 ),
                 format!("a plan change lands alone, before the work it concerns: {how}"),
+            )
+        }
+        Kind::NotApproved => {
+            let lane = v.lane.unwrap_or(Lane::Planned);
+            let (wp, f) = (&v.wp, &v.feature);
+            let review = match lane {
+                Lane::ForReview | Lane::InReview => format!("a reviewer approves it (`git kitty lane {wp} approved -f {f}`)"),
+                _ => format!("`git kitty lane {wp} for_review -f {f}`, a reviewer approves it (`git kitty lane {wp} approved -f {f}`)"),
+            };
+            (
+                format!("{what}: it is {lane}, not approved (kitty.landing.requireReview)"),
+                format!("land reviewed work with git kitty: {review}, then `git kitty merge -f {f}`"),
             )
         }
         Kind::NoTrailer => (

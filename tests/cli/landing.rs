@@ -20,6 +20,17 @@ fn approved(repo: &Repo, feature: &str, id: &str, bases: &[&str], file: &str) {
     repo.kitty(&["lane", id, "for_review"]).ok();
     repo.kitty(&["lane", id, "approved", "--agent", "reviewer"])
         .ok();
+    // With a server, the approval is shared: the server lands only work its state says is
+    // approved.
+    if repo.git(&["remote"]).lines().any(|r| r == "origin") {
+        repo.git(&[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            &format!("refs/kitty/wp/{feature}/{id}"),
+        ]);
+    }
 }
 
 /// Subjects and `Kitty-WP` trailers of main's first-parent history, oldest first.
@@ -344,6 +355,7 @@ fn hooks_install_and_uninstall_keep_the_users_hooks() {
             ("pre-commit", "installed"),
             ("pre-merge-commit", "installed"),
             ("pre-push", "installed"),
+            ("reference-transaction", "installed"),
             ("pre-receive", "missing"),
         ]
     );
@@ -513,11 +525,12 @@ fn push_order_is_enforced_by_the_client_and_by_the_server_without_bypass() {
     approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
     let before = repo.git(&["rev-parse", "main"]);
     repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
         "merge",
         "-q",
         "--no-ff",
         "--no-edit",
-        "--no-verify",
         "001-linear-WP02",
     ]);
 
@@ -698,10 +711,28 @@ fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
     ]);
     repo.kitty_in(&fresh, &["hooks", "install", "--server"])
         .ok();
+    let fresh_url = format!("file://{}", fresh.display());
+    // Without the state that says the work was approved, a new server does not take it...
+    git_run(&repo, &other, &["push", "-q", &fresh_url, "main"])
+        .code(1)
+        .stderr_has("refusing to land 001-linear/WP01 on main: it is planned, not approved (kitty.landing.requireReview)");
+    // ...with it, in the same push, it does.
     git_run(
         &repo,
         &other,
-        &["push", "-q", &format!("file://{}", fresh.display()), "main"],
+        &["fetch", "-q", "origin", "refs/kitty/*:refs/kitty/*"],
+    )
+    .ok();
+    git_run(
+        &repo,
+        &other,
+        &[
+            "push",
+            "-q",
+            &fresh_url,
+            "main",
+            "refs/kitty/*:refs/kitty/*",
+        ],
     )
     .ok();
 }
@@ -744,6 +775,16 @@ fn a_hand_squash_keeps_the_wps_identity_and_is_held_to_the_order() {
     git_run(&repo, &repo.root, &["commit", "-q", "--no-edit"])
         .code(1)
         .stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    // `--no-verify` skips pre-commit, not the reference-transaction hook: main does not move.
+    let run = git_run(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "--no-edit", "--no-verify"],
+    );
+    assert_ne!(run.code, 0);
+    run.stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    // Without that hook too, the squash is committed (with both WPs' trailers).
+    std::fs::remove_file(repo.path(".git/hooks/reference-transaction")).unwrap();
     git_run(
         &repo,
         &repo.root,
@@ -896,11 +937,12 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
         &repo,
         &repo.root,
         &[
+            "-c",
+            "core.hooksPath=/dev/null",
             "merge",
             "-q",
             "--no-ff",
             "--no-edit",
-            "--no-verify",
             "001-linear-WP02",
         ],
     )
