@@ -237,7 +237,7 @@ fn report_line(r: &HookReport) -> String {
     } else {
         ""
     };
-    format!("  {:<20}{what}{chained}\n", r.name)
+    format!("  {:<22}{what}{chained}\n", r.name)
 }
 
 /// The hooks for this kind of repository: `--server` only in a bare one.

@@ -363,12 +363,12 @@ fn hooks_install_and_uninstall_keep_the_users_hooks() {
     // Installing again changes nothing.
     repo.kitty(&["hooks", "install"])
         .ok()
-        .stdout_has("  pre-commit          already installed\n")
-        .stdout_has("  pre-push            already installed (runs your hook after it)\n");
+        .stdout_has("  pre-commit            already installed\n")
+        .stdout_has("  pre-push              already installed (runs your hook after it)\n");
     repo.kitty(&["hooks", "uninstall"])
         .ok()
-        .stdout_has("  pre-commit          removed (your own hook kept)\n")
-        .stdout_has("  pre-merge-commit    removed\n");
+        .stdout_has("  pre-commit            removed (your own hook kept)\n")
+        .stdout_has("  pre-merge-commit      removed\n");
     assert_eq!(
         std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
         "#!/bin/bash\necho user pre-commit\n"

@@ -19,6 +19,7 @@ mod man;
 mod merge_plan;
 mod orchestrator;
 mod orchestrator_api;
+mod review;
 mod robustness;
 mod server;
 mod state;

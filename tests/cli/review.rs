@@ -1,0 +1,209 @@
+//! Landing requires review (`kitty.landing.requireReview`, on by default): a WP's work reaches
+//! a target branch only when the WP is approved (or done), on the client (every way a branch
+//! moves, fast-forwards included) and on the server; every refusal says how to get out, and
+//! the way out works as printed.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{Repo, Run};
+
+const REVIEW_HINT: &str = "hint: land reviewed work with git kitty: `git kitty lane WP01 for_review -f 001-linear`, a reviewer approves it (`git kitty lane WP01 approved -f 001-linear`), then `git kitty merge -f 001-linear`";
+
+/// `git <args>` in `dir`, as a run to check (no editor).
+fn git(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
+    let mut cmd = repo.command_in("git", dir);
+    cmd.env("GIT_EDITOR", "true").args(args);
+    Run::new(cmd.output().unwrap(), &repo.root)
+}
+
+/// A bare server with git kitty's hook as `origin` of `repo` (main pushed); its path.
+fn server(repo: &Repo) -> PathBuf {
+    let bare = repo.sandbox.path().join("shared.git");
+    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+    repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
+    let url = format!("file://{}", bare.display());
+    repo.git(&["remote", "add", "origin", &url]);
+    repo.git(&["push", "-q", "origin", "main"]);
+    bare
+}
+
+/// WP01 implemented and committed, still in progress.
+fn in_progress(repo: &Repo) {
+    repo.kitty(&["implement", "WP01"]).ok();
+    repo.commit_in(&repo.worktree("001-linear-WP01"), "one.txt", "one\n");
+}
+
+#[test]
+fn unreviewed_work_is_refused_by_every_client_hook_and_each_way_out_works() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    repo.kitty(&["hooks", "install"])
+        .ok()
+        .stdout_has("  reference-transaction installed\n");
+    in_progress(&repo);
+    let main = repo.git(&["rev-parse", "main"]);
+    let root = repo.root.clone();
+
+    // A fast-forward runs no pre-merge-commit: the reference-transaction hook refuses it.
+    let run = git(&repo, &root, &["merge", "--ff-only", "001-linear-WP01"]);
+    assert_ne!(run.code, 0);
+    run.stderr_has("error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved (kitty.landing.requireReview)\n")
+        .stderr_has(REVIEW_HINT)
+        .stderr_has("hint: main did not move; if a `git merge` or `git pull` changed the files, `git reset --merge` puts them back as main has them");
+    assert_eq!(repo.git(&["rev-parse", "main"]), main);
+    assert_ne!(repo.git(&["status", "--porcelain"]), "");
+    git(&repo, &root, &["reset", "--merge"]).ok();
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    assert!(!repo.path("one.txt").exists());
+
+    // A merge commit: pre-merge-commit refuses it, mid-merge; `git merge --abort` as hinted.
+    git(
+        &repo,
+        &root,
+        &["merge", "--no-ff", "--no-edit", "001-linear-WP01"],
+    )
+    .code(1)
+    .stderr_has("error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved")
+    .stderr_has("hint: the merge stopped before its commit: `git merge --abort` takes it back out");
+    git(&repo, &root, &["merge", "--abort"]).ok();
+    assert_eq!(repo.git(&["status", "--porcelain"]), "");
+    // `--no-verify` skips pre-merge-commit, not the reference-transaction hook.
+    let run = git(
+        &repo,
+        &root,
+        &[
+            "merge",
+            "--no-ff",
+            "--no-edit",
+            "--no-verify",
+            "001-linear-WP01",
+        ],
+    );
+    assert_ne!(run.code, 0);
+    run.stderr_has("hint: main did not move: `git merge --abort` takes the merge back out");
+    git(&repo, &root, &["merge", "--abort"]).ok();
+    // Moving the ref by hand is refused too.
+    let run = git(
+        &repo,
+        &root,
+        &["update-ref", "refs/heads/main", "001-linear-WP01"],
+    );
+    assert_ne!(run.code, 0);
+    run.stderr_has("refusing to land 001-linear/WP01 on main: it is in_progress");
+    assert_eq!(repo.git(&["rev-parse", "main"]), main);
+
+    // Without the client's hooks, pre-push (the next line of defence) refuses, with the way
+    // back; then the server.
+    repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "merge",
+        "-q",
+        "--ff-only",
+        "001-linear-WP01",
+    ]);
+    let run = git(&repo, &root, &["push", "origin", "main"]);
+    run.code(1)
+        .stderr_has("error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved")
+        .stderr_has(&format!(
+            "hint: nothing was pushed; to take the work back off main here: `git reset --hard {}` on main (the remote's main)",
+            &main[..7]
+        ));
+    git(&repo, &root, &["push", "--no-verify", "origin", "main"])
+        .code(1)
+        .stderr_has("remote: error: refusing to land 001-linear/WP01 on main: it is planned, not approved (kitty.landing.requireReview)")
+        .stderr_has("remote: hint: this server judges review by its own state refs, as this push leaves them: push the state with the work (`git push <remote> main refs/kitty/wp/001-linear/WP01`)");
+    git(&repo, &root, &["reset", "-q", "--hard", &main[..7]]).ok();
+    assert_eq!(repo.git(&["rev-parse", "main"]), main);
+
+    // The right way: review, approve, `git kitty merge` (whose fast-forward of main passes the
+    // hook: the WP is approved while main moves, done after), then push work and state.
+    repo.kitty(&["lane", "WP01", "for_review"]).ok();
+    repo.kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
+        .ok();
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP01: merged into main as ");
+    assert_eq!(repo.lane("001-linear", "WP01"), "done");
+    git(
+        &repo,
+        &root,
+        &[
+            "push",
+            "-q",
+            "origin",
+            "main",
+            "refs/kitty/wp/001-linear/WP01",
+        ],
+    )
+    .ok();
+}
+
+#[test]
+fn require_review_false_turns_the_rule_off_on_the_client_and_on_the_server() {
+    let repo = Repo::with_fixture("linear");
+    let bare = server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    // WP02 started on its own, before WP01 (which it depends on).
+    repo.kitty(&["implement", "WP02", "--force", "--reason", "test"])
+        .ok();
+    repo.commit_in(&repo.worktree("001-linear-WP02"), "two.txt", "two\n");
+    in_progress(&repo);
+    let root = repo.root.clone();
+    repo.git(&["config", "kitty.landing.requireReview", "false"]);
+    // Landing order still holds with review off.
+    let run = git(&repo, &root, &["merge", "--ff-only", "001-linear-WP02"]);
+    assert_ne!(run.code, 0);
+    run.stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    git(&repo, &root, &["reset", "-q", "--merge"]).ok();
+    git(
+        &repo,
+        &root,
+        &["merge", "-q", "--ff-only", "001-linear-WP01"],
+    )
+    .ok();
+    // The server reads its own configuration.
+    git(&repo, &root, &["push", "origin", "main"])
+        .code(1)
+        .stderr_has(
+            "remote: error: refusing to land 001-linear/WP01 on main: it is planned, not approved",
+        );
+    repo.git_in(&bare, &["config", "kitty.landing.requireReview", "false"]);
+    git(&repo, &root, &["push", "-q", "origin", "main"]).ok();
+}
+
+#[test]
+fn the_server_judges_review_by_the_state_another_clone_shared() {
+    // Alice works on WP01 and shares her branch and state; Bob lands it by hand before review.
+    let alice = Repo::with_fixture("linear");
+    let bare = server(&alice);
+    let url = format!("file://{}", bare.display());
+    alice.kitty(&["init"]).ok();
+    in_progress(&alice);
+    let alice_root = alice.root.clone();
+    git(
+        &alice,
+        &alice_root,
+        &["push", "-q", "origin", "001-linear-WP01"],
+    )
+    .ok();
+    alice.kitty(&["push"]).ok();
+
+    let bob = alice.sandbox.path().join("bob");
+    alice.git(&["clone", "-q", &url, bob.to_str().unwrap()]);
+    git(&alice, &bob, &["fetch", "-q", "origin", "001-linear-WP01"]).ok();
+    git(&alice, &bob, &["merge", "-q", "--ff-only", "FETCH_HEAD"]).ok();
+    let main = alice.git_in(&bare, &["rev-parse", "main"]);
+    git(&alice, &bob, &["push", "origin", "main"])
+        .code(1)
+        .stderr_has("remote: error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved (kitty.landing.requireReview)");
+    assert_eq!(alice.git_in(&bare, &["rev-parse", "main"]), main);
+
+    // Alice's reviewer approves and the approval is shared: now Bob's push is taken.
+    alice.kitty(&["lane", "WP01", "for_review"]).ok();
+    alice
+        .kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
+        .ok();
+    alice.kitty(&["push"]).ok();
+    git(&alice, &bob, &["push", "-q", "origin", "main"]).ok();
+}
