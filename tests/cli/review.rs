@@ -91,7 +91,16 @@ fn unreviewed_work_is_refused_by_every_client_hook_and_each_way_out_works() {
     assert_ne!(run.code, 0);
     run.stderr_has("refusing to land 001-linear/WP01 on main: it is in_progress");
     assert_eq!(repo.git(&["rev-parse", "main"]), main);
+}
 
+#[test]
+fn unreviewed_work_pushed_is_refused_by_pre_push_and_the_server_and_the_right_way_lands() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    in_progress(&repo);
+    let main = repo.git(&["rev-parse", "main"]);
+    let root = repo.root.clone();
     // Without the client's hooks, pre-push (the next line of defence) refuses, with the way
     // back; then the server.
     repo.git(&[
