@@ -37,7 +37,7 @@ const CHAINED: &str = ".kitty-chained";
 
 /// What the block in hook `name` says.
 pub fn block(name: &str) -> String {
-    let reads_stdin = matches!(name, "pre-push" | "pre-receive" | "reference-transaction");
+    let reads_stdin = matches!(name, "pre-push" | "pre-receive");
     // Without git-kitty, checks that protect the branch fail closed (and say why); adding the
     // trailer is only a convenience, so that one warns and lets the commit through.
     let missing = if TRAILER_HOOKS.contains(&name) {
@@ -90,28 +90,29 @@ pub fn block(name: &str) -> String {
     b
 }
 
-/// `reference-transaction` runs for every ref update git makes, three times (prepared,
-/// committed, aborted): the block does nothing but in `prepared`, and calls git kitty only
-/// when a branch (`refs/heads/...`) is among the updates; the rest is shell builtins, so a
-/// state-ref write or a fetch costs a `mktemp` and a `cat`. Its stdin is replayed for the
-/// user's script after the block.
+/// `reference-transaction` runs for every ref update git makes, twice (prepared, then
+/// committed or aborted): the block does nothing but in `prepared`, and calls git kitty only
+/// when a branch (`refs/heads/...`) is among the updates. It reads and replays stdin (for the
+/// user's script after the block) with shell builtins alone, so a state-ref write or a fetch
+/// starts no process but the shell.
 fn reference_transaction_body(missing: &str) -> String {
     let missing = missing.replace("\n  ", "\n      ");
     format!(
         "if [ \"$1\" = prepared ]; then\n  \
-         kitty_in=$(mktemp \"${{TMPDIR:-/tmp}}/git-kitty-reference-transaction.XXXXXX\") || exit 1\n  \
-         cat >\"$kitty_in\"\n  \
+         kitty_lines=\n  \
          kitty_heads=\n  \
-         while read -r kitty_old kitty_new kitty_ref; do\n    \
-         case $kitty_ref in refs/heads/*) kitty_heads=1 ;; esac\n  \
-         done <\"$kitty_in\"\n  \
+         while IFS= read -r kitty_line; do\n    \
+         kitty_lines=\"$kitty_lines$kitty_line\n\"\n    \
+         case $kitty_line in *\" refs/heads/\"*) kitty_heads=1 ;; esac\n  \
+         done\n  \
          if [ -n \"$kitty_heads\" ]; then\n    \
          if command -v git-kitty >/dev/null 2>&1; then\n      \
-         git-kitty hook reference-transaction \"$@\" <\"$kitty_in\" || {{ rm -f \"$kitty_in\"; exit 1; }}\n    \
+         printf '%s' \"$kitty_lines\" | git-kitty hook reference-transaction \"$@\" || exit 1\n    \
          else\n    {missing}\n    fi\n  \
          fi\n  \
-         exec 0<\"$kitty_in\"\n  \
-         rm -f \"$kitty_in\"\n\
+         exec 0<<KITTY_EOF\n\
+         ${{kitty_lines%?}}\n\
+         KITTY_EOF\n\
          fi\n"
     )
 }

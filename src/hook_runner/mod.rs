@@ -326,6 +326,12 @@ fn reference_transaction(args: &[String], cwd: &Path, ui: &mut Ui) -> Result<u8>
             },
         )
         .collect();
+    // A WP's own branch (`<feature>-WPnn`, what every commit in a WP worktree moves) is never
+    // a target: decided from its name, without reading the plan.
+    let updates: Vec<_> = updates
+        .into_iter()
+        .filter(|(_, _, branch)| !is_wp_branch(branch))
+        .collect();
     if updates.is_empty() {
         return Ok(0);
     }
@@ -359,6 +365,14 @@ fn reference_transaction(args: &[String], cwd: &Path, ui: &mut Ui) -> Result<u8>
         verdict(&report, branch, ui, &[undo, REF_BYPASS.into()])?;
     }
     Ok(0)
+}
+
+/// Whether `branch` is named as a WP's branch is: `<feature>-<WP>`.
+fn is_wp_branch(branch: &str) -> bool {
+    branch.rsplit_once('-').is_some_and(|(feature, wp)| {
+        wp.parse::<crate::model::ids::WpId>().is_ok()
+            && feature.parse::<crate::model::ids::FeatureSlug>().is_ok()
+    })
 }
 
 const REF_BYPASS: &str = "this is a client-side check: `git -c core.hooksPath=/dev/null ...` skips it, `git config kitty.landing.requireReview false` turns the review rule off (a server with git kitty's pre-receive hook still refuses the push)";
