@@ -441,12 +441,16 @@ fn upstream_landed(
     landing::landed_on(history, &tips)
 }
 
-/// The target branches of a clone.
+/// The target branches of a clone: every branch `git kitty merge` may land on
+/// (`workflow::base::target_branch`'s choices), whichever applies.
 fn targets(ws: &Workspace) -> std::collections::BTreeSet<String> {
     landing::target_branches(
         &ws.plan,
-        ws.repo.config_string("kitty.targetBranch"),
-        ws.repo.main_branch(),
+        [
+            ws.repo.config_string("kitty.targetBranch"),
+            crate::workflow::base::remote_default(ws),
+            ws.repo.main_branch(),
+        ],
     )
 }
 

@@ -185,7 +185,7 @@ impl Server<'_> {
     }
 
     fn targets(&self, plan: &Plan) -> std::collections::BTreeSet<String> {
-        landing::target_branches(plan, self.configured.clone(), self.head.clone())
+        landing::target_branches(plan, [self.configured.clone(), self.head.clone()])
     }
 
     /// Whether `feature`/`wp` has work on a target branch, as the branches will be once the

@@ -667,14 +667,15 @@ pub fn landed_on(history: &History, tips: &[Oid]) -> Result<HashSet<Key>> {
         .collect())
 }
 
-/// The branches that finished work lands on: `kitty.targetBranch`, the main worktree's (or a
-/// bare repository's HEAD) branch, and every feature's and WP's declared target.
+/// The branches that finished work lands on: every feature's and WP's declared target, and
+/// each of `fallbacks` (where work lands when nothing is declared: a clone's
+/// `kitty.targetBranch`, its remote's default branch and its main worktree's branch; a
+/// server's `kitty.targetBranch` and HEAD). Every branch `git kitty merge` may pick is in it.
 pub fn target_branches(
     plan: &Plan,
-    configured: Option<String>,
-    head: Option<String>,
+    fallbacks: impl IntoIterator<Item = Option<String>>,
 ) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = configured.into_iter().chain(head).collect();
+    let mut out: BTreeSet<String> = fallbacks.into_iter().flatten().collect();
     for f in &plan.features {
         out.extend(f.target_branch.clone());
         for w in &f.wps {

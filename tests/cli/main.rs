@@ -25,4 +25,5 @@ mod server;
 mod state;
 mod status;
 mod sync;
+mod target;
 mod watch;
