@@ -17,15 +17,29 @@ In a clone (`git kitty hooks install`):
   pre-commit          in a WP's worktree, refuses commits unless the WP is claimed or in
                       progress by this agent; anywhere, refuses staged WP files with errors
   pre-merge-commit    refuses a `git merge` into a target branch that brings a WP before
-                      its dependencies
-  pre-push            refuses a push of a target branch that lands a WP before its dependencies
+                      its dependencies, or a WP that is not approved
+  pre-push            refuses a push of a target branch that lands a WP before its
+                      dependencies, or a WP that is not approved
+  reference-transaction
+                      refuses any other move of a target branch that would (fast-forward
+                      merges, `git pull`, `git reset`, `git update-ref`, `--no-verify`
+                      merges); it runs for every ref update, so it starts git kitty only
+                      when a branch moves
 
 On a shared bare repository (`git kitty hooks install --server`):
   pre-receive         refuses target-branch updates that land a WP before its dependencies
-                      (judged by landed work, against the plan before the push; a push that
+                      or a WP its state refs (as the push leaves them) do not say is
+                      approved or done (judged by landed work, against the plan before the
+                      push; a push that
                       changes a WP's dependencies does not also land its work), deletions of
                       target branches, and anything under refs/kitty/ that is not a history
                       git kitty could have written. No client can bypass it.
+
+Landing requires review (`git config kitty.landing.requireReview`, default true; each \
+repository reads its own, the server its own): a WP's work lands only once the WP is approved \
+(or done). `git kitty merge` lands approved WPs and marks them done; a server takes the state \
+refs and the branch in one push (`git push origin main refs/kitty/wp/<feature>/<WP>`), or the \
+approval shared earlier with `git kitty push`.
 
 With --require-trailer (stored as kitty.requireTrailer=true in the bare repository; \
 `git config --unset kitty.requireTrailer` turns it off), every commit a push brings to a \

@@ -1009,6 +1009,57 @@ mod tests {
         );
     }
 
+    #[test]
+    fn review_names_each_landed_wp_whose_lane_is_not_approved_or_done() {
+        let mut commits = stacked();
+        commits.push(commit(5, &[1, 2], &["WP01"], &["WP01"]));
+        commits.push(commit(6, &[5, 3], &[], &[]));
+        let plan = plan();
+        let mut report = judge(commits, 5, 6, 5);
+        // The step judged lands WP02 (WP01 was on the target already).
+        let landed: Vec<&str> = report
+            .lands
+            .iter()
+            .map(|(k, _)| k.feature.as_str())
+            .collect();
+        assert_eq!(landed, ["001-x"]);
+        assert_eq!(report.lands[0].0.number, 2);
+        let mut asked = Vec::new();
+        require_review(&mut report, &rules(&plan), &mut |k| {
+            asked.push(k.number);
+            Ok(Some(Lane::InProgress))
+        })
+        .unwrap();
+        assert_eq!(asked, [2]);
+        let v = &report.violations[0];
+        assert_eq!(
+            (v.kind, v.wp.as_str(), v.lane),
+            (Kind::NotApproved, "WP02", Some(Lane::InProgress))
+        );
+        let (message, hint) = describe(v, "main");
+        assert_eq!(
+            message,
+            "refusing to land 001-x/WP02 on main: it is in_progress, not approved (kitty.landing.requireReview)"
+        );
+        assert!(
+            hint.starts_with(
+                "land reviewed work with git kitty: `git kitty lane WP02 for_review -f 001-x`"
+            ),
+            "{hint}"
+        );
+        // Approved, done, or not asked about (`None`): no violation.
+        for lane in [Some(Lane::Approved), Some(Lane::Done), None] {
+            let mut report = judge(stacked(), 1, 3, 2);
+            require_review(&mut report, &rules(&plan), &mut |_| Ok(lane)).unwrap();
+            assert!(
+                report
+                    .violations
+                    .iter()
+                    .all(|v| v.kind != Kind::NotApproved)
+            );
+        }
+    }
+
     /// Run git in `dir` without any user or system configuration; stdout, trimmed.
     fn git(dir: &Path, args: &[&str]) -> String {
         let out = std::process::Command::new("git")
