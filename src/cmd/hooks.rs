@@ -139,6 +139,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 ctx.ui.note(&format!(
                     "landing order is enforced on: {shown}, and on the targets the plan declares"
                 ));
+                if repo.config_bool("kitty.landing.requireReview") != Some(false) {
+                    ctx.ui.note("work lands only once its work package is approved (kitty.landing.requireReview; `git config kitty.landing.requireReview false` turns that off)");
+                }
                 // (The config just written is not in this process's snapshot of it.)
                 if require_trailer || repo.config_bool("kitty.requireTrailer") == Some(true) {
                     let on = branch.unwrap_or_else(|| "target branches".into());

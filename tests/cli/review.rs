@@ -20,7 +20,9 @@ fn git(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
 fn server(repo: &Repo) -> PathBuf {
     let bare = repo.sandbox.path().join("shared.git");
     repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-    repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
+    repo.kitty_in(&bare, &["hooks", "install", "--server"])
+        .ok()
+        .stderr_has("work lands only once its work package is approved (kitty.landing.requireReview; `git config kitty.landing.requireReview false` turns that off)");
     let url = format!("file://{}", bare.display());
     repo.git(&["remote", "add", "origin", &url]);
     repo.git(&["push", "-q", "origin", "main"]);
