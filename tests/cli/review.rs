@@ -183,38 +183,95 @@ fn require_review_false_turns_the_rule_off_on_the_client_and_on_the_server() {
     git(&repo, &root, &["push", "-q", "origin", "main"]).ok();
 }
 
-#[test]
-fn the_server_judges_review_by_the_state_another_clone_shared() {
-    // Alice works on WP01 and shares her branch and state; Bob lands it by hand before review.
+/// Alice's clone (with `origin`, a hooked bare server): WP01 in progress, its branch and state
+/// shared. Bob's clone, with WP01's branch fetched. Their paths: (alice's repo, bob).
+fn alice_and_bob() -> (Repo, PathBuf) {
     let alice = Repo::with_fixture("linear");
     let bare = server(&alice);
-    let url = format!("file://{}", bare.display());
     alice.kitty(&["init"]).ok();
     in_progress(&alice);
-    let alice_root = alice.root.clone();
-    git(
-        &alice,
-        &alice_root,
-        &["push", "-q", "origin", "001-linear-WP01"],
-    )
-    .ok();
+    let root = alice.root.clone();
+    git(&alice, &root, &["push", "-q", "origin", "001-linear-WP01"]).ok();
     alice.kitty(&["push"]).ok();
-
     let bob = alice.sandbox.path().join("bob");
+    let url = format!("file://{}", bare.display());
     alice.git(&["clone", "-q", &url, bob.to_str().unwrap()]);
     git(&alice, &bob, &["fetch", "-q", "origin", "001-linear-WP01"]).ok();
-    git(&alice, &bob, &["merge", "-q", "--ff-only", "FETCH_HEAD"]).ok();
-    let main = alice.git_in(&bare, &["rev-parse", "main"]);
-    git(&alice, &bob, &["push", "origin", "main"])
-        .code(1)
-        .stderr_has("remote: error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved (kitty.landing.requireReview)");
-    assert_eq!(alice.git_in(&bare, &["rev-parse", "main"]), main);
+    (alice, bob)
+}
 
-    // Alice's reviewer approves and the approval is shared: now Bob's push is taken.
+#[test]
+fn the_server_refuses_unreviewed_work_from_another_clone_merged_or_fast_forwarded() {
+    let (alice, bob) = alice_and_bob();
+    let bare = alice.sandbox.path().join("shared.git");
+    let main = alice.git_in(&bare, &["rev-parse", "main"]);
+    // Bob's own hooks refuse both kinds of merge (his clone knows WP01 only from the plan).
+    alice.kitty_in(&bob, &["hooks", "install"]).ok();
+    let run = git(&alice, &bob, &["merge", "--ff-only", "FETCH_HEAD"]);
+    assert_ne!(run.code, 0);
+    run.stderr_has("refusing to land 001-linear/WP01 on main: it is planned, not approved");
+    git(&alice, &bob, &["reset", "-q", "--merge"]).ok();
+    git(
+        &alice,
+        &bob,
+        &["merge", "--no-ff", "--no-edit", "FETCH_HEAD"],
+    )
+    .code(1)
+    .stderr_has("refusing to land 001-linear/WP01 on main: it is planned, not approved");
+    git(&alice, &bob, &["merge", "--abort"]).ok();
+    // Past them (hooks off), the server refuses a merge commit and a fast-forward alike, by
+    // the state Alice shared: in progress.
+    let off = ["-c", "core.hooksPath=/dev/null"];
+    for how in [
+        &["merge", "-q", "--no-ff", "--no-edit"][..],
+        &["merge", "-q", "--ff-only"],
+    ] {
+        let args: Vec<&str> = off
+            .iter()
+            .chain(how)
+            .chain(&["FETCH_HEAD"])
+            .copied()
+            .collect();
+        git(&alice, &bob, &args).ok();
+        git(&alice, &bob, &["push", "--no-verify", "origin", "main"])
+            .code(1)
+            .stderr_has("remote: error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved (kitty.landing.requireReview)");
+        assert_eq!(alice.git_in(&bare, &["rev-parse", "main"]), main);
+        git(
+            &alice,
+            &bob,
+            &[off[0], off[1], "reset", "-q", "--hard", main.trim()],
+        )
+        .ok();
+    }
+}
+
+#[test]
+fn a_review_shared_by_one_clone_lets_another_land_and_a_third_pull_it() {
+    let (alice, bob) = alice_and_bob();
+    // Alice's reviewer approves and the approval is shared: Bob's fast-forward is taken.
     alice.kitty(&["lane", "WP01", "for_review"]).ok();
     alice
         .kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
         .ok();
     alice.kitty(&["push"]).ok();
+    git(&alice, &bob, &["merge", "-q", "--ff-only", "FETCH_HEAD"]).ok();
     git(&alice, &bob, &["push", "-q", "origin", "main"]).ok();
+    // Carol (hooks installed, no state pulled) fast-forwards to it: work the server took is
+    // not judged again by her clone.
+    let carol = alice.sandbox.path().join("carol");
+    let url = format!(
+        "file://{}",
+        alice.sandbox.path().join("shared.git").display()
+    );
+    alice.git(&["clone", "-q", &url, carol.to_str().unwrap()]);
+    alice.kitty_in(&carol, &["hooks", "install"]).ok();
+    git(&alice, &carol, &["reset", "-q", "--hard", "HEAD~1"]).ok();
+    git(
+        &alice,
+        &carol,
+        &["pull", "-q", "--ff-only", "origin", "main"],
+    )
+    .ok();
+    assert!(carol.join("one.txt").exists());
 }
