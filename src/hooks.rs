@@ -92,7 +92,8 @@ pub fn block(name: &str) -> String {
 
 /// `reference-transaction` runs for every ref update git makes, twice (prepared, then
 /// committed or aborted): the block does nothing but in `prepared`, and calls git kitty only
-/// when a branch (`refs/heads/...`) is among the updates. It reads and replays stdin (for the
+/// when a branch (`refs/heads/...`) other than a WP's own (`...-WPnn`, never a target; every
+/// commit in a WP worktree moves one) is among the updates. It reads and replays stdin (for the
 /// user's script after the block) with shell builtins alone, so a state-ref write or a fetch
 /// starts no process but the shell.
 fn reference_transaction_body(missing: &str) -> String {
@@ -103,7 +104,10 @@ fn reference_transaction_body(missing: &str) -> String {
          kitty_heads=\n  \
          while IFS= read -r kitty_line; do\n    \
          kitty_lines=\"$kitty_lines$kitty_line\n\"\n    \
-         case $kitty_line in *\" refs/heads/\"*) kitty_heads=1 ;; esac\n  \
+         case $kitty_line in\n      \
+         *\" refs/heads/\"*-WP[0-9]|*\" refs/heads/\"*-WP[0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9][0-9][0-9]) ;;\n      \
+         *\" refs/heads/\"*) kitty_heads=1 ;;\n    \
+         esac\n  \
          done\n  \
          if [ -n \"$kitty_heads\" ]; then\n    \
          if command -v git-kitty >/dev/null 2>&1; then\n      \
