@@ -28,9 +28,10 @@ pub fn target_branch(
     feature: &Feature,
     wp: Option<&WpId>,
 ) -> Result<(String, Oid)> {
-    let from_wp = wp
-        .and_then(|w| feature.wp(w))
-        .and_then(|w| w.merge_target_branch.clone());
+    let from_wp = match wp {
+        Some(w) => feature.wp(w).and_then(|w| w.merge_target_branch.clone()),
+        None => declared_by_every_wp(feature),
+    };
     let (name, source) = if let Some(b) = from_wp {
         (b, "the WP's merge_target_branch")
     } else if let Some(b) = feature.target_branch.clone() {
@@ -58,6 +59,14 @@ pub fn target_branch(
         None => Err(Error::usage(format!("the target branch `{name}` (from {source}) does not exist"))
             .hint(format!("create it (`git branch {name}`), or name another with `git config kitty.targetBranch <branch>`"))),
     }
+}
+
+/// The feature as a whole (no WP named): the `merge_target_branch` its WPs declare, when every
+/// one of them declares the same (then every WP lands there, whatever else is configured).
+fn declared_by_every_wp(feature: &Feature) -> Option<String> {
+    let mut declared = feature.wps.iter().map(|w| w.merge_target_branch.as_ref());
+    let first = declared.next()??;
+    declared.all(|d| d == Some(first)).then(|| first.clone())
 }
 
 /// The remote's default branch (`refs/remotes/<remote>/HEAD`, the remote `kitty.remote`, else

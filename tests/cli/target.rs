@@ -116,3 +116,35 @@ fn with_nothing_declared_work_lands_on_the_remotes_default_branch() {
     .ok()
     .stderr_has("from release at");
 }
+
+#[test]
+fn a_missions_target_is_the_one_all_its_wps_declare() {
+    // Every WP records `merge_target_branch: main`; the main worktree is on another branch.
+    let repo = Repo::new();
+    repo.write(
+        "kitty-specs/001-one/tasks/WP01-one.md",
+        "---\nwork_package_id: WP01\ntitle: One\nmerge_target_branch: main\n---\n",
+    );
+    repo.commit_all("plan");
+    repo.kitty(&["implement", "WP01"]).ok();
+    repo.commit_in(&repo.worktree("001-one-WP01"), "one.txt", "one\n");
+    repo.kitty(&["lane", "WP01", "for_review"]).ok();
+    repo.kitty(&["lane", "WP01", "approved", "--agent", "reviewer"])
+        .ok();
+    repo.git(&["checkout", "-q", "-b", "other"]);
+    repo.kitty(&["merge"])
+        .ok()
+        .stdout_has("WP01: merged into main as ");
+    // The mission as a whole lands on main too: not on the main worktree's branch.
+    let run = repo.kitty(&[
+        "orchestrator-api",
+        "merge-mission",
+        "--mission",
+        "001-one",
+        "--target",
+        "main",
+    ]);
+    run.ok();
+    let envelope: serde_json::Value = serde_json::from_str(run.stdout.trim()).unwrap();
+    assert_eq!(envelope["data"]["target_branch"], "main", "{envelope}");
+}
