@@ -10,7 +10,8 @@
 //! |      |               | (also `pull`/`push`/`sync` that found a claim made here lost)  |
 //! | 2    | `Usage`       | usage or bad input: unknown WP, bad name, not a repository     |
 //! | 3    | `NothingReady`| `next` found nothing ready to start                            |
-//! | 4    | `Conflict`    | a merge or rebase stopped on conflicting changes               |
+//! | 4    | `Conflict`    | a merge or rebase stopped on conflicting changes, or `merge`   |
+//! |      |               | skipped conflicting WPs (and landed the rest)                  |
 //! | 5    | `Unreachable` | the remote could not be reached; local state is unchanged      |
 //! | 6    | `Failed`      | git, the filesystem or a state object failed                   |
 
@@ -53,7 +54,8 @@ Exit status:
      or `check` found errors
   2  usage or bad input (unknown work package, unsafe name, not in a git repository)
   3  nothing ready to start (`next`)
-  4  stopped on a conflict (merge, restack, multi-dependency base)
+  4  stopped on a conflict (restack, multi-dependency base), or `merge` skipped
+     conflicting work packages (and landed the rest)
   5  remote unreachable (local state left unchanged)
   6  git, the filesystem or a state object failed"
     };

@@ -24,6 +24,7 @@ pub const CLIENT_HOOKS: &[&str] = &[
     "pre-commit",
     "pre-merge-commit",
     "pre-push",
+    "reference-transaction",
 ];
 /// The hooks that only add the `Kitty-WP` trailer (`implement` installs these).
 pub const TRAILER_HOOKS: &[&str] = &["prepare-commit-msg", "commit-msg"];
@@ -65,7 +66,9 @@ pub fn block(name: &str) -> String {
     let mut b = format!(
         "{BEGIN} managed by `git kitty hooks install`; `git kitty hooks uninstall` removes it\n"
     );
-    if reads_stdin {
+    if name == "reference-transaction" {
+        b.push_str(&reference_transaction_body(&missing));
+    } else if reads_stdin {
         b.push_str(&format!(
             "kitty_in=$(mktemp \"${{TMPDIR:-/tmp}}/git-kitty-{name}.XXXXXX\") || exit 1\n\
              cat >\"$kitty_in\"\n\
@@ -85,6 +88,37 @@ pub fn block(name: &str) -> String {
     b.push_str(END);
     b.push('\n');
     b
+}
+
+/// `reference-transaction` runs for every ref update git makes, twice (prepared, then
+/// committed or aborted): the block does nothing but in `prepared`, and calls git kitty only
+/// when a branch (`refs/heads/...`) other than a WP's own (`...-WPnn`, never a target; every
+/// commit in a WP worktree moves one) is among the updates. It reads and replays stdin (for the
+/// user's script after the block) with shell builtins alone, so a state-ref write or a fetch
+/// starts no process but the shell.
+fn reference_transaction_body(missing: &str) -> String {
+    let missing = missing.replace("\n  ", "\n      ");
+    format!(
+        "if [ \"$1\" = prepared ]; then\n  \
+         kitty_lines=\n  \
+         kitty_heads=\n  \
+         while IFS= read -r kitty_line; do\n    \
+         kitty_lines=\"$kitty_lines$kitty_line\n\"\n    \
+         case $kitty_line in\n      \
+         *\" refs/heads/\"*-WP[0-9]|*\" refs/heads/\"*-WP[0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9][0-9]|*\" refs/heads/\"*-WP[0-9][0-9][0-9][0-9][0-9][0-9]) ;;\n      \
+         *\" refs/heads/\"*) kitty_heads=1 ;;\n    \
+         esac\n  \
+         done\n  \
+         if [ -n \"$kitty_heads\" ]; then\n    \
+         if command -v git-kitty >/dev/null 2>&1; then\n      \
+         printf '%s' \"$kitty_lines\" | git-kitty hook reference-transaction \"$@\" || exit 1\n    \
+         else\n    {missing}\n    fi\n  \
+         fi\n  \
+         exec 0<<KITTY_EOF\n\
+         ${{kitty_lines%?}}\n\
+         KITTY_EOF\n\
+         fi\n"
+    )
 }
 
 /// Where a hook file's text stands.

@@ -17,15 +17,29 @@ In a clone (`git kitty hooks install`):
   pre-commit          in a WP's worktree, refuses commits unless the WP is claimed or in
                       progress by this agent; anywhere, refuses staged WP files with errors
   pre-merge-commit    refuses a `git merge` into a target branch that brings a WP before
-                      its dependencies
-  pre-push            refuses a push of a target branch that lands a WP before its dependencies
+                      its dependencies, or a WP that is not approved
+  pre-push            refuses a push of a target branch that lands a WP before its
+                      dependencies, or a WP that is not approved
+  reference-transaction
+                      refuses any other move of a target branch that would (fast-forward
+                      merges, `git pull`, `git reset`, `git update-ref`, `--no-verify`
+                      merges); it runs for every ref update, so it starts git kitty only
+                      when a branch moves
 
 On a shared bare repository (`git kitty hooks install --server`):
   pre-receive         refuses target-branch updates that land a WP before its dependencies
-                      (judged by landed work, against the plan before the push; a push that
+                      or a WP its state refs (as the push leaves them) do not say is
+                      approved or done (judged by landed work, against the plan before the
+                      push; a push that
                       changes a WP's dependencies does not also land its work), deletions of
                       target branches, and anything under refs/kitty/ that is not a history
                       git kitty could have written. No client can bypass it.
+
+Landing requires review (`git config kitty.landing.requireReview`, default true; each \
+repository reads its own, the server its own): a WP's work lands only once the WP is approved \
+(or done). `git kitty merge` lands approved WPs and marks them done; a server takes the state \
+refs and the branch in one push (`git push origin main refs/kitty/wp/<feature>/<WP>`), or the \
+approval shared earlier with `git kitty push`.
 
 With --require-trailer (stored as kitty.requireTrailer=true in the bare repository; \
 `git config --unset kitty.requireTrailer` turns it off), every commit a push brings to a \
@@ -125,6 +139,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
                 ctx.ui.note(&format!(
                     "landing order is enforced on: {shown}, and on the targets the plan declares"
                 ));
+                if repo.config_bool("kitty.landing.requireReview") != Some(false) {
+                    ctx.ui.note("work lands only once its work package is approved (kitty.landing.requireReview; `git config kitty.landing.requireReview false` turns that off)");
+                }
                 // (The config just written is not in this process's snapshot of it.)
                 if require_trailer || repo.config_bool("kitty.requireTrailer") == Some(true) {
                     let on = branch.unwrap_or_else(|| "target branches".into());
@@ -237,7 +254,7 @@ fn report_line(r: &HookReport) -> String {
     } else {
         ""
     };
-    format!("  {:<20}{what}{chained}\n", r.name)
+    format!("  {:<22}{what}{chained}\n", r.name)
 }
 
 /// The hooks for this kind of repository: `--server` only in a bare one.

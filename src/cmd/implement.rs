@@ -32,7 +32,8 @@ prints the existing worktree (and makes it again if it was deleted). The worktre
 that goes to stdout (the summary goes to stderr): dir=$(git kitty implement WP01) && cd \"$dir\".
 
 The target branch is the WP's merge_target_branch, else the feature's meta.json target_branch, \
-else git config kitty.targetBranch, else the branch checked out in the main worktree.",
+else git config kitty.targetBranch, else the remote's default branch (refs/remotes/<remote>/HEAD), \
+else the branch checked out in the main worktree.",
     after_long_help = concat!(
         "Examples:
   git kitty implement WP01

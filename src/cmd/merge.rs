@@ -21,13 +21,16 @@ commit) carrying a `Kitty-WP: <feature>/<WP>` trailer. Merges are computed witho
 worktree; the target branch then moves by a fast-forward where it is checked out (which must be \
 clean) or directly when it is checked out nowhere.
 
-A conflict stops the run with the WP, the paths and what to do; the target branch keeps the WPs \
-landed before and nothing of the conflicting one. After a WP lands its lane becomes done, its \
+A WP whose merge conflicts is skipped, with everything that depends on it; the rest still \
+lands, and the run ends with the conflicting WPs, their paths and what to do (exit status 4). \
+The target branch gets nothing of a conflicting WP. After a WP lands its lane becomes done, its \
 worktree is removed and its branch deleted (--keep-worktrees, --keep-branches to keep them), and \
 what depends on it becomes ready.
 
 --dry-run prints the order, what is skipped and why (not approved, waits on an unmerged \
-dependency) and the conflicts it predicts, changing nothing.",
+dependency) and the conflicts it predicts, changing nothing. It is the same plan the real run \
+carries out: it lands exactly what the dry run says would land, refuses what it says is \
+refused (a target checkout with uncommitted changes), and exits with the same status.",
     after_long_help = concat!(
         "Examples:
   git kitty merge --dry-run            what would land, in which order
@@ -95,10 +98,20 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     )?;
     if args.json.enabled {
         ctx.ui.out_json(&outcome);
-        return Ok(0);
+    } else {
+        ctx.ui.out(&text(&outcome, ctx.ui.paint));
     }
-    ctx.ui.out(&text(&outcome, ctx.ui.paint));
-    Ok(0)
+    // Conflicting WPs were skipped (with their dependents) and the rest landed: the outcome
+    // says what, stderr says what to do, the exit code (4) that something was left behind.
+    match outcome.conflict_error() {
+        Some(err) => {
+            // The document on stdout is the outcome; the error goes to stderr only.
+            ctx.ui.json = false;
+            ctx.ui.render_error(&err);
+            Ok(err.exit_code())
+        }
+        None => Ok(0),
+    }
 }
 
 /// The feature named, else the first WP's, else the only one: one feature at a time.
@@ -140,11 +153,16 @@ fn text(outcome: &Outcome, p: Paint) -> String {
             text.push_str(&landed_text(m));
         }
     }
+    let conflict = if outcome.dry_run {
+        "would conflict"
+    } else {
+        "skipped: conflicts"
+    };
     for c in &outcome.conflicts {
         text.push_str(&format!(
             "  {}  {} with {}: {}\n",
             c.wp,
-            p.red("would conflict"),
+            p.red(conflict),
             c.target,
             c.paths.join(", ")
         ));

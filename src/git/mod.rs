@@ -268,6 +268,21 @@ impl Repo {
             .map(str::to_owned)
     }
 
+    /// The branch a remote's HEAD names (`refs/remotes/<remote>/HEAD`, which `git clone` and
+    /// `git remote set-head` write): the remote's default branch, short name. `None` when it
+    /// is not set or not symbolic.
+    pub fn remote_default_branch(&self, remote: &str) -> Option<String> {
+        let prefix = format!("refs/remotes/{remote}/");
+        let r = self
+            .repo
+            .try_find_reference(&format!("{prefix}HEAD"))
+            .ok()??;
+        let name = r.target().try_name()?.as_bstr().to_str().ok()?.to_owned();
+        name.strip_prefix(&prefix)
+            .filter(|b| *b != "HEAD")
+            .map(str::to_owned)
+    }
+
     pub fn branch_tip(&self, branch: &str) -> Result<Option<ObjectId>> {
         self.ref_tip(&format!("refs/heads/{branch}"))
     }

@@ -27,9 +27,10 @@ pub fn run(name: &str, args: &[String], ui: &mut Ui, cwd: &Path) -> Result<u8> {
         "pre-commit" => pre_commit(cwd, ui),
         "pre-merge-commit" => pre_merge_commit(cwd, ui),
         "pre-push" => pre_push(cwd, ui),
+        "reference-transaction" => reference_transaction(args, cwd, ui),
         "pre-receive" => receive::pre_receive(ui),
         other => Err(Error::usage(format!("git kitty has no `{other}` hook")).hint(
-            "hooks: prepare-commit-msg, commit-msg, pre-commit, pre-merge-commit, pre-push, pre-receive",
+            "hooks: prepare-commit-msg, commit-msg, pre-commit, pre-merge-commit, pre-push, reference-transaction, pre-receive",
         )),
     }
 }
@@ -204,8 +205,14 @@ fn check_pending_merge(ws: &Workspace, cwd: &Path, ui: &mut Ui) -> Result<u8> {
         return Ok(0);
     };
     let rules = clone_rules(ws);
-    let report = landing::check_merge(&history, &rules, head, &incoming)?;
-    verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
+    let mut report = landing::check_merge(&history, &rules, head, &incoming)?;
+    client_review(ws, &history, &mut report, &rules)?;
+    let undo = if squash.is_empty() {
+        "nothing is committed: `git merge --abort` takes the merge back out"
+    } else {
+        "nothing is committed: `git reset --merge` takes the squashed changes back out"
+    };
+    verdict(&report, &branch, ui, &[undo.into(), CLIENT_BYPASS.into()])
 }
 
 /// The rules in a clone: its plan's dependencies count (the server holds a push to the plan
@@ -245,8 +252,10 @@ fn pre_merge_commit(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         return Ok(0);
     }
     let rules = clone_rules(&ws);
-    let report = landing::check_merge(&history, &rules, head, &incoming)?;
-    verdict(&report, &branch, ui, Some(CLIENT_BYPASS))
+    let mut report = landing::check_merge(&history, &rules, head, &incoming)?;
+    client_review(&ws, &history, &mut report, &rules)?;
+    let undo = "the merge stopped before its commit: `git merge --abort` takes it back out";
+    verdict(&report, &branch, ui, &[undo.into(), CLIENT_BYPASS.into()])
 }
 
 /// `git push` of a target branch: the same order check, before anything leaves.
@@ -281,23 +290,175 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
             None => None,
         };
         let rules = Rules::for_update(before.as_ref(), &after, false);
-        let report = landing::check_update(&history, &rules, old, new)?;
-        verdict(&report, branch, ui, Some(CLIENT_BYPASS))?;
+        let mut report = landing::check_update(&history, &rules, old, new)?;
+        client_review(&ws, &history, &mut report, &rules)?;
+        let undo = match old {
+            Some(o) => format!(
+                "nothing was pushed; to take the work back off {branch} here: `git reset --hard {}` on {branch} (the remote's {branch})",
+                &o.to_string()[..7]
+            ),
+            None => "nothing was pushed".to_owned(),
+        };
+        verdict(&report, branch, ui, &[undo, CLIENT_BYPASS.into()])?;
     }
     Ok(0)
 }
 
-/// The target branches of a clone.
+/// `reference-transaction`, in the `prepared` state: a target branch may move only to where
+/// landing order and review allow. This is the one hook a fast-forward (`git merge --ff-only`,
+/// `git pull`, `git reset`, `git update-ref`) runs, so it is what holds a fast-forward of
+/// unreviewed work. Refusing here aborts the whole transaction: the branch does not move.
+/// State refs and other branches are not looked at (the shell block already skips
+/// transactions with no branch in them); a branch update that brings no commit naming a WP
+/// costs one `git log` of what it brings.
+fn reference_transaction(args: &[String], cwd: &Path, ui: &mut Ui) -> Result<u8> {
+    if args.first().map(String::as_str) != Some("prepared") {
+        return Ok(0);
+    }
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| Error::failed("cannot read the reference-transaction input").cause(e))?;
+    let updates: Vec<(Option<Oid>, Oid, &str)> = input
+        .lines()
+        .filter_map(
+            |line| match line.split_whitespace().collect::<Vec<_>>()[..] {
+                [old, new, name] => Some((oid(old), oid(new)?, name.strip_prefix("refs/heads/")?)),
+                _ => None,
+            },
+        )
+        .collect();
+    // A WP's own branch (`<feature>-WPnn`, what every commit in a WP worktree moves) is never
+    // a target: decided from its name, without reading the plan.
+    let updates: Vec<_> = updates
+        .into_iter()
+        .filter(|(_, _, branch)| !is_wp_branch(branch))
+        .collect();
+    if updates.is_empty() {
+        return Ok(0);
+    }
+    let ws = Workspace::open(cwd, None)?;
+    let targets = targets(&ws);
+    let history = hook_env::history();
+    for (old, new, branch) in updates {
+        if !targets.contains(branch) {
+            continue;
+        }
+        let brought = history.commits(&[new], old.as_slice())?;
+        if brought
+            .iter()
+            .all(|c| c.wps.is_empty() && c.landed.is_empty())
+        {
+            continue;
+        }
+        let rules = clone_rules(&ws);
+        let mut report = landing::check_update(&history, &rules, old, new)?;
+        client_review(&ws, &history, &mut report, &rules)?;
+        // A refused fast-forward has already checked the files out: they go back with
+        // `git reset --merge` (which keeps unrelated changes); a merge commit refused here
+        // (`--no-verify` skipped pre-merge-commit) leaves a merge in progress.
+        let undo = if hook_env::ids_in_git_dir_file(cwd, "MERGE_HEAD")?.is_empty() {
+            format!(
+                "{branch} did not move; if a `git merge` or `git pull` changed the files, `git reset --merge` puts them back as {branch} has them"
+            )
+        } else {
+            format!("{branch} did not move: `git merge --abort` takes the merge back out")
+        };
+        verdict(&report, branch, ui, &[undo, REF_BYPASS.into()])?;
+    }
+    Ok(0)
+}
+
+/// Whether `branch` is named as a WP's branch is: `<feature>-<WP>`.
+fn is_wp_branch(branch: &str) -> bool {
+    branch.rsplit_once('-').is_some_and(|(feature, wp)| {
+        wp.parse::<crate::model::ids::WpId>().is_ok()
+            && feature.parse::<crate::model::ids::FeatureSlug>().is_ok()
+    })
+}
+
+const REF_BYPASS: &str = "this is a client-side check: `git -c core.hooksPath=/dev/null ...` skips it, `git config kitty.landing.requireReview false` turns the review rule off (a server with git kitty's pre-receive hook still refuses the push)";
+
+/// The review rule in a clone (`kitty.landing.requireReview`, on by default): each WP the
+/// update lands must be approved or done by this clone's state (else its plan). Work that is
+/// already on a remote's copy of a target branch was accepted there: it is not judged again
+/// (a `git pull` brings work this clone's state may not know about yet).
+fn client_review(
+    ws: &Workspace,
+    history: &crate::git::history::History,
+    report: &mut Report,
+    rules: &Rules<'_>,
+) -> Result<()> {
+    if report.lands.is_empty() || ws.repo.config_bool("kitty.landing.requireReview") == Some(false)
+    {
+        return Ok(());
+    }
+    let mut upstream: Option<std::collections::HashSet<landing::Key>> = None;
+    let mut lane_of = |key: &landing::Key| -> Result<Option<Lane>> {
+        let lane = local_lane(ws, rules, key)?;
+        if landing::reviewed(lane) {
+            return Ok(Some(lane));
+        }
+        let upstream = match &mut upstream {
+            Some(u) => u,
+            None => upstream.insert(upstream_landed(ws, history)?),
+        };
+        Ok((!upstream.contains(key)).then_some(lane))
+    };
+    landing::require_review(report, rules, &mut lane_of)
+}
+
+/// A WP's lane in this clone: its state ref's, else its plan's.
+fn local_lane(ws: &Workspace, rules: &Rules<'_>, key: &landing::Key) -> Result<Lane> {
+    let found = ws.plan.feature(&key.feature).and_then(|f| {
+        let w = f.wps.iter().find(|w| w.id.number() == key.number)?;
+        Some((f, &w.id))
+    });
+    let Some((feature, wp)) = found else {
+        return Ok(landing::plan_lane(rules.plan, key));
+    };
+    Ok(match store::read(&ws.repo, &feature.slug, wp)? {
+        Some(tip) => tip.state.lane,
+        None => ws.initial_state(feature, wp).lane,
+    })
+}
+
+/// The WPs with work on a remote-tracking copy of a target branch (`refs/remotes/*/<target>`).
+fn upstream_landed(
+    ws: &Workspace,
+    history: &crate::git::history::History,
+) -> Result<std::collections::HashSet<landing::Key>> {
+    let targets = targets(ws);
+    let tips: Vec<Oid> = ws
+        .repo
+        .refs_under("refs/remotes/")?
+        .into_iter()
+        .filter(|(name, _)| {
+            name.strip_prefix("refs/remotes/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(_, branch)| targets.contains(branch))
+        })
+        .filter_map(|(_, id)| id)
+        .collect();
+    landing::landed_on(history, &tips)
+}
+
+/// The target branches of a clone: every branch `git kitty merge` may land on
+/// (`workflow::base::target_branch`'s choices), whichever applies.
 fn targets(ws: &Workspace) -> std::collections::BTreeSet<String> {
     landing::target_branches(
         &ws.plan,
-        ws.repo.config_string("kitty.targetBranch"),
-        ws.repo.main_branch(),
+        [
+            ws.repo.config_string("kitty.targetBranch"),
+            crate::workflow::base::remote_default(ws),
+            ws.repo.main_branch(),
+        ],
     )
 }
 
-/// Print warnings; turn violations into the refusal.
-fn verdict(report: &Report, target: &str, ui: &mut Ui, bypass: Option<&str>) -> Result<u8> {
+/// Print warnings; turn violations into the refusal: what is wrong, the way that works, then
+/// `after` (how to get out of what git was doing, whether the check can be skipped).
+fn verdict(report: &Report, target: &str, ui: &mut Ui, after: &[String]) -> Result<u8> {
     for w in &report.warnings {
         ui.warn(w);
     }
@@ -309,8 +470,8 @@ fn verdict(report: &Report, target: &str, ui: &mut Ui, bypass: Option<&str>) -> 
     for other in &report.violations[1..] {
         err = err.cause(landing::describe(other, target).0);
     }
-    if let Some(b) = bypass {
-        err = err.hint(b);
+    for h in after {
+        err = err.hint(h);
     }
     Err(err.details(serde_json::json!({ "violations": report.violations })))
 }

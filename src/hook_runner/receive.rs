@@ -23,6 +23,7 @@ use crate::git::hook_env;
 use crate::git::objects::ObjectKind;
 use crate::git::{CommitData, Oid};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::lane::Lane;
 use crate::model::plan::{Plan, SPECS_DIR};
 use crate::state::store;
 use crate::state::verify::{self, Commits, Finding, Subject};
@@ -45,6 +46,9 @@ struct Server<'u> {
     configured: Option<String>,
     head: Option<String>,
     require_trailer: bool,
+    /// `kitty.landing.requireReview` (on unless set to false): work lands only when its WP's
+    /// state, as the push leaves it, is approved or done.
+    require_review: bool,
     landed: Option<HashSet<Key>>,
 }
 
@@ -74,6 +78,7 @@ pub fn pre_receive(ui: &mut Ui) -> Result<u8> {
         configured: hook_env::config("kitty.targetBranch"),
         head: hook_env::head_branch(),
         require_trailer: hook_env::config_bool("kitty.requireTrailer").unwrap_or(false),
+        require_review: hook_env::config_bool("kitty.landing.requireReview").unwrap_or(true),
         landed: None,
     };
     for u in &updates {
@@ -121,13 +126,66 @@ impl Server<'_> {
             return Ok(());
         }
         let rules = Rules::for_update(before.as_ref(), &after, self.require_trailer);
-        let report = landing::check_update(&self.history, &rules, u.old, new)?;
-        verdict(&report, branch, ui, None)?;
+        let mut report = landing::check_update(&self.history, &rules, u.old, new)?;
+        if self.require_review {
+            landing::require_review(&mut report, &rules, &mut |key| {
+                self.lane_after_push(&rules, key).map(Some)
+            })?;
+        }
+        let after = if report
+            .violations
+            .iter()
+            .any(|v| v.kind == landing::Kind::NotApproved)
+        {
+            let refs: Vec<String> = report
+                .violations
+                .iter()
+                .filter(|v| v.kind == landing::Kind::NotApproved)
+                .map(|v| format!("refs/kitty/wp/{}/{}", v.feature, v.wp))
+                .collect();
+            vec![format!(
+                "this server judges review by its own state refs, as this push leaves them: push the state with the work (`git push <remote> {branch} {}`), or `git kitty push` once the WP is approved, then push {branch}",
+                refs.join(" ")
+            )]
+        } else {
+            Vec::new()
+        };
+        verdict(&report, branch, ui, &after)?;
         Ok(())
     }
 
+    /// A WP's lane once the push is taken: its state ref as the push leaves it, else (no state
+    /// ref) what the plan before the update says. A state the server cannot read counts as
+    /// not approved (its own update is refused by the state checks anyway).
+    fn lane_after_push(&self, rules: &Rules<'_>, key: &Key) -> Result<Lane> {
+        let id = rules.plan.feature(&key.feature).and_then(|f| {
+            let w = f.wps.iter().find(|w| w.id.number() == key.number)?;
+            Some(w.id.to_string())
+        });
+        let Some(id) = id else {
+            return Ok(landing::plan_lane(rules.plan, key));
+        };
+        let name = format!("refs/kitty/wp/{}/{id}", key.feature);
+        let tip = match self.updates.iter().find(|u| u.name == name) {
+            Some(u) => u.new,
+            None => self.history.resolve(&name)?,
+        };
+        let Some(tip) = tip else {
+            return Ok(landing::plan_lane(rules.plan, key));
+        };
+        let commit = self
+            .history
+            .read_commits(&[tip])?
+            .into_iter()
+            .next()
+            .flatten();
+        Ok(commit
+            .and_then(|c| store::decode(&c).ok())
+            .map_or(Lane::Blocked, |(_, state)| state.lane))
+    }
+
     fn targets(&self, plan: &Plan) -> std::collections::BTreeSet<String> {
-        landing::target_branches(plan, self.configured.clone(), self.head.clone())
+        landing::target_branches(plan, [self.configured.clone(), self.head.clone()])
     }
 
     /// Whether `feature`/`wp` has work on a target branch, as the branches will be once the

@@ -20,22 +20,26 @@ pub fn worktree_rel(feature: &Feature, wp: &WpId) -> String {
 }
 
 /// Where finished work lands: the WP's `merge_target_branch`, else the feature's Spec Kitty
-/// `target_branch`, else `git config kitty.targetBranch`, else the branch checked out in the
-/// main worktree. Returns the name and its tip; a missing branch is an error.
+/// `target_branch`, else `git config kitty.targetBranch`, else the remote's default branch
+/// ([`remote_default`]), else the branch checked out in the main worktree. Returns the name and
+/// its tip; a missing branch is an error.
 pub fn target_branch(
     ws: &Workspace,
     feature: &Feature,
     wp: Option<&WpId>,
 ) -> Result<(String, Oid)> {
-    let from_wp = wp
-        .and_then(|w| feature.wp(w))
-        .and_then(|w| w.merge_target_branch.clone());
+    let from_wp = match wp {
+        Some(w) => feature.wp(w).and_then(|w| w.merge_target_branch.clone()),
+        None => declared_by_every_wp(feature),
+    };
     let (name, source) = if let Some(b) = from_wp {
         (b, "the WP's merge_target_branch")
     } else if let Some(b) = feature.target_branch.clone() {
         (b, "the feature's meta.json")
     } else if let Some(b) = ws.repo.config_string("kitty.targetBranch") {
         (b, "git config kitty.targetBranch")
+    } else if let Some(b) = remote_default(ws) {
+        (b, "the remote's default branch")
     } else if let Some(b) = ws.repo.main_branch() {
         (b, "the branch checked out in the main worktree")
     } else {
@@ -55,6 +59,24 @@ pub fn target_branch(
         None => Err(Error::usage(format!("the target branch `{name}` (from {source}) does not exist"))
             .hint(format!("create it (`git branch {name}`), or name another with `git config kitty.targetBranch <branch>`"))),
     }
+}
+
+/// The feature as a whole (no WP named): the `merge_target_branch` its WPs declare, when every
+/// one of them declares the same (then every WP lands there, whatever else is configured).
+fn declared_by_every_wp(feature: &Feature) -> Option<String> {
+    let mut declared = feature.wps.iter().map(|w| w.merge_target_branch.as_ref());
+    let first = declared.next()??;
+    declared.all(|d| d == Some(first)).then(|| first.clone())
+}
+
+/// The remote's default branch (`refs/remotes/<remote>/HEAD`, the remote `kitty.remote`, else
+/// `origin`): what a clone's work lands on when nothing names a target, whichever branch the
+/// main worktree has checked out.
+pub fn remote_default(ws: &Workspace) -> Option<String> {
+    let remote = crate::state::relation::remote_name(&ws.repo, None).ok()?;
+    ws.repo
+        .remote_default_branch(&remote)
+        .filter(|b| is_safe_branch_name(b))
 }
 
 /// What one dependency contributes to a base.

@@ -25,9 +25,14 @@
 //! alone, and show in the branch's history). With `kitty.requireTrailer`, a commit that names
 //! no WP may change nothing outside `kitty-specs/` ([`Kind::NoTrailer`]).
 //!
+//! Review (`kitty.landing.requireReview`, on unless set to false): a WP's work lands only
+//! when its lane is `approved` (or `done`: `git kitty merge` marks it so after landing it).
+//! History cannot say that, so the check names every WP an update lands ([`Report::lands`])
+//! and [`require_review`] asks the caller for each one's lane: a clone reads its state refs, a
+//! server the state refs as they will be after the push ([`Kind::NotApproved`]).
+//!
 //! Each rule is a [`Kind`] of [`Violation`] and, where it needs more than history, a field of
-//! [`Rules`]: a later rule such as "a WP lands only once its review is approved" is one more
-//! of each.
+//! [`Rules`] (or, for review, a lane the caller supplies).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -37,6 +42,7 @@ use crate::error::Result;
 use crate::git::Oid;
 use crate::git::history::{History, TrailerCommit};
 use crate::model::ids::{FeatureSlug, WpId};
+use crate::model::lane::Lane;
 use crate::model::plan::Plan;
 
 /// A WP as trailers name it: its feature and number (`WP1` and `WP01` are one WP).
@@ -67,6 +73,8 @@ pub enum Kind {
     Replanned,
     /// It lands a WP before one of its dependencies.
     Dependency,
+    /// It lands a WP that is not approved (`kitty.landing.requireReview`).
+    NotApproved,
     /// A commit names no WP and changes files outside `kitty-specs/` (`kitty.requireTrailer`).
     NoTrailer,
 }
@@ -90,6 +98,9 @@ pub struct Violation {
     /// `no_trailer`: the paths it changes outside `kitty-specs/` (the first few).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub paths: Vec<String>,
+    /// `not_approved`: the WP's lane where the check ran.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lane: Option<Lane>,
 }
 
 /// A WP's dependencies before and after an update (`None`: not in that plan).
@@ -107,6 +118,10 @@ pub struct Report {
     pub violations: Vec<Violation>,
     /// Trailers that name no WP of the plan (reported, never blocking).
     pub warnings: Vec<String>,
+    /// Every WP of the plan the update lands, with the first commit that lands it: what
+    /// [`require_review`] asks about.
+    #[serde(skip)]
+    pub lands: Vec<(Key, Oid)>,
 }
 
 /// What the check needs besides history.
@@ -353,6 +368,7 @@ fn unnamed_work(history: &History, unnamed: &[Oid], report: &mut Report) -> Resu
             order: Vec::new(),
             replanned: None,
             paths: outside,
+            lane: None,
         });
     }
     Ok(())
@@ -419,6 +435,9 @@ impl<'r, 'a> Judge<'r, 'a> {
         report: &mut Report,
     ) {
         let rules = self.rules;
+        if !report.lands.iter().any(|(k, _)| k == w) {
+            report.lands.push((w.clone(), at));
+        }
         let mut found = Vec::new();
         if let Some((before, after)) = self.replanned.get(w) {
             found.push(Violation {
@@ -464,7 +483,46 @@ fn violation(kind: Kind, rules: &Rules<'_>, w: &Key, at: Oid) -> Violation {
         order: Vec::new(),
         replanned: None,
         paths: Vec::new(),
+        lane: None,
     }
+}
+
+/// Whether a lane lets a WP's work land under `kitty.landing.requireReview`: approved, or done
+/// (what `git kitty merge` makes of an approved WP once it has landed).
+pub fn reviewed(lane: Lane) -> bool {
+    matches!(lane, Lane::Approved | Lane::Done)
+}
+
+/// The review rule: each WP the update lands ([`Report::lands`]) whose lane (`lane_of`; `None`
+/// for a WP whose lane does not count, such as work already accepted upstream) is not
+/// [`reviewed`] is a [`Kind::NotApproved`] violation.
+pub fn require_review(
+    report: &mut Report,
+    rules: &Rules<'_>,
+    lane_of: &mut dyn FnMut(&Key) -> Result<Option<Lane>>,
+) -> Result<()> {
+    for (key, at) in report.lands.clone() {
+        let Some(lane) = lane_of(&key)? else { continue };
+        if !reviewed(lane) {
+            report.violations.push(Violation {
+                lane: Some(lane),
+                ..violation(Kind::NotApproved, rules, &key, at)
+            });
+        }
+    }
+    report.violations.sort_by_key(|v| v.kind);
+    Ok(())
+}
+
+/// The lane a WP of `plan` has by the plan alone (Spec Kitty's log, else its file): for a WP
+/// with no state ref.
+pub fn plan_lane(plan: &Plan, key: &Key) -> Lane {
+    plan.feature(&key.feature)
+        .and_then(|f| {
+            let w = f.wps.iter().find(|w| w.id.number() == key.number)?;
+            Some(crate::state::lane_info::LaneInfo::from_plan(f, w).lane)
+        })
+        .unwrap_or(Lane::Planned)
 }
 
 /// The WPs whose dependencies differ between `before` and `after` (added and removed WPs
@@ -609,14 +667,15 @@ pub fn landed_on(history: &History, tips: &[Oid]) -> Result<HashSet<Key>> {
         .collect())
 }
 
-/// The branches that finished work lands on: `kitty.targetBranch`, the main worktree's (or a
-/// bare repository's HEAD) branch, and every feature's and WP's declared target.
+/// The branches that finished work lands on: every feature's and WP's declared target, and
+/// each of `fallbacks` (where work lands when nothing is declared: a clone's
+/// `kitty.targetBranch`, its remote's default branch and its main worktree's branch; a
+/// server's `kitty.targetBranch` and HEAD). Every branch `git kitty merge` may pick is in it.
 pub fn target_branches(
     plan: &Plan,
-    configured: Option<String>,
-    head: Option<String>,
+    fallbacks: impl IntoIterator<Item = Option<String>>,
 ) -> BTreeSet<String> {
-    let mut out: BTreeSet<String> = configured.into_iter().chain(head).collect();
+    let mut out: BTreeSet<String> = fallbacks.into_iter().flatten().collect();
     for f in &plan.features {
         out.extend(f.target_branch.clone());
         for w in &f.wps {
@@ -667,6 +726,18 @@ pub fn describe(v: &Violation, target: &str) -> (String, String) {
                     deps(&r.after)
                 ),
                 format!("a plan change lands alone, before the work it concerns: {how}"),
+            )
+        }
+        Kind::NotApproved => {
+            let lane = v.lane.unwrap_or(Lane::Planned);
+            let (wp, f) = (&v.wp, &v.feature);
+            let review = match lane {
+                Lane::ForReview | Lane::InReview => format!("a reviewer approves it (`git kitty lane {wp} approved -f {f}`)"),
+                _ => format!("`git kitty lane {wp} for_review -f {f}`, a reviewer approves it (`git kitty lane {wp} approved -f {f}`)"),
+            };
+            (
+                format!("{what}: it is {lane}, not approved (kitty.landing.requireReview)"),
+                format!("land reviewed work with git kitty: {review}, then `git kitty merge -f {f}`"),
             )
         }
         Kind::NoTrailer => (
@@ -936,6 +1007,57 @@ mod tests {
             hint,
             "land them in this order: WP01, WP02, then WP03 (`git kitty merge -f 001-x` does it)"
         );
+    }
+
+    #[test]
+    fn review_names_each_landed_wp_whose_lane_is_not_approved_or_done() {
+        let mut commits = stacked();
+        commits.push(commit(5, &[1, 2], &["WP01"], &["WP01"]));
+        commits.push(commit(6, &[5, 3], &[], &[]));
+        let plan = plan();
+        let mut report = judge(commits, 5, 6, 5);
+        // The step judged lands WP02 (WP01 was on the target already).
+        let landed: Vec<&str> = report
+            .lands
+            .iter()
+            .map(|(k, _)| k.feature.as_str())
+            .collect();
+        assert_eq!(landed, ["001-x"]);
+        assert_eq!(report.lands[0].0.number, 2);
+        let mut asked = Vec::new();
+        require_review(&mut report, &rules(&plan), &mut |k| {
+            asked.push(k.number);
+            Ok(Some(Lane::InProgress))
+        })
+        .unwrap();
+        assert_eq!(asked, [2]);
+        let v = &report.violations[0];
+        assert_eq!(
+            (v.kind, v.wp.as_str(), v.lane),
+            (Kind::NotApproved, "WP02", Some(Lane::InProgress))
+        );
+        let (message, hint) = describe(v, "main");
+        assert_eq!(
+            message,
+            "refusing to land 001-x/WP02 on main: it is in_progress, not approved (kitty.landing.requireReview)"
+        );
+        assert!(
+            hint.starts_with(
+                "land reviewed work with git kitty: `git kitty lane WP02 for_review -f 001-x`"
+            ),
+            "{hint}"
+        );
+        // Approved, done, or not asked about (`None`): no violation.
+        for lane in [Some(Lane::Approved), Some(Lane::Done), None] {
+            let mut report = judge(stacked(), 1, 3, 2);
+            require_review(&mut report, &rules(&plan), &mut |_| Ok(lane)).unwrap();
+            assert!(
+                report
+                    .violations
+                    .iter()
+                    .all(|v| v.kind != Kind::NotApproved)
+            );
+        }
     }
 
     /// Run git in `dir` without any user or system configuration; stdout, trimmed.

@@ -3,13 +3,15 @@
 //! Each merge is computed with `git merge-tree` (no working tree) and written as a commit that
 //! carries the WP's `Kitty-WP:` trailer. The target branch then moves to it: by a fast-forward
 //! `git merge --ff-only` in the worktree where it is checked out (so that checkout follows),
-//! or by a compare-and-swap of the ref when it is checked out nowhere. A conflict stops the run
-//! before that WP; the target keeps every earlier WP and nothing of this one.
+//! or by a compare-and-swap of the ref when it is checked out nowhere. A WP whose merge
+//! conflicts is skipped with everything that depends on it; the rest still lands, and the
+//! outcome lists the conflicts (the command then exits 4).
 //!
 //! A run has two halves. [`plan`] decides what lands, in which order, onto which commit, and
 //! what is skipped and why, on target tips that move in memory only: it moves no ref and
 //! touches no state, index or worktree. [`execute`] carries a plan out. `--dry-run` reports
-//! the plan ([`Plan::preview`]); a real run carries out that same plan.
+//! the plan ([`Plan::preview`]); a real run carries out that same plan, so the two agree on
+//! what lands, what conflicts and what is refused (a dirty target checkout included).
 
 use serde::Serialize;
 
@@ -81,7 +83,8 @@ pub struct Outcome {
     /// In landing order.
     pub merged: Vec<Landed>,
     pub skipped: Vec<Skipped>,
-    /// Dry run: every conflict predicted. A real run stops at the first (an error).
+    /// Every WP skipped because its merge conflicts (its dependents are in `skipped`). A dry
+    /// run predicts exactly these; the command exits 4 when there is any.
     pub conflicts: Vec<Conflict>,
 }
 
@@ -135,7 +138,7 @@ pub struct Plan {
 #[derive(Debug)]
 pub enum Step {
     Land(Landing),
-    /// The WP's merge conflicts: a real run stops here; a dry run goes on without it.
+    /// The WP's merge conflicts: it is skipped (with its dependents), the run goes on.
     Conflict {
         conflict: Conflict,
         branch: String,
@@ -343,9 +346,9 @@ impl Planner<'_, '_> {
     /// Merge WP `i`'s branch onto its target's tip: a landing commit, or a conflict.
     fn merge(&mut self, i: usize, mut landing: Landing, probe: &mut dyn Probe) -> Result<()> {
         let req = self.req;
-        // The target's checkout moves with it, so it must be clean. Only a real run looks: a
-        // dry run plans the landing even when the real run would refuse it.
-        if !req.dry_run && !self.checked_checkouts.contains(&landing.target) {
+        // The target's checkout moves with it, so it must be clean. A dry run looks too: it
+        // reports what the real run would do, refusal included.
+        if !self.checked_checkouts.contains(&landing.target) {
             probe.clean_checkout(&landing.target)?;
             self.checked_checkouts.push(landing.target.clone());
         }
@@ -610,9 +613,9 @@ impl Probe for RepoProbe<'_, '_> {
 
 // ---- carrying it out --------------------------------------------------------------------
 
-/// Carry out a plan, WP by WP: move the target, mark the WP done, clean up after it. Stops at
-/// the first conflict (an error naming what landed before it), and after the last step at the
-/// error planning stopped on.
+/// Carry out a plan, WP by WP: move the target, mark the WP done, clean up after it. A
+/// conflicting WP is passed over (the plan already holds back what depends on it) and listed
+/// in the outcome; after the last step, the error planning stopped on, if any.
 pub fn execute(ws: &Workspace, req: &Request<'_>, plan: Plan) -> Result<Outcome> {
     let mut outcome = Outcome::empty(req);
     for step in plan.steps {
@@ -621,9 +624,7 @@ pub fn execute(ws: &Workspace, req: &Request<'_>, plan: Plan) -> Result<Outcome>
                 let landed = carry_out(ws, req, &landing, &outcome.merged)?;
                 outcome.merged.push(landed);
             }
-            Step::Conflict { conflict, branch } => {
-                return Err(conflict_error(&outcome, &conflict, &branch));
-            }
+            Step::Conflict { conflict, .. } => outcome.conflicts.push(conflict),
         }
     }
     if let Some(e) = plan.stopped {
@@ -779,21 +780,40 @@ fn remove_worktree(ws: &Workspace, branch: &str, landed: &mut Landed) -> Result<
     Ok(())
 }
 
-fn conflict_error(outcome: &Outcome, c: &Conflict, branch: &str) -> Error {
-    let shown: Vec<&str> = c.paths.iter().take(20).map(String::as_str).collect();
-    let landed: Vec<&str> = outcome.merged.iter().map(|m| m.wp.as_str()).collect();
-    let mut err = Error::new(
-        ErrorKind::Conflict,
-        format!("{} conflicts with {}: {}", c.wp, c.target, shown.join(", ")),
-    )
-    .details(serde_json::json!({ "conflict": c, "merged": outcome.merged }));
-    if !landed.is_empty() {
-        err = err.cause(format!("landed before the conflict: {}", landed.join(", ")));
+impl Outcome {
+    /// What the conflicts mean for people, as the error the command reports after printing the
+    /// outcome (exit 4); `None` without conflicts. One message, one hint per conflict.
+    pub fn conflict_error(&self) -> Option<Error> {
+        let first = self.conflicts.first()?;
+        let would = if self.dry_run {
+            "would conflict"
+        } else {
+            "conflicts"
+        };
+        let mut message = format!("{} {would} with {}", first.wp, first.target);
+        if self.conflicts.len() > 1 {
+            let rest: Vec<&str> = self.conflicts[1..].iter().map(|c| c.wp.as_str()).collect();
+            message = format!("{message} (and {})", rest.join(", "));
+        }
+        let mut err = Error::new(ErrorKind::Conflict, message);
+        let landed: Vec<&str> = self.merged.iter().map(|m| m.wp.as_str()).collect();
+        if !landed.is_empty() {
+            let verb = if self.dry_run { "would land" } else { "landed" };
+            err = err.cause(format!("{verb} all the same: {}", landed.join(", ")));
+        }
+        for c in &self.conflicts {
+            let shown: Vec<&str> = c.paths.iter().take(20).map(String::as_str).collect();
+            err = err.cause(format!("{}: {}", c.wp, shown.join(", ")));
+        }
+        for c in &self.conflicts {
+            let branch = format!("{}-{}", self.feature, c.wp);
+            err = err.hint(format!(
+                "{} is unchanged by {}. {branch} needs {}'s latest work: `git kitty lane {} in_progress -f {} --note \"conflicts with {}\"`, then in its worktree `git merge {}`, resolve, commit, and have it reviewed again",
+                c.target, c.wp, c.target, c.wp, self.feature, c.target, c.target
+            ));
+        }
+        Some(err)
     }
-    err.hint(format!(
-        "{} is unchanged by {}. {branch} needs {}'s latest work: `git kitty lane {} in_progress --note \"conflicts with {}\"`, then in its worktree `git merge {}`, resolve, commit, and have it reviewed again",
-        c.target, c.wp, c.target, c.wp, c.target, c.target
-    ))
 }
 
 #[cfg(test)]
@@ -967,8 +987,8 @@ mod tests {
             }
         );
         assert_eq!(fake.written[3].parents, [numbered(1003), numbered(40)]);
-        // A dry run never looks at the target's checkout.
-        assert!(fake.checked.is_empty());
+        // A dry run looks at the target's checkout as the real run does, once.
+        assert_eq!(fake.checked, ["main"]);
     }
 
     #[test]

@@ -20,6 +20,17 @@ fn approved(repo: &Repo, feature: &str, id: &str, bases: &[&str], file: &str) {
     repo.kitty(&["lane", id, "for_review"]).ok();
     repo.kitty(&["lane", id, "approved", "--agent", "reviewer"])
         .ok();
+    // With a server, the approval is shared: the server lands only work its state says is
+    // approved.
+    if repo.git(&["remote"]).lines().any(|r| r == "origin") {
+        repo.git(&[
+            "push",
+            "-q",
+            "--no-verify",
+            "origin",
+            &format!("refs/kitty/wp/{feature}/{id}"),
+        ]);
+    }
 }
 
 /// Subjects and `Kitty-WP` trailers of main's first-parent history, oldest first.
@@ -133,7 +144,7 @@ fn merge_of_a_fan_out_waits_on_the_root_and_says_why() {
 }
 
 #[test]
-fn a_conflict_stops_the_run_and_leaves_the_target_as_it_was_before_that_wp() {
+fn a_conflicting_wp_is_skipped_and_leaves_the_target_without_it() {
     // Two independent approved WPs that change the same file differently.
     let repo = Repo::new();
     for (id, title) in [("WP01", "Index schema"), ("WP02", "Query parser")] {
@@ -146,18 +157,18 @@ fn a_conflict_stops_the_run_and_leaves_the_target_as_it_was_before_that_wp() {
     approved(&repo, "002-search", "WP01", &[], "shared.txt");
     approved(&repo, "002-search", "WP02", &[], "shared.txt");
     let dry = repo.kitty(&["merge", "-f", "002-search", "--dry-run"]);
-    dry.ok()
+    dry.code(4)
         .stdout_has("WP02  would conflict with main: shared.txt");
 
     let run = repo.kitty(&["merge", "-f", "002-search", "--json"]);
     run.code(4)
-        .stderr_has("error: WP02 conflicts with main: shared.txt")
-        .stderr_has("caused by: landed before the conflict: WP01")
+        .stderr_has("error: WP02 conflicts with main")
+        .stderr_has("caused by: landed all the same: WP01")
+        .stderr_has("caused by: WP02: shared.txt")
         .stderr_has("main is unchanged by WP02");
-    assert_eq!(
-        run.json()["error"]["details"]["conflict"]["paths"][0],
-        "shared.txt"
-    );
+    let json = run.json();
+    assert_eq!(json["conflicts"][0]["paths"][0], "shared.txt");
+    assert_eq!(json["merged"][0]["wp"], "WP01");
     let history = main_history(&repo);
     assert_eq!(
         history.last().unwrap(),
@@ -344,6 +355,7 @@ fn hooks_install_and_uninstall_keep_the_users_hooks() {
             ("pre-commit", "installed"),
             ("pre-merge-commit", "installed"),
             ("pre-push", "installed"),
+            ("reference-transaction", "installed"),
             ("pre-receive", "missing"),
         ]
     );
@@ -351,12 +363,12 @@ fn hooks_install_and_uninstall_keep_the_users_hooks() {
     // Installing again changes nothing.
     repo.kitty(&["hooks", "install"])
         .ok()
-        .stdout_has("  pre-commit          already installed\n")
-        .stdout_has("  pre-push            already installed (runs your hook after it)\n");
+        .stdout_has("  pre-commit            already installed\n")
+        .stdout_has("  pre-push              already installed (runs your hook after it)\n");
     repo.kitty(&["hooks", "uninstall"])
         .ok()
-        .stdout_has("  pre-commit          removed (your own hook kept)\n")
-        .stdout_has("  pre-merge-commit    removed\n");
+        .stdout_has("  pre-commit            removed (your own hook kept)\n")
+        .stdout_has("  pre-merge-commit      removed\n");
     assert_eq!(
         std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
         "#!/bin/bash\necho user pre-commit\n"
@@ -513,11 +525,12 @@ fn push_order_is_enforced_by_the_client_and_by_the_server_without_bypass() {
     approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
     let before = repo.git(&["rev-parse", "main"]);
     repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
         "merge",
         "-q",
         "--no-ff",
         "--no-edit",
-        "--no-verify",
         "001-linear-WP02",
     ]);
 
@@ -698,10 +711,28 @@ fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
     ]);
     repo.kitty_in(&fresh, &["hooks", "install", "--server"])
         .ok();
+    let fresh_url = format!("file://{}", fresh.display());
+    // Without the state that says the work was approved, a new server does not take it...
+    git_run(&repo, &other, &["push", "-q", &fresh_url, "main"])
+        .code(1)
+        .stderr_has("refusing to land 001-linear/WP01 on main: it is planned, not approved (kitty.landing.requireReview)");
+    // ...with it, in the same push, it does.
     git_run(
         &repo,
         &other,
-        &["push", "-q", &format!("file://{}", fresh.display()), "main"],
+        &["fetch", "-q", "origin", "refs/kitty/*:refs/kitty/*"],
+    )
+    .ok();
+    git_run(
+        &repo,
+        &other,
+        &[
+            "push",
+            "-q",
+            &fresh_url,
+            "main",
+            "refs/kitty/*:refs/kitty/*",
+        ],
     )
     .ok();
 }
@@ -744,6 +775,16 @@ fn a_hand_squash_keeps_the_wps_identity_and_is_held_to_the_order() {
     git_run(&repo, &repo.root, &["commit", "-q", "--no-edit"])
         .code(1)
         .stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    // `--no-verify` skips pre-commit, not the reference-transaction hook: main does not move.
+    let run = git_run(
+        &repo,
+        &repo.root,
+        &["commit", "-q", "--no-edit", "--no-verify"],
+    );
+    assert_ne!(run.code, 0);
+    run.stderr_has("refusing to land 001-linear/WP02 on main: it depends on WP01");
+    // Without that hook too, the squash is committed (with both WPs' trailers).
+    std::fs::remove_file(repo.path(".git/hooks/reference-transaction")).unwrap();
     git_run(
         &repo,
         &repo.root,
@@ -896,11 +937,12 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
         &repo,
         &repo.root,
         &[
+            "-c",
+            "core.hooksPath=/dev/null",
             "merge",
             "-q",
             "--no-ff",
             "--no-edit",
-            "--no-verify",
             "001-linear-WP02",
         ],
     )

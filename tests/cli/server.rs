@@ -101,6 +101,8 @@ impl Server {
         self.repo
             .kitty(&["lane", id, "approved", "--agent", "reviewer"])
             .ok();
+        // The approval is shared: the server lands only work its state says is approved.
+        self.push(&[&format!("refs/kitty/wp/001-linear/{id}")]).ok();
     }
 
     /// WP02 done by hand on its own branch, its dependency WP01 not started.

@@ -136,6 +136,13 @@ pub(super) fn merge(
             .with("mission_slug", m.slug())
             .with("merged_wps", landed_ids(landed.as_ref()))
     })?;
+    // A conflict the preflight did not see (the target moved in between): the rest landed.
+    if let Some(e) = outcome.conflict_error() {
+        let landed: Vec<&str> = outcome.merged.iter().map(|l| l.wp.as_str()).collect();
+        return Err(ApiError::from_error(ErrorCode::MergeFailed, &e)
+            .with("mission_slug", m.slug())
+            .with("merged_wps", landed));
+    }
     let pushed = push && push_target(m, &target_branch, &outcome)?;
     to_value(Merged {
         mission_slug: m.slug().to_owned(),
