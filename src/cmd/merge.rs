@@ -9,6 +9,7 @@ use crate::model::plan::Feature;
 use crate::render::Paint;
 use crate::ui::Ctx;
 use crate::workflow::merge::{self, Landed, Outcome, Request, Strategy};
+use crate::workflow::publish;
 use crate::workspace::Workspace;
 
 /// Land approved work packages on the target branch, dependencies first
@@ -36,6 +37,7 @@ refused (a target checkout with uncommitted changes), and exits with the same st
   git kitty merge --dry-run            what would land, in which order
   git kitty merge -f 001-auth          every approved WP of the feature
   git kitty merge WP02 WP03 --strategy squash
+  git kitty merge --push               land, then share it with origin
 
 ",
         crate::exit_codes_help!()
@@ -65,6 +67,15 @@ pub struct Args {
     #[arg(long)]
     pub keep_branches: bool,
 
+    /// Share the landing: send the approvals, then each target branch that moved, then the
+    /// state that says what landed (the order a server guarding review accepts)
+    #[arg(long)]
+    pub push: bool,
+
+    /// The remote for --push (default: git config kitty.remote, else origin)
+    #[arg(long, value_name = "REMOTE", requires = "push")]
+    pub remote: Option<String>,
+
     #[command(flatten)]
     pub agent: AgentArg,
 
@@ -82,8 +93,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         .collect::<Result<_>>()?;
     let feature = which_feature(&ws, args.feature.get(), wps.first())?;
     let actor = args.agent.actor(&ws)?;
+    let remote = match args.push {
+        true => Some(crate::sync::remote_name(&ws.repo, args.remote.as_deref())?),
+        false => None,
+    };
+    if let (Some(remote), false) = (&remote, args.dry_run) {
+        publish::before(&ws, remote, &actor, &feature.slug)?;
+    }
     let (states, _) = ws.read_states(Some(&[feature]))?;
-    let outcome = merge::merge(
+    let mut outcome = merge::merge(
         &ws,
         &states,
         &Request {
@@ -93,9 +111,18 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             strategy: args.strategy,
             keep_worktrees: args.keep_worktrees,
             keep_branches: args.keep_branches,
-            actor,
+            actor: actor.clone(),
         },
     )?;
+    if let (Some(remote), false) = (&remote, args.dry_run) {
+        outcome.pushed = Some(publish::after(
+            &ws,
+            remote,
+            &actor,
+            &feature.slug,
+            &outcome,
+        )?);
+    }
     if args.json.enabled {
         ctx.ui.out_json(&outcome);
     } else {
@@ -169,6 +196,13 @@ fn text(outcome: &Outcome, p: Paint) -> String {
     }
     for s in &outcome.skipped {
         text.push_str(&format!("  {}  skipped: {}\n", s.wp, p.dim(&s.reason)));
+    }
+    if let Some(pushed) = &outcome.pushed {
+        let what = match pushed.targets.as_slice() {
+            [] => "state".to_owned(),
+            targets => format!("{} and state", targets.join(", ")),
+        };
+        text.push_str(&format!("Pushed {what} to {}.\n", pushed.remote));
     }
     text
 }

@@ -86,6 +86,9 @@ pub struct Outcome {
     /// Every WP skipped because its merge conflicts (its dependents are in `skipped`). A dry
     /// run predicts exactly these; the command exits 4 when there is any.
     pub conflicts: Vec<Conflict>,
+    /// With `--push`: the remote and the targets sent to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pushed: Option<super::publish::Published>,
 }
 
 /// Plan the run, then report the plan (dry run) or carry it out.
@@ -118,6 +121,7 @@ impl Outcome {
             merged: Vec::new(),
             skipped: Vec::new(),
             conflicts: Vec::new(),
+            pushed: None,
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod lane;
 pub mod merge;
 pub mod orchestrator;
 pub mod place;
+pub mod publish;
 pub mod repair;
 pub mod restack;
 pub mod review;

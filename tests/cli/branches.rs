@@ -84,13 +84,19 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
         .expect("reused");
 
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
-    net.kitty(&b, "bob", &["merge"]).ok().stdout_has("WP01");
+    // The server guards review: the approval goes out before main, the done state after.
+    net.kitty(&b, "bob", &["merge", "--push"])
+        .ok()
+        .stdout_has("WP01")
+        .stdout_has("Pushed main and state to origin.\n");
     assert_eq!(
         std::fs::read_to_string(b.join("a.txt")).unwrap(),
         "alice's work\n"
     );
-    net.git(&b, &["push", "-q", "origin", "main"]);
-    net.kitty(&b, "bob", &["push"]).ok();
+    assert_eq!(
+        net.remote_ref("refs/heads/main"),
+        Some(net.git(&b, &["rev-parse", "main"]).trim().to_owned())
+    );
     // A sees it done.
     net.kitty(&a, "alice", &["pull"]).ok();
     let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
@@ -544,4 +550,49 @@ fn a_branch_the_remote_refuses_holds_back_no_other() {
     assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
     let json = net.kitty(&a, "alice", &["push", "--json"]).ok().json();
     assert_eq!(json["branches"][0]["outcome"], "declined", "{json:#}");
+}
+
+#[test]
+fn merge_push_when_the_remote_target_moved_says_how_to_finish() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    // Meanwhile main moves on the remote (A's unrelated commit).
+    net.commit(&a, "unrelated.txt", "a's fix\n");
+    net.git(&a, &["push", "-q", "origin", "main"]);
+
+    let run = net.kitty(&b, "bob", &["merge", "--push"]);
+    run.code(1)
+        .stderr_has("error: could not push main to origin")
+        .stderr_has("landed here: WP01")
+        .stderr_has(
+            "hint: bring main up to date with origin's (`git pull origin main`), then `git push origin main` and `git kitty push origin`",
+        );
+    // The approval went out first; the landing is here only.
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "approved");
+    // As the hint says.
+    net.git(
+        &b,
+        &["pull", "-q", "--no-rebase", "--no-edit", "origin", "main"],
+    );
+    net.git(&b, &["push", "-q", "origin", "main"]);
+    net.kitty(&b, "bob", &["push", "origin"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
+}
+
+#[test]
+fn merge_remote_needs_push() {
+    let net = Net::new("linear");
+    let a = net.clone("a");
+    net.kitty(&a, "alice", &["merge", "--remote", "origin"])
+        .code(2)
+        .stderr_has("--push");
 }

@@ -723,3 +723,26 @@ fn accept_and_merge_the_mission() {
     assert_eq!(again["merged_wps"], json!([]));
     ok(&repo, &accept);
 }
+
+#[test]
+fn merge_mission_push_lands_on_a_server_that_guards_review() {
+    let repo = Repo::with_fixture("diamond");
+    let remote = repo.sandbox.path().join("remote.git");
+    repo.git(&["clone", "-q", "--bare", ".", remote.to_str().unwrap()]);
+    repo.kitty_in(&remote, &["hooks", "install", "--server"])
+        .ok();
+    repo.git(&["remote", "add", "origin", remote.to_str().unwrap()]);
+    for w in ["WP01", "WP02", "WP03", "WP04"] {
+        approve(&repo, w);
+    }
+    // Nothing was pushed before: the approvals go out first, then main, then the done states.
+    let merged = ok(&repo, &["merge-mission", "--mission", M, "--push"]);
+    assert_eq!(merged["pushed"], true);
+    let on_remote = |name: &str| repo.git_in(&remote, &["rev-parse", name]);
+    assert_eq!(on_remote("main"), repo.git(&["rev-parse", "main"]));
+    for w in ["WP01", "WP04"] {
+        let state = format!("refs/kitty/wp/{M}/{w}");
+        assert_eq!(on_remote(&state), repo.git(&["rev-parse", &state]));
+    }
+    assert_eq!(repo.lane(M, "WP04"), "done");
+}

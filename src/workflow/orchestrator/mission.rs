@@ -129,6 +129,14 @@ pub(super) fn merge(
     let preview = merge::merge(m.ws, &states, &req)
         .map_err(|e| ApiError::from_error(ErrorCode::PreflightFailed, &e))?;
     let target_branch = preflight(m, &states, &preview, target)?;
+    // A server guarding review takes the work only once it has the approvals: they go first.
+    let remote = match push {
+        true => Some(push_approvals(m, &req.actor)?),
+        false => None,
+    };
+    let (states, _) =
+        m.ws.read_states(Some(&[m.feature]))
+            .map_err(|e| internal(&e))?;
     req.dry_run = false;
     let outcome = merge::merge(m.ws, &states, &req).map_err(|e| {
         let landed = e.details.as_ref().map(|d| d["merged"].clone());
@@ -143,7 +151,10 @@ pub(super) fn merge(
             .with("mission_slug", m.slug())
             .with("merged_wps", landed));
     }
-    let pushed = push && push_target(m, &target_branch, &outcome)?;
+    let pushed = match &remote {
+        Some(remote) => push_target(m, remote, &req.actor, &outcome)?,
+        None => false,
+    };
     to_value(Merged {
         mission_slug: m.slug().to_owned(),
         merged: true,
@@ -236,20 +247,29 @@ fn landed_ids(merged: Option<&Value>) -> Vec<String> {
 
 /// `--push`: the target branch, then the mission's state refs, to the remote (`kitty.remote`,
 /// else `origin`).
-fn push_target(m: &Mission<'_>, target: &str, outcome: &Outcome) -> Result<bool, ApiError> {
+fn push_failed(m: &Mission<'_>, e: &crate::error::Error, landed: &[String]) -> ApiError {
+    ApiError::from_error(ErrorCode::PushFailed, e)
+        .with("mission_slug", m.slug())
+        .with("merged_wps", landed)
+}
+
+/// Send the state the remote lacks (the approvals) before landing; the remote's name.
+fn push_approvals(m: &Mission<'_>, actor: &str) -> Result<String, ApiError> {
+    let remote = crate::sync::remote_name(&m.ws.repo, None).map_err(|e| push_failed(m, &e, &[]))?;
+    crate::workflow::publish::before(m.ws, &remote, actor, &m.feature.slug)
+        .map_err(|e| push_failed(m, &e, &[]))?;
+    Ok(remote)
+}
+
+/// After landing: each target that moved, then the state saying what landed.
+fn push_target(
+    m: &Mission<'_>,
+    remote: &str,
+    actor: &str,
+    outcome: &Outcome,
+) -> Result<bool, ApiError> {
     let landed: Vec<String> = outcome.merged.iter().map(|l| l.wp.clone()).collect();
-    let failed = |e: &crate::error::Error| {
-        ApiError::from_error(ErrorCode::PushFailed, e)
-            .with("mission_slug", m.slug())
-            .with("merged_wps", &landed)
-    };
-    let remote = crate::sync::remote_name(&m.ws.repo, None).map_err(|e| failed(&e))?;
-    m.ws.repo
-        .push_branch(&remote, target)
-        .map_err(|e| failed(&e))?;
-    let actor =
-        m.ws.actor(None)
-            .unwrap_or_else(|_| "orchestrator-api".to_owned());
-    crate::sync::push(m.ws, &remote, &actor, Some(&m.feature.slug)).map_err(|e| failed(&e))?;
+    crate::workflow::publish::after(m.ws, remote, actor, &m.feature.slug, outcome)
+        .map_err(|e| push_failed(m, &e, &landed))?;
     Ok(true)
 }
