@@ -163,17 +163,21 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
     }
 }
 
+/// A dependency's branch is the local one, else the remote's copy last fetched: work done on
+/// another machine (approved, stacked on, or landed where this clone's target has not caught
+/// up yet) is still the dependent's start.
 fn source_of(ws: &Workspace, feature: &Feature, dep: &WpId, target_tip: Oid) -> Result<Source> {
     let branch = branch_name(feature, dep);
-    match ws.repo.branch_tip(&branch)? {
+    match ws.branch_oid_anywhere(&branch)? {
         Some(tip) if ws.repo.is_ancestor(tip, target_tip)? => Ok(Source::Target),
         Some(tip) => Ok(Source::Branch(BaseDependency {
             wp: dep.to_string(),
             branch,
             commit: tip.to_string(),
         })),
-        // No branch: done work was merged (and its branch deleted), or the dependency was
-        // never implemented with git kitty; either way the target is the best start.
+        // No branch here nor on the remote: done work was merged (and its branch deleted), or
+        // the dependency was never implemented with git kitty; either way the target is the
+        // best start.
         None => Ok(Source::Target),
     }
 }

@@ -596,3 +596,72 @@ fn merge_remote_needs_push() {
         .code(2)
         .stderr_has("--push");
 }
+
+/// A dependency approved (or stacked on) on another machine: the dependent starts from the
+/// dependency's work as the remote has it, not from the target branch without it; and when
+/// that copy moves, status says stale and restack brings the dependent onto it.
+#[test]
+fn a_dependent_starts_from_the_remote_copy_of_its_dependency() {
+    let net = Net::new("linear");
+    let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    // Stacking on work for review that only the remote's copy has here.
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let stacked = net.kitty(&c, "carol", &["implement", "WP02", "--base", "WP01"]);
+    let stacked_wt = net.printed_path(&stacked.ok().stdout);
+    assert_eq!(
+        std::fs::read_to_string(stacked_wt.join("a.txt")).unwrap(),
+        "alice's work\n"
+    );
+    net.kitty(&c, "carol", &["abandon", "WP02"]).ok();
+
+    // Approved on b, never landed: c's WP02 starts from it.
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let run = net.kitty(&c, "carol", &["implement", "WP02"]);
+    run.ok().stderr_has("from WP01's branch at");
+    let wt2 = net.printed_path(&run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(wt2.join("a.txt")).unwrap(),
+        "alice's work\n"
+    );
+
+    // WP01 sent back and fixed on a: c sees WP02 stale and restacks it onto the new copy.
+    net.kitty(
+        &b,
+        "bob",
+        &[
+            "lane",
+            "WP01",
+            "in_progress",
+            "--force",
+            "--reason",
+            "one more fix",
+        ],
+    )
+    .ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let fixed = net.commit(&wt, "a.txt", "alice's fixed work\n");
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let status = net.kitty(&c, "carol", &["status", "--json"]).ok().json();
+    assert_eq!(
+        wp(&status, "001-linear", "WP02")["stale"][0]["wp"],
+        "WP01",
+        "{status:#}"
+    );
+    net.kitty(&c, "carol", &["restack", "WP02"]).ok();
+    assert!(
+        net.git(&wt2, &["merge-base", "--is-ancestor", &fixed, "HEAD"])
+            .is_empty()
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt2.join("a.txt")).unwrap(),
+        "alice's fixed work\n"
+    );
+}
