@@ -665,3 +665,37 @@ fn a_dependent_starts_from_the_remote_copy_of_its_dependency() {
         "alice's fixed work\n"
     );
 }
+
+/// A dependency landed from another clone, and this clone's target has not caught up: merge
+/// says to bring the target up to date (the hint, run as printed, lets it land), not to mark
+/// the work landed by hand.
+#[test]
+fn merge_on_a_clone_whose_target_is_behind_says_to_bring_it_up_to_date() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--push"]).ok();
+    // a: WP02 on top of the landed WP01, approved by b; a's main is still the clone's.
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let wt2 = net.printed_path(&net.kitty(&a, "alice", &["implement", "WP02"]).ok().stdout);
+    net.commit(&wt2, "b.txt", "alice's second\n");
+    net.kitty(&wt2, "alice", &["lane", "for_review"]).ok();
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP02", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP02", "approved"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let run = net.kitty(&a, "alice", &["merge", "--dry-run"]);
+    run.ok()
+        .stdout_has("WP02  skipped: waits on unmerged WP01")
+        .stdout_has("if it landed from another clone, `git pull --ff-only` where main is checked out brings it");
+    net.git(&a, &["pull", "--ff-only"]);
+    net.kitty(&a, "alice", &["merge", "--push"])
+        .ok()
+        .stdout_has("WP02: merged into main");
+}
