@@ -7,7 +7,7 @@
 mod lost;
 mod read;
 
-pub use lost::{LostHere, left_here};
+pub use lost::{LostHere, give_back_command, left_here};
 pub use read::{Snapshot, read, read_with_remote};
 
 use std::collections::BTreeMap;

@@ -699,3 +699,28 @@ fn merge_on_a_clone_whose_target_is_behind_says_to_bring_it_up_to_date() {
         .ok()
         .stdout_has("WP02: merged into main");
 }
+
+/// `--help` of push, pull and sync says what they do with WP branches, and names the agent in
+/// the command that gives back a lost claim's worktree (as the hints print it).
+#[test]
+fn push_pull_and_sync_help_say_what_they_do_with_wp_branches() {
+    let repo = crate::common::Repo::with_fixture("linear");
+    let help = |cmd: &str| repo.kitty(&[cmd, "--help"]).ok().stdout.replace('\n', " ");
+    let push = help("push");
+    assert!(push.contains("refs/heads/<feature>-<WP>"), "{push}");
+    assert!(push.contains("--force-with-lease=refs/heads/"), "{push}");
+    let pull = help("pull");
+    assert!(
+        pull.contains("refs/remotes/<remote>/<feature>-<WP>"),
+        "{pull}"
+    );
+    assert!(pull.contains("fast-forwards"), "{pull}");
+    let sync = help("sync");
+    assert!(sync.contains("WP branches"), "{sync}");
+    for text in [&push, &pull, &sync] {
+        assert!(
+            text.contains("`git kitty abandon <WP> --agent <agent>`"),
+            "{text}"
+        );
+    }
+}
