@@ -98,6 +98,9 @@ pub fn abandon(
         );
     }
     let state = tip.state;
+    if state.lane == Lane::Done {
+        return landed_leftovers(ws, feature, wp, &state, force);
+    }
     may_abandon(wp, &state, actor, force)?;
     place::check(feature, wp, &state)?;
     let place::Place {
@@ -199,6 +202,80 @@ fn remove(
         },
     };
     Ok((removed_worktree, fate))
+}
+
+/// A done WP whose worktree or branch is still here (landed from another clone, or merged
+/// with `--keep-worktrees`/`--keep-branches`): remove them, writing no event (there is no
+/// claim to give back, and done is final). Anyone may; uncommitted changes and commits that
+/// neither the target branch nor the remote's copy of the branch has are kept unless forced.
+fn landed_leftovers(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    state: &WpState,
+    force: bool,
+) -> Result<Abandoned> {
+    place::check(feature, wp, state)?;
+    let place::Place {
+        branch, worktree, ..
+    } = place::locate(ws, feature, wp)?;
+    let branch_tip = ws.repo.branch_tip(&branch)?;
+    if !worktree.exists() && branch_tip.is_none() {
+        return Err(Error::refused(format!(
+            "{wp} is done: there is nothing to give back"
+        )));
+    }
+    let unsaved = if worktree.exists() {
+        ws.repo.worktree_changes(&worktree)?
+    } else {
+        Vec::new()
+    };
+    let mut unmerged = 0;
+    if let Some(tip) = branch_tip {
+        let (_, target_tip) = base::target_branch(ws, feature, Some(wp))?;
+        let mut have = vec![target_tip];
+        if let Ok(remote) = crate::state::relation::remote_name(&ws.repo, None)
+            && let Some(copy) = ws
+                .repo
+                .ref_tip(&crate::workspace::branches::remote_branch_ref(
+                    &remote, &branch,
+                ))?
+        {
+            have.push(copy);
+        }
+        unmerged = ws.repo.trailer_commits(&[tip], &have)?.len();
+    }
+    if !force && (!unsaved.is_empty() || unmerged > 0) {
+        return Err(Error::refused(format!(
+            "{wp} is done, and its worktree and branch here hold work that would be lost: {}",
+            at_risk(&branch, &unsaved, unmerged)
+        ))
+        .hint(format!(
+            "keep it under another name (`git branch <name> {branch}`), then `git kitty abandon {} --force`",
+            ws.wp_arg(feature, wp)
+        )));
+    }
+    let (removed_worktree, fate) = remove(ws, &worktree, &branch, branch_tip, force)?;
+    let (deleted_branch, kept_branch) = match fate {
+        BranchFate::Absent => (None, None),
+        BranchFate::Deleted(d) => (Some(d), None),
+        BranchFate::Kept(k) => (None, Some(k)),
+    };
+    Ok(Abandoned {
+        wp: wp.to_string(),
+        feature: feature.slug.to_string(),
+        removed_worktree,
+        dropped_commits: if deleted_branch.is_some() {
+            unmerged
+        } else {
+            0
+        },
+        deleted_branch,
+        kept_branch,
+        lane: Lane::Done,
+        released: false,
+        lost_claim: None,
+    })
 }
 
 /// Whether giving `state` back is taking it from another agent than `actor`.

@@ -724,3 +724,57 @@ fn push_pull_and_sync_help_say_what_they_do_with_wp_branches() {
         );
     }
 }
+
+/// WP01 landed from another clone: the implementer's clone, once it pulls, sees its worktree
+/// and branch left over, and `abandon` (as printed) removes them, writing no event; work the
+/// remote does not have is not dropped without --force.
+#[test]
+fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let state = net.local_ref(&a, "refs/kitty/wp/001-linear/WP01");
+
+    let text = net.kitty(&a, "reader", &["status"]).ok().stdout.clone();
+    assert!(
+        text.contains("Landed          WP01  First")
+            && text.contains(
+                "`git kitty abandon WP01` removes its worktree\n\
+                 \x20                       and branch left here\n"
+            ),
+        "{text}"
+    );
+    let status = net.kitty(&a, "reader", &["status", "--json"]).ok().json();
+    assert_eq!(
+        wp(&status, "001-linear", "WP01")["left_here"],
+        serde_json::json!({
+            "worktree": format!(".worktrees/{BRANCH}"),
+            "branch": BRANCH,
+            "next": "git kitty abandon WP01",
+        })
+    );
+
+    // A commit made after the landing, which the remote does not have: kept unless forced.
+    net.commit(&wt, "late.txt", "after the landing\n");
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .code(1)
+        .stderr_has(&format!(
+            "error: WP01 is done, and its worktree and branch here hold work that would be lost: 1 commit on {BRANCH} that no other branch has"
+        ));
+    assert!(wt.exists());
+    net.git(&wt, &["reset", "-q", "--hard", "HEAD~1"]);
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .ok()
+        .stdout_has("WP01: done; removed what was left here of it");
+    assert!(!wt.exists());
+    assert_eq!(net.local_ref(&a, &format!("refs/heads/{BRANCH}")), None);
+    assert_eq!(net.local_ref(&a, "refs/kitty/wp/001-linear/WP01"), state);
+    let text = net.kitty(&a, "reader", &["status"]).ok().stdout.clone();
+    assert!(!text.contains("Landed"), "{text}");
+}
