@@ -42,7 +42,8 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.common.json.enabled;
     let (ws, remote, actor) = args.common.open(&ctx.cwd)?;
-    let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)?;
+    let report = sync::push(&ws, &remote, &actor, None::<&FeatureSlug>)
+        .map_err(|e| crate::workflow::publish::with_unpushed_landings(&ws, &remote, e))?;
     super::pull::print(&mut ctx.ui, "pushed to", &report, args.common.json.enabled);
     Ok(super::pull::exit_code(&report))
 }

@@ -26,7 +26,8 @@ pub struct Args {
 pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     ctx.ui.json = args.common.json.enabled;
     let (ws, remote, actor) = args.common.open(&ctx.cwd)?;
-    let report = sync::sync(&ws, &remote, &actor)?;
+    let report = sync::sync(&ws, &remote, &actor)
+        .map_err(|e| crate::workflow::publish::with_unpushed_landings(&ws, &remote, e))?;
     super::pull::print(
         &mut ctx.ui,
         "synced with",

@@ -778,3 +778,33 @@ fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
     let text = net.kitty(&a, "reader", &["status"]).ok().stdout.clone();
     assert!(!text.contains("Landed"), "{text}");
 }
+
+/// A `git kitty merge` made without --push, its approval never pushed either: the server takes
+/// neither the done state alone (no work on main) nor main alone (not approved by its state).
+/// `push` and `merge --push` say which one push the server takes, and it works as printed.
+#[test]
+fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge"]).ok();
+    let way = "git push origin main refs/kitty/wp/001-linear/WP01";
+    let hint = format!(
+        "hint: WP01 landed here and is not done on origin yet: `{way}` sends the work with its state, as a server guarding review takes them; then `git kitty sync origin`"
+    );
+    net.kitty(&b, "bob", &["push"]).code(1).stderr_has(&hint);
+    net.kitty(&b, "bob", &["merge", "--push"])
+        .code(1)
+        .stderr_has(&hint);
+    let words: Vec<&str> = way.split(' ').skip(1).collect();
+    net.git(&b, &words);
+    net.kitty(&b, "bob", &["sync", "origin"]).ok();
+    assert_eq!(net.remote_ref("main"), net.local_ref(&b, "refs/heads/main"));
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
+}
