@@ -796,7 +796,10 @@ fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
     let hint = format!(
         "hint: WP01 landed here and is not done on origin yet: `{way}` sends the work with its state, as a server guarding review takes them; then `git kitty sync origin`"
     );
-    net.kitty(&b, "bob", &["push"]).code(1).stderr_has(&hint);
+    net.kitty(&b, "bob", &["push"])
+        .code(1)
+        .stderr_has(&hint)
+        .stderr_has("hint: push the target branch with the work in the same push as the state (`git push <remote> <target> refs/kitty/wp/001-linear/WP01`)");
     net.kitty(&b, "bob", &["merge", "--push"])
         .code(1)
         .stderr_has(&hint);
