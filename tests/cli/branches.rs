@@ -811,3 +811,24 @@ fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
     let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
     assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
 }
+
+/// A dependency squash-landed from another clone: its branch on the remote was never merged
+/// (squashed), but the target has its work; a dependent on an up-to-date clone starts from the
+/// target, not from the old branch.
+#[test]
+fn a_dependent_of_squash_landed_work_starts_from_the_target() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--strategy", "squash", "--push"])
+        .ok();
+    let c = net.clone("c");
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let main = net.git(&c, &["rev-parse", "main"]).trim().to_owned();
+    let run = net.kitty(&c, "carol", &["implement", "WP02"]);
+    run.ok().stderr_has(&format!("from main at {}", &main[..7]));
+}
