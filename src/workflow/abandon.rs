@@ -251,7 +251,7 @@ fn landed_leftovers(
             at_risk(&branch, &unsaved, unmerged)
         ))
         .hint(format!(
-            "keep it under another name (`git branch <name> {branch}`), then `git kitty abandon {} --force`",
+            "commit it and keep it under another name (`git branch <name> {branch}`), then `git kitty abandon {} --force`",
             ws.wp_arg(feature, wp)
         )));
     }
