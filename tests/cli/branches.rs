@@ -278,7 +278,7 @@ fn review_takes_only_work_for_review_and_leaves_nothing_when_refused() {
     let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
     net.kitty(&b, "bob", &["review", "WP02"])
         .code(1)
-        .stderr_is("error: WP02 is planned: review takes work that is for_review\nhint: `git kitty lane WP02 for_review` once its work is committed; `git kitty status` shows what waits for review\n");
+        .stderr_is("error: WP02 is planned: review takes work that is for_review\nhint: the state of origin was never fetched here: `git kitty pull` brings it (or `git kitty review WP02 --sync`)\nhint: `git kitty lane WP02 for_review` once its work is committed; `git kitty status` shows what waits for review\n");
     implemented_on_a(&net, &a);
     // State pushed, branch not (an older git kitty on A): nothing to check out on B.
     net.kitty(&a, "alice", &["push"]).ok();
@@ -831,4 +831,21 @@ fn a_dependent_of_squash_landed_work_starts_from_the_target() {
     let main = net.git(&c, &["rev-parse", "main"]).trim().to_owned();
     let run = net.kitty(&c, "carol", &["implement", "WP02"]);
     run.ok().stderr_has(&format!("from main at {}", &main[..7]));
+}
+
+/// `review` on a clone that never fetched state (the WP reads as planned here) says to fetch
+/// it first, and that works as printed.
+#[test]
+fn review_on_a_clone_that_never_fetched_state_says_to_pull() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"])
+        .code(1)
+        .stderr_has("error: WP01 is planned: review takes work that is for_review\nhint: the state of origin was never fetched here: `git kitty pull` brings it (or `git kitty review WP01 --sync`)\n");
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"])
+        .ok()
+        .stderr_has("WP01: in_review (bob)");
 }
