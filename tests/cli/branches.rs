@@ -19,6 +19,17 @@ fn implemented_on_a(net: &Net, a: &Path) -> PathBuf {
     wt
 }
 
+/// A's WP01 (`implemented_on_a`) pushed; B pulls it, takes its review and commits `b.txt` in
+/// the review's worktree (nothing pushed). A's worktree, and B's commit.
+fn fixed_on_b(net: &Net, a: &Path, b: &Path) -> (PathBuf, String) {
+    let wt = implemented_on_a(net, a);
+    net.kitty(a, "alice", &["push"]).ok();
+    net.kitty(b, "bob", &["pull"]).ok();
+    let review = net.printed_path(&net.kitty(b, "bob", &["review", "WP01"]).ok().stdout);
+    let fix = net.commit(&review, "b.txt", "bob's fix\n");
+    (wt, fix)
+}
+
 #[test]
 fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     let net = Net::new("linear");
@@ -154,11 +165,7 @@ fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
 fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
-    let fixed = net.commit(&review, "b.txt", "bob's fix\n");
+    let (wt, fixed) = fixed_on_b(&net, &a, &b);
     net.kitty(&b, "bob", &["push"])
         .ok()
         .stdout_has(&format!("001-linear/WP01: branch {BRANCH} pushed"));
@@ -204,11 +211,7 @@ fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
 fn a_push_never_drops_commits_of_another_machine() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
-    let bobs = net.commit(&review, "b.txt", "bob's fix\n");
+    let (wt, bobs) = fixed_on_b(&net, &a, &b);
     net.kitty(&b, "bob", &["push"]).ok();
     // Meanwhile A commits too, without fetching: its lease names the tip it last saw.
     net.commit(&wt, "c.txt", "alice again\n");
