@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Lease {
     pub name: String,
     pub expected: Option<ObjectId>,
+    /// The value to push; the null id deletes the ref.
     pub new: ObjectId,
 }
 
@@ -138,7 +139,12 @@ impl Repo {
         }
         git = git.args(["--end-of-options", remote]);
         for l in leases {
-            git = git.arg(format!("{}:{}", l.new, l.name));
+            // The null id deletes the ref (`:<ref>`), as in a hook's input.
+            let from = match l.new.is_null() {
+                true => String::new(),
+                false => l.new.to_string(),
+            };
+            git = git.arg(format!("{from}:{}", l.name));
         }
         git
     }

@@ -99,7 +99,15 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     net.kitty(&b, "bob", &["merge", "--push"])
         .ok()
         .stdout_has("WP01")
-        .stdout_has("Pushed main and state to origin.\n");
+        .stdout_has(&format!(
+            "Pushed main and state to origin.\n  deleted {BRANCH} on origin\n"
+        ));
+    // The landed branch is gone there as it is here (its tracking ref too).
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
+    assert_eq!(
+        net.local_ref(&b, &format!("refs/remotes/origin/{BRANCH}")),
+        None
+    );
     assert_eq!(
         std::fs::read_to_string(b.join("a.txt")).unwrap(),
         "alice's work\n"
@@ -114,10 +122,6 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
     // Landed work's branch, deleted from the remote, is not sent back by A (which still has
     // its worktree and branch).
-    net.git(
-        &b,
-        &["push", "-q", "origin", &format!(":refs/heads/{BRANCH}")],
-    );
     net.kitty(&a, "alice", &["sync"]).ok();
     assert!(net.local_ref(&a, &format!("refs/heads/{BRANCH}")).is_some());
     assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
@@ -598,4 +602,30 @@ fn merge_remote_needs_push() {
     net.kitty(&a, "alice", &["merge", "--remote", "origin"])
         .code(2)
         .stderr_has("--push");
+}
+
+#[test]
+fn merge_push_keeps_a_remote_branch_with_work_it_has_not_seen() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    // Alice pushes one more commit to the branch after bob's last fetch.
+    net.commit(&wt, "late.txt", "late\n");
+    net.git(&wt, &["push", "-q", "origin", BRANCH]);
+    let late = net.remote_ref(&format!("refs/heads/{BRANCH}"));
+    let out = net
+        .kitty(&b, "bob", &["merge", "--push", "--json"])
+        .ok()
+        .json();
+    assert_eq!(out["pushed"]["deleted_branches"], serde_json::json!([]));
+    assert_eq!(out["pushed"]["kept_branches"][0]["branch"], BRANCH);
+    assert_eq!(
+        out["pushed"]["kept_branches"][0]["reason"],
+        "origin's copy has commits this clone has not fetched"
+    );
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), late);
 }
