@@ -30,6 +30,11 @@ impl Formatter for TerminalSafe {
         writer: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
+        // Nearly all of a document is printable ASCII: nothing to look at char by char
+        // (serde_json has escaped C0 already; DEL and everything escaped here is >= 0x7f).
+        if fragment.bytes().all(|b| b < 0x7f) {
+            return writer.write_all(fragment.as_bytes());
+        }
         let mut start = 0;
         for (i, c) in fragment.char_indices() {
             if needs_escape(c) {

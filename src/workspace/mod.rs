@@ -52,7 +52,7 @@ impl Workspace {
                 .hint("run git kitty in a clone with a working tree")
             })?
             .to_path_buf();
-        let listed = plan_files::list(&plan_root, only.map(FeatureSlug::as_str));
+        let listed = plan_files::list(&plan_root, repo.common_dir(), only.map(FeatureSlug::as_str));
         let mut problems = listed.problems;
         let mut plan = load_plan(
             &repo,
