@@ -229,6 +229,11 @@ impl PlanCache {
         }
     }
 
+    /// Whether what is read now will be stored (`KITTY_NO_CACHE` unset).
+    pub fn enabled(&self) -> bool {
+        self.file.enabled()
+    }
+
     /// The cached read of job `i` when its file's stamp has not changed (moved out).
     pub fn take(&mut self, i: usize, stamp: Stamp) -> Option<(FileRead, Option<Hashed>)> {
         let slot = self.entries.get_mut(i)?;
