@@ -187,13 +187,15 @@ pub struct FileJob<'a> {
     pub file: usize,
 }
 
-/// What one file of the plan says, once read (what the plan cache keeps).
+/// What one file of the plan says, once read (what the plan cache keeps). Boxed, so that the
+/// thousands of them a plan has are small to move between the cache, the readers and the
+/// assembly (a WP is a few hundred bytes).
 #[derive(Clone, Debug)]
 pub enum FileRead {
-    Wp(Parsed),
-    Events(Replay),
+    Wp(Box<Parsed>),
+    Events(Box<Replay>),
     /// The event log could not be read.
-    EventsUnreadable(Problem),
+    EventsUnreadable(Box<Problem>),
     /// `target_branch` of `meta.json`, when valid.
     Meta(Option<String>),
 }
@@ -204,15 +206,15 @@ impl Encode for FileRead {
         match self {
             FileRead::Wp(parsed) => {
                 w.bytes.push(0);
-                w.put(parsed);
+                w.put(&**parsed);
             }
             FileRead::Events(replay) => {
                 w.bytes.push(1);
-                w.put(replay);
+                w.put(&**replay);
             }
             FileRead::EventsUnreadable(problem) => {
                 w.bytes.push(2);
-                w.put(problem);
+                w.put(&**problem);
             }
             FileRead::Meta(target) => {
                 w.bytes.push(3);
@@ -225,9 +227,9 @@ impl Encode for FileRead {
 impl Decode for FileRead {
     fn decode(r: &mut Reader) -> Option<Self> {
         Some(match r.byte()? {
-            0 => FileRead::Wp(r.get()?),
-            1 => FileRead::Events(r.get()?),
-            2 => FileRead::EventsUnreadable(r.get()?),
+            0 => FileRead::Wp(Box::new(r.get()?)),
+            1 => FileRead::Events(Box::new(r.get()?)),
+            2 => FileRead::EventsUnreadable(Box::new(r.get()?)),
             3 => FileRead::Meta(r.get()?),
             _ => return None,
         })
@@ -256,12 +258,12 @@ pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
 /// Read one file of the plan from the result of reading its bytes.
 pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
     match job.kind {
-        FileKind::Wp => FileRead::Wp(parse_file(job.path, bytes)),
+        FileKind::Wp => FileRead::Wp(Box::new(parse_file(job.path, bytes))),
         FileKind::Events => match bytes {
-            Ok(bytes) => FileRead::Events(spec_kitty::replay(job.path, &text_of(&bytes))),
-            Err(e) => FileRead::EventsUnreadable(
+            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay(job.path, &text_of(&bytes)))),
+            Err(e) => FileRead::EventsUnreadable(Box::new(
                 Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
-            ),
+            )),
         },
         FileKind::Meta => FileRead::Meta(
             bytes
@@ -300,7 +302,7 @@ fn assemble_feature(
         .by_ref()
         .take(listing.wp_files.len())
         .filter_map(|r| match r {
-            FileRead::Wp(parsed) => Some(parsed),
+            FileRead::Wp(parsed) => Some(*parsed),
             _ => None,
         });
     add_wps(&mut feature, parsed, &mut problems);
@@ -314,7 +316,7 @@ fn assemble_feature(
                 feature.replayed = replay.lanes();
                 problems.extend(replay.problems);
             }
-            FileRead::EventsUnreadable(problem) => problems.push(problem),
+            FileRead::EventsUnreadable(problem) => problems.push(*problem),
             FileRead::Meta(target) => feature.target_branch = target,
             FileRead::Wp(_) => {}
         }

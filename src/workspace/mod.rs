@@ -178,13 +178,7 @@ impl Workspace {
         feature
             .wps
             .iter()
-            .map(|w| {
-                LaneInfo::of(
-                    feature,
-                    w,
-                    states.get(&(feature.slug.clone(), w.id.clone())),
-                )
-            })
+            .map(|w| LaneInfo::of(feature, w, state_of(states, feature, w)))
             .collect()
     }
 
@@ -204,7 +198,7 @@ impl Workspace {
             });
         }
         for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
-            let Some(tip) = states.get(&(feature.slug.clone(), wp.id.clone())) else {
+            let Some(tip) = state_of(states, feature, wp) else {
                 continue;
             };
             let s = &tip.state;
@@ -355,6 +349,19 @@ impl Workspace {
     }
 }
 
+/// The state tip of a WP, if any. The key is built only when there are states to look in: a
+/// plan with no state refs yet (a Spec Kitty repository) has thousands of WPs to ask about.
+fn state_of<'a>(
+    states: &'a States,
+    feature: &Feature,
+    wp: &crate::model::wp::WorkPackage,
+) -> Option<&'a crate::state::store::Tip> {
+    if states.is_empty() {
+        return None;
+    }
+    states.get(&(feature.slug.clone(), wp.id.clone()))
+}
+
 /// Read the listed features' files through the plan cache: unchanged files from the cache,
 /// event logs that only grew from where the cache left them, the others read and parsed, in
 /// parallel, largest first. `stamps` come from the listing; `complete`: every feature is
@@ -450,7 +457,7 @@ impl Reading<'_> {
                 let replay = prefix
                     .and_then(|p| continue_replay(job.path, bytes, p))
                     .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
-                (FileRead::Events(replay), hash)
+                (FileRead::Events(Box::new(replay)), hash)
             }
             _ => (read_file(job, bytes), None),
         }

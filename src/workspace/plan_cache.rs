@@ -252,7 +252,10 @@ impl PlanCache {
             return None;
         }
         match slot.take()? {
-            (_, Some(read), FileRead::Events(replay)) => Some(Prefix { read, replay }),
+            (_, Some(read), FileRead::Events(replay)) => Some(Prefix {
+                read,
+                replay: *replay,
+            }),
             _ => None,
         }
     }
