@@ -14,7 +14,7 @@ use super::problem::{self, Code, Problem};
 use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
 use crate::util::codec::{Decode, Encode, Reader, Writer};
-use crate::util::hash::{FxHashMap, FxHashSet};
+use crate::util::hash::FxHashMap;
 use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
@@ -313,8 +313,9 @@ fn assemble_feature(
     for read in reads.by_ref().take(extras) {
         match read {
             FileRead::Events(replay) => {
-                feature.replayed = replay.lanes();
-                problems.extend(replay.problems);
+                let mut replay = *replay;
+                problems.append(&mut replay.problems);
+                feature.replayed = replay.into_lanes();
             }
             FileRead::EventsUnreadable(problem) => problems.push(*problem),
             FileRead::Meta(target) => feature.target_branch = target,
@@ -366,21 +367,22 @@ fn add_wps(
 /// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
 /// are sorted by id, and hold one WP per number.
 fn respell_dependencies(wps: &mut [WorkPackage]) {
-    let ids: FxHashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
-    let mut by_number: FxHashMap<u32, WpId> = FxHashMap::default();
-    for w in wps.iter() {
-        by_number
-            .entry(w.id.number())
-            .or_insert_with(|| w.id.clone());
-    }
-    for wp in wps {
-        for (dep, _) in &mut wp.dependency_lines {
-            if !ids.contains(dep)
-                && let Some(same) = by_number.get(&dep.number())
-            {
-                *dep = same.clone();
+    // Nearly every dependency is spelled as the plan spells it: found by binary search, with
+    // nothing allocated. The others are looked up by number and fixed after.
+    let mut fixes: Vec<(usize, usize, WpId)> = Vec::new();
+    for (i, wp) in wps.iter().enumerate() {
+        for (k, (dep, _)) in wp.dependency_lines.iter().enumerate() {
+            if wps.binary_search_by(|w| w.id.cmp(dep)).is_ok() {
+                continue;
+            }
+            // The first WP with that number, in id order (as `by_number` kept it before).
+            if let Some(same) = wps.iter().find(|w| w.id.number() == dep.number()) {
+                fixes.push((i, k, same.id.clone()));
             }
         }
+    }
+    for (i, k, id) in fixes {
+        wps[i].dependency_lines[k].0 = id;
     }
 }
 
@@ -401,12 +403,13 @@ pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
 /// Unknown dependencies, self-dependencies and cycles of one feature.
 fn check_dependencies(feature: &Feature) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let known: FxHashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
+    // `wps` are sorted by id.
+    let known = |dep: &WpId| feature.wps.binary_search_by(|w| w.id.cmp(dep)).is_ok();
     for wp in &feature.wps {
         for (dep, line) in &wp.dependency_lines {
             let problem = if *dep == wp.id {
                 Problem::new(Code::SelfDependency, format!("{} depends on itself", wp.id))
-            } else if known.contains(dep) {
+            } else if known(dep) {
                 continue;
             } else {
                 Problem::new(
