@@ -14,7 +14,7 @@ use super::problem::{self, Code, Problem};
 use super::spec_kitty::{self, Replay, ReplayedLane};
 use super::wp::{self, WorkPackage};
 use crate::util::codec::{Decode, Encode, Reader, Writer};
-use crate::util::hash::FxHashMap;
+use crate::util::hash::{FxHashMap, FxHashSet};
 use crate::util::parallel::in_parallel;
 
 /// Where features live, relative to the top of the repository.
@@ -367,12 +367,13 @@ fn add_wps(
 /// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
 /// are sorted by id, and hold one WP per number.
 fn respell_dependencies(wps: &mut [WorkPackage]) {
-    // Nearly every dependency is spelled as the plan spells it: found by binary search, with
-    // nothing allocated. The others are looked up by number and fixed after.
+    // Nearly every dependency is spelled as the plan spells it: found in a set of borrowed
+    // ids, nothing cloned. The others are looked up by number and fixed after.
+    let ids: FxHashSet<&WpId> = wps.iter().map(|w| &w.id).collect();
     let mut fixes: Vec<(usize, usize, WpId)> = Vec::new();
     for (i, wp) in wps.iter().enumerate() {
         for (k, (dep, _)) in wp.dependency_lines.iter().enumerate() {
-            if wps.binary_search_by(|w| w.id.cmp(dep)).is_ok() {
+            if ids.contains(dep) {
                 continue;
             }
             // The first WP with that number, in id order (as `by_number` kept it before).
@@ -403,13 +404,12 @@ pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
 /// Unknown dependencies, self-dependencies and cycles of one feature.
 fn check_dependencies(feature: &Feature) -> Vec<Problem> {
     let mut problems = Vec::new();
-    // `wps` are sorted by id.
-    let known = |dep: &WpId| feature.wps.binary_search_by(|w| w.id.cmp(dep)).is_ok();
+    let known: FxHashSet<&WpId> = feature.wps.iter().map(|w| &w.id).collect();
     for wp in &feature.wps {
         for (dep, line) in &wp.dependency_lines {
             let problem = if *dep == wp.id {
                 Problem::new(Code::SelfDependency, format!("{} depends on itself", wp.id))
-            } else if known(dep) {
+            } else if known.contains(dep) {
                 continue;
             } else {
                 Problem::new(

@@ -368,6 +368,8 @@ fn implement_vs_worktree(base: &Path, runs: usize) {
                 "-f".into(),
                 format!("{:03}-feature-{f}", f + 1),
                 "--force".into(),
+                "--reason".into(),
+                "benchmark".into(),
                 "--agent".into(),
                 "bench".into(),
             ]
