@@ -55,7 +55,7 @@ pub struct Ui {
 impl Ui {
     pub fn new(color: ColorChoice) -> Ui {
         Ui {
-            out: io::BufWriter::new(io::stdout()),
+            out: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
             paint: Paint {
                 enabled: color.enabled(io::stdout().is_terminal()),
             },
@@ -86,18 +86,31 @@ impl Ui {
 
     /// Write a JSON document (pretty, one trailing newline) to stdout: the data exactly, every
     /// character a terminal could act on written as a JSON escape (`\u001b`), never raw.
+    ///
+    /// Written straight to the buffered stdout (a board is megabytes at thousands of WPs):
+    /// encoding a value of plain data cannot fail, so no document is held whole first.
     pub fn out_json<T: serde::Serialize>(&mut self, value: &T) {
-        let mut bytes = Vec::new();
-        let mut ser =
-            serde_json::Serializer::with_formatter(&mut bytes, json::TerminalSafe::default());
-        if let Err(e) = value.serialize(&mut ser) {
-            bytes = serde_json::to_vec(&serde_json::json!({
-                "error": { "message": format!("cannot encode output: {e}") }
-            }))
-            .unwrap_or_default();
+        if self.broken_pipe {
+            return;
         }
-        bytes.push(b'\n');
-        self.write_out(&bytes);
+        let mut ser =
+            serde_json::Serializer::with_formatter(&mut self.out, json::TerminalSafe::default());
+        let written = value
+            .serialize(&mut ser)
+            .and_then(|()| self.out.write_all(b"\n").map_err(serde_json::Error::io));
+        if let Err(e) = written {
+            match e.io_error_kind() {
+                Some(kind) => self.broken_pipe = kind == io::ErrorKind::BrokenPipe,
+                None => {
+                    let bytes = serde_json::to_vec(&serde_json::json!({
+                        "error": { "message": format!("cannot encode output: {e}") }
+                    }))
+                    .unwrap_or_default();
+                    self.write_out(&bytes);
+                    self.write_out(b"\n");
+                }
+            }
+        }
     }
 
     /// Narration on stderr, unbuffered so it interleaves with progress; made safe for a

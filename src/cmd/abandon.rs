@@ -22,8 +22,9 @@ same care for work on them; the claim that won is not touched, here or on the re
 
 A done WP (landed from another clone: `status` lists it under \"Landed\") keeps its state: \
 abandon removes its worktree and branch left here, by anyone, with no event, keeping \
-uncommitted changes and commits that neither the target branch nor the remote's copy of the \
-branch has unless --force is given.",
+uncommitted changes and commits that neither the target branch nor the remote's copies of the \
+branch and of the target have unless --force is given (`git pull --ff-only` first brings the \
+landing).",
     after_long_help = concat!(
         "Examples:
   git kitty abandon WP03

@@ -66,3 +66,34 @@ impl RemoteArgs {
         Ok((ws, remote, actor))
     }
 }
+
+/// `--sync` of the commands that claim (`implement`, `next`).
+#[derive(clap::Args, Debug, Clone, Copy, Default)]
+pub struct ClaimSyncArg {
+    /// Confirm the claim with the remote before making the worktree: atomic across machines.
+    /// Without it the claim is local until `git kitty push`; `git config kitty.syncClaims
+    /// true` turns it on by default
+    #[arg(id = "sync", long = "sync")]
+    pub enabled: bool,
+}
+
+impl ClaimSyncArg {
+    /// When claims go through the remote (`--sync`, or `git config kitty.syncClaims true`):
+    /// that remote, with the state of `features` fetched from it first. `None`: the claim
+    /// stays local until a push.
+    pub fn remote<'f>(
+        &self,
+        ws: &Workspace,
+        features: impl IntoIterator<Item = &'f FeatureSlug>,
+        actor: &str,
+    ) -> Result<Option<String>> {
+        if !crate::sync::claims_synced(&ws.repo, self.enabled) {
+            return Ok(None);
+        }
+        let remote = crate::sync::remote_name(&ws.repo, None)?;
+        for f in features {
+            crate::sync::refresh(ws, &remote, f, actor)?;
+        }
+        Ok(Some(remote))
+    }
+}

@@ -1,8 +1,10 @@
 //! `git kitty implement`: claim a work package and give it a branch and a worktree.
 
-use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
+use crate::cmd::args::{AgentArg, ClaimSyncArg, FeatureArg, JsonArg};
+use crate::cmd::worktree_out;
 use crate::error::Result;
 use crate::model::ids::WpId;
+use crate::render::Paint;
 use crate::ui::{Ctx, Ui};
 use crate::workflow::base::describe_base;
 use crate::workflow::implement::{self, Implemented, Request};
@@ -67,11 +69,8 @@ pub struct Args {
     #[arg(long, value_name = "TEXT", requires = "force", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub reason: Option<String>,
 
-    /// Confirm the claim with the remote before making the worktree: atomic across machines.
-    /// Without it the claim is local until `git kitty push`; `git config kitty.syncClaims
-    /// true` turns it on by default
-    #[arg(long)]
-    pub sync: bool,
+    #[command(flatten)]
+    pub sync: ClaimSyncArg,
 
     #[command(flatten)]
     pub json: JsonArg,
@@ -82,13 +81,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let (feature, wp) = ws.resolve_wp(&args.wp, args.feature.get())?;
     let actor = args.agent.actor(&ws)?;
-    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
-        let remote = crate::sync::remote_name(&ws.repo, None)?;
-        crate::sync::refresh(&ws, &remote, &feature.slug, &actor)?;
-        Some(remote)
-    } else {
-        None
-    };
+    let remote = args.sync.remote(&ws, [&feature.slug], &actor)?;
     let (states, _) = ws.read_states(Some(&[feature]))?;
     let done = implement::implement(
         &ws,
@@ -110,11 +103,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
 
 /// Print an implement outcome: a summary, then the worktree path as the last line.
 pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
-    if json {
-        ui.out_json(done);
-        return;
-    }
-    let p = ui.paint;
+    worktree_out::print(ui, json, done, &done.worktree, |p| summary(p, ws, done));
+}
+
+/// What `implement` did, and what to do next.
+fn summary(p: Paint, ws: &Workspace, done: &Implemented) -> String {
     let head = if done.recreated {
         format!("{}: worktree made again ({})", done.wp, done.agent)
     } else if done.reused {
@@ -123,12 +116,7 @@ pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
         let forced = if done.forced { " (forced)" } else { "" };
         format!("{}: {} ({}){forced}", done.wp, done.lane, done.agent)
     };
-    let rel = done
-        .worktree
-        .strip_prefix(ws.repo.main_workdir().unwrap_or(&ws.plan_root))
-        .unwrap_or(&done.worktree)
-        .display()
-        .to_string();
+    let rel = worktree_out::shown(ws, &done.worktree);
     let mut text = format!("{}\n", p.bold(&head));
     text.push_str(&format!(
         "  branch    {}  from {}\n",
@@ -149,8 +137,5 @@ pub fn print(ui: &mut Ui, ws: &Workspace, done: &Implemented, json: bool) {
     text.push_str(&format!(
         "  next      cd {rel}, commit your work, then `git kitty lane for_review` there\n"
     ));
-    // The summary is narration (stderr); the result is the path (stdout), so
-    // `dir=$(git kitty next) && cd "$dir"` works and fails safe when nothing is ready.
-    ui.note(text.trim_end());
-    ui.out(&format!("{}\n", done.worktree.display()));
+    text
 }

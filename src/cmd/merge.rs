@@ -203,6 +203,17 @@ fn text(outcome: &Outcome, p: Paint) -> String {
             targets => format!("{} and state", targets.join(", ")),
         };
         text.push_str(&format!("Pushed {what} to {}.\n", pushed.remote));
+        for b in &pushed.deleted_branches {
+            text.push_str(&format!("  deleted {b} on {}\n", pushed.remote));
+        }
+        for k in &pushed.kept_branches {
+            text.push_str(&format!(
+                "  kept {} on {}: {}\n",
+                k.branch,
+                pushed.remote,
+                p.dim(&k.reason)
+            ));
+        }
     }
     text
 }

@@ -27,6 +27,7 @@ pub mod restack;
 pub mod review;
 pub mod status;
 pub mod sync;
+pub mod worktree_out;
 
 use std::path::PathBuf;
 

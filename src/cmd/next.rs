@@ -1,7 +1,7 @@
 //! `git kitty next`: claim the best ready work package and set up its worktree.
 
 use crate::board;
-use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
+use crate::cmd::args::{AgentArg, ClaimSyncArg, FeatureArg, JsonArg};
 use crate::error::{Error, ErrorKind, Result};
 use crate::model::ids::WpId;
 use crate::model::plan::Feature;
@@ -40,11 +40,8 @@ pub struct Args {
     #[command(flatten)]
     pub agent: AgentArg,
 
-    /// Confirm the claim with the remote before making the worktree: atomic across machines.
-    /// Without it the claim is local until `git kitty push`; `git config kitty.syncClaims
-    /// true` turns it on by default
-    #[arg(long)]
-    pub sync: bool,
+    #[command(flatten)]
+    pub sync: ClaimSyncArg,
 
     #[command(flatten)]
     pub json: JsonArg,
@@ -55,15 +52,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let actor = args.agent.actor(&ws)?;
     let features = ws.selected_features(args.feature.get())?;
-    let remote = if crate::sync::claims_synced(&ws.repo, args.sync) {
-        let remote = crate::sync::remote_name(&ws.repo, None)?;
-        for f in &features {
-            crate::sync::refresh(&ws, &remote, &f.slug, &actor)?;
-        }
-        Some(remote)
-    } else {
-        None
-    };
+    let remote = args
+        .sync
+        .remote(&ws, features.iter().map(|f| &f.slug), &actor)?;
     let snapshot = board::read(&ws, features, false)?;
     let (features, states) = (&snapshot.features, &snapshot.states);
 

@@ -1,7 +1,9 @@
 //! `git kitty review`: take a work package's review in a worktree of its branch.
 
 use crate::cmd::args::{AgentArg, FeatureArg, JsonArg};
+use crate::cmd::worktree_out;
 use crate::error::Result;
+use crate::render::Paint;
 use crate::ui::{Ctx, Ui};
 use crate::workflow::review::{self, Request, Reviewed};
 use crate::workspace::Workspace;
@@ -73,22 +75,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
 
 /// A summary on stderr, the worktree path on stdout.
 fn print(ui: &mut Ui, ws: &Workspace, done: &Reviewed, json: bool) {
-    if json {
-        ui.out_json(done);
-        return;
-    }
-    let p = ui.paint;
+    worktree_out::print(ui, json, done, &done.worktree, |p| summary(p, ws, done));
+}
+
+/// The review taken, and what to do next.
+fn summary(p: Paint, ws: &Workspace, done: &Reviewed) -> String {
     let head = if done.reused {
         format!("{}: already in review by you ({})", done.wp, done.reviewer)
     } else {
         format!("{}: in_review ({})", done.wp, done.reviewer)
     };
-    let rel = done
-        .worktree
-        .strip_prefix(ws.repo.main_workdir().unwrap_or(&ws.plan_root))
-        .unwrap_or(&done.worktree)
-        .display()
-        .to_string();
+    let rel = worktree_out::shown(ws, &done.worktree);
     let from = match &done.branch_from {
         Where::Local => String::new(),
         Where::Remote(r) => format!("  made from {r}/{}", done.branch),
@@ -110,6 +107,5 @@ fn print(ui: &mut Ui, ws: &Workspace, done: &Reviewed, json: bool) {
     for w in &done.warnings {
         text.push_str(&format!("  warning   {w}\n"));
     }
-    ui.note(text.trim_end());
-    ui.out(&format!("{}\n", done.worktree.display()));
+    text
 }

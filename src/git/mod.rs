@@ -39,6 +39,11 @@ pub fn hooks_dir(dir: &Path) -> Result<PathBuf> {
     Ok(if p.is_absolute() { p } else { dir.join(p) })
 }
 
+/// The null id: "no object" (a [`remote::Lease`] to it deletes the ref).
+pub fn null_oid() -> Oid {
+    Oid::null(gix::hash::Kind::Sha1)
+}
+
 /// The id of the empty tree: the tree of every state commit.
 pub fn empty_tree() -> Oid {
     Oid::empty_tree(gix::hash::Kind::Sha1)

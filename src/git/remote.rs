@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorKind, Result};
 pub struct Lease {
     pub name: String,
     pub expected: Option<ObjectId>,
+    /// The value to push; the null id deletes the ref.
     pub new: ObjectId,
 }
 
@@ -125,6 +126,29 @@ impl Repo {
         }
     }
 
+    /// `git push --porcelain --no-verify` (with `--atomic` when `atomic`) of each lease's new
+    /// value, each guarded by `--force-with-lease=<ref>:<expected>`.
+    fn push_leases_command(&self, remote: &str, leases: &[Lease], atomic: bool) -> super::run::Git {
+        let mut git = self.git().args(["push", "--porcelain", "--no-verify"]);
+        if atomic {
+            git = git.arg("--atomic");
+        }
+        for l in leases {
+            let expected = l.expected.map(|e| e.to_string()).unwrap_or_default();
+            git = git.arg(format!("--force-with-lease={}:{expected}", l.name));
+        }
+        git = git.args(["--end-of-options", remote]);
+        for l in leases {
+            // The null id deletes the ref (`:<ref>`), as in a hook's input.
+            let from = match l.new.is_null() {
+                true => String::new(),
+                false => l.new.to_string(),
+            };
+            git = git.arg(format!("{from}:{}", l.name));
+        }
+        git
+    }
+
     /// Push `leases` each on its own (not `--atomic`): one ref refused does not hold back the
     /// others. The outcome of each, in the order given. A transport failure (no ref reported)
     /// is `unreachable`. The local `pre-push` hook is not run (it checks target branches,
@@ -133,16 +157,7 @@ impl Repo {
         if leases.is_empty() {
             return Ok(Vec::new());
         }
-        let mut git = self.git().args(["push", "--porcelain", "--no-verify"]);
-        for l in leases {
-            let expected = l.expected.map(|e| e.to_string()).unwrap_or_default();
-            git = git.arg(format!("--force-with-lease={}:{expected}", l.name));
-        }
-        git = git.args(["--end-of-options", remote]);
-        for l in leases {
-            git = git.arg(format!("{}:{}", l.new, l.name));
-        }
-        let out = git.output()?;
+        let out = self.push_leases_command(remote, leases, false).output()?;
         // `<flag>\t<from>:<to>\t<summary>`, one line per ref; `!` is a rejection.
         let lines: Vec<(char, &str, &str)> = out
             .stdout
@@ -195,18 +210,7 @@ impl Repo {
     /// Push `leases` atomically: all or none, each only if the remote still has the expected
     /// value (`--force-with-lease=<ref>:<expected>`).
     pub fn push_leases(&self, remote: &str, leases: &[Lease]) -> Result<Pushed> {
-        let mut git = self
-            .git()
-            .args(["push", "--porcelain", "--atomic", "--no-verify"]);
-        for l in leases {
-            let expected = l.expected.map(|e| e.to_string()).unwrap_or_default();
-            git = git.arg(format!("--force-with-lease={}:{expected}", l.name));
-        }
-        git = git.args(["--end-of-options", remote]);
-        for l in leases {
-            git = git.arg(format!("{}:{}", l.new, l.name));
-        }
-        let out = git.output()?;
+        let out = self.push_leases_command(remote, leases, true).output()?;
         if out.success {
             return Ok(Pushed::Accepted);
         }

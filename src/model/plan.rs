@@ -187,13 +187,15 @@ pub struct FileJob<'a> {
     pub file: usize,
 }
 
-/// What one file of the plan says, once read (what the plan cache keeps).
+/// What one file of the plan says, once read (what the plan cache keeps). Boxed, so that the
+/// thousands of them a plan has are small to move between the cache, the readers and the
+/// assembly (a WP is a few hundred bytes).
 #[derive(Clone, Debug)]
 pub enum FileRead {
-    Wp(Parsed),
-    Events(Replay),
+    Wp(Box<Parsed>),
+    Events(Box<Replay>),
     /// The event log could not be read.
-    EventsUnreadable(Problem),
+    EventsUnreadable(Box<Problem>),
     /// `target_branch` of `meta.json`, when valid.
     Meta(Option<String>),
 }
@@ -204,15 +206,15 @@ impl Encode for FileRead {
         match self {
             FileRead::Wp(parsed) => {
                 w.bytes.push(0);
-                w.put(parsed);
+                w.put(&**parsed);
             }
             FileRead::Events(replay) => {
                 w.bytes.push(1);
-                w.put(replay);
+                w.put(&**replay);
             }
             FileRead::EventsUnreadable(problem) => {
                 w.bytes.push(2);
-                w.put(problem);
+                w.put(&**problem);
             }
             FileRead::Meta(target) => {
                 w.bytes.push(3);
@@ -225,9 +227,9 @@ impl Encode for FileRead {
 impl Decode for FileRead {
     fn decode(r: &mut Reader) -> Option<Self> {
         Some(match r.byte()? {
-            0 => FileRead::Wp(r.get()?),
-            1 => FileRead::Events(r.get()?),
-            2 => FileRead::EventsUnreadable(r.get()?),
+            0 => FileRead::Wp(Box::new(r.get()?)),
+            1 => FileRead::Events(Box::new(r.get()?)),
+            2 => FileRead::EventsUnreadable(Box::new(r.get()?)),
             3 => FileRead::Meta(r.get()?),
             _ => return None,
         })
@@ -256,12 +258,12 @@ pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
 /// Read one file of the plan from the result of reading its bytes.
 pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
     match job.kind {
-        FileKind::Wp => FileRead::Wp(parse_file(job.path, bytes)),
+        FileKind::Wp => FileRead::Wp(Box::new(parse_file(job.path, bytes))),
         FileKind::Events => match bytes {
-            Ok(bytes) => FileRead::Events(spec_kitty::replay(job.path, &text_of(&bytes))),
-            Err(e) => FileRead::EventsUnreadable(
+            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay(job.path, &text_of(&bytes)))),
+            Err(e) => FileRead::EventsUnreadable(Box::new(
                 Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
-            ),
+            )),
         },
         FileKind::Meta => FileRead::Meta(
             bytes
@@ -300,7 +302,7 @@ fn assemble_feature(
         .by_ref()
         .take(listing.wp_files.len())
         .filter_map(|r| match r {
-            FileRead::Wp(parsed) => Some(parsed),
+            FileRead::Wp(parsed) => Some(*parsed),
             _ => None,
         });
     add_wps(&mut feature, parsed, &mut problems);
@@ -311,10 +313,11 @@ fn assemble_feature(
     for read in reads.by_ref().take(extras) {
         match read {
             FileRead::Events(replay) => {
-                feature.replayed = replay.lanes();
-                problems.extend(replay.problems);
+                let mut replay = *replay;
+                problems.append(&mut replay.problems);
+                feature.replayed = replay.into_lanes();
             }
-            FileRead::EventsUnreadable(problem) => problems.push(problem),
+            FileRead::EventsUnreadable(problem) => problems.push(*problem),
             FileRead::Meta(target) => feature.target_branch = target,
             FileRead::Wp(_) => {}
         }
@@ -364,21 +367,23 @@ fn add_wps(
 /// Dependencies use the plan's spelling (`WP1` in a list means the plan's `WP01`). `wps`
 /// are sorted by id, and hold one WP per number.
 fn respell_dependencies(wps: &mut [WorkPackage]) {
-    let ids: FxHashSet<WpId> = wps.iter().map(|w| w.id.clone()).collect();
-    let mut by_number: FxHashMap<u32, WpId> = FxHashMap::default();
-    for w in wps.iter() {
-        by_number
-            .entry(w.id.number())
-            .or_insert_with(|| w.id.clone());
-    }
-    for wp in wps {
-        for (dep, _) in &mut wp.dependency_lines {
-            if !ids.contains(dep)
-                && let Some(same) = by_number.get(&dep.number())
-            {
-                *dep = same.clone();
+    // Nearly every dependency is spelled as the plan spells it: found in a set of borrowed
+    // ids, nothing cloned. The others are looked up by number and fixed after.
+    let ids: FxHashSet<&WpId> = wps.iter().map(|w| &w.id).collect();
+    let mut fixes: Vec<(usize, usize, WpId)> = Vec::new();
+    for (i, wp) in wps.iter().enumerate() {
+        for (k, (dep, _)) in wp.dependency_lines.iter().enumerate() {
+            if ids.contains(dep) {
+                continue;
+            }
+            // The first WP with that number, in id order (as `by_number` kept it before).
+            if let Some(same) = wps.iter().find(|w| w.id.number() == dep.number()) {
+                fixes.push((i, k, same.id.clone()));
             }
         }
+    }
+    for (i, k, id) in fixes {
+        wps[i].dependency_lines[k].0 = id;
     }
 }
 

@@ -164,22 +164,17 @@ pub fn update_local(
         ) else {
             continue;
         };
-        if local == theirs {
-            continue;
-        }
-        if ws.repo.is_ancestor(theirs, local)? {
-            out.push(o.entry(BranchOutcome::Ahead, None));
-            continue;
-        }
-        if !ws.repo.is_ancestor(local, theirs)? {
-            // A branch restacked here is ahead: `push` replaces the remote's old copy.
-            let outcome = if restacked_here(ws, &o.state, local, theirs)? {
-                BranchOutcome::Ahead
-            } else {
-                BranchOutcome::Diverged
-            };
-            out.push(o.entry(outcome, None));
-            continue;
+        match relation(ws, &o.state, local, theirs)? {
+            Relation::Same => continue,
+            Relation::Ahead => {
+                out.push(o.entry(BranchOutcome::Ahead, None));
+                continue;
+            }
+            Relation::Diverged => {
+                out.push(o.entry(BranchOutcome::Diverged, None));
+                continue;
+            }
+            Relation::Behind => {}
         }
         let list = match &worktrees {
             Some(list) => list,
@@ -269,19 +264,38 @@ fn decide(
     let Some(theirs) = theirs else {
         return Ok(None);
     };
-    if theirs == local {
-        return Ok(Some(BranchOutcome::Pushed));
-    }
-    if ws.repo.is_ancestor(theirs, local)? {
-        return Ok(None);
-    }
-    if ws.repo.is_ancestor(local, theirs)? {
-        return Ok(Some(BranchOutcome::Behind));
-    }
-    if restacked_here(ws, &o.state, local, theirs)? {
-        return Ok(None);
-    }
-    Ok(Some(BranchOutcome::Diverged))
+    Ok(match relation(ws, &o.state, local, theirs)? {
+        Relation::Same => Some(BranchOutcome::Pushed),
+        Relation::Ahead => None,
+        Relation::Behind => Some(BranchOutcome::Behind),
+        Relation::Diverged => Some(BranchOutcome::Diverged),
+    })
+}
+
+/// How a local WP branch stands to the remote's copy.
+enum Relation {
+    Same,
+    /// The local branch has commits the remote's copy lacks, or was restacked here.
+    Ahead,
+    /// The remote's copy has commits the local branch lacks.
+    Behind,
+    Diverged,
+}
+
+/// Where the local branch at `local` of a WP in `state` stands to the remote's copy `theirs`.
+/// A branch restacked here is ahead: `push` replaces the remote's old copy.
+fn relation(ws: &Workspace, state: &WpState, local: Oid, theirs: Oid) -> Result<Relation> {
+    Ok(if local == theirs {
+        Relation::Same
+    } else if ws.repo.is_ancestor(theirs, local)? {
+        Relation::Ahead
+    } else if ws.repo.is_ancestor(local, theirs)? {
+        Relation::Behind
+    } else if restacked_here(ws, state, local, theirs)? {
+        Relation::Ahead
+    } else {
+        Relation::Diverged
+    })
 }
 
 /// Whether a branch at `local` that diverged from the remote's copy `theirs` was restacked

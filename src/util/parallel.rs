@@ -11,7 +11,10 @@ where
     R: Send,
     F: Fn(&T) -> R + Sync,
 {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    // Asked once: each answer reads cgroup files (a dozen system calls).
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads =
+        *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get().min(8)));
     // Thread start-up costs more than a handful of small items.
     if threads == 1 || items.len() < 32 {
         return items.iter().map(f).collect();

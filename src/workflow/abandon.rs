@@ -15,7 +15,7 @@
 
 mod lost;
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use serde::Serialize;
 
@@ -65,13 +65,49 @@ pub struct DeletedBranch {
     pub commit: String,
 }
 
-/// What happened to the branch.
-enum BranchFate {
-    /// There was none.
-    Absent,
-    Deleted(DeletedBranch),
+impl Abandoned {
+    /// The report of giving `wp` back: what `removed` took away, and the WP's `lane` after.
+    fn new(
+        feature: &Feature,
+        wp: &WpId,
+        removed: Removed,
+        lane: Lane,
+        released: bool,
+        lost_claim: Option<LostClaim>,
+    ) -> Abandoned {
+        Abandoned {
+            wp: wp.to_string(),
+            feature: feature.slug.to_string(),
+            removed_worktree: removed.worktree,
+            deleted_branch: removed.deleted_branch,
+            kept_branch: removed.kept_branch,
+            dropped_commits: removed.dropped_commits,
+            lane,
+            released,
+            lost_claim,
+        }
+    }
+}
+
+/// The WP's worktree and branch here, and what giving them back would lose.
+struct AtStake {
+    branch: String,
+    worktree: PathBuf,
+    branch_tip: Option<Oid>,
+    /// Uncommitted changes in the worktree.
+    unsaved: Vec<String>,
+    /// Commits only on the branch (`unmerged_commits`).
+    unmerged: usize,
+}
+
+/// What `remove` did.
+struct Removed {
+    worktree: Option<String>,
+    deleted_branch: Option<DeletedBranch>,
     /// Moved by another writer meanwhile: kept, at this commit.
-    Kept(DeletedBranch),
+    kept_branch: Option<DeletedBranch>,
+    /// The unmerged commits, when the branch was deleted.
+    dropped_commits: usize,
 }
 
 pub fn abandon(
@@ -103,30 +139,17 @@ pub fn abandon(
     }
     may_abandon(wp, &state, actor, force)?;
     place::check(feature, wp, &state)?;
-    let place::Place {
-        branch, worktree, ..
-    } = place::locate(ws, feature, wp)?;
-    let branch_tip = ws.repo.branch_tip(&branch)?;
-
-    // What would be lost.
-    let mut unsaved = Vec::new();
-    if worktree.exists() {
-        unsaved = ws.repo.worktree_changes(&worktree)?;
-    }
-    let mut unmerged = 0;
-    if let Some(tip) = branch_tip {
-        unmerged = unmerged_commits(ws, feature, wp, &state, tip)?;
-    }
-    if !force && (!unsaved.is_empty() || unmerged > 0) {
-        return Err(loss_refused(wp, &branch, &unsaved, unmerged));
+    let stake = at_stake(ws, feature, wp, &state)?;
+    if !force && (!stake.unsaved.is_empty() || stake.unmerged > 0) {
+        return Err(loss_refused(
+            wp,
+            &stake.branch,
+            &stake.unsaved,
+            stake.unmerged,
+        ));
     }
 
-    let (removed_worktree, fate) = remove(ws, &worktree, &branch, branch_tip, force)?;
-    let (deleted_branch, kept_branch) = match fate {
-        BranchFate::Absent => (None, None),
-        BranchFate::Deleted(d) => (Some(d), None),
-        BranchFate::Kept(k) => (None, Some(k)),
-    };
+    let removed = remove(ws, &stake, force)?;
     let initial = || ws.initial_state(feature, wp);
     let released = store::append(&ws.repo, &feature.slug, wp, &initial, &mut |s| {
         let mut e = store::draft(EventKind::Release, actor);
@@ -140,10 +163,10 @@ pub fn abandon(
             note.clone()
                 .unwrap_or_else(|| "abandoned: worktree removed, claim released".into()),
         );
-        if let Some(d) = &deleted_branch {
+        if let Some(d) = &removed.deleted_branch {
             e.reason = force.then(|| format!("forced; {} was at {}", d.name, d.commit));
         }
-        if let Some(k) = &kept_branch {
+        if let Some(k) = &removed.kept_branch {
             // Still there: the state keeps naming it.
             e.branch = Some(k.name.clone());
         }
@@ -153,55 +176,70 @@ pub fn abandon(
         store::Appended::Written(t) => (t.state.lane, true),
         store::Appended::Unchanged(s) => (s.lane, false),
     };
-    Ok(Abandoned {
-        wp: wp.to_string(),
-        feature: feature.slug.to_string(),
-        removed_worktree,
-        dropped_commits: if deleted_branch.is_some() {
-            unmerged
-        } else {
-            0
-        },
-        deleted_branch,
-        kept_branch,
-        lane,
-        released,
-        lost_claim: None,
+    Ok(Abandoned::new(feature, wp, removed, lane, released, None))
+}
+
+/// The WP's worktree and branch here (`place::locate`), and what they hold that no other
+/// branch has: commits counted from where `state` says the branch started.
+fn at_stake(ws: &Workspace, feature: &Feature, wp: &WpId, state: &WpState) -> Result<AtStake> {
+    let place::Place {
+        branch, worktree, ..
+    } = place::locate(ws, feature, wp)?;
+    let branch_tip = ws.repo.branch_tip(&branch)?;
+    let unsaved = if worktree.exists() {
+        ws.repo.worktree_changes(&worktree)?
+    } else {
+        Vec::new()
+    };
+    let unmerged = match branch_tip {
+        Some(tip) => unmerged_commits(ws, feature, wp, state, tip)?,
+        None => 0,
+    };
+    Ok(AtStake {
+        branch,
+        worktree,
+        branch_tip,
+        unsaved,
+        unmerged,
     })
 }
 
-/// Remove the worktree at `path` (if it is there), then `branch` if it is still at
-/// `branch_tip` (compare-and-swap): what was removed, for the report.
-fn remove(
-    ws: &Workspace,
-    path: &Path,
-    branch: &str,
-    branch_tip: Option<Oid>,
-    force: bool,
-) -> Result<(Option<String>, BranchFate)> {
-    let mut removed_worktree = None;
+/// Remove the worktree (if it is there), then the branch if it is still at its tip
+/// (compare-and-swap): what was removed, for the report.
+fn remove(ws: &Workspace, stake: &AtStake, force: bool) -> Result<Removed> {
+    let mut removed = Removed {
+        worktree: None,
+        deleted_branch: None,
+        kept_branch: None,
+        dropped_commits: 0,
+    };
+    let (path, branch) = (&stake.worktree, &stake.branch);
     if path.exists() {
         ws.repo.remove_worktree(path, force)?;
-        removed_worktree = Some(path.display().to_string());
+        removed.worktree = Some(path.display().to_string());
     }
-    let Some(tip) = branch_tip else {
-        return Ok((removed_worktree, BranchFate::Absent));
+    let Some(tip) = stake.branch_tip else {
+        return Ok(removed);
     };
-    let fate = match ws.repo.delete_branch(branch, tip)? {
-        Cas::Done => BranchFate::Deleted(DeletedBranch {
-            name: branch.to_owned(),
-            commit: tip.to_string(),
-        }),
-        Cas::Raced => match ws.repo.branch_tip(branch)? {
-            Some(now) => BranchFate::Kept(DeletedBranch {
-                name: branch.to_owned(),
-                commit: now.to_string(),
-            }),
-            // Deleted by the other writer: gone either way, and not by us.
-            None => BranchFate::Absent,
-        },
-    };
-    Ok((removed_worktree, fate))
+    match ws.repo.delete_branch(branch, tip)? {
+        Cas::Done => {
+            removed.deleted_branch = Some(DeletedBranch {
+                name: branch.clone(),
+                commit: tip.to_string(),
+            });
+            removed.dropped_commits = stake.unmerged;
+        }
+        Cas::Raced => {
+            // Else deleted by the other writer: gone either way, and not by us.
+            if let Some(now) = ws.repo.branch_tip(branch)? {
+                removed.kept_branch = Some(DeletedBranch {
+                    name: branch.clone(),
+                    commit: now.to_string(),
+                });
+            }
+        }
+    }
+    Ok(removed)
 }
 
 /// A done WP whose worktree or branch is still here (landed from another clone, or merged
@@ -230,52 +268,51 @@ fn landed_leftovers(
     } else {
         Vec::new()
     };
-    let mut unmerged = 0;
+    let (mut unmerged, mut target_name) = (0, String::new());
     if let Some(tip) = branch_tip {
-        let (_, target_tip) = base::target_branch(ws, feature, Some(wp))?;
+        let (target, target_tip) = base::target_branch(ws, feature, Some(wp))?;
         let mut have = vec![target_tip];
-        if let Ok(remote) = crate::state::relation::remote_name(&ws.repo, None)
-            && let Some(copy) = ws
-                .repo
-                .ref_tip(&crate::workspace::branches::remote_branch_ref(
-                    &remote, &branch,
-                ))?
-        {
-            have.push(copy);
+        // The remote's copies as last fetched: of the branch (what was reviewed, while the
+        // remote keeps it) and of the target (the landing, once fetched).
+        if let Ok(remote) = crate::state::relation::remote_name(&ws.repo, None) {
+            for name in [&branch, &target] {
+                let copy = crate::workspace::branches::remote_branch_ref(&remote, name);
+                have.extend(ws.repo.ref_tip(&copy)?);
+            }
         }
         unmerged = ws.repo.trailer_commits(&[tip], &have)?.len();
+        target_name = target;
     }
-    if !force && (!unsaved.is_empty() || unmerged > 0) {
+    let stake = AtStake {
+        branch,
+        worktree,
+        branch_tip,
+        unsaved,
+        unmerged,
+    };
+    if !force && (!stake.unsaved.is_empty() || stake.unmerged > 0) {
         return Err(Error::refused(format!(
             "{wp} is done, and its worktree and branch here hold work that would be lost: {}",
-            at_risk(&branch, &unsaved, unmerged)
+            at_risk(&stake.branch, &stake.unsaved, stake.unmerged)
         ))
         .hint(format!(
-            "commit it and keep it under another name (`git branch <name> {branch}`), then `git kitty abandon {} --force`",
+            "if it landed from another clone, `git pull --ff-only` where {target_name} is checked out brings the landing; then run this again"
+        ))
+        .hint(format!(
+            "commit it and keep it under another name (`git branch <name> {}`), then `git kitty abandon {} --force`",
+            stake.branch,
             ws.wp_arg(feature, wp)
         )));
     }
-    let (removed_worktree, fate) = remove(ws, &worktree, &branch, branch_tip, force)?;
-    let (deleted_branch, kept_branch) = match fate {
-        BranchFate::Absent => (None, None),
-        BranchFate::Deleted(d) => (Some(d), None),
-        BranchFate::Kept(k) => (None, Some(k)),
-    };
-    Ok(Abandoned {
-        wp: wp.to_string(),
-        feature: feature.slug.to_string(),
-        removed_worktree,
-        dropped_commits: if deleted_branch.is_some() {
-            unmerged
-        } else {
-            0
-        },
-        deleted_branch,
-        kept_branch,
-        lane: Lane::Done,
-        released: false,
-        lost_claim: None,
-    })
+    let removed = remove(ws, &stake, force)?;
+    Ok(Abandoned::new(
+        feature,
+        wp,
+        removed,
+        Lane::Done,
+        false,
+        None,
+    ))
 }
 
 /// Whether giving `state` back is taking it from another agent than `actor`.

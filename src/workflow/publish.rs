@@ -2,16 +2,19 @@
 //! accepts. Its `pre-receive` lets a WP's work reach a target only when the WP's state, as the
 //! push leaves it, is approved (or done), and takes a done state only once the work is on a
 //! target. So the approvals go out first ([`before`]), then each target that moved, then the
-//! done states and the rest ([`after`]).
+//! done states and the rest ([`after`]); last, the landed WPs' branches are deleted there as
+//! `merge` deleted them here.
 
 use serde::Serialize;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::model::ids::FeatureSlug;
+use crate::git::remote::{Lease, RefPushed};
+use crate::model::ids::{FeatureSlug, WpId, wp_branch};
 use crate::model::lane::Lane;
 use crate::state::relation::tracking_prefix;
 use crate::state::store;
 use crate::workspace::Workspace;
+use crate::workspace::branches::remote_branch_ref;
 
 use super::merge::Outcome;
 
@@ -21,6 +24,18 @@ pub struct Published {
     pub remote: String,
     /// The target branches pushed, in the order they were.
     pub targets: Vec<String>,
+    /// Landed WPs' branches deleted on the remote (as `merge` deleted them here).
+    pub deleted_branches: Vec<String>,
+    /// Landed WPs' branches left on the remote, with why (it has commits this clone lacks,
+    /// or it refused).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept_branches: Vec<KeptBranch>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KeptBranch {
+    pub branch: String,
+    pub reason: String,
 }
 
 /// Before landing: send the state that is not on the remote yet (the approvals among it), so
@@ -128,8 +143,59 @@ pub fn after(
             targets.join(", ")
         ))
     })?;
+    let (deleted_branches, kept_branches) = delete_landed_branches(ws, remote, feature, outcome)?;
     Ok(Published {
         remote: remote.to_owned(),
         targets,
+        deleted_branches,
+        kept_branches,
     })
+}
+
+/// Delete on the remote the branch of each WP whose local branch `merge` deleted, each with a
+/// lease on the copy last fetched: a branch someone pushed more work to since is kept.
+fn delete_landed_branches(
+    ws: &Workspace,
+    remote: &str,
+    feature: &FeatureSlug,
+    outcome: &Outcome,
+) -> Result<(Vec<String>, Vec<KeptBranch>)> {
+    let mut leases = Vec::new();
+    for m in outcome.merged.iter().filter(|m| m.deleted_branch) {
+        let Ok(wp) = m.wp.parse::<WpId>() else {
+            continue;
+        };
+        let branch = wp_branch(feature, &wp);
+        let tracking = remote_branch_ref(remote, &branch);
+        if let Some(seen) = ws.repo.ref_tip(&tracking)? {
+            leases.push((branch, tracking, seen));
+        }
+    }
+    let pushes: Vec<Lease> = leases
+        .iter()
+        .map(|(branch, _, seen)| Lease {
+            name: format!("refs/heads/{branch}"),
+            expected: Some(*seen),
+            new: crate::git::null_oid(),
+        })
+        .collect();
+    let results = ws.repo.push_leases_each(remote, &pushes)?;
+    let (mut deleted, mut kept) = (Vec::new(), Vec::new());
+    for ((branch, tracking, seen), result) in leases.into_iter().zip(results) {
+        match result {
+            RefPushed::Accepted => {
+                ws.repo.cas_ref_or_delete(&tracking, seen, None)?;
+                deleted.push(branch);
+            }
+            RefPushed::Stale => kept.push(KeptBranch {
+                branch,
+                reason: format!("{remote}'s copy has commits this clone has not fetched"),
+            }),
+            RefPushed::Declined(said) => kept.push(KeptBranch {
+                branch,
+                reason: said,
+            }),
+        }
+    }
+    Ok((deleted, kept))
 }

@@ -53,7 +53,7 @@ impl Workspace {
                 .hint("run git kitty in a clone with a working tree")
             })?
             .to_path_buf();
-        let listed = plan_files::list(&plan_root, only.map(FeatureSlug::as_str));
+        let listed = plan_files::list(&plan_root, repo.common_dir(), only.map(FeatureSlug::as_str));
         let mut problems = listed.problems;
         let mut plan = load_plan(
             &repo,
@@ -186,13 +186,7 @@ impl Workspace {
         feature
             .wps
             .iter()
-            .map(|w| {
-                LaneInfo::of(
-                    feature,
-                    w,
-                    states.get(&(feature.slug.clone(), w.id.clone())),
-                )
-            })
+            .map(|w| LaneInfo::of(feature, w, state_of(states, feature, w)))
             .collect()
     }
 
@@ -212,7 +206,7 @@ impl Workspace {
             });
         }
         for (info, wp) in lanes.iter_mut().zip(&feature.wps) {
-            let Some(tip) = states.get(&(feature.slug.clone(), wp.id.clone())) else {
+            let Some(tip) = state_of(states, feature, wp) else {
                 continue;
             };
             let s = &tip.state;
@@ -362,6 +356,19 @@ impl Workspace {
     }
 }
 
+/// The state tip of a WP, if any. The key is built only when there are states to look in: a
+/// plan with no state refs yet (a Spec Kitty repository) has thousands of WPs to ask about.
+fn state_of<'a>(
+    states: &'a States,
+    feature: &Feature,
+    wp: &crate::model::wp::WorkPackage,
+) -> Option<&'a crate::state::store::Tip> {
+    if states.is_empty() {
+        return None;
+    }
+    states.get(&(feature.slug.clone(), wp.id.clone()))
+}
+
 /// Read the listed features' files through the plan cache: unchanged files from the cache,
 /// event logs that only grew from where the cache left them, the others read and parsed, in
 /// parallel, largest first. `stamps` come from the listing; `complete`: every feature is
@@ -403,12 +410,17 @@ fn load_plan(
         let events = jobs[*i].kind == FileKind::Events;
         (!events, std::cmp::Reverse(stamp.map_or(0, |s| s.size())))
     });
+    let reading = Reading {
+        root,
+        dir: open_root(root),
+        hashing: cache.enabled(),
+    };
     let fresh = in_parallel(&misses, &|(i, stamp, prefix): &(
         usize,
         Option<Stamp>,
         Option<Prefix>,
     )| {
-        read_job(root, &jobs[*i], *stamp, prefix.as_ref())
+        reading.job(&jobs[*i], *stamp, prefix.as_ref())
     });
     for ((i, _, _), (read, hash)) in misses.iter().zip(fresh) {
         reads[*i] = read;
@@ -419,27 +431,80 @@ fn load_plan(
     Plan::assemble(listings, reads)
 }
 
-/// Read one file of the plan; an event log goes on from `prefix` when it only grew. With
-/// the length and hash of an event log's bytes.
-fn read_job(
-    root: &Path,
-    job: &FileJob,
-    stamp: Option<Stamp>,
-    prefix: Option<&Prefix>,
-) -> (FileRead, Option<Hashed>) {
-    let bytes = read_bytes(&root.join(job.path), stamp.map(|s| s.size()));
-    match (job.kind, &bytes) {
-        (FileKind::Events, Ok(bytes)) => {
-            let hash = Hashed {
-                len: bytes.len() as u64,
-                hash: content_hash(bytes),
-            };
-            let replay = prefix
-                .and_then(|p| continue_replay(job.path, bytes, p))
-                .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
-            (FileRead::Events(replay), Some(hash))
+/// How the plan's files are read: relative to a handle on the working tree's top (shorter
+/// lookups than full paths), and hashed only when a cache will keep the hash.
+struct Reading<'a> {
+    root: &'a Path,
+    dir: Option<std::os::fd::OwnedFd>,
+    hashing: bool,
+}
+
+fn open_root(root: &Path) -> Option<std::os::fd::OwnedFd> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    rustix::fs::open(root, flags, Mode::empty()).ok()
+}
+
+impl Reading<'_> {
+    /// Read one file of the plan; an event log goes on from `prefix` when it only grew. With
+    /// the length and hash of an event log's bytes.
+    fn job(
+        &self,
+        job: &FileJob,
+        stamp: Option<Stamp>,
+        prefix: Option<&Prefix>,
+    ) -> (FileRead, Option<Hashed>) {
+        let bytes = self.bytes(job.path, stamp.map(|s| s.size()));
+        match (job.kind, &bytes) {
+            (FileKind::Events, Ok(bytes)) => {
+                let hash = self.hashing.then(|| Hashed {
+                    len: bytes.len() as u64,
+                    hash: content_hash(bytes),
+                });
+                let replay = prefix
+                    .and_then(|p| continue_replay(job.path, bytes, p))
+                    .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
+                (FileRead::Events(Box::new(replay)), hash)
+            }
+            _ => (read_file(job, bytes), None),
         }
-        _ => (read_file(job, bytes), None),
+    }
+
+    /// The bytes of the file at `path` (relative to the root). With `size` (from its stamp),
+    /// that many are read and no more: no `stat`, no last `read` to find the end. A file that
+    /// grew since its stamp was taken changed its stamp too, so the cache never keeps what
+    /// was read here for the new content.
+    fn bytes(&self, path: &str, size: Option<u64>) -> std::io::Result<Vec<u8>> {
+        use std::io::Read;
+        let mut file = match &self.dir {
+            Some(dir) => {
+                let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+                std::fs::File::from(rustix::fs::openat(
+                    dir,
+                    path,
+                    flags,
+                    rustix::fs::Mode::empty(),
+                )?)
+            }
+            None => std::fs::File::open(self.root.join(path))?,
+        };
+        let Some(size) = size.and_then(|s| usize::try_from(s).ok()) else {
+            let mut bytes = Vec::new();
+            file.read_to_end(&mut bytes)?;
+            return Ok(bytes);
+        };
+        let mut bytes = vec![0; size];
+        let mut filled = 0;
+        while filled < size {
+            match file.read(&mut bytes[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        bytes.truncate(filled);
+        Ok(bytes)
     }
 }
 
@@ -456,15 +521,6 @@ fn continue_replay(path: &str, bytes: &[u8], prefix: &Prefix) -> Option<spec_kit
         .continue_with(path, &text_of(&bytes[len..]))
         .ok()
         .map(|()| replay)
-}
-
-/// A file's bytes; `size` (from its stamp) saves the `stat` that `std::fs::read` makes.
-fn read_bytes(path: &Path, size: Option<u64>) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(size.map_or(0, |s| s as usize + 1));
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// An agent name becomes a commit author and a board label: one short line of text.

@@ -16,7 +16,6 @@
 //! clone) simply means reading the files again.
 
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use crate::model::plan::{FileJob, FileRead};
@@ -83,25 +82,20 @@ impl Decode for Stamp {
 }
 
 impl Stamp {
-    pub fn of(path: &Path) -> Option<Stamp> {
-        std::fs::symlink_metadata(path)
-            .ok()
-            .map(|m| Stamp::from(&m))
-    }
-
-    /// The stamp of `path` when it is a regular file (not a symlink, not a folder).
-    pub fn of_regular_file(path: &Path) -> Option<Stamp> {
-        let m = std::fs::symlink_metadata(path).ok()?;
-        m.is_file().then(|| Stamp::from(&m))
-    }
-
-    fn from(m: &std::fs::Metadata) -> Stamp {
-        Stamp {
-            size: m.size(),
-            mtime: i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-            ctime: i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()),
-            ino: m.ino(),
-        }
+    /// The stamp of `name` in the folder `dir` (a symlink is not followed), and its type: one `stat` relative to a folder handle, the way the listing stamps
+    /// without building full paths.
+    pub fn at(dir: impl rustix::fd::AsFd, name: &str) -> Option<(Stamp, rustix::fs::FileType)> {
+        let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
+        // Through i128: the field types differ between architectures.
+        let whole = |secs: i128, nanos: i128| secs * 1_000_000_000 + nanos;
+        let stamp = Stamp {
+            size: u64::try_from(i128::from(st.st_size)).unwrap_or(0),
+            mtime: whole(i128::from(st.st_mtime), i128::from(st.st_mtime_nsec)),
+            ctime: whole(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec)),
+            ino: u64::try_from(i128::from(st.st_ino)).unwrap_or(0),
+        };
+        Some((stamp, kind))
     }
 
     pub fn size(&self) -> u64 {
@@ -109,7 +103,7 @@ impl Stamp {
     }
 
     /// Changed long enough before `now` to be cached (see the module docs).
-    fn settled(&self, now: i128) -> bool {
+    pub(super) fn settled(&self, now: i128) -> bool {
         now - self.mtime >= SETTLE_NANOS && now - self.ctime >= SETTLE_NANOS
     }
 }
@@ -235,6 +229,11 @@ impl PlanCache {
         }
     }
 
+    /// Whether what is read now will be stored (`KITTY_NO_CACHE` unset).
+    pub fn enabled(&self) -> bool {
+        self.file.enabled()
+    }
+
     /// The cached read of job `i` when its file's stamp has not changed (moved out).
     pub fn take(&mut self, i: usize, stamp: Stamp) -> Option<(FileRead, Option<Hashed>)> {
         let slot = self.entries.get_mut(i)?;
@@ -253,7 +252,10 @@ impl PlanCache {
             return None;
         }
         match slot.take()? {
-            (_, Some(read), FileRead::Events(replay)) => Some(Prefix { read, replay }),
+            (_, Some(read), FileRead::Events(replay)) => Some(Prefix {
+                read,
+                replay: *replay,
+            }),
             _ => None,
         }
     }

@@ -3,11 +3,17 @@
 //! than `tasks/`, `status.events.jsonl` and `meta.json`.
 
 use std::io;
+use std::mem::MaybeUninit;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
+
+use rustix::fs::{AtFlags, FileType, RawDir};
 
 use super::plan_cache::Stamp;
 use crate::model::plan::{FeatureListing, SPECS_DIR, is_wp_file_name};
 use crate::model::problem::{Code, Problem};
+use crate::util::cache_file::Sections;
+use crate::util::codec::{Reader, Writer};
 use crate::util::parallel::in_parallel;
 
 /// The plan's files as found on disk.
@@ -23,15 +29,30 @@ pub struct Listed {
 /// List `kitty-specs/*/` under `root` (only the feature `only` when given): WP files in
 /// `tasks/`, Spec Kitty's event log and meta file. Only regular files count: a symlink could
 /// point outside the repository.
-pub fn list(root: &Path, only: Option<&str>) -> Listed {
+///
+/// Folders are opened without following symlinks (`O_NOFOLLOW`) and files stamped relative
+/// to them: one `stat` per file read and an `open`, a listing and a `close` per `tasks/`
+/// folder, no separate symlink check (docs/performance.md).
+pub fn list(root: &Path, cache_dir: &Path, only: Option<&str>) -> Listed {
     let mut problems = Vec::new();
-    let specs = root.join(SPECS_DIR);
-    if std::fs::symlink_metadata(&specs).is_ok_and(|m| m.file_type().is_symlink()) {
-        problems.push(ignored_symlink(SPECS_DIR));
-    }
-    let feature_names = match problems.is_empty() {
-        true => feature_names(&specs, &mut problems),
-        false => Vec::new(),
+    let specs = match open_dir(rustix::fs::CWD, &root.join(SPECS_DIR)) {
+        Ok(fd) => Some(fd),
+        Err(Opened::Symlink) => {
+            problems.push(ignored_symlink(SPECS_DIR));
+            None
+        }
+        Err(Opened::Missing) => None,
+        Err(Opened::Failed(e)) => {
+            problems.push(
+                Problem::new(Code::UnreadableFile, format!("cannot list features: {e}"))
+                    .at(SPECS_DIR, None),
+            );
+            None
+        }
+    };
+    let feature_names = match &specs {
+        Some(fd) => feature_names(fd, &mut problems),
+        None => Vec::new(),
     };
     let wanted: Vec<&String> = feature_names
         .iter()
@@ -43,97 +64,226 @@ pub fn list(root: &Path, only: Option<&str>) -> Listed {
         stamps: Vec::with_capacity(wanted.len()),
         feature_names: Vec::new(),
     };
-    for (listing, problems, stamps) in in_parallel(&wanted, &|name: &&String| {
-        let mut problems = Vec::new();
-        let (listing, stamps) = list_feature(&specs, name, &mut problems);
-        (listing, problems, stamps)
-    }) {
-        listed.listings.push(listing);
-        listed.problems.extend(problems);
-        listed.stamps.push(stamps);
+    if let Some(specs) = &specs {
+        let cache = Sections::open(cache_dir, LISTING_CACHE, listing_cache_version());
+        let now = crate::util::time::system_now_nanos();
+        let mut changed = Vec::new();
+        for (name, (listing, problems, stamps), fresh) in wanted
+            .iter()
+            .zip(in_parallel(&wanted, &|name: &&String| {
+                let mut problems = Vec::new();
+                let (listing, stamps, fresh) =
+                    list_feature(specs, name, cache.get(name), now, &mut problems);
+                ((listing, problems, stamps), fresh)
+            }))
+            .map(|(name, (listed, fresh))| (name, listed, fresh))
+        {
+            listed.listings.push(listing);
+            listed.problems.extend(problems);
+            listed.stamps.push(stamps);
+            if let Some(fresh) = fresh {
+                changed.push(((*name).clone(), fresh));
+            }
+        }
+        let gone = only.is_none() && cache.names().any(|n| !feature_names.iter().any(|f| f == n));
+        if !changed.is_empty() || gone {
+            cache.save(changed, &|n| {
+                only.is_some() || feature_names.iter().any(|f| f == n)
+            });
+        }
     }
     listed.feature_names = feature_names;
     listed
 }
 
+/// Why a folder could not be opened.
+enum Opened {
+    /// It is a symbolic link (not followed).
+    Symlink,
+    /// It does not exist, or is not a folder.
+    Missing,
+    Failed(io::Error),
+}
+
+/// Open the folder `path` (relative to `dir`) for listing, not following a symlink.
+fn open_dir(dir: impl AsFd + Copy, path: &Path) -> Result<OwnedFd, Opened> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags, statat};
+    use rustix::io::Errno;
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::openat(dir, path, flags, Mode::empty()) {
+        Ok(fd) => Ok(fd),
+        Err(Errno::NOENT) => Err(Opened::Missing),
+        // A symlink (ELOOP, or ENOTDIR with O_DIRECTORY) or a file: look (rare).
+        Err(e @ (Errno::LOOP | Errno::NOTDIR)) => {
+            match statat(dir, path, AtFlags::SYMLINK_NOFOLLOW) {
+                Ok(st) if FileType::from_raw_mode(st.st_mode) == FileType::Symlink => {
+                    Err(Opened::Symlink)
+                }
+                Ok(_) => Err(Opened::Failed(e.into())),
+                Err(_) => Err(Opened::Missing),
+            }
+        }
+        Err(e) => Err(Opened::Failed(e.into())),
+    }
+}
+
+/// Each entry of the open folder `dir` (`.` and `..` skipped): its name (lossily UTF-8 with
+/// `lossy`, else names that are not UTF-8 are skipped) and its type (from the listing; a
+/// `stat` only when the file system does not say).
+fn entries(dir: &OwnedFd, lossy: bool, each: &mut dyn FnMut(String, FileType)) {
+    let mut buf = [MaybeUninit::<u8>::uninit(); 16 * 1024];
+    let mut iter = RawDir::new(dir, &mut buf);
+    while let Some(Ok(entry)) = iter.next() {
+        let name = entry.file_name().to_bytes();
+        if name == b"." || name == b".." {
+            continue;
+        }
+        let name = match std::str::from_utf8(name) {
+            Ok(name) => name.to_owned(),
+            Err(_) if lossy => String::from_utf8_lossy(name).into_owned(),
+            Err(_) => continue,
+        };
+        let kind = match entry.file_type() {
+            FileType::Unknown => rustix::fs::statat(dir, name.as_str(), AtFlags::SYMLINK_NOFOLLOW)
+                .map_or(FileType::Unknown, |st| FileType::from_raw_mode(st.st_mode)),
+            kind => kind,
+        };
+        each(name, kind);
+    }
+}
+
 /// The feature folders in `specs`, sorted; hidden entries and files are skipped, symlinks
 /// reported.
-fn feature_names(specs: &Path, problems: &mut Vec<Problem>) -> Vec<String> {
-    let mut names: Vec<String> = match std::fs::read_dir(specs) {
-        Ok(entries) => entries
-            .filter_map(|e| {
-                let e = e.ok()?;
-                let name = e.file_name().to_string_lossy().into_owned();
-                let kind = e.file_type().ok()?;
-                if name.starts_with('.') || !kind.is_dir() {
-                    if kind.is_symlink() {
-                        problems.push(ignored_symlink(&format!("{SPECS_DIR}/{name}")));
-                    }
-                    return None;
-                }
-                Some(name)
-            })
-            .collect(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => {
-            problems.push(
-                Problem::new(Code::UnreadableFile, format!("cannot list features: {e}"))
-                    .at(SPECS_DIR, None),
-            );
-            Vec::new()
+fn feature_names(specs: &OwnedFd, problems: &mut Vec<Problem>) -> Vec<String> {
+    let mut names = Vec::new();
+    entries(specs, true, &mut |name, kind| {
+        if name.starts_with('.') || kind != FileType::Directory {
+            if kind == FileType::Symlink {
+                problems.push(ignored_symlink(&format!("{SPECS_DIR}/{name}")));
+            }
+            return;
         }
-    };
+        names.push(name);
+    });
     names.sort();
     names
 }
 
 /// The files git kitty reads in one feature folder, and their stamps in
-/// [`FeatureListing::files`] order.
+/// [`FeatureListing::files`] order. `tasks/` is listed again only when its stamp differs from
+/// the one `cached` was listed at (a folder's mtime changes whenever an entry is added,
+/// removed or renamed, as git's untracked cache relies on); a fresh listing comes back
+/// encoded for the cache (`None`: nothing to store).
 fn list_feature(
-    specs: &Path,
+    specs: &OwnedFd,
     name: &str,
+    cached: Option<&[u8]>,
+    now: i128,
     problems: &mut Vec<Problem>,
-) -> (FeatureListing, Vec<Option<Stamp>>) {
+) -> (FeatureListing, Vec<Option<Stamp>>, Fresh) {
     let mut listing = FeatureListing::new(name);
-    let dir = specs.join(name);
     let mut extra = Vec::new();
     for rel in ["status.events.jsonl", "meta.json"] {
-        if let Some(stamp) = Stamp::of_regular_file(&dir.join(rel)) {
+        if let Some((stamp, FileType::RegularFile)) = Stamp::at(specs, &format!("{name}/{rel}")) {
             listing.add_file(rel);
             extra.push(Some(stamp));
         }
     }
-    let tasks = dir.join("tasks");
-    // read_dir would follow a symlink: look first.
-    if std::fs::symlink_metadata(&tasks).is_ok_and(|m| m.file_type().is_symlink()) {
-        problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
-        return (listing, extra);
-    }
-    let Ok(entries) = std::fs::read_dir(&tasks) else {
-        return (listing, extra);
-    };
-    let mut files: Vec<(String, Option<Stamp>)> = entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let name = e.file_name().into_string().ok()?;
-            let kind = e.file_type().ok()?;
-            if kind.is_symlink() && name.starts_with("WP") {
-                problems.push(ignored_symlink(&format!("{}/tasks/{name}", listing.dir)));
+    let tasks_path = format!("{name}/tasks");
+    let (entries, fresh) = match Stamp::at(specs, &tasks_path) {
+        Some((_, FileType::Symlink)) => {
+            problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
+            (Vec::new(), cached.map(|_| None))
+        }
+        Some((stamp, FileType::Directory)) => match decode_tasks(cached, stamp) {
+            Some(entries) => (entries, None),
+            None => {
+                let entries = list_tasks(specs, &tasks_path, &listing.dir, problems);
+                let keep = stamp.settled(now).then(|| encode_tasks(stamp, &entries));
+                (entries, Some(keep))
             }
+        },
+        _ => (Vec::new(), cached.map(|_| None)),
+    };
+    let mut stamps = Vec::with_capacity(entries.len() + extra.len());
+    for (file, symlink) in entries {
+        if symlink {
+            problems.push(ignored_symlink(&format!("{}/tasks/{file}", listing.dir)));
+        } else if add_task_file(&mut listing, &file, problems) {
             // Only WP files are read, so only they are stamped.
-            let stamp = (kind.is_file() && is_wp_file_name(&name)).then(|| Stamp::of(&e.path()));
-            kind.is_file().then_some((name, stamp.flatten()))
-        })
-        .collect();
-    files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-    let mut stamps = Vec::with_capacity(files.len() + extra.len());
-    for (f, stamp) in files {
-        if add_task_file(&mut listing, &f, problems) {
-            stamps.push(stamp);
+            stamps.push(Stamp::at(specs, &format!("{tasks_path}/{file}")).map(|(s, _)| s));
         }
     }
     stamps.extend(extra);
-    (listing, stamps)
+    (listing, stamps, fresh)
+}
+
+/// What a feature's listing changes in the cache: `None` nothing; `Some(None)` its section
+/// goes (no `tasks/`, or listed too soon after a change to be trusted); `Some(Some(bytes))`
+/// the new section.
+type Fresh = Option<Option<Vec<u8>>>;
+
+/// The entries of `tasks/` that matter, sorted by name: regular files named like WP files
+/// (or nearly: they are reported), and symlinks named `WP*` (`true`: reported, not read).
+fn list_tasks(
+    specs: &OwnedFd,
+    tasks_path: &str,
+    dir: &str,
+    problems: &mut Vec<Problem>,
+) -> Vec<(String, bool)> {
+    let tasks = match open_dir(specs, Path::new(tasks_path)) {
+        Ok(fd) => fd,
+        Err(Opened::Symlink) => {
+            problems.push(ignored_symlink(&format!("{dir}/tasks")));
+            return Vec::new();
+        }
+        Err(_) => return Vec::new(),
+    };
+    let mut files = Vec::new();
+    entries(&tasks, false, &mut |name, kind| {
+        let symlink = kind == FileType::Symlink && name.starts_with("WP");
+        let file = kind == FileType::RegularFile
+            && (is_wp_file_name(&name) || looks_like_a_wp_file(&name));
+        if symlink || file {
+            files.push((name, symlink));
+        }
+    });
+    files.sort_unstable();
+    files
+}
+
+/// The cache of `tasks/` listings: one section per feature, the folder's stamp and its
+/// entries as [`list_tasks`] gives them.
+const LISTING_CACHE: &str = "listing.cache";
+
+fn listing_cache_version() -> String {
+    const CODE: u64 = crate::util::cache_file::fingerprint(&[
+        include_bytes!("plan_files.rs"),
+        include_bytes!("plan_cache.rs"),
+        include_bytes!("../util/codec.rs"),
+        include_bytes!("../model/plan.rs"),
+    ]);
+    format!(
+        "listing-cache 1, git-kitty {}, {CODE:016x}",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn encode_tasks(stamp: Stamp, entries: &[(String, bool)]) -> Vec<u8> {
+    let mut w = Writer::default();
+    w.put(&stamp);
+    w.put(entries);
+    w.bytes
+}
+
+/// The cached entries of `tasks/` when they were listed at `stamp`.
+fn decode_tasks(bytes: Option<&[u8]>, stamp: Stamp) -> Option<Vec<(String, bool)>> {
+    let mut r = Reader::new(bytes?);
+    if r.get::<Stamp>()? != stamp {
+        return None;
+    }
+    let entries = r.get()?;
+    r.is_done().then_some(entries)
 }
 
 /// Add `tasks/<file>` to the listing (true when it is a WP file); a file that looks meant as

@@ -210,13 +210,15 @@ struct Timed {
 /// Run `git-kitty <args>` and `git status --porcelain -- kitty-specs` alternately in `dir`
 /// (and the baseline before them, if any), `runs` times each after three warm-up rounds.
 fn time_against_git(dir: &Path, args: &[&str], runs: usize, mode: CacheMode) -> Timed {
-    let cache_dir = dir.join(".git").join("kitty");
     let mut timed = Timed {
         kitty: Vec::new(),
         git: Vec::new(),
         baseline: Vec::new(),
     };
-    let kitty = |exe: &Path| {
+    // The baseline in its own copy, with its own caches (see `time`).
+    let old_dir = baseline().map(|_| mirror(dir));
+    let kitty = |exe: &Path, dir: &Path| {
+        let cache_dir = dir.join(".git").join("kitty");
         if matches!(mode, CacheMode::Fresh) && cache_dir.exists() {
             std::fs::remove_dir_all(&cache_dir).unwrap();
         }
@@ -225,8 +227,10 @@ fn time_against_git(dir: &Path, args: &[&str], runs: usize, mode: CacheMode) -> 
         start.elapsed()
     };
     for round in 0..runs + 3 {
-        let old = baseline().map(|exe| kitty(exe));
-        let k = kitty(this_build());
+        let old = baseline()
+            .zip(old_dir.as_deref())
+            .map(|(exe, d)| kitty(exe, d));
+        let k = kitty(this_build(), dir);
         let start = Instant::now();
         let status = Command::new("git")
             .args(["status", "--porcelain", "--", "kitty-specs"])
@@ -364,6 +368,8 @@ fn implement_vs_worktree(base: &Path, runs: usize) {
                 "-f".into(),
                 format!("{:03}-feature-{f}", f + 1),
                 "--force".into(),
+                "--reason".into(),
+                "benchmark".into(),
                 "--agent".into(),
                 "bench".into(),
             ]
@@ -600,16 +606,19 @@ fn this_build() -> &'static Path {
 /// Run `git-kitty <args>` in `dir` `runs` times after three warm-up runs. With several
 /// argument lists, runs take them in turn (a move and its way back).
 fn time(dir: &Path, arg_lists: &[&[&str]], runs: usize, no_cache: bool) -> Vec<Duration> {
-    let mut turn = 0;
+    let (mut turn, mut old_turn) = (0, 0);
     let mut old = Vec::new();
-    // Each run takes the next argument list, the baseline's too: a command that changes the
-    // repository (a move, a claim) is never left a no-op by the other binary's run.
+    // The baseline runs in its own copy of the repository, so that each build keeps its own
+    // caches (two builds with different cache formats would each find the other's and read
+    // everything again). Each takes the next argument list in its copy: a command that
+    // changes the repository (a move and back) never becomes a no-op.
+    let old_dir = baseline().map(|_| mirror(dir));
     let mut run = |keep: bool| {
-        if let Some(exe) = baseline() {
-            let args = arg_lists[turn % arg_lists.len()];
-            turn += 1;
+        if let (Some(exe), Some(old_dir)) = (baseline(), &old_dir) {
+            let args = arg_lists[old_turn % arg_lists.len()];
+            old_turn += 1;
             let start = Instant::now();
-            run_kitty(exe, dir, args, no_cache);
+            run_kitty(exe, old_dir, args, no_cache);
             if keep {
                 old.push(start.elapsed());
             }
@@ -626,6 +635,26 @@ fn time(dir: &Path, arg_lists: &[&[&str]], runs: usize, no_cache: bool) -> Vec<D
     let samples = (0..runs).map(|_| run(true)).collect();
     *BASELINE_SAMPLES.lock().unwrap() = old;
     samples
+}
+
+/// The baseline's copy of the repository `dir` (`<dir>-baseline`), made afresh the first time
+/// this process asks for it.
+fn mirror(dir: &Path) -> std::path::PathBuf {
+    static MADE: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut name = dir.file_name().unwrap().to_os_string();
+    name.push("-baseline");
+    let copy = dir.with_file_name(name);
+    let mut made = MADE.lock().unwrap();
+    if !made.contains(&copy) {
+        if copy.exists() {
+            std::fs::remove_dir_all(&copy).unwrap();
+        }
+        copy_tree(dir, &copy);
+        // The plan cache keeps only files older than two seconds (racy-git rule).
+        std::thread::sleep(Duration::from_millis(2100));
+        made.push(copy.clone());
+    }
+    copy
 }
 
 /// One `git-kitty <args>` process in `dir`, output discarded; it must succeed.

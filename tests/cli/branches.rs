@@ -19,6 +19,17 @@ fn implemented_on_a(net: &Net, a: &Path) -> PathBuf {
     wt
 }
 
+/// A's WP01 (`implemented_on_a`) pushed; B pulls it, takes its review and commits `b.txt` in
+/// the review's worktree (nothing pushed). A's worktree, and B's commit.
+fn fixed_on_b(net: &Net, a: &Path, b: &Path) -> (PathBuf, String) {
+    let wt = implemented_on_a(net, a);
+    net.kitty(a, "alice", &["push"]).ok();
+    net.kitty(b, "bob", &["pull"]).ok();
+    let review = net.printed_path(&net.kitty(b, "bob", &["review", "WP01"]).ok().stdout);
+    let fix = net.commit(&review, "b.txt", "bob's fix\n");
+    (wt, fix)
+}
+
 #[test]
 fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     let net = Net::new("linear");
@@ -88,7 +99,15 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     net.kitty(&b, "bob", &["merge", "--push"])
         .ok()
         .stdout_has("WP01")
-        .stdout_has("Pushed main and state to origin.\n");
+        .stdout_has(&format!(
+            "Pushed main and state to origin.\n  deleted {BRANCH} on origin\n"
+        ));
+    // The landed branch is gone there as it is here (its tracking ref too).
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
+    assert_eq!(
+        net.local_ref(&b, &format!("refs/remotes/origin/{BRANCH}")),
+        None
+    );
     assert_eq!(
         std::fs::read_to_string(b.join("a.txt")).unwrap(),
         "alice's work\n"
@@ -103,10 +122,6 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
     assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
     // Landed work's branch, deleted from the remote, is not sent back by A (which still has
     // its worktree and branch).
-    net.git(
-        &b,
-        &["push", "-q", "origin", &format!(":refs/heads/{BRANCH}")],
-    );
     net.kitty(&a, "alice", &["sync"]).ok();
     assert!(net.local_ref(&a, &format!("refs/heads/{BRANCH}")).is_some());
     assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), None);
@@ -154,11 +169,7 @@ fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
 fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
-    let fixed = net.commit(&review, "b.txt", "bob's fix\n");
+    let (wt, fixed) = fixed_on_b(&net, &a, &b);
     net.kitty(&b, "bob", &["push"])
         .ok()
         .stdout_has(&format!("001-linear/WP01: branch {BRANCH} pushed"));
@@ -204,11 +215,7 @@ fn pull_moves_branches_no_worktree_has_and_reports_the_others() {
 fn a_push_never_drops_commits_of_another_machine() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    let review = net.printed_path(&net.kitty(&b, "bob", &["review", "WP01"]).ok().stdout);
-    let bobs = net.commit(&review, "b.txt", "bob's fix\n");
+    let (wt, bobs) = fixed_on_b(&net, &a, &b);
     net.kitty(&b, "bob", &["push"]).ok();
     // Meanwhile A commits too, without fetching: its lease names the tip it last saw.
     net.commit(&wt, "c.txt", "alice again\n");
@@ -597,6 +604,32 @@ fn merge_remote_needs_push() {
         .stderr_has("--push");
 }
 
+#[test]
+fn merge_push_keeps_a_remote_branch_with_work_it_has_not_seen() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    // Alice pushes one more commit to the branch after bob's last fetch.
+    net.commit(&wt, "late.txt", "late\n");
+    net.git(&wt, &["push", "-q", "origin", BRANCH]);
+    let late = net.remote_ref(&format!("refs/heads/{BRANCH}"));
+    let out = net
+        .kitty(&b, "bob", &["merge", "--push", "--json"])
+        .ok()
+        .json();
+    assert_eq!(out["pushed"]["deleted_branches"], serde_json::json!([]));
+    assert_eq!(out["pushed"]["kept_branches"][0]["branch"], BRANCH);
+    assert_eq!(
+        out["pushed"]["kept_branches"][0]["reason"],
+        "origin's copy has commits this clone has not fetched"
+    );
+    assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), late);
+}
+
 /// A dependency approved (or stacked on) on another machine: the dependent starts from the
 /// dependency's work as the remote has it, not from the target branch without it; and when
 /// that copy moves, status says stale and restack brings the dependent onto it.
@@ -760,6 +793,12 @@ fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
         })
     );
 
+    // The remote deleted the landed branch and a's main has not caught up with the landing:
+    // the way is to bring main up to date, and it works as printed.
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .code(1)
+        .stderr_has("hint: if it landed from another clone, `git pull --ff-only` where main is checked out brings the landing; then run this again");
+    net.git(&a, &["pull", "-q", "--ff-only"]);
     // A commit made after the landing, which the remote does not have: kept unless forced.
     net.commit(&wt, "late.txt", "after the landing\n");
     net.kitty(&a, "reader", &["abandon", "WP01"])

@@ -1,7 +1,8 @@
 //! `git kitty merge` and the hooks: dependency order where work lands (I7).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::common::net::{self, hooked_bare};
 use crate::common::{Repo, Run, wp};
 
 /// Implement `id` (stacked on its listed bases), commit `file`, and get it approved.
@@ -508,17 +509,9 @@ fn git_merge_of_a_wp_before_its_dependency_is_refused_on_the_client() {
 #[test]
 fn push_order_is_enforced_by_the_client_and_by_the_server_without_bypass() {
     let repo = Repo::with_fixture("linear");
-    let bare = repo.sandbox.path().join("shared.git");
-    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-    repo.kitty_in(&bare, &["hooks", "install", "--server"])
-        .ok()
-        .stderr_has("landing order is enforced on: main");
-    repo.git(&[
-        "remote",
-        "add",
-        "origin",
-        &format!("file://{}", bare.display()),
-    ]);
+    let (bare, installed) = hooked_bare(&repo, "shared.git");
+    installed.stderr_has("landing order is enforced on: main");
+    net::add_origin(&repo, &bare);
     repo.git(&["push", "-q", "origin", "main"]);
     repo.kitty(&["hooks", "install"]).ok();
     approved(&repo, "001-linear", "WP01", &[], "one.txt");
@@ -580,11 +573,8 @@ fn push_order_is_enforced_by_the_client_and_by_the_server_without_bypass() {
 #[test]
 fn the_server_refuses_state_updates_that_drop_history() {
     let repo = Repo::with_fixture("fan-out");
-    let bare = repo.sandbox.path().join("shared.git");
-    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-    repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
-    let url = format!("file://{}", bare.display());
-    repo.git(&["remote", "add", "origin", &url]);
+    let (bare, _) = hooked_bare(&repo, "shared.git");
+    net::add_origin(&repo, &bare);
     repo.kitty(&["note", "WP01", "first"]).ok();
     let first = repo.git(&["rev-parse", "refs/kitty/wp/001-fan-out/WP01"]);
     let push_state = |spec: &str| {
@@ -649,21 +639,6 @@ fn odd_trailers_and_missing_git_kitty_are_reported_not_silent() {
         .stderr_has("this one has a working tree");
 }
 
-/// A server with git kitty's hook, as `origin` of `repo`, with main pushed.
-fn server(repo: &Repo) -> PathBuf {
-    let bare = repo.sandbox.path().join("shared.git");
-    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-    repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
-    repo.git(&[
-        "remote",
-        "add",
-        "origin",
-        &format!("file://{}", bare.display()),
-    ]);
-    repo.git(&["push", "-q", "origin", "main"]);
-    bare
-}
-
 fn git_run(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
     let mut cmd = repo.command_in("git", dir);
     cmd.env("GIT_EDITOR", "true").args(args);
@@ -673,16 +648,11 @@ fn git_run(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
 #[test]
 fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
     let repo = Repo::with_fixture("linear");
-    let bare = server(&repo);
+    let bare = net::origin(&repo, "shared.git");
     repo.kitty(&["hooks", "install"]).ok();
     // Another clone has a local commit when WP01 and WP02 land upstream in order.
     let other = repo.sandbox.path().join("other");
-    repo.git(&[
-        "clone",
-        "-q",
-        &format!("file://{}", bare.display()),
-        other.to_str().unwrap(),
-    ]);
+    repo.git(&["clone", "-q", &net::url(&bare), other.to_str().unwrap()]);
     repo.kitty_in(&other, &["hooks", "install"]).ok();
     std::fs::write(other.join("notes.txt"), "unrelated\n").unwrap();
     repo.git_in(&other, &["add", "notes.txt"]);
@@ -700,18 +670,8 @@ fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
     .ok();
     git_run(&repo, &other, &["push", "-q", "origin", "main"]).ok();
     // And the same history goes to a brand-new server as a whole.
-    let fresh = repo.sandbox.path().join("fresh.git");
-    repo.git(&[
-        "init",
-        "-q",
-        "--bare",
-        "-b",
-        "main",
-        fresh.to_str().unwrap(),
-    ]);
-    repo.kitty_in(&fresh, &["hooks", "install", "--server"])
-        .ok();
-    let fresh_url = format!("file://{}", fresh.display());
+    let (fresh, _) = hooked_bare(&repo, "fresh.git");
+    let fresh_url = net::url(&fresh);
     // Without the state that says the work was approved, a new server does not take it...
     git_run(&repo, &other, &["push", "-q", &fresh_url, "main"])
         .code(1)
@@ -740,7 +700,7 @@ fn a_pull_merge_of_work_landed_in_order_upstream_is_accepted_everywhere() {
 #[test]
 fn a_force_push_that_drops_a_dependency_is_refused() {
     let repo = Repo::with_fixture("linear");
-    server(&repo);
+    net::origin(&repo, "shared.git");
     approved(&repo, "001-linear", "WP01", &[], "one.txt");
     approved(&repo, "001-linear", "WP02", &[], "two.txt");
     let plan_commit = repo.git(&["rev-parse", "main"]);
@@ -762,7 +722,7 @@ fn a_force_push_that_drops_a_dependency_is_refused() {
 #[test]
 fn a_hand_squash_keeps_the_wps_identity_and_is_held_to_the_order() {
     let repo = Repo::with_fixture("linear");
-    server(&repo);
+    net::origin(&repo, "shared.git");
     repo.kitty(&["hooks", "install"]).ok();
     approved(&repo, "001-linear", "WP01", &[], "one.txt");
     approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
@@ -815,7 +775,7 @@ fn a_hand_squash_keeps_the_wps_identity_and_is_held_to_the_order() {
 #[test]
 fn editing_the_plan_in_the_same_push_does_not_bypass_the_server() {
     let repo = Repo::with_fixture("linear");
-    server(&repo);
+    net::origin(&repo, "shared.git");
     approved(&repo, "001-linear", "WP01", &[], "one.txt");
     approved(&repo, "001-linear", "WP02", &["WP01"], "two.txt");
     git_run(
@@ -923,7 +883,7 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
         &text.replace("dependencies: []", "dependencies: []\nlane: done"),
     );
     repo.commit_all("WP01 was finished long ago");
-    server(&repo);
+    net::origin(&repo, "shared.git");
     repo.kitty(&["hooks", "install"]).ok();
     approved(&repo, "001-linear", "WP02", &[], "two.txt");
     // A lane in a file is no proof of landed work: merge waits, and a hand merge is refused

@@ -5,55 +5,24 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{Repo, Run};
+use crate::common::Run;
+use crate::common::net::Net;
 
 const WP: &str = "001-fan-out-WP01";
 const STATE: &str = "refs/kitty/wp/001-fan-out/WP01";
 
-/// A bare remote seeded with the fan-out plan (with git kitty's server hook), and its clones.
-struct Machines {
-    seed: Repo,
-    remote: PathBuf,
+/// What these tests read of the machines: clones of a `Net` seeded with the fan-out plan.
+trait Machines {
+    fn state(&self, dir: &Path) -> String;
+    fn wp01(&self, dir: &Path) -> (String, String);
+    fn lost_claim(&self, dir: &Path) -> serde_json::Value;
+    fn all_implement(&self, dirs: &[(&Path, &str)]);
 }
 
-impl Machines {
-    fn new() -> Machines {
-        let seed = Repo::with_fixture("fan-out");
-        let remote = seed.sandbox.path().join("remote.git");
-        seed.git(&[
-            "clone",
-            "-q",
-            "--bare",
-            seed.root.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ]);
-        seed.kitty_in(&remote, &["hooks", "install", "--server"])
-            .ok();
-        Machines { seed, remote }
-    }
-
-    /// A clone of the remote, as machine `name`.
-    fn clone(&self, name: &str) -> PathBuf {
-        let dir = self.seed.sandbox.path().join(name);
-        let url = format!("file://{}", self.remote.display());
-        self.seed.git(&["clone", "-q", &url, dir.to_str().unwrap()]);
-        dir
-    }
-
-    /// `git kitty <args>` in `dir` as `agent`.
-    fn kitty(&self, dir: &Path, agent: &str, args: &[&str]) -> Run {
-        let mut cmd = self.seed.kitty_command(dir, args);
-        cmd.env("KITTY_AGENT", agent);
-        Run::new(cmd.output().unwrap(), &self.seed.root)
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        self.seed.git_in(dir, args).trim().to_owned()
-    }
-
+impl Machines for Net {
     /// Where the WP's state ref points, in `dir` (a clone or the remote).
     fn state(&self, dir: &Path) -> String {
-        self.git(dir, &["rev-parse", STATE])
+        self.git(dir, &["rev-parse", STATE]).trim().to_owned()
     }
 
     /// WP01's lane and agent, as `status --json` shows them in `dir`.
@@ -95,7 +64,7 @@ fn told(agent: &str, winner: &str) -> String {
 fn the_first_claim_to_reach_the_remote_wins_and_the_other_push_exits_1() {
     // Whoever pushes first wins, whichever claimed first or did more since.
     for first in ["a", "b"] {
-        let m = Machines::new();
+        let m = Net::new("fan-out");
         let (a, b) = (m.clone("a"), m.clone("b"));
         m.kitty(&b, "codex", &["implement", "WP01"]).ok();
         m.kitty(&b, "codex", &["note", "WP01", "started early"])
@@ -135,7 +104,7 @@ fn the_first_claim_to_reach_the_remote_wins_and_the_other_push_exits_1() {
 
 #[test]
 fn pull_and_sync_on_the_losing_machine_exit_1_with_the_lost_claims_in_json() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b, c) = (m.clone("a"), m.clone("b"), m.clone("c"));
     m.all_implement(&[(&a, "claude"), (&b, "codex"), (&c, "gemini")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -179,7 +148,7 @@ fn pull_and_sync_on_the_losing_machine_exit_1_with_the_lost_claims_in_json() {
 
 #[test]
 fn a_lost_claim_that_left_nothing_here_is_told_but_has_nothing_to_give_back() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.kitty(&a, "claude", &["lane", "WP01", "claimed"]).ok();
     m.kitty(&a, "claude", &["push"]).ok();
@@ -196,7 +165,7 @@ fn a_lost_claim_that_left_nothing_here_is_told_but_has_nothing_to_give_back() {
 
 #[test]
 fn the_same_agent_name_on_two_machines_still_loses_on_the_second() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "claude")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -211,7 +180,7 @@ fn the_same_agent_name_on_two_machines_still_loses_on_the_second() {
 
 #[test]
 fn status_marks_the_lost_claims_worktree_with_the_command_that_gives_it_back() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "codex")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -257,7 +226,7 @@ fn status_marks_the_lost_claims_worktree_with_the_command_that_gives_it_back() {
 
 #[test]
 fn a_claim_that_takes_effect_later_supersedes_the_lost_one() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "codex")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -277,8 +246,8 @@ fn a_claim_that_takes_effect_later_supersedes_the_lost_one() {
 
 /// Two machines claimed WP01; a (claude) won, b (codex) pulled and lost, then pushed the
 /// merge that told it (the winner's state, with codex's claim refused in its history).
-fn lost_on_b() -> (Machines, PathBuf, PathBuf) {
-    let m = Machines::new();
+fn lost_on_b() -> (Net, PathBuf, PathBuf) {
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "codex")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -290,7 +259,7 @@ fn lost_on_b() -> (Machines, PathBuf, PathBuf) {
 
 /// After the loser's abandon: its worktree, branch and marker are gone; its state is still
 /// `state` (no release event), and after a push the remote's is still `remote`.
-fn only_the_losers_work_is_gone(m: &Machines, b: &Path, state: &str, remote: &str) {
+fn only_the_losers_work_is_gone(m: &Net, b: &Path, state: &str, remote: &str) {
     assert!(!b.join(".worktrees").join(WP).exists());
     assert_eq!(m.git(b, &["branch", "--list", WP]), "");
     assert_eq!(m.git(b, &["for-each-ref", "refs/kitty-lost"]), "");
@@ -316,7 +285,7 @@ fn abandon_on_the_losing_machine_gives_back_only_its_own_worktree_and_branch() {
              lost to another machine's: codex gives them back, not gemini\n\
              hint: `git kitty abandon WP01 --agent codex`\n",
         );
-    let base = m.git(&b, &["rev-parse", WP]);
+    let base = m.git(&b, &["rev-parse", WP]).trim().to_owned();
     let run = m.kitty(&b, "codex", &["abandon", "WP01", "--json"]);
     let json = run.ok().json();
     assert_eq!(json["released"], false);
@@ -358,7 +327,7 @@ fn abandon_on_the_losing_machine_keeps_its_work_unless_forced_and_never_releases
     m.git(&wt, &["add", "draft.txt"]);
     m.git(&wt, &["commit", "-q", "-m", "draft"]);
     m.git(&b, &["branch", "codex-wp01", WP]);
-    let tip = m.git(&b, &["rev-parse", WP]);
+    let tip = m.git(&b, &["rev-parse", WP]).trim().to_owned();
     let run = m.kitty(&b, "codex", &["abandon", "WP01", "--force"]);
     run.ok().stdout_is(&format!(
         "WP01: gave back what codex's lost claim left here; its state is untouched \
@@ -366,13 +335,13 @@ fn abandon_on_the_losing_machine_keeps_its_work_unless_forced_and_never_releases
          branch {WP} (was {})\n  2 commits dropped; restore with `git branch {WP} {tip}`\n",
         &tip[..7]
     ));
-    assert_eq!(m.git(&b, &["rev-parse", "codex-wp01"]), tip);
+    assert_eq!(m.git(&b, &["rev-parse", "codex-wp01"]).trim(), tip);
     only_the_losers_work_is_gone(&m, &b, &state, &remote);
 }
 
 #[test]
 fn a_forced_abandon_made_before_the_loss_is_known_cannot_release_the_winner() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "codex")]);
     m.kitty(&a, "claude", &["push"]).ok();
@@ -428,7 +397,8 @@ fn commits_in_the_lost_worktree_are_refused_with_how_to_keep_them() {
     m.git(&b, &["branch", "codex-wp01", WP]);
     m.kitty(&b, "codex", &["abandon", "WP01", "--force"]).ok();
     assert_eq!(
-        m.git(&b, &["log", "-1", "--format=%s", "codex-wp01"]),
+        m.git(&b, &["log", "-1", "--format=%s", "codex-wp01"])
+            .trim(),
         "work"
     );
     assert_eq!(m.wp01(&b), ("in_progress".into(), "claude".into()));
@@ -436,7 +406,7 @@ fn commits_in_the_lost_worktree_are_refused_with_how_to_keep_them() {
 
 #[test]
 fn a_lost_claim_never_sends_its_branch_in_place_of_the_winners() {
-    let m = Machines::new();
+    let m = Net::new("fan-out");
     let (a, b) = (m.clone("a"), m.clone("b"));
     m.all_implement(&[(&a, "claude"), (&b, "codex")]);
     // The winner's state reaches the remote by plain git, its branch not yet.
@@ -466,7 +436,7 @@ fn a_lost_claim_never_sends_its_branch_in_place_of_the_winners() {
 /// clone, by anyone: a person in the main worktree (whose name is not the agent's) included.
 #[test]
 fn the_printed_abandon_of_a_lost_claim_works_from_the_main_worktree() {
-    let net = crate::common::net::Net::new("fan-out");
+    let net = Net::new("fan-out");
     let (a, b) = (net.clone("a"), net.clone("b"));
     net.kitty(&a, "claude", &["implement", "WP01"]).ok();
     net.kitty(&b, "codex", &["implement", "WP01"]).ok();

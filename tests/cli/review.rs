@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::common::net::{self, hooked_bare};
 use crate::common::{Repo, Run};
 
 const REVIEW_HINT: &str = "hint: land reviewed work with git kitty: `git kitty lane WP01 for_review -f 001-linear`, a reviewer approves it (`git kitty lane WP01 approved -f 001-linear`), then `git kitty merge -f 001-linear`";
@@ -18,13 +19,9 @@ fn git(repo: &Repo, dir: &Path, args: &[&str]) -> Run {
 
 /// A bare server with git kitty's hook as `origin` of `repo` (main pushed); its path.
 fn server(repo: &Repo) -> PathBuf {
-    let bare = repo.sandbox.path().join("shared.git");
-    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-    repo.kitty_in(&bare, &["hooks", "install", "--server"])
-        .ok()
-        .stderr_has("work lands only once its work package is approved (kitty.landing.requireReview; `git config kitty.landing.requireReview false` turns that off)");
-    let url = format!("file://{}", bare.display());
-    repo.git(&["remote", "add", "origin", &url]);
+    let (bare, installed) = hooked_bare(repo, "shared.git");
+    installed.stderr_has("work lands only once its work package is approved (kitty.landing.requireReview; `git config kitty.landing.requireReview false` turns that off)");
+    net::add_origin(repo, &bare);
     repo.git(&["push", "-q", "origin", "main"]);
     bare
 }
@@ -195,8 +192,7 @@ fn alice_and_bob() -> (Repo, PathBuf) {
     git(&alice, &root, &["push", "-q", "origin", "001-linear-WP01"]).ok();
     alice.kitty(&["push"]).ok();
     let bob = alice.sandbox.path().join("bob");
-    let url = format!("file://{}", bare.display());
-    alice.git(&["clone", "-q", &url, bob.to_str().unwrap()]);
+    alice.git(&["clone", "-q", &net::url(&bare), bob.to_str().unwrap()]);
     git(&alice, &bob, &["fetch", "-q", "origin", "001-linear-WP01"]).ok();
     (alice, bob)
 }
@@ -261,10 +257,7 @@ fn a_review_shared_by_one_clone_lets_another_land_and_a_third_pull_it() {
     // Carol (hooks installed, no state pulled) fast-forwards to it: work the server took is
     // not judged again by her clone.
     let carol = alice.sandbox.path().join("carol");
-    let url = format!(
-        "file://{}",
-        alice.sandbox.path().join("shared.git").display()
-    );
+    let url = net::url(&alice.sandbox.path().join("shared.git"));
     alice.git(&["clone", "-q", &url, carol.to_str().unwrap()]);
     alice.kitty_in(&carol, &["hooks", "install"]).ok();
     git(&alice, &carol, &["reset", "-q", "--hard", "HEAD~1"]).ok();

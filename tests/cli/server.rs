@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use crate::common::net;
 use crate::common::{Repo, Run};
 
 const WP01: &str = "refs/kitty/wp/001-linear/WP01";
@@ -21,12 +22,7 @@ struct Server {
 impl Server {
     fn new() -> Server {
         let repo = Repo::with_fixture("linear");
-        let bare = repo.sandbox.path().join("server.git");
-        repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
-        repo.kitty_in(&bare, &["hooks", "install", "--server"]).ok();
-        let url = format!("file://{}", bare.display());
-        repo.git(&["remote", "add", "origin", &url]);
-        repo.git(&["push", "-q", "origin", "main"]);
+        let bare = net::origin(&repo, "server.git");
         Server { repo, bare }
     }
 
@@ -517,12 +513,8 @@ fn plain_git_merges_in_order_are_taken() {
     s.push(&["main"]).ok();
     // And state shared from two clones, joined and pushed back.
     let other = s.repo.sandbox.path().join("other");
-    s.repo.git(&[
-        "clone",
-        "-q",
-        &format!("file://{}", s.bare.display()),
-        other.to_str().unwrap(),
-    ]);
+    s.repo
+        .git(&["clone", "-q", &net::url(&s.bare), other.to_str().unwrap()]);
     s.repo
         .kitty(&["lane", "WP03", "claimed", "--agent", "alice"])
         .ok();
@@ -560,12 +552,8 @@ fn a_damaged_state_ref_is_repaired_and_the_server_takes_the_repair() {
     let blob = s.object("blob", "junk\n");
     s.damage(WP02, &blob);
     let other = s.repo.sandbox.path().join("other");
-    s.repo.git(&[
-        "clone",
-        "-q",
-        &format!("file://{}", s.bare.display()),
-        other.to_str().unwrap(),
-    ]);
+    s.repo
+        .git(&["clone", "-q", &net::url(&s.bare), other.to_str().unwrap()]);
     s.repo.kitty_in(&other, &["pull"]).code(6);
 
     let run = s.repo.kitty(&["repair", "WP01"]);

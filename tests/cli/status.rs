@@ -662,6 +662,91 @@ fn the_cached_event_log_follows_appends_and_rewrites() {
     assert_cache_invisible(&repo, "emptied");
 }
 
+/// The files `check --json` reports an `ignored-entry` about.
+fn problem_files(repo: &Repo) -> Vec<String> {
+    let run = repo.kitty(&["check", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    json["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["code"] == "ignored-entry")
+        .map(|p| p["file"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// The listing of each `tasks/` folder is kept by the folder's stamp: a WP file added,
+/// removed, renamed or replaced by a symlink (each changes the folder) is seen at once, and
+/// so is a WP file edited in place (its own stamp).
+#[test]
+fn the_tasks_listing_cache_follows_the_folder() {
+    let repo = Repo::with_fixture("messy");
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(2100));
+    let tasks = "kitty-specs/020-events/tasks";
+    let ids = |repo: &Repo| -> Vec<String> {
+        let status = repo.kitty(&["status", "--json"]).ok().json();
+        feature(&status, "020-events")["work_packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    settle();
+    repo.kitty(&["status"]).ok();
+    let cache = repo.path(".git/kitty/listing.cache");
+    assert_eq!(cache_sections(&cache), ["010-legacy", "020-events"]);
+    assert_eq!(ids(&repo), ["WP01", "WP02", "WP03"]);
+
+    // Added (right after a cached listing: the folder's stamp changed).
+    repo.write(
+        &format!("{tasks}/WP04-new.md"),
+        "---\nwork_package_id: WP04\ntitle: New\n---\n",
+    );
+    assert_eq!(ids(&repo), ["WP01", "WP02", "WP03", "WP04"]);
+    assert_cache_invisible(&repo, "a WP file added");
+    // Edited in place, the folder untouched.
+    settle();
+    repo.kitty(&["status"]).ok();
+    repo.write(
+        &format!("{tasks}/WP04-new.md"),
+        "---\nwork_package_id: WP04\ntitle: Newer\n---\n",
+    );
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "020-events", "WP04")["title"], "Newer");
+    // Renamed to a name that is not read: reported instead.
+    settle();
+    repo.kitty(&["status"]).ok();
+    std::fs::rename(
+        repo.path(&format!("{tasks}/WP04-new.md")),
+        repo.path(&format!("{tasks}/wp04-new.md")),
+    )
+    .unwrap();
+    assert_eq!(ids(&repo), ["WP01", "WP02", "WP03"]);
+    assert!(problem_files(&repo).contains(&format!("{tasks}/wp04-new.md")));
+    assert_cache_invisible(&repo, "a WP file renamed");
+    // Replaced by a symlink: not followed, reported.
+    settle();
+    repo.kitty(&["status"]).ok();
+    std::fs::remove_file(repo.path(&format!("{tasks}/WP03-state.md"))).unwrap();
+    std::os::unix::fs::symlink(
+        "WP02-models.md",
+        repo.path(&format!("{tasks}/WP03-state.md")),
+    )
+    .unwrap();
+    assert_eq!(ids(&repo), ["WP01", "WP02"]);
+    assert!(problem_files(&repo).contains(&format!("{tasks}/WP03-state.md")));
+    assert_cache_invisible(&repo, "a WP file replaced by a symlink");
+    // The whole folder replaced by a symlink: its section goes.
+    settle();
+    repo.kitty(&["status"]).ok();
+    std::fs::rename(repo.path(tasks), repo.path("elsewhere")).unwrap();
+    std::os::unix::fs::symlink(repo.path("elsewhere"), repo.path(tasks)).unwrap();
+    assert_eq!(ids(&repo), Vec::<String>::new());
+    assert_eq!(cache_sections(&cache), ["010-legacy"]);
+    assert_cache_invisible(&repo, "tasks/ replaced by a symlink");
+}
+
 /// `status -f` reads and caches one feature, and leaves the others' cache as it was.
 #[test]
 fn one_feature_reads_its_own_part_of_the_cache() {

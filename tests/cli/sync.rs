@@ -2,93 +2,11 @@
 //! bare remote over `file://` (I2, I6).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 
+use crate::common::net::Net;
 use crate::common::{Repo, Run};
-
-/// A bare remote seeded with a fixture, and clones of it, in one sandbox. The remote has git
-/// kitty's server hook: every state every test pushes is checked by it (tests/cli/server.rs
-/// has the forged ones).
-struct Net {
-    seed: Repo,
-    remote: PathBuf,
-}
-
-impl Net {
-    fn new(fixture: &str) -> Net {
-        Net::seeded(Repo::with_fixture(fixture))
-    }
-
-    /// A bare remote cloned from `seed`.
-    fn seeded(seed: Repo) -> Net {
-        let remote = seed.sandbox.path().join("remote.git");
-        seed.git(&[
-            "clone",
-            "-q",
-            "--bare",
-            seed.root.to_str().unwrap(),
-            remote.to_str().unwrap(),
-        ]);
-        seed.kitty_in(&remote, &["hooks", "install", "--server"])
-            .ok();
-        Net { seed, remote }
-    }
-
-    fn url(&self) -> String {
-        format!("file://{}", self.remote.display())
-    }
-
-    /// Clone the remote as `name`.
-    fn clone(&self, name: &str) -> PathBuf {
-        let dir = self.seed.sandbox.path().join(name);
-        self.seed
-            .git(&["clone", "-q", &self.url(), dir.to_str().unwrap()]);
-        dir
-    }
-
-    /// `git-kitty <args>` in clone `dir` as `agent`.
-    fn kitty(&self, dir: &Path, agent: &str, args: &[&str]) -> Run {
-        let mut cmd = self.seed.kitty_command(dir, args);
-        cmd.env("KITTY_AGENT", agent);
-        Run::new(cmd.output().unwrap(), &self.seed.root)
-    }
-
-    fn git(&self, dir: &Path, args: &[&str]) -> String {
-        self.seed.git_in(dir, args)
-    }
-
-    /// Lanes and holders of every WP, as `status --json` shows them.
-    fn board(&self, dir: &Path) -> Vec<(String, String, String)> {
-        let status = self
-            .kitty(dir, "reader", &["status", "--json", "--all"])
-            .ok()
-            .json();
-        let mut out = Vec::new();
-        for f in status["features"].as_array().unwrap() {
-            for w in f["work_packages"].as_array().unwrap() {
-                out.push((
-                    w["id"].as_str().unwrap().to_owned(),
-                    w["lane"].as_str().unwrap().to_owned(),
-                    w["agent"].as_str().unwrap_or("-").to_owned(),
-                ));
-            }
-        }
-        out
-    }
-
-    /// The ids of every event (merges aside) in a clone's histories.
-    fn event_ids(&self, dir: &Path) -> BTreeSet<String> {
-        let log = self.kitty(dir, "reader", &["log", "--json"]).ok().json();
-        log["events"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] != "merge")
-            .map(|e| e["id"].as_str().unwrap().to_owned())
-            .collect()
-    }
-}
 
 #[test]
 fn clones_that_work_offline_converge_whatever_the_sync_order() {

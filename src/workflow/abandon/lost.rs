@@ -4,14 +4,13 @@
 //! next push) stays exactly the winner's. Work on the worktree or branch is kept unless forced,
 //! as for any abandon.
 
-use super::{Abandoned, BranchFate, LostClaim, at_risk, remove, unmerged_commits};
+use super::{Abandoned, LostClaim, at_risk, at_stake, remove};
 use crate::error::{Error, Result};
 use crate::model::ids::WpId;
 use crate::model::plan::Feature;
 use crate::state::lost::{self, Lost};
 use crate::state::schema::WpState;
 use crate::util::shell::quote;
-use crate::workflow::place;
 use crate::workspace::Workspace;
 
 pub(super) struct Request<'a> {
@@ -42,54 +41,32 @@ pub(super) fn give_back(
             quote(&lost.agent)
         )));
     }
-    let place::Place {
-        branch, worktree, ..
-    } = place::locate(ws, feature, wp)?;
-    let branch_tip = ws.repo.branch_tip(&branch)?;
-    let unsaved = if worktree.exists() {
-        ws.repo.worktree_changes(&worktree)?
-    } else {
-        Vec::new()
-    };
-    let unmerged = match branch_tip {
-        Some(tip) => unmerged_commits(ws, feature, wp, &lost.before, tip)?,
-        None => 0,
-    };
-    if !req.force && (!unsaved.is_empty() || unmerged > 0) {
+    let stake = at_stake(ws, feature, wp, &lost.before)?;
+    if !req.force && (!stake.unsaved.is_empty() || stake.unmerged > 0) {
         return Err(Error::refused(format!(
             "{wp}'s worktree and branch here, left from {}'s lost claim, hold work that would \
              be lost: {}",
             lost.agent,
-            at_risk(&branch, &unsaved, unmerged)
+            at_risk(&stake.branch, &stake.unsaved, stake.unmerged)
         ))
         .hint(format!(
-            "commit it and keep it under another name (`git branch <name> {branch}`), then \
-             `git kitty abandon {words} --force`"
+            "commit it and keep it under another name (`git branch <name> {}`), then \
+             `git kitty abandon {words} --force`",
+            stake.branch
         )));
     }
-    let (removed_worktree, fate) = remove(ws, &worktree, &branch, branch_tip, req.force)?;
+    let removed = remove(ws, &stake, req.force)?;
     lost::forget(&ws.repo, &feature.slug, wp, lost.merge)?;
-    let (deleted_branch, kept_branch) = match fate {
-        BranchFate::Absent => (None, None),
-        BranchFate::Deleted(d) => (Some(d), None),
-        BranchFate::Kept(k) => (None, Some(k)),
+    let lost_claim = LostClaim {
+        agent: lost.agent,
+        holder,
     };
-    Ok(Abandoned {
-        wp: wp.to_string(),
-        feature: feature.slug.to_string(),
-        removed_worktree,
-        dropped_commits: if deleted_branch.is_some() {
-            unmerged
-        } else {
-            0
-        },
-        deleted_branch,
-        kept_branch,
-        lane: now.lane,
-        released: false,
-        lost_claim: Some(LostClaim {
-            agent: lost.agent,
-            holder,
-        }),
-    })
+    Ok(Abandoned::new(
+        feature,
+        wp,
+        removed,
+        now.lane,
+        false,
+        Some(lost_claim),
+    ))
 }

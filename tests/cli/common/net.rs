@@ -1,8 +1,39 @@
-//! A bare remote over `file://` and clones of it in one sandbox: several machines.
+//! A bare remote over `file://` with git kitty's server hook, in one sandbox: clones of it as
+//! several machines (`Net`), or one repository's `origin` (`origin`). Every test that needs a
+//! server makes it here, so every push in the tests is judged by the server hook.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use super::{Repo, Run};
+
+/// An empty bare repository `name` (HEAD `main`) in `repo`'s sandbox, with git kitty's server
+/// hook: its path, and what the hook's install printed (it succeeded).
+pub fn hooked_bare(repo: &Repo, name: &str) -> (PathBuf, Run) {
+    let bare = repo.sandbox.path().join(name);
+    repo.git(&["init", "-q", "--bare", "-b", "main", bare.to_str().unwrap()]);
+    let installed = repo.kitty_in(&bare, &["hooks", "install", "--server"]);
+    installed.ok();
+    (bare, installed)
+}
+
+/// `bare` as `repo`'s `origin`, over `file://`.
+pub fn add_origin(repo: &Repo, bare: &Path) {
+    repo.git(&["remote", "add", "origin", &url(bare)]);
+}
+
+/// A hooked bare server `name` as `origin` of `repo`, with `main` pushed: its path.
+pub fn origin(repo: &Repo, name: &str) -> PathBuf {
+    let (bare, _) = hooked_bare(repo, name);
+    add_origin(repo, &bare);
+    repo.git(&["push", "-q", "origin", "main"]);
+    bare
+}
+
+/// `file://<path>`.
+pub fn url(bare: &Path) -> String {
+    format!("file://{}", bare.display())
+}
 
 /// A bare remote seeded with a fixture (with git kitty's server hook), and clones of it.
 pub struct Net {
@@ -12,7 +43,12 @@ pub struct Net {
 
 impl Net {
     pub fn new(fixture: &str) -> Net {
-        let seed = Repo::with_fixture(fixture);
+        Net::seeded(Repo::with_fixture(fixture))
+    }
+
+    /// A bare remote cloned from `seed` (every ref it has), with the server hook. `seed` is
+    /// not connected to it: the clones are the machines.
+    pub fn seeded(seed: Repo) -> Net {
         let remote = seed.sandbox.path().join("remote.git");
         seed.git(&[
             "clone",
@@ -27,7 +63,7 @@ impl Net {
     }
 
     pub fn url(&self) -> String {
-        format!("file://{}", self.remote.display())
+        url(&self.remote)
     }
 
     /// Clone the remote as `name` (a machine).
@@ -68,18 +104,10 @@ impl Net {
 
     /// Where `name` points in the remote (`None`: no such ref).
     pub fn remote_ref(&self, name: &str) -> Option<String> {
-        let out = self
-            .seed
-            .command_in("git", &self.remote)
-            .args(["rev-parse", "--verify", "--quiet", name])
-            .output()
-            .unwrap();
-        out.status
-            .success()
-            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        self.local_ref(&self.remote, name)
     }
 
-    /// Where `name` points in clone `dir` (`None`: no such ref).
+    /// Where `name` points in clone `dir` (or any repository; `None`: no such ref).
     pub fn local_ref(&self, dir: &Path, name: &str) -> Option<String> {
         let out = self
             .seed
@@ -90,6 +118,37 @@ impl Net {
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    /// Lanes and holders of every WP, as `status --json` shows them.
+    pub fn board(&self, dir: &Path) -> Vec<(String, String, String)> {
+        let status = self
+            .kitty(dir, "reader", &["status", "--json", "--all"])
+            .ok()
+            .json();
+        let mut out = Vec::new();
+        for f in status["features"].as_array().unwrap() {
+            for w in f["work_packages"].as_array().unwrap() {
+                out.push((
+                    w["id"].as_str().unwrap().to_owned(),
+                    w["lane"].as_str().unwrap().to_owned(),
+                    w["agent"].as_str().unwrap_or("-").to_owned(),
+                ));
+            }
+        }
+        out
+    }
+
+    /// The ids of every event (merges aside) in a clone's histories.
+    pub fn event_ids(&self, dir: &Path) -> BTreeSet<String> {
+        let log = self.kitty(dir, "reader", &["log", "--json"]).ok().json();
+        log["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] != "merge")
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Commit `file` with `content` in worktree `wt`; the new tip.
