@@ -49,15 +49,26 @@ pub(super) fn mark(
             continue;
         };
         let now = &tip.state;
+        let next = give_back_command(&ws.wp_arg(feature, &wp), &found.agent);
         view.lost_claim = Some(LostHere {
             agent: found.agent,
             holder: now.holder().or(now.agent.as_deref()).map(str::to_owned),
             worktree,
             branch,
-            next: format!("git kitty abandon {}", ws.wp_arg(feature, &wp)),
+            next,
         });
     }
     Ok(())
+}
+
+/// `git kitty abandon <words> --agent <agent>`: what gives back the worktree and branch a lost
+/// claim of `agent` left here. The agent is named because only it gives them back without
+/// `--force`, and whoever runs the command (in the main worktree, say) need not be it.
+pub fn give_back_command(words: &str, agent: &str) -> String {
+    format!(
+        "git kitty abandon {words} --agent {}",
+        crate::util::shell::quote(agent)
+    )
 }
 
 /// The WP's own worktree (relative to the main worktree) and branch, each when it exists here.

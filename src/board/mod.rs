@@ -4,10 +4,12 @@
 //! `render::board`. Where a lane comes from is decided by the caller ([`LaneInfo`]), so this
 //! module does not care whether it was read from refs, Spec Kitty's log or the frontmatter.
 
+mod landed;
 mod lost;
 mod read;
 
-pub use lost::{LostHere, left_here};
+pub use landed::LeftHere;
+pub use lost::{LostHere, give_back_command, left_here};
 pub use read::{Snapshot, read, read_with_remote};
 
 use std::collections::BTreeMap;
@@ -105,6 +107,10 @@ pub struct WpView {
     /// `git kitty abandon` gives them back.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lost_claim: Option<LostHere>,
+    /// Done, and its worktree or branch is still here (landed from another clone):
+    /// `git kitty abandon` removes them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_here: Option<LeftHere>,
 }
 
 #[derive(Debug, Serialize)]
@@ -172,6 +178,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             worktree_elsewhere: info.runtime.worktree_elsewhere,
             state: info.extra.clone(),
             lost_claim: None,
+            left_here: None,
         });
     }
 

@@ -26,6 +26,7 @@ pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Res
         .collect();
     for (f, b) in features.iter().zip(boards.iter_mut()) {
         super::lost::mark(ws, f, &states, b)?;
+        super::landed::mark(ws, f, &states, b)?;
     }
     let problems = ws
         .plan

@@ -18,7 +18,13 @@ the WP abandons it without --force.
 On a clone whose claim lost to another machine's (a claim made without --sync that reached the \
 remote second: `pull`, `push` and `sync` say so and exit 1, `status` lists it under \"Lost \
 claims\"), abandon gives back only what that claim left here, its worktree and branch, with the \
-same care for work on them; the claim that won is not touched, here or on the remote.",
+same care for work on them; the claim that won is not touched, here or on the remote.
+
+A done WP (landed from another clone: `status` lists it under \"Landed\") keeps its state: \
+abandon removes its worktree and branch left here, by anyone, with no event, keeping \
+uncommitted changes and commits that neither the target branch nor the remote's copies of the \
+branch and of the target have unless --force is given (`git pull --ff-only` first brings the \
+landing).",
     after_long_help = concat!(
         "Examples:
   git kitty abandon WP03
@@ -66,6 +72,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         return Ok(0);
     }
     let mut text = match &done.lost_claim {
+        None if done.lane == crate::model::lane::Lane::Done => {
+            format!("{}: done; removed what was left here of it\n", done.wp)
+        }
         None => format!("{}: back to {} ({actor})\n", done.wp, done.lane),
         Some(l) => format!(
             "{}: gave back what {}'s lost claim left here; its state is untouched ({}{})\n",

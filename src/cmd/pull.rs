@@ -16,12 +16,17 @@ in one deterministic order (Lamport clock, time, event id), each checked again b
 rules. An event the replay refuses (a second claim, a move from a lane the WP no longer has) \
 stays in the history, marked rejected, and is listed here for whoever made it.
 
+The same fetch brings each feature's WP branches into refs/remotes/<remote>/<feature>-<WP> \
+(where a plain `git fetch` puts them), and pull fast-forwards the local WP branches that no \
+worktree has checked out; one checked out, ahead or diverged is reported and left as it is. No \
+local branch is made: `git kitty review` and `git kitty merge` work from the remote's copy.
+
 The remote is the one named, else git config kitty.remote, else origin. --no-fetch merges what \
 the last fetch brought (a plain `git fetch` does too, after `git kitty init`).
 
 A claim made here (without --sync) that lost to another machine's, whose claim reached the \
 remote first, is listed with who won and what it left here, and the exit status is 1: \
-`git kitty abandon <WP>` gives back that worktree and branch, and nothing else.",
+`git kitty abandon <WP> --agent <agent>` gives back that worktree and branch, and nothing else.",
     after_long_help = concat!(
         "Examples:
   git kitty pull

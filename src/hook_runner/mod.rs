@@ -293,15 +293,62 @@ fn pre_push(cwd: &Path, ui: &mut Ui) -> Result<u8> {
         let mut report = landing::check_update(&history, &rules, old, new)?;
         client_review(&ws, &history, &mut report, &rules)?;
         let undo = match old {
-            Some(o) => format!(
-                "nothing was pushed; to take the work back off {branch} here: `git reset --hard {}` on {branch} (the remote's {branch})",
-                &o.to_string()[..7]
-            ),
+            Some(o) => {
+                let short = |id: Oid| id.to_string()[..7].to_owned();
+                let way = match before_first_refused(&history, o, new, &report)? {
+                    Some((before, step)) => format!(
+                        "`git reset --keep {}` on {branch} ({branch} before {}, the first commit refused)",
+                        short(before),
+                        short(step)
+                    ),
+                    None => format!(
+                        "`git reset --keep {}` on {branch} (the remote's {branch})",
+                        short(o)
+                    ),
+                };
+                format!("nothing was pushed; to take the work back off {branch} here: {way}")
+            }
             None => "nothing was pushed".to_owned(),
         };
         verdict(&report, branch, ui, &[undo, CLIENT_BYPASS.into()])?;
     }
     Ok(0)
+}
+
+/// Where a target branch was just before the first step (along its first-parent chain from
+/// `old` to `new`) that `report` refuses, and that step: the way back that keeps every commit
+/// before it (the remote's tip would drop this clone's own unpushed commits too). `None` when
+/// nothing refused is on that chain.
+fn before_first_refused(
+    history: &crate::git::history::History,
+    old: Oid,
+    new: Oid,
+    report: &Report,
+) -> Result<Option<(Oid, Oid)>> {
+    let refused: Vec<Oid> = report
+        .violations
+        .iter()
+        .filter_map(|v| parse_oid(&v.commit))
+        .collect();
+    let commits = history.commits(&[new], &[old])?;
+    let first_parent = |id: Oid| {
+        commits
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.parents.first().copied())
+    };
+    // Newest first: the last refused step met is the first one made.
+    let (mut step, mut found) = (Some(new), None);
+    while let Some(id) = step
+        && id != old
+    {
+        let parent = first_parent(id);
+        if refused.contains(&id) {
+            found = parent.map(|p| (p, id));
+        }
+        step = parent;
+    }
+    Ok(found)
 }
 
 /// `reference-transaction`, in the `prepared` state: a target branch may move only to where

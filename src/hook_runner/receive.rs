@@ -382,9 +382,11 @@ fn rewrite_refused(name: &str) -> Error {
 fn flawed(name: &str, f: &FeatureSlug, w: &WpId, finding: &Finding) -> Error {
     let err = Error::refused(format!("refusing {name}: {}", finding.describe(f, w)));
     match &finding.flaw {
-        verify::Flaw::NotLanded => err.hint(
-            "push the target branch with the work first (or in the same push), then the state",
-        ),
+        // "First" is not enough when review is required and this server has not seen the
+        // approval: it refuses the work alone too. One push of both always works.
+        verify::Flaw::NotLanded => err.hint(format!(
+            "push the target branch with the work in the same push as the state (`git push <remote> <target> {name}`)"
+        )),
         flaw if flaw.is_newer() => err.hint(
             "this server runs an older git kitty than the client that wrote it: upgrade it",
         ),

@@ -222,6 +222,7 @@ fn write_sections(out: &mut String, f: &FeatureBoard, paint: Paint, total_width:
     sections.add("Stale", stale_rows(f, paint));
     sections.add("No worktree", no_worktree_rows(f, paint));
     sections.add("Lost claims", lost_claim_rows(f, paint));
+    sections.add("Landed", landed_rows(f, paint));
     sections.add("Elsewhere", elsewhere_rows(f, paint));
     sections.add("Needs fixing", needs_fixing_rows(f, paint));
     for (label, lane) in [("Blocked", Lane::Blocked), ("Canceled", Lane::Canceled)] {
@@ -476,6 +477,32 @@ fn lost_claim_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                 paint.yellow(&format!("{}'s claim lost{winner}", clean(&l.agent))),
                 paint.dim(&format!(
                     "`{}` gives back its {} here",
+                    l.next,
+                    left.join(" and ")
+                ))
+            )
+        })
+        .collect()
+}
+
+/// Done WPs whose worktree or branch is still here, with the command that removes them.
+fn landed_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
+    f.work_packages
+        .iter()
+        .filter_map(|w| Some((w, w.left_here.as_ref()?)))
+        .map(|(w, l)| {
+            let left: Vec<&str> = [
+                l.worktree.as_ref().map(|_| "worktree"),
+                l.branch.as_ref().map(|_| "branch"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            format!(
+                "{}  {}",
+                wp_label(w, TITLE_WIDTH, paint),
+                paint.dim(&format!(
+                    "`{}` removes its {} left here",
                     l.next,
                     left.join(" and ")
                 ))

@@ -1,7 +1,7 @@
 //! Whether a WP's recorded base has gone stale: the branches of its dependencies moved on
 //! since it was started (`git kitty restack` brings it up to date).
 
-use crate::git::{Repo, parse_oid};
+use crate::git::{Oid, Repo, parse_oid};
 use crate::state::schema::Base;
 
 /// A dependency whose branch moved since the base was recorded.
@@ -12,14 +12,16 @@ pub struct Stale {
     pub moved: Option<usize>,
 }
 
-/// The dependencies of a WP that moved past the base recorded for it.
-pub fn staleness(repo: &Repo, base: &Base) -> Vec<Stale> {
+/// The dependencies of a WP that moved past the base recorded for it. `tip_of` finds a
+/// dependency's branch: the local one, else the remote's copy (a dependency worked on another
+/// machine moves there).
+pub fn staleness(repo: &Repo, base: &Base, tip_of: impl Fn(&str) -> Option<Oid>) -> Vec<Stale> {
     let mut out = Vec::new();
     for d in &base.dependencies {
         let Some(recorded) = parse_oid(&d.commit) else {
             continue;
         };
-        let Ok(Some(tip)) = repo.branch_tip(&d.branch) else {
+        let Some(tip) = tip_of(&d.branch) else {
             continue;
         };
         if tip == recorded {

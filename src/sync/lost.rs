@@ -44,7 +44,7 @@ pub(super) fn found(
     let (worktree, branch) = crate::board::left_here(ws, f, w)?;
     let next = if worktree.is_some() || branch.is_some() {
         lost::record(&ws.repo, f, w, merge)?;
-        Some(format!("git kitty abandon {}", wp_words(ws, f, w)))
+        Some(crate::board::give_back_command(&wp_words(ws, f, w), agent))
     } else {
         None
     };

@@ -134,6 +134,9 @@ pub fn abandon(
         );
     }
     let state = tip.state;
+    if state.lane == Lane::Done {
+        return landed_leftovers(ws, feature, wp, &state, force);
+    }
     may_abandon(wp, &state, actor, force)?;
     place::check(feature, wp, &state)?;
     let stake = at_stake(ws, feature, wp, &state)?;
@@ -237,6 +240,79 @@ fn remove(ws: &Workspace, stake: &AtStake, force: bool) -> Result<Removed> {
         }
     }
     Ok(removed)
+}
+
+/// A done WP whose worktree or branch is still here (landed from another clone, or merged
+/// with `--keep-worktrees`/`--keep-branches`): remove them, writing no event (there is no
+/// claim to give back, and done is final). Anyone may; uncommitted changes and commits that
+/// neither the target branch nor the remote's copy of the branch has are kept unless forced.
+fn landed_leftovers(
+    ws: &Workspace,
+    feature: &Feature,
+    wp: &WpId,
+    state: &WpState,
+    force: bool,
+) -> Result<Abandoned> {
+    place::check(feature, wp, state)?;
+    let place::Place {
+        branch, worktree, ..
+    } = place::locate(ws, feature, wp)?;
+    let branch_tip = ws.repo.branch_tip(&branch)?;
+    if !worktree.exists() && branch_tip.is_none() {
+        return Err(Error::refused(format!(
+            "{wp} is done: there is nothing to give back"
+        )));
+    }
+    let unsaved = if worktree.exists() {
+        ws.repo.worktree_changes(&worktree)?
+    } else {
+        Vec::new()
+    };
+    let (mut unmerged, mut target_name) = (0, String::new());
+    if let Some(tip) = branch_tip {
+        let (target, target_tip) = base::target_branch(ws, feature, Some(wp))?;
+        let mut have = vec![target_tip];
+        // The remote's copies as last fetched: of the branch (what was reviewed, while the
+        // remote keeps it) and of the target (the landing, once fetched).
+        if let Ok(remote) = crate::state::relation::remote_name(&ws.repo, None) {
+            for name in [&branch, &target] {
+                let copy = crate::workspace::branches::remote_branch_ref(&remote, name);
+                have.extend(ws.repo.ref_tip(&copy)?);
+            }
+        }
+        unmerged = ws.repo.trailer_commits(&[tip], &have)?.len();
+        target_name = target;
+    }
+    let stake = AtStake {
+        branch,
+        worktree,
+        branch_tip,
+        unsaved,
+        unmerged,
+    };
+    if !force && (!stake.unsaved.is_empty() || stake.unmerged > 0) {
+        return Err(Error::refused(format!(
+            "{wp} is done, and its worktree and branch here hold work that would be lost: {}",
+            at_risk(&stake.branch, &stake.unsaved, stake.unmerged)
+        ))
+        .hint(format!(
+            "if it landed from another clone, `git pull --ff-only` where {target_name} is checked out brings the landing; then run this again"
+        ))
+        .hint(format!(
+            "commit it and keep it under another name (`git branch <name> {}`), then `git kitty abandon {} --force`",
+            stake.branch,
+            ws.wp_arg(feature, wp)
+        )));
+    }
+    let removed = remove(ws, &stake, force)?;
+    Ok(Abandoned::new(
+        feature,
+        wp,
+        removed,
+        Lane::Done,
+        false,
+        None,
+    ))
 }
 
 /// Whether giving `state` back is taking it from another agent than `actor`.

@@ -97,8 +97,9 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
         .map(|w| w.dependencies().cloned().collect())
         .unwrap_or_default();
     let mut sources = Vec::new();
+    let mut landed = None;
     for dep in &deps {
-        sources.push(source_of(ws, feature, dep, target_tip)?);
+        sources.push(source_of(ws, feature, dep, target_tip, &mut landed)?);
     }
     let mut dependencies: Vec<BaseDependency> = Vec::new();
     let mut uses_target = deps.is_empty();
@@ -163,19 +164,45 @@ pub fn compute(ws: &Workspace, feature: &Feature, wp: &WpId, actor: &str) -> Res
     }
 }
 
-fn source_of(ws: &Workspace, feature: &Feature, dep: &WpId, target_tip: Oid) -> Result<Source> {
+/// A dependency's branch is the local one, else the remote's copy last fetched: work done on
+/// another machine (approved, stacked on, or landed where this clone's target has not caught
+/// up yet) is still the dependent's start.
+/// A branch whose work reached the target squashed is not in it by ancestry: the target's
+/// trailers say it landed (`landed`: what they name, read once, when first needed).
+fn source_of(
+    ws: &Workspace,
+    feature: &Feature,
+    dep: &WpId,
+    target_tip: Oid,
+    landed: &mut Option<std::collections::HashSet<super::landing::Key>>,
+) -> Result<Source> {
     let branch = branch_name(feature, dep);
-    match ws.repo.branch_tip(&branch)? {
-        Some(tip) if ws.repo.is_ancestor(tip, target_tip)? => Ok(Source::Target),
-        Some(tip) => Ok(Source::Branch(BaseDependency {
-            wp: dep.to_string(),
-            branch,
-            commit: tip.to_string(),
-        })),
-        // No branch: done work was merged (and its branch deleted), or the dependency was
-        // never implemented with git kitty; either way the target is the best start.
-        None => Ok(Source::Target),
+    // No branch here nor on the remote: done work was merged (and its branch deleted), or the
+    // dependency was never implemented with git kitty; either way the target is the best start.
+    let Some(tip) = ws.branch_oid_anywhere(&branch)? else {
+        return Ok(Source::Target);
+    };
+    if ws.repo.is_ancestor(tip, target_tip)? {
+        return Ok(Source::Target);
     }
+    if landed.is_none() {
+        *landed = Some(super::landing::landed_on(
+            &ws.repo.history(),
+            &[target_tip],
+        )?);
+    }
+    let key = super::landing::Key {
+        feature: feature.slug.to_string(),
+        number: dep.number(),
+    };
+    if landed.as_ref().is_some_and(|keys| keys.contains(&key)) {
+        return Ok(Source::Target);
+    }
+    Ok(Source::Branch(BaseDependency {
+        wp: dep.to_string(),
+        branch,
+        commit: tip.to_string(),
+    }))
 }
 
 /// Merge the `commits` pairwise into one base commit, without touching a working tree.

@@ -316,7 +316,9 @@ fn gate(
         let lane = feature
             .index_of(dep)
             .map_or(Lane::Planned, |i| lanes[i].lane);
-        let has_branch = ws.repo.branch_tip(&branch_name(feature, dep))?.is_some();
+        let has_branch = ws
+            .branch_oid_anywhere(&branch_name(feature, dep))?
+            .is_some();
         let stacked = req.bases.iter().any(|b| b.number() == dep.number());
         if stacked && !has_branch {
             return Err(Error::refused(format!(

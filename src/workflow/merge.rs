@@ -310,7 +310,7 @@ impl Planner<'_, '_> {
                 && !probe.on_target(tip, dep)?
             {
                 let why = format!(
-                    "done, but no commit on {target} carries its work: a commit with `Kitty-Landed: {}/{dep}` marks work landed before git kitty",
+                    "done, but no commit on {target} carries its work: if it landed from another clone, `git pull --ff-only` where {target} is checked out brings it; work landed before git kitty needs a commit with `Kitty-Landed: {}/{dep}`",
                     req.feature.slug
                 );
                 unlanded.push((d, why));
@@ -1034,7 +1034,7 @@ mod tests {
             skips(&plan)[0],
             (
                 "WP02".into(),
-                "waits on unmerged WP01 (done, but no commit on main carries its work: a commit with `Kitty-Landed: 001-x/WP01` marks work landed before git kitty)".into()
+                "waits on unmerged WP01 (done, but no commit on main carries its work: if it landed from another clone, `git pull --ff-only` where main is checked out brings it; work landed before git kitty needs a commit with `Kitty-Landed: 001-x/WP01`)".into()
             )
         );
     }

@@ -7,9 +7,12 @@
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::git::remote::{Lease, RefPushed};
 use crate::model::ids::{FeatureSlug, WpId, wp_branch};
+use crate::model::lane::Lane;
+use crate::state::relation::tracking_prefix;
+use crate::state::store;
 use crate::workspace::Workspace;
 use crate::workspace::branches::remote_branch_ref;
 
@@ -40,7 +43,69 @@ pub struct KeptBranch {
 pub fn before(ws: &Workspace, remote: &str, actor: &str, feature: &FeatureSlug) -> Result<()> {
     crate::sync::push(ws, remote, actor, Some(feature))
         .map(drop)
-        .map_err(|e| e.cause("nothing was landed"))
+        .map_err(|e| with_unpushed_landings(ws, remote, e.cause("nothing was landed")))
+}
+
+/// `e`, a refused state push, with the way to share landings made here that the remote has
+/// not seen ([`unpushed_landings`]), when there are any.
+pub fn with_unpushed_landings(ws: &Workspace, remote: &str, e: Error) -> Error {
+    if e.kind != ErrorKind::Refused {
+        return e;
+    }
+    match unpushed_landings(ws, remote) {
+        Some(hint) => e.hint_first(hint),
+        None => e,
+    }
+}
+
+/// WPs done here whose state on `remote` (as last fetched) is not: landed by a `git kitty
+/// merge` without `--push`. A server guarding review takes their done state only with their
+/// work on a target, and the work only with an approval it may not have seen: one push of
+/// both is what it takes. That push, as a hint.
+pub fn unpushed_landings(ws: &Workspace, remote: &str) -> Option<String> {
+    let (mut wps, mut targets, mut refs) = (Vec::new(), Vec::new(), Vec::new());
+    for feature in &ws.plan.features {
+        for wp in &feature.wps {
+            let Ok(Some(tip)) = store::read(&ws.repo, &feature.slug, &wp.id) else {
+                continue;
+            };
+            let tracking = format!("{}{}/{}", tracking_prefix(remote), feature.slug, wp.id);
+            let done_there = ws
+                .repo
+                .ref_tip(&tracking)
+                .ok()
+                .flatten()
+                .and_then(|id| ws.repo.read_commit(id).ok())
+                .and_then(|c| store::decode(&c).ok())
+                .is_some_and(|(_, s)| s.lane == Lane::Done);
+            if tip.state.lane != Lane::Done || done_there {
+                continue;
+            }
+            let Ok((target, _)) = super::base::target_branch(ws, feature, Some(&wp.id)) else {
+                continue;
+            };
+            if !targets.contains(&target) {
+                targets.push(target);
+            }
+            wps.push(match ws.plan.features.len() {
+                1 => wp.id.to_string(),
+                _ => format!("{}/{}", feature.slug, wp.id),
+            });
+            refs.push(store::ref_name(&feature.slug, &wp.id));
+        }
+    }
+    if refs.is_empty() {
+        return None;
+    }
+    let remote = crate::util::shell::quote(remote);
+    Some(format!(
+        "{} landed here and {} not done on {remote} yet: `git push {remote} {} {}` sends the work \
+         with its state, as a server guarding review takes them; then `git kitty sync {remote}`",
+        wps.join(", "),
+        if wps.len() == 1 { "is" } else { "are" },
+        targets.join(" "),
+        refs.join(" ")
+    ))
 }
 
 /// After landing: push each target branch that moved, then the state (landed WPs now done).

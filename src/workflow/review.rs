@@ -162,12 +162,24 @@ fn check_lane(
             state.lane
         ))
         .hint(format!("`git kitty log {arg}` shows its history"))),
-        other => Err(Error::refused(format!(
-            "{wp} is {other}: review takes work that is for_review"
-        ))
-        .hint(format!(
-            "`git kitty lane {arg} for_review` once its work is committed; `git kitty status` shows what waits for review"
-        ))),
+        other => {
+            let err = Error::refused(format!(
+                "{wp} is {other}: review takes work that is for_review"
+            ))
+            .hint(format!(
+                "`git kitty lane {arg} for_review` once its work is committed; `git kitty status` shows what waits for review"
+            ));
+            // A fresh clone reads every WP as planned: the lane here may be no lane at all.
+            let unfetched = crate::state::relation::remote_name(&ws.repo, None)
+                .ok()
+                .filter(|r| crate::state::relation::never_fetched(&ws.repo, r).unwrap_or(false));
+            Err(match unfetched {
+                Some(remote) => err.hint_first(format!(
+                    "the state of {remote} was never fetched here: `git kitty pull` brings it (or `git kitty review {arg} --sync`)"
+                )),
+                None => err,
+            })
+        }
     }
 }
 

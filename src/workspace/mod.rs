@@ -217,7 +217,9 @@ impl Workspace {
             info.runtime.worktree_missing = at == Some(branches::WorktreeAt::MissingHere);
             info.runtime.worktree_elsewhere = at == Some(branches::WorktreeAt::Elsewhere);
             if let Some(base) = &s.base {
-                info.runtime.stale = crate::state::stale::staleness(&self.repo, base);
+                info.runtime.stale = crate::state::stale::staleness(&self.repo, base, |b| {
+                    self.branch_oid_anywhere(b).ok().flatten()
+                });
             }
         }
         lanes

@@ -285,7 +285,7 @@ fn review_takes_only_work_for_review_and_leaves_nothing_when_refused() {
     let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
     net.kitty(&b, "bob", &["review", "WP02"])
         .code(1)
-        .stderr_is("error: WP02 is planned: review takes work that is for_review\nhint: `git kitty lane WP02 for_review` once its work is committed; `git kitty status` shows what waits for review\n");
+        .stderr_is("error: WP02 is planned: review takes work that is for_review\nhint: the state of origin was never fetched here: `git kitty pull` brings it (or `git kitty review WP02 --sync`)\nhint: `git kitty lane WP02 for_review` once its work is committed; `git kitty status` shows what waits for review\n");
     implemented_on_a(&net, &a);
     // State pushed, branch not (an older git kitty on A): nothing to check out on B.
     net.kitty(&a, "alice", &["push"]).ok();
@@ -628,4 +628,263 @@ fn merge_push_keeps_a_remote_branch_with_work_it_has_not_seen() {
         "origin's copy has commits this clone has not fetched"
     );
     assert_eq!(net.remote_ref(&format!("refs/heads/{BRANCH}")), late);
+}
+
+/// A dependency approved (or stacked on) on another machine: the dependent starts from the
+/// dependency's work as the remote has it, not from the target branch without it; and when
+/// that copy moves, status says stale and restack brings the dependent onto it.
+#[test]
+fn a_dependent_starts_from_the_remote_copy_of_its_dependency() {
+    let net = Net::new("linear");
+    let (a, b, c) = (net.clone("a"), net.clone("b"), net.clone("c"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    // Stacking on work for review that only the remote's copy has here.
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let stacked = net.kitty(&c, "carol", &["implement", "WP02", "--base", "WP01"]);
+    let stacked_wt = net.printed_path(&stacked.ok().stdout);
+    assert_eq!(
+        std::fs::read_to_string(stacked_wt.join("a.txt")).unwrap(),
+        "alice's work\n"
+    );
+    net.kitty(&c, "carol", &["abandon", "WP02"]).ok();
+
+    // Approved on b, never landed: c's WP02 starts from it.
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let run = net.kitty(&c, "carol", &["implement", "WP02"]);
+    run.ok().stderr_has("from WP01's branch at");
+    let wt2 = net.printed_path(&run.stdout);
+    assert_eq!(
+        std::fs::read_to_string(wt2.join("a.txt")).unwrap(),
+        "alice's work\n"
+    );
+
+    // WP01 sent back and fixed on a: c sees WP02 stale and restacks it onto the new copy.
+    net.kitty(
+        &b,
+        "bob",
+        &[
+            "lane",
+            "WP01",
+            "in_progress",
+            "--force",
+            "--reason",
+            "one more fix",
+        ],
+    )
+    .ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let fixed = net.commit(&wt, "a.txt", "alice's fixed work\n");
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let status = net.kitty(&c, "carol", &["status", "--json"]).ok().json();
+    assert_eq!(
+        wp(&status, "001-linear", "WP02")["stale"][0]["wp"],
+        "WP01",
+        "{status:#}"
+    );
+    net.kitty(&c, "carol", &["restack", "WP02"]).ok();
+    assert!(
+        net.git(&wt2, &["merge-base", "--is-ancestor", &fixed, "HEAD"])
+            .is_empty()
+    );
+    assert_eq!(
+        std::fs::read_to_string(wt2.join("a.txt")).unwrap(),
+        "alice's fixed work\n"
+    );
+}
+
+/// A dependency landed from another clone, and this clone's target has not caught up: merge
+/// says to bring the target up to date (the hint, run as printed, lets it land), not to mark
+/// the work landed by hand.
+#[test]
+fn merge_on_a_clone_whose_target_is_behind_says_to_bring_it_up_to_date() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--push"]).ok();
+    // a: WP02 on top of the landed WP01, approved by b; a's main is still the clone's.
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let wt2 = net.printed_path(&net.kitty(&a, "alice", &["implement", "WP02"]).ok().stdout);
+    net.commit(&wt2, "b.txt", "alice's second\n");
+    net.kitty(&wt2, "alice", &["lane", "for_review"]).ok();
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP02", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP02", "approved"]).ok();
+    net.kitty(&b, "bob", &["push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let run = net.kitty(&a, "alice", &["merge", "--dry-run"]);
+    run.ok()
+        .stdout_has("WP02  skipped: waits on unmerged WP01")
+        .stdout_has("if it landed from another clone, `git pull --ff-only` where main is checked out brings it");
+    net.git(&a, &["pull", "--ff-only"]);
+    net.kitty(&a, "alice", &["merge", "--push"])
+        .ok()
+        .stdout_has("WP02: merged into main");
+}
+
+/// `--help` of push, pull and sync says what they do with WP branches, and names the agent in
+/// the command that gives back a lost claim's worktree (as the hints print it).
+#[test]
+fn push_pull_and_sync_help_say_what_they_do_with_wp_branches() {
+    let repo = crate::common::Repo::with_fixture("linear");
+    let help = |cmd: &str| repo.kitty(&[cmd, "--help"]).ok().stdout.replace('\n', " ");
+    let push = help("push");
+    assert!(push.contains("refs/heads/<feature>-<WP>"), "{push}");
+    assert!(push.contains("--force-with-lease=refs/heads/"), "{push}");
+    let pull = help("pull");
+    assert!(
+        pull.contains("refs/remotes/<remote>/<feature>-<WP>"),
+        "{pull}"
+    );
+    assert!(pull.contains("fast-forwards"), "{pull}");
+    let sync = help("sync");
+    assert!(sync.contains("WP branches"), "{sync}");
+    for text in [&push, &pull, &sync] {
+        assert!(
+            text.contains("`git kitty abandon <WP> --agent <agent>`"),
+            "{text}"
+        );
+    }
+}
+
+/// WP01 landed from another clone: the implementer's clone, once it pulls, sees its worktree
+/// and branch left over, and `abandon` (as printed) removes them, writing no event; work the
+/// remote does not have is not dropped without --force.
+#[test]
+fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    let wt = implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--push"]).ok();
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let state = net.local_ref(&a, "refs/kitty/wp/001-linear/WP01");
+
+    let text = net.kitty(&a, "reader", &["status"]).ok().stdout.clone();
+    assert!(
+        text.contains("Landed          WP01  First")
+            && text.contains(
+                "`git kitty abandon WP01` removes its worktree\n\
+                 \x20                       and branch left here\n"
+            ),
+        "{text}"
+    );
+    let status = net.kitty(&a, "reader", &["status", "--json"]).ok().json();
+    assert_eq!(
+        wp(&status, "001-linear", "WP01")["left_here"],
+        serde_json::json!({
+            "worktree": format!(".worktrees/{BRANCH}"),
+            "branch": BRANCH,
+            "next": "git kitty abandon WP01",
+        })
+    );
+
+    // The remote deleted the landed branch and a's main has not caught up with the landing:
+    // the way is to bring main up to date, and it works as printed.
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .code(1)
+        .stderr_has("hint: if it landed from another clone, `git pull --ff-only` where main is checked out brings the landing; then run this again");
+    net.git(&a, &["pull", "-q", "--ff-only"]);
+    // A commit made after the landing, which the remote does not have: kept unless forced.
+    net.commit(&wt, "late.txt", "after the landing\n");
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .code(1)
+        .stderr_has(&format!(
+            "error: WP01 is done, and its worktree and branch here hold work that would be lost: 1 commit on {BRANCH} that no other branch has"
+        ));
+    assert!(wt.exists());
+    net.git(&wt, &["reset", "-q", "--hard", "HEAD~1"]);
+    net.kitty(&a, "reader", &["abandon", "WP01"])
+        .ok()
+        .stdout_has("WP01: done; removed what was left here of it");
+    assert!(!wt.exists());
+    assert_eq!(net.local_ref(&a, &format!("refs/heads/{BRANCH}")), None);
+    assert_eq!(net.local_ref(&a, "refs/kitty/wp/001-linear/WP01"), state);
+    let text = net.kitty(&a, "reader", &["status"]).ok().stdout.clone();
+    assert!(!text.contains("Landed"), "{text}");
+}
+
+/// A `git kitty merge` made without --push, its approval never pushed either: the server takes
+/// neither the done state alone (no work on main) nor main alone (not approved by its state).
+/// `push` and `merge --push` say which one push the server takes, and it works as printed.
+#[test]
+fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge"]).ok();
+    let way = "git push origin main refs/kitty/wp/001-linear/WP01";
+    let hint = format!(
+        "hint: WP01 landed here and is not done on origin yet: `{way}` sends the work with its state, as a server guarding review takes them; then `git kitty sync origin`"
+    );
+    net.kitty(&b, "bob", &["push"])
+        .code(1)
+        .stderr_has(&hint)
+        .stderr_has("hint: push the target branch with the work in the same push as the state (`git push <remote> <target> refs/kitty/wp/001-linear/WP01`)");
+    net.kitty(&b, "bob", &["merge", "--push"])
+        .code(1)
+        .stderr_has(&hint);
+    let words: Vec<&str> = way.split(' ').skip(1).collect();
+    net.git(&b, &words);
+    net.kitty(&b, "bob", &["sync", "origin"]).ok();
+    assert_eq!(net.remote_ref("main"), net.local_ref(&b, "refs/heads/main"));
+    net.kitty(&a, "alice", &["pull"]).ok();
+    let status = net.kitty(&a, "alice", &["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "001-linear", "WP01")["lane"], "done");
+}
+
+/// A dependency squash-landed from another clone: its branch on the remote was never merged
+/// (squashed), but the target has its work; a dependent on an up-to-date clone starts from the
+/// target, not from the old branch.
+#[test]
+fn a_dependent_of_squash_landed_work_starts_from_the_target() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
+    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    net.kitty(&b, "bob", &["merge", "--strategy", "squash", "--push"])
+        .ok();
+    let c = net.clone("c");
+    net.kitty(&c, "carol", &["pull"]).ok();
+    let main = net.git(&c, &["rev-parse", "main"]).trim().to_owned();
+    let run = net.kitty(&c, "carol", &["implement", "WP02"]);
+    run.ok().stderr_has(&format!("from main at {}", &main[..7]));
+}
+
+/// `review` on a clone that never fetched state (the WP reads as planned here) says to fetch
+/// it first, and that works as printed.
+#[test]
+fn review_on_a_clone_that_never_fetched_state_says_to_pull() {
+    let net = Net::new("linear");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    implemented_on_a(&net, &a);
+    net.kitty(&a, "alice", &["push"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"])
+        .code(1)
+        .stderr_has("error: WP01 is planned: review takes work that is for_review\nhint: the state of origin was never fetched here: `git kitty pull` brings it (or `git kitty review WP01 --sync`)\n");
+    net.kitty(&b, "bob", &["pull"]).ok();
+    net.kitty(&b, "bob", &["review", "WP01"])
+        .ok()
+        .stderr_has("WP01: in_review (bob)");
 }

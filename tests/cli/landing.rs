@@ -891,7 +891,7 @@ fn a_wp_done_before_git_kitty_counts_once_the_target_says_it_landed() {
     let before = repo.git(&["rev-parse", "main"]);
     repo.kitty(&["merge"])
         .ok()
-        .stdout_has("WP02  skipped: waits on unmerged WP01 (done, but no commit on main carries its work: a commit with `Kitty-Landed: 001-linear/WP01` marks work landed before git kitty)");
+        .stdout_has("WP02  skipped: waits on unmerged WP01 (done, but no commit on main carries its work: if it landed from another clone, `git pull --ff-only` where main is checked out brings it; work landed before git kitty needs a commit with `Kitty-Landed: 001-linear/WP01`)");
     assert_eq!(repo.git(&["rev-parse", "main"]), before);
     git_run(
         &repo,

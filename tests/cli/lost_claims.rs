@@ -55,7 +55,7 @@ impl Machines for Net {
 fn told(agent: &str, winner: &str) -> String {
     format!(
         "warning: 001-fan-out/WP01: {agent}'s claim, made here, lost: {winner}'s claim reached \
-         origin first\nhint: `git kitty abandon WP01` gives back the worktree \
+         origin first\nhint: `git kitty abandon WP01 --agent {agent}` gives back the worktree \
          .worktrees/{WP} and branch {WP} left here from it, and nothing else\n"
     )
 }
@@ -129,7 +129,7 @@ fn pull_and_sync_on_the_losing_machine_exit_1_with_the_lost_claims_in_json() {
             "lane": "in_progress",
             "worktree": format!(".worktrees/{WP}"),
             "branch": WP,
-            "next": "git kitty abandon WP01",
+            "next": "git kitty abandon WP01 --agent gemini",
         }])
     );
     assert_eq!(json["changed"][0]["rejected"][0]["actor"], "gemini");
@@ -190,7 +190,8 @@ fn status_marks_the_lost_claims_worktree_with_the_command_that_gives_it_back() {
     assert!(
         text.contains(
             "  Lost claims     WP01  Core                          codex's claim lost to claude\n\
-             \x20                       `git kitty abandon WP01` gives back its worktree and branch here\n"
+             \x20                       `git kitty abandon WP01 --agent codex` gives back its worktree and branch\n\
+             \x20                       here\n"
         ),
         "{text}"
     );
@@ -201,11 +202,11 @@ fn status_marks_the_lost_claims_worktree_with_the_command_that_gives_it_back() {
             "holder": "claude",
             "worktree": format!(".worktrees/{WP}"),
             "branch": WP,
-            "next": "git kitty abandon WP01",
+            "next": "git kitty abandon WP01 --agent codex",
         })
     );
     // The command status prints is one git kitty takes.
-    crate::common::assert_hint_parses("git kitty abandon WP01", &text);
+    crate::common::assert_hint_parses("git kitty abandon WP01 --agent codex", &text);
     // The winner, with its own worktree and the very same history, has nothing marked.
     m.kitty(&a, "claude", &["pull"]).ok();
     assert_eq!(m.lost_claim(&a), serde_json::Value::Null);
@@ -429,4 +430,41 @@ fn a_lost_claim_never_sends_its_branch_in_place_of_the_winners() {
         m.git(&m.remote, &["rev-parse", &format!("refs/heads/{WP}")]),
         m.git(&a, &["rev-parse", &format!("refs/heads/{WP}")])
     );
+}
+
+/// The command that gives back a lost claim's worktree works as printed from anywhere in the
+/// clone, by anyone: a person in the main worktree (whose name is not the agent's) included.
+#[test]
+fn the_printed_abandon_of_a_lost_claim_works_from_the_main_worktree() {
+    let net = Net::new("fan-out");
+    let (a, b) = (net.clone("a"), net.clone("b"));
+    net.kitty(&a, "claude", &["implement", "WP01"]).ok();
+    net.kitty(&b, "codex", &["implement", "WP01"]).ok();
+    net.kitty(&a, "claude", &["push"]).ok();
+    let pulled = net.kitty(&b, "codex", &["pull"]);
+    pulled
+        .code(1)
+        .stderr_has("hint: `git kitty abandon WP01 --agent codex` gives back the worktree");
+    let text = net.kitty(&b, "codex", &["status"]).ok().stdout.clone();
+    assert!(
+        text.contains("`git kitty abandon WP01 --agent codex` gives back its worktree"),
+        "{text}"
+    );
+    let status = net.kitty(&b, "codex", &["status", "--json"]).ok().json();
+    let next = status["features"][0]["work_packages"][0]["lost_claim"]["next"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(next, "git kitty abandon WP01 --agent codex");
+    // Run as printed, with no agent set: the main worktree's user.name acts.
+    let words = crate::common::shell_words(&next);
+    let mut cmd = net.seed.kitty_command(
+        &b,
+        &words[2..].iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    cmd.env_remove("KITTY_AGENT");
+    Run::new(cmd.output().unwrap(), &net.seed.root)
+        .ok()
+        .stdout_has("gave back what codex's lost claim left here");
+    assert!(!b.join(".worktrees").join(WP).exists());
 }

@@ -114,14 +114,15 @@ fn unreviewed_work_pushed_is_refused_by_pre_push_and_the_server_and_the_right_wa
     run.code(1)
         .stderr_has("error: refusing to land 001-linear/WP01 on main: it is in_progress, not approved")
         .stderr_has(&format!(
-            "hint: nothing was pushed; to take the work back off main here: `git reset --hard {}` on main (the remote's main)",
-            &main[..7]
+            "hint: nothing was pushed; to take the work back off main here: `git reset --keep {}` on main (main before {}, the first commit refused)",
+            &main[..7],
+            &repo.git(&["rev-parse", "001-linear-WP01"])[..7]
         ));
     git(&repo, &root, &["push", "--no-verify", "origin", "main"])
         .code(1)
         .stderr_has("remote: error: refusing to land 001-linear/WP01 on main: it is planned, not approved (kitty.landing.requireReview)")
         .stderr_has("remote: hint: this server judges review by its own state refs, as this push leaves them: push the state with the work (`git push <remote> main refs/kitty/wp/001-linear/WP01`)");
-    git(&repo, &root, &["reset", "-q", "--hard", &main[..7]]).ok();
+    git(&repo, &root, &["reset", "-q", "--keep", &main[..7]]).ok();
     assert_eq!(repo.git(&["rev-parse", "main"]), main);
 
     // The right way: review, approve, `git kitty merge` (whose fast-forward of main passes the
@@ -267,4 +268,41 @@ fn a_review_shared_by_one_clone_lets_another_land_and_a_third_pull_it() {
     )
     .ok();
     assert!(carol.join("one.txt").exists());
+}
+
+/// pre-push's way back keeps this clone's own commits on the target: it takes the target back
+/// to just before the first refused commit (a merge of unreviewed work made with the hooks
+/// off), not to the remote's tip, which would drop a commit made on main before it.
+#[test]
+fn pre_push_way_back_keeps_commits_made_before_the_refused_one() {
+    let repo = Repo::with_fixture("linear");
+    server(&repo);
+    repo.kitty(&["hooks", "install"]).ok();
+    in_progress(&repo);
+    let root = repo.root.clone();
+    repo.commit_in(&root, "mine.txt", "mine\n");
+    let mine = repo.git(&["rev-parse", "main"]);
+    repo.git(&[
+        "-c",
+        "core.hooksPath=/dev/null",
+        "merge",
+        "-q",
+        "--no-ff",
+        "--no-edit",
+        "001-linear-WP01",
+    ]);
+    let merge = repo.git(&["rev-parse", "main"]);
+    let run = git(&repo, &root, &["push", "origin", "main"]);
+    run.code(1).stderr_has(&format!(
+        "hint: nothing was pushed; to take the work back off main here: `git reset --keep {}` on main (main before {}, the first commit refused)",
+        &mine[..7],
+        &merge[..7]
+    ));
+    git(&repo, &root, &["reset", "--keep", &mine[..7]]).ok();
+    assert_eq!(repo.git(&["rev-parse", "main"]), mine);
+    assert_eq!(
+        std::fs::read_to_string(root.join("mine.txt")).unwrap(),
+        "mine\n"
+    );
+    git(&repo, &root, &["push", "-q", "origin", "main"]).ok();
 }
