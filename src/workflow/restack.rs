@@ -140,7 +140,13 @@ fn prepare(
             && holder != actor
         {
             return Err(Error::refused(format!("{wp} is claimed by {holder}"))
-                .hint(format!("ask {holder}, or `git kitty restack {wp} --force`")));
+                .hint(format!(
+                    "acting for {holder}: `git kitty restack {wp} --agent {}`",
+                    crate::util::shell::quote(holder)
+                ))
+                .hint(format!(
+                    "otherwise ask {holder}, or `git kitty restack {wp} --force`"
+                )));
         }
         let path = place::locate(ws, feature, &id)?.worktree;
         preflight(ws, &id, &path)?;

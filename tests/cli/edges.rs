@@ -141,7 +141,11 @@ fn restack_respects_holders_lanes_and_dirty_dependents() {
 
     repo.kitty(&["restack", "WP02", "--agent", "mallory"])
         .code(1)
-        .stderr_has("WP02 is claimed by b");
+        .stderr_is(
+            "error: WP02 is claimed by b\n\
+             hint: acting for b: `git kitty restack WP02 --agent b`\n\
+             hint: otherwise ask b, or `git kitty restack WP02 --force`\n",
+        );
     // A dirty dependent stops the run before anything is rebased.
     let wt3 = repo.worktree("001-linear-WP03");
     std::fs::write(wt3.join("scratch"), "x").unwrap();
