@@ -102,6 +102,13 @@ impl Server {
     }
 
     /// WP02 done by hand on its own branch, its dependency WP01 not started.
+    /// `git merge --no-ff` of a WP's branch into main, client hooks skipped: only the server
+    /// judges it.
+    fn merge_by_hand(&self, branch: &str) {
+        self.git(&["merge", "-q", "--no-ff", "--no-edit", "--no-verify", branch])
+            .ok();
+    }
+
     fn wp02_without_wp01(&self) {
         self.approved("WP02", &["--force", "--reason", "test"], "two.txt");
     }
@@ -160,15 +167,7 @@ fn a_hand_made_state_saying_done_is_refused_and_lands_nothing() {
     // Even a server that took such a state before it checked them lands nothing on it.
     s.damage(WP01, &done);
     s.wp02_without_wp01();
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP02");
     let before = s.on_server("main");
     s.push(&["main"]).code(1).stderr_has(
         "remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01, which is not on main yet",
@@ -184,15 +183,7 @@ fn frontmatter_lanes_never_count_as_landed() {
     s.edit_plan("WP01", "dependencies: []", "dependencies: []\nlane: done");
     s.repo.commit_all("WP01 is done, honest");
     let marked = s.rev("main");
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP02");
     s.push(&["main"]).code(1).stderr_has(
         "remote: error: refusing to land 001-linear/WP02 on main: it depends on WP01, which is not on main yet",
     );
@@ -213,15 +204,7 @@ fn frontmatter_lanes_never_count_as_landed() {
         "WP01 landed before git kitty\n\nKitty-Landed: 001-linear/WP01",
     ])
     .ok();
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP02");
     s.push(&["main"]).ok();
 }
 
@@ -233,15 +216,7 @@ fn a_push_that_changes_dependencies_and_lands_their_work_is_refused() {
     s.edit_plan("WP02", "dependencies: [WP01]", "dependencies: []");
     s.repo.commit_all("WP02 does not need WP01 after all");
     let plan_edit = s.rev("main");
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP02");
     s.push(&["main"])
         .code(1)
         .stderr_has("remote: error: refusing to land 001-linear/WP02 on main: this push also changes its dependencies in the plan (WP01 before, none after)")
@@ -307,15 +282,7 @@ fn require_trailer_refuses_unnamed_work_and_squashes_without_trailers() {
     // A plain `git merge` of a WP's branch: its commits carry the trailer, the merge changes
     // nothing of its own.
     s.approved("WP02", &[], "two.txt");
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP02");
     s.push(&["main"]).ok();
 }
 
@@ -492,24 +459,8 @@ fn plain_git_merges_in_order_are_taken() {
     let s = Server::new();
     s.approved("WP01", &[], "one.txt");
     s.approved("WP02", &["--base", "WP01"], "two.txt");
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP01",
-    ])
-    .ok();
-    s.git(&[
-        "merge",
-        "-q",
-        "--no-ff",
-        "--no-edit",
-        "--no-verify",
-        "001-linear-WP02",
-    ])
-    .ok();
+    s.merge_by_hand("001-linear-WP01");
+    s.merge_by_hand("001-linear-WP02");
     s.push(&["main"]).ok();
     // And state shared from two clones, joined and pushed back.
     let other = s.repo.sandbox.path().join("other");
