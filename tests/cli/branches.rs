@@ -21,6 +21,17 @@ fn implemented_on_a(net: &Net, a: &Path) -> PathBuf {
 
 /// A's WP01 (`implemented_on_a`) pushed; B pulls it, takes its review and commits `b.txt` in
 /// the review's worktree (nothing pushed). A's worktree, and B's commit.
+/// A's WP01 (as [`implemented_on_a`]) pushed; B pulls, reviews and approves it (nothing of
+/// B's pushed). A's worktree.
+fn approved_on_b(net: &Net, a: &Path, b: &Path) -> PathBuf {
+    let wt = implemented_on_a(net, a);
+    net.kitty(a, "alice", &["push"]).ok();
+    net.kitty(b, "bob", &["pull"]).ok();
+    net.kitty(b, "bob", &["review", "WP01"]).ok();
+    net.kitty(b, "bob", &["lane", "WP01", "approved"]).ok();
+    wt
+}
+
 fn fixed_on_b(net: &Net, a: &Path, b: &Path) -> (PathBuf, String) {
     let wt = implemented_on_a(net, a);
     net.kitty(a, "alice", &["push"]).ok();
@@ -563,11 +574,7 @@ fn a_branch_the_remote_refuses_holds_back_no_other() {
 fn merge_push_when_the_remote_target_moved_says_how_to_finish() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    net.kitty(&b, "bob", &["review", "WP01"]).ok();
-    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    approved_on_b(&net, &a, &b);
     // Meanwhile main moves on the remote (A's unrelated commit).
     net.commit(&a, "unrelated.txt", "a's fix\n");
     net.git(&a, &["push", "-q", "origin", "main"]);
@@ -608,11 +615,7 @@ fn merge_remote_needs_push() {
 fn merge_push_keeps_a_remote_branch_with_work_it_has_not_seen() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    net.kitty(&b, "bob", &["review", "WP01"]).ok();
-    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    let wt = approved_on_b(&net, &a, &b);
     // Alice pushes one more commit to the branch after bob's last fetch.
     net.commit(&wt, "late.txt", "late\n");
     net.git(&wt, &["push", "-q", "origin", BRANCH]);
@@ -765,11 +768,7 @@ fn push_pull_and_sync_help_say_what_they_do_with_wp_branches() {
 fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    let wt = implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
-    net.kitty(&b, "bob", &["review", "WP01"]).ok();
-    net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
+    let wt = approved_on_b(&net, &a, &b);
     net.kitty(&b, "bob", &["merge", "--push"]).ok();
     net.kitty(&a, "alice", &["pull"]).ok();
     let state = net.local_ref(&a, "refs/kitty/wp/001-linear/WP01");
