@@ -464,13 +464,6 @@ fn lost_claim_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                 .as_deref()
                 .map(|h| format!(" to {}", clean(h)))
                 .unwrap_or_default();
-            let left: Vec<&str> = [
-                l.worktree.as_ref().map(|_| "worktree"),
-                l.branch.as_ref().map(|_| "branch"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
             format!(
                 "{}  {}  {}",
                 wp_label(w, TITLE_WIDTH, paint),
@@ -478,7 +471,7 @@ fn lost_claim_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                 paint.dim(&format!(
                     "`{}` gives back its {} here",
                     l.next,
-                    left.join(" and ")
+                    left_behind(l.worktree.is_some(), l.branch.is_some())
                 ))
             )
         })
@@ -491,24 +484,27 @@ fn landed_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .iter()
         .filter_map(|w| Some((w, w.left_here.as_ref()?)))
         .map(|(w, l)| {
-            let left: Vec<&str> = [
-                l.worktree.as_ref().map(|_| "worktree"),
-                l.branch.as_ref().map(|_| "branch"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
             format!(
                 "{}  {}",
                 wp_label(w, TITLE_WIDTH, paint),
                 paint.dim(&format!(
                     "`{}` removes its {} left here",
                     l.next,
-                    left.join(" and ")
+                    left_behind(l.worktree.is_some(), l.branch.is_some())
                 ))
             )
         })
         .collect()
+}
+
+/// What a WP left in this clone: `worktree`, `branch`, or `worktree and branch`.
+fn left_behind(worktree: bool, branch: bool) -> &'static str {
+    match (worktree, branch) {
+        (true, true) => "worktree and branch",
+        (true, false) => "worktree",
+        (false, true) => "branch",
+        (false, false) => "",
+    }
 }
 
 fn needs_fixing_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
