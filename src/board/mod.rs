@@ -65,6 +65,10 @@ pub struct RemoteSummary {
 #[derive(Debug, Serialize)]
 pub struct WpView {
     pub id: String,
+    /// How a command line names it (`WP01`, or `WP01 --feature 002-search` where another
+    /// feature has a WP01): for the board's hints, not the JSON.
+    #[serde(skip)]
+    pub arg: String,
     pub title: String,
     pub lane: Lane,
     pub lane_source: LaneSource,
@@ -153,6 +157,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
             .collect();
         views.push(WpView {
             id: wp.id.to_string(),
+            arg: wp.id.to_string(),
             title: wp.title.clone(),
             lane: info.lane,
             lane_source: info.source,

@@ -25,6 +25,9 @@ pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Res
         .map(|f| feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
         .collect();
     for (f, b) in features.iter().zip(boards.iter_mut()) {
+        for (w, view) in f.wps.iter().zip(b.work_packages.iter_mut()) {
+            view.arg = ws.wp_arg(f, &w.id);
+        }
         super::lost::mark(ws, f, &states, b)?;
         super::landed::mark(ws, f, &states, b)?;
     }

@@ -66,7 +66,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
         "git kitty abandon WP02",
     )?;
     let actor = args.agent.actor(&ws)?;
-    let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)?;
+    let done = abandon::abandon(&ws, feature, &wp, &actor, args.force, args.note)
+        .map_err(|e| ws.qualify_hints(feature, e))?;
     if args.json.enabled {
         ctx.ui.out_json(&done);
         return Ok(0);

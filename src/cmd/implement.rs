@@ -96,7 +96,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             remote,
             provenance: Default::default(),
         },
-    )?;
+    )
+    .map_err(|e| ws.qualify_hints(feature, e))?;
     print(&mut ctx.ui, &ws, &done, args.json.enabled);
     Ok(0)
 }

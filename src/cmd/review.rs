@@ -68,7 +68,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
             actor,
             sync: args.sync,
         },
-    )?;
+    )
+    .map_err(|e| ws.qualify_hints(feature, e))?;
     print(&mut ctx.ui, &ws, &done, args.json.enabled);
     Ok(0)
 }

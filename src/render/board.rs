@@ -393,7 +393,7 @@ fn stale_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                 "{} stale: {}  {}",
                 paint.bold(&w.id),
                 why.join(", "),
-                paint.dim(&format!("(git kitty restack {})", w.id))
+                paint.dim(&format!("(git kitty restack {})", w.arg))
             )
         })
         .collect()
@@ -404,7 +404,7 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .iter()
         .filter(|w| w.worktree_missing)
         .map(|w| {
-            let id = &w.id;
+            let id = &w.arg;
             // Only a command that works in the WP's lane.
             let hint = match w.lane {
                 Lane::ForReview => format!("`git kitty review {id}` reviews it in a new worktree"),
@@ -415,7 +415,7 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                     ),
                     None => format!("`git kitty review {id}` makes it again"),
                 },
-                Lane::Approved => "`git kitty merge` lands it, no worktree needed".to_owned(),
+                Lane::Approved => format!("`git kitty merge {id}` lands it, no worktree needed"),
                 _ => format!("`git kitty implement {id}` makes it again"),
             };
             format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), paint.dim(&hint))
@@ -429,7 +429,7 @@ fn elsewhere_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .iter()
         .filter(|w| w.worktree_elsewhere)
         .map(|w| {
-            let id = &w.id;
+            let id = &w.arg;
             let who = |name: Option<&String>| {
                 name.map(|n| format!(" ({})", clean(n))).unwrap_or_default()
             };
@@ -443,7 +443,9 @@ fn elsewhere_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
                     who(w.reviewer.as_ref())
                 ),
                 Lane::Approved => {
-                    format!("implemented on another machine{by}: `git kitty merge` lands it here")
+                    format!(
+                        "implemented on another machine{by}: `git kitty merge {id}` lands it here"
+                    )
                 }
                 _ => format!("on another machine{by}"),
             };

@@ -275,7 +275,7 @@ fn check_lane(wp: &WpId, state: &WpState, actor: &str) -> Result<()> {
             // What works in that lane first: reviewing work for review, landing approved work.
             let err = match other {
                 Lane::ForReview => err.hint(format!("`git kitty review {wp}` reviews it")),
-                Lane::Approved => err.hint("`git kitty merge` lands it".to_owned()),
+                Lane::Approved => err.hint(format!("`git kitty merge {wp}` lands it")),
                 _ => err,
             };
             Err(err.hint(format!(

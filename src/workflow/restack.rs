@@ -80,7 +80,7 @@ pub fn restack(
         let conflict = step.outcome == Outcome::Conflict;
         steps.push(step);
         if conflict {
-            return Err(conflict_error(&t, &steps));
+            return Err(conflict_error(&t, &ws.wp_arg(feature, &t.wp), &steps));
         }
     }
     Ok(steps)
@@ -109,8 +109,12 @@ fn prepare(
         }
         let Some(tip) = tip.filter(|t| t.state.worktree.is_some() && t.state.base.is_some()) else {
             if asked {
-                return Err(Error::usage(format!("{wp} has no worktree to restack"))
-                    .hint(format!("start it with `git kitty implement {wp}`")));
+                return Err(
+                    Error::usage(format!("{wp} has no worktree to restack")).hint(format!(
+                        "start it with `git kitty implement {}`",
+                        ws.wp_arg(feature, wp)
+                    )),
+                );
             }
             continue;
         };
@@ -122,7 +126,8 @@ fn prepare(
                     state.lane
                 ))
                 .hint(format!(
-                    "move it back first: `git kitty lane {wp} in_progress --note \"...\"`"
+                    "move it back first: `git kitty lane {} in_progress --note \"...\"`",
+                    ws.wp_arg(feature, wp)
                 )));
             }
             steps.push(Step {
@@ -141,15 +146,17 @@ fn prepare(
         {
             return Err(Error::refused(format!("{wp} is claimed by {holder}"))
                 .hint(format!(
-                    "acting for {holder}: `git kitty restack {wp} --agent {}`",
+                    "acting for {holder}: `git kitty restack {} --agent {}`",
+                    ws.wp_arg(feature, wp),
                     crate::util::shell::quote(holder)
                 ))
                 .hint(format!(
-                    "otherwise ask {holder}, or `git kitty restack {wp} --force`"
+                    "otherwise ask {holder}, or `git kitty restack {} --force`",
+                    ws.wp_arg(feature, wp)
                 )));
         }
         let path = place::locate(ws, feature, &id)?.worktree;
-        preflight(ws, &id, &path)?;
+        preflight(ws, &id, &ws.wp_arg(feature, &id), &path)?;
         todo.push(Todo {
             old_base: state
                 .base
@@ -166,7 +173,8 @@ fn prepare(
 }
 
 /// The stop on a conflict: where to resolve it and how to go on (or give up).
-fn conflict_error(t: &Todo, steps: &[Step]) -> Error {
+/// `arg` names the WP on a command line (with `--feature` when its id is ambiguous).
+fn conflict_error(t: &Todo, arg: &str, steps: &[Step]) -> Error {
     let id = &t.wp;
     let conflicts = steps.last().map_or(&[][..], |s| s.conflicts.as_slice());
     let shown: Vec<&str> = conflicts.iter().take(20).map(String::as_str).collect();
@@ -176,20 +184,20 @@ fn conflict_error(t: &Todo, steps: &[Step]) -> Error {
     )
     .details(serde_json::json!({ "steps": steps }))
     .hint(format!(
-        "resolve it in {}: edit, `git add`, `git rebase --continue`; then `git kitty restack {id}`",
+        "resolve it in {}: edit, `git add`, `git rebase --continue`; then `git kitty restack {arg}`",
         t.path.display()
     ))
-    .hint(format!("or give up the rebase there with `git rebase --abort` (then `git kitty lane {id} in_progress`)"))
+    .hint(format!("or give up the rebase there with `git rebase --abort` (then `git kitty lane {arg} in_progress`)"))
 }
 
 /// A worktree must exist, be clean and not be mid-rebase, for every WP of the run, before
 /// anything is rebased. (A rebase finished by hand is no longer in progress: `restack_one`
 /// then records its result.)
-fn preflight(ws: &Workspace, wp: &WpId, path: &std::path::Path) -> Result<()> {
+fn preflight(ws: &Workspace, wp: &WpId, arg: &str, path: &std::path::Path) -> Result<()> {
     if !path.exists() {
         return Err(
             Error::refused(format!("{wp}'s worktree {} is missing", path.display()))
-                .hint(format!("`git kitty implement {wp}` makes it again")),
+                .hint(format!("`git kitty implement {arg}` makes it again")),
         );
     }
     if ws.repo.rebase_in_progress(path) {

@@ -156,7 +156,7 @@ fn check_lane(
                 )))
         }
         Lane::Approved => Err(Error::refused(format!("{wp} is approved already"))
-            .hint("`git kitty merge` lands it".to_owned())),
+            .hint(format!("`git kitty merge {arg}` lands it"))),
         Lane::Done | Lane::Canceled => Err(Error::refused(format!(
             "{wp} is {}: there is nothing left to review",
             state.lane

@@ -154,6 +154,13 @@ impl Workspace {
         }
     }
 
+    /// `err` with each `git kitty <command> WPnn` of its hints naming `feature` where the id
+    /// alone would be ambiguous ([`Self::wp_arg`]): the failing code knows the WP by id only,
+    /// the command knows which feature the run is about.
+    pub fn qualify_hints(&self, feature: &Feature, err: Error) -> Error {
+        err.map_hints(|h| qualify_hint(h, &|id| self.wp_arg(feature, id)))
+    }
+
     /// The WP whose worktree the command runs in, if any.
     pub fn implied_wp(&self) -> Option<(&Feature, WpId)> {
         let branch = self.repo.current_branch()?;
@@ -549,4 +556,63 @@ fn unknown_wp(wp: &WpId, feature: &Feature) -> Error {
             format!("work packages of {}: {}", feature.slug, ids.join(", "))
         },
     )
+}
+
+/// `hint` with the WP id that follows each `git kitty <command> ` replaced by `arg(id)`,
+/// unless the command line already names a feature.
+fn qualify_hint(hint: &str, arg: &dyn Fn(&WpId) -> String) -> String {
+    const PREFIX: &str = "git kitty ";
+    let mut out = String::with_capacity(hint.len());
+    let mut rest = hint;
+    while let Some(at) = rest.find(PREFIX) {
+        let after = at + PREFIX.len();
+        out.push_str(&rest[..after]);
+        rest = &rest[after..];
+        // `<command> WPnn`, then the rest of that command line (up to its closing backtick).
+        let Some(space) = rest.find(' ') else { break };
+        let id_len = rest[space + 1..]
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len() - space - 1);
+        let token = &rest[space + 1..space + 1 + id_len];
+        let line_end = rest.find('`').unwrap_or(rest.len());
+        let named = rest[..line_end].contains("--feature") || rest[..line_end].contains(" -f ");
+        if let (Ok(id), false) = (token.parse::<WpId>(), named || !token.starts_with("WP")) {
+            out.push_str(&rest[..space + 1]);
+            out.push_str(&arg(&id));
+            rest = &rest[space + 1 + id_len..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod qualify_tests {
+    use super::*;
+
+    #[test]
+    fn only_ids_after_a_command_without_a_feature_are_qualified() {
+        let arg = |id: &WpId| format!("{id} --feature 002-search");
+        let q = |h: &str| qualify_hint(h, &arg);
+        assert_eq!(
+            q("WP01 has not been started: `git kitty implement WP01`"),
+            "WP01 has not been started: `git kitty implement WP01 --feature 002-search`"
+        );
+        assert_eq!(
+            q(
+                "or `git kitty implement WP03 --force --reason \"...\"`; `git kitty lane WP02 planned`"
+            ),
+            "or `git kitty implement WP03 --feature 002-search --force --reason \"...\"`; `git kitty lane WP02 --feature 002-search planned`"
+        );
+        for same in [
+            "`git kitty lane WP01 --feature 001-a planned`",
+            "`git kitty repair WP01 -f 001-a`",
+            "`git kitty next` finds work",
+            "`git kitty merge` lands it",
+            "git kitty push",
+            "`git kitty implement WPx`",
+        ] {
+            assert_eq!(q(same), same);
+        }
+    }
 }

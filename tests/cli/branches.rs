@@ -153,10 +153,10 @@ fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
     net.kitty(&b, "bob", &["status"])
         .ok()
-        .stdout_has("Elsewhere       WP01  First                         implemented on another machine (alice):\n                        `git kitty merge` lands it here\n");
+        .stdout_has("Elsewhere       WP01  First                         implemented on another machine (alice):\n                        `git kitty merge WP01` lands it here\n");
     // What the issue saw: implement suggested, and refusing. Now the refusal says what works.
     net.kitty(&b, "bob", &["implement", "WP01"]).code(1).stderr_is(
-        "error: WP01 is approved: implement starts planned work\nhint: `git kitty merge` lands it\nhint: to reopen it: `git kitty lane WP01 in_progress --force --reason \"...\"`\n",
+        "error: WP01 is approved: implement starts planned work\nhint: `git kitty merge WP01` lands it\nhint: to reopen it: `git kitty lane WP01 in_progress --force --reason \"...\"`\n",
     );
     net.kitty(&b, "bob", &["merge", "--dry-run"])
         .ok()
@@ -330,7 +330,7 @@ fn review_takes_only_work_for_review_and_leaves_nothing_when_refused() {
     net.kitty(&c, "carol", &["lane", "WP01", "approved"]).ok();
     net.kitty(&c, "carol", &["review", "WP01"])
         .code(1)
-        .stderr_is("error: WP01 is approved already\nhint: `git kitty merge` lands it\n");
+        .stderr_is("error: WP01 is approved already\nhint: `git kitty merge WP01` lands it\n");
 }
 
 #[test]

@@ -272,3 +272,84 @@ fn refusals_for_a_wp_id_two_features_share_name_its_feature() {
         "take it over with `git kitty lane WP01 --feature 002-search <lane> --force --reason",
     );
 }
+
+#[test]
+fn restack_hints_for_a_wp_id_two_features_share_name_its_feature() {
+    let repo = Repo::with_fixture("example");
+    let f = ["-f", "002-search"];
+    repo.kitty(&[&["implement", "WP01", "--agent", "gemini"][..], &f].concat())
+        .ok();
+    repo.kitty(&[&["implement", "WP02", "--agent", "a"][..], &f].concat())
+        .ok();
+    repo.kitty(
+        &[
+            &[
+                "implement",
+                "WP03",
+                "--agent",
+                "b",
+                "--base",
+                "WP01",
+                "--base",
+                "WP02",
+            ][..],
+            &f,
+        ]
+        .concat(),
+    )
+    .ok();
+    repo.commit_in(&repo.worktree("002-search-WP01"), "c", "a");
+    repo.kitty(&[&["restack", "WP03", "--agent", "mallory"][..], &f].concat())
+        .code(1)
+        .stderr_is(
+            "error: WP03 is claimed by b\n\
+             hint: acting for b: `git kitty restack WP03 --feature 002-search --agent b`\n\
+             hint: otherwise ask b, or `git kitty restack WP03 --feature 002-search --force`\n",
+        );
+    // As printed, from the main worktree.
+    repo.commit_in(&repo.worktree("002-search-WP03"), "c", "b");
+    repo.kitty(&["restack", "WP03", "--feature", "002-search", "--agent", "b"])
+        .code(4)
+        .stderr_has(
+            "; then `git kitty restack WP03 --feature 002-search`\n\
+             hint: or give up the rebase there with `git rebase --abort` (then `git kitty lane WP03 --feature 002-search in_progress`)\n",
+        );
+}
+
+#[test]
+fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
+    let repo = Repo::with_fixture("example");
+    repo.kitty(&["implement", "WP03", "-f", "002-search", "--agent", "z"])
+        .code(1)
+        .stderr_has("hint: WP02 has not been started: `git kitty implement WP02 --feature 002-search`\n")
+        .stderr_has("hint: or start anyway: `git kitty implement WP03 --feature 002-search --force --reason \"...\"`\n");
+    repo.kitty(&[
+        "implement",
+        "WP02",
+        "--feature",
+        "002-search",
+        "--agent",
+        "z",
+    ])
+    .ok();
+    // Its worktree deleted by hand: the board's way back names the feature, and works.
+    repo.git(&[
+        "worktree",
+        "remove",
+        "--force",
+        ".worktrees/002-search-WP02",
+    ]);
+    repo.kitty(&["status", "-f", "002-search"])
+        .ok()
+        .stdout_has("`git kitty implement WP02 --feature 002-search` makes it again");
+    repo.kitty(&[
+        "implement",
+        "WP02",
+        "--feature",
+        "002-search",
+        "--agent",
+        "z",
+    ])
+    .ok();
+    assert!(repo.worktree("002-search-WP02").is_dir());
+}
