@@ -51,6 +51,11 @@ pub struct Moved {
 
 /// Move a WP. Asking for the lane it is in, as its holder, writes nothing.
 pub fn move_wp(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
+    // The rules and the remote name the WP by id; a command line may need its feature too.
+    move_by_id(ws, m).map_err(|e| ws.qualify_hints(m.feature, e))
+}
+
+fn move_by_id(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
     let claiming = matches!(m.to, Lane::Claimed | Lane::InProgress);
     let remote = if m.sync || (claiming && crate::sync::claims_synced(&ws.repo, false)) {
         let remote = crate::sync::remote_name(&ws.repo, None)?;
@@ -65,14 +70,6 @@ pub fn move_wp(ws: &Workspace, m: &Move<'_>) -> Result<Moved> {
     let outcome = store::append(&ws.repo, &m.feature.slug, m.wp, &initial, &mut |state| {
         from = state.lane;
         decide(ws, m, state)
-    })
-    .map_err(|e| {
-        // The rules name the WP by id; a command line may need its feature too.
-        let (plain, named) = (
-            format!("git kitty lane {} ", m.wp),
-            format!("git kitty lane {} ", ws.wp_arg(m.feature, m.wp)),
-        );
-        e.map_hints(|h| h.replace(&plain, &named))
     })
     .map_err(|e| match e.holder().map(str::to_owned) {
         // The usual cause: the holder itself, acting without saying who it is.
