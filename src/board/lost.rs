@@ -1,6 +1,8 @@
 //! WPs whose claim made here lost to another machine's and left a worktree or branch here
 //! (`state::lost`): the board marks them with the command that gives those back.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use super::FeatureBoard;
@@ -27,21 +29,22 @@ pub struct LostHere {
 }
 
 /// Mark the WPs of `feature` (its `board`) whose lost claim left a worktree or branch here.
-/// One listing of the markers' refs; nothing more when there are none.
+/// `marked`: the WPs of every feature with a marker (`state::lost::marked`, listed once).
 pub(super) fn mark(
     ws: &Workspace,
     feature: &Feature,
+    marked: &HashMap<FeatureSlug, Vec<WpId>>,
     states: &States,
     board: &mut FeatureBoard,
 ) -> Result<()> {
-    for wp in lost::marked(&ws.repo, &feature.slug)? {
+    for wp in marked.get(&feature.slug).into_iter().flatten() {
         let Some(tip) = states.get(&(feature.slug.clone(), wp.clone())) else {
             continue;
         };
-        let Some(found) = lost::read(&ws.repo, &feature.slug, &wp, tip.commit)? else {
+        let Some(found) = lost::read(&ws.repo, &feature.slug, wp, tip.commit)? else {
             continue;
         };
-        let (worktree, branch) = left_here(ws, &feature.slug, &wp)?;
+        let (worktree, branch) = left_here(ws, &feature.slug, wp)?;
         if worktree.is_none() && branch.is_none() {
             continue;
         }
@@ -49,7 +52,7 @@ pub(super) fn mark(
             continue;
         };
         let now = &tip.state;
-        let next = give_back_command(&ws.wp_arg(feature, &wp), &found.agent);
+        let next = give_back_command(&ws.wp_arg(feature, wp), &found.agent);
         view.lost_claim = Some(LostHere {
             agent: found.agent,
             holder: now.holder().or(now.agent.as_deref()).map(str::to_owned),

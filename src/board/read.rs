@@ -1,6 +1,8 @@
 //! The board as a workspace has it now: the plan, the state refs, what git says about branches
 //! and worktrees, and how state compares with a remote. `status` and `next` both start here.
 
+use std::collections::HashMap;
+
 use super::{Board, FeatureBoard, RemoteSummary, feature_board};
 use crate::error::Result;
 use crate::model::plan::Feature;
@@ -24,11 +26,12 @@ pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Res
         .iter()
         .map(|f| feature_board(f, &ws.lanes_with_runtime(f, &states, &state_problems)))
         .collect();
+    let marked = crate::state::lost::marked(&ws.repo)?;
     for (f, b) in features.iter().zip(boards.iter_mut()) {
         for (w, view) in f.wps.iter().zip(b.work_packages.iter_mut()) {
             view.arg = ws.wp_arg(f, &w.id);
         }
-        super::lost::mark(ws, f, &states, b)?;
+        super::lost::mark(ws, f, &marked, &states, b)?;
         super::landed::mark(ws, f, &states, b)?;
     }
     let problems = ws
@@ -75,29 +78,26 @@ pub fn read_with_remote<'w>(
 impl Snapshot<'_> {
     /// Fill in how each WP's state compares with `remote`'s last fetched state.
     pub fn compare_with_remote(&mut self, ws: &Workspace, remote: &str) -> Result<()> {
+        let relations = relations(&ws.repo, remote)?;
         for (f, b) in self.features.iter().zip(self.board.features.iter_mut()) {
-            compare_feature(ws, remote, f, b)?;
+            if let Some(rels) = relations.get(&f.slug) {
+                compare_feature(remote, rels, b);
+            }
         }
         Ok(())
     }
 }
 
-/// Fill in how each WP's state compares with `remote`'s last fetched state.
-fn compare_feature(
-    ws: &Workspace,
-    remote: &str,
-    feature: &Feature,
-    board: &mut FeatureBoard,
-) -> Result<()> {
-    let relations = relations(&ws.repo, remote, &feature.slug)?;
+/// Fill in how each WP of a feature (its `board`) compares with `remote`'s last fetched state.
+fn compare_feature(remote: &str, relations: &HashMap<String, Relation>, board: &mut FeatureBoard) {
     if relations.is_empty() {
-        return Ok(());
+        return;
     }
     let mut summary = RemoteSummary {
         name: remote.to_owned(),
         ..Default::default()
     };
-    for (wp, rel) in &relations {
+    for (wp, rel) in relations {
         match rel {
             Relation::InSync => summary.in_sync += 1,
             Relation::Ahead => summary.ahead += 1,
@@ -111,5 +111,4 @@ fn compare_feature(
         }
     }
     board.remote = Some(summary);
-    Ok(())
 }

@@ -11,7 +11,7 @@
 //! `abandon` gives back only it (never a release event for a claim this clone does not hold) and
 //! then drops the marker. A later claim by the same agent that takes effect supersedes it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::schema::{Event, EventKind, WpState};
 use super::store;
@@ -83,14 +83,19 @@ pub fn forget(repo: &Repo, feature: &FeatureSlug, wp: &WpId, merge: Oid) -> Resu
         .map(|_| ())
 }
 
-/// The WPs of `feature` with a marker (in force or not), by id.
-pub fn marked(repo: &Repo, feature: &FeatureSlug) -> Result<Vec<WpId>> {
-    let prefix = format!("{PREFIX}{feature}/");
-    Ok(repo
-        .refs_under(&prefix)?
-        .into_iter()
-        .filter_map(|(name, _)| name[prefix.len()..].parse().ok())
-        .collect())
+/// The WPs with a marker (in force or not), by feature: one listing for every feature (a
+/// board of hundreds of features must not list refs once per feature).
+pub fn marked(repo: &Repo) -> Result<HashMap<FeatureSlug, Vec<WpId>>> {
+    let mut out: HashMap<FeatureSlug, Vec<WpId>> = HashMap::new();
+    for (name, _) in repo.refs_under(PREFIX)? {
+        let Some((feature, wp)) = name[PREFIX.len()..].split_once('/') else {
+            continue;
+        };
+        if let (Ok(feature), Ok(wp)) = (feature.parse(), wp.parse()) {
+            out.entry(feature).or_default().push(wp);
+        }
+    }
+    Ok(out)
 }
 
 /// The claim of `wp` this clone lost, while its marker is in force: no claim by the same

@@ -1,7 +1,7 @@
 //! How local state compares with a remote's, per WP, from the refs last fetched into
 //! `refs/kitty-remotes/<remote>/` (no network: `git kitty pull` refreshes them).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
@@ -83,37 +83,52 @@ pub enum Relation {
     RemoteOnly,
 }
 
-/// The relation of every WP of `feature` that has state on either side, for `remote`.
-/// Empty when nothing was ever fetched from it.
+/// The relation of every WP that has state on either side, for `remote`, by feature and WP
+/// id. Empty when nothing was ever fetched from it. Two ref listings for the whole board
+/// (one per feature cost 250 ms on a plan of 412 features: docs/performance.md).
 pub fn relations(
     repo: &Repo,
     remote: &str,
-    feature: &FeatureSlug,
-) -> Result<HashMap<String, Relation>> {
-    let tracking_feature = format!("{}{feature}/", tracking_prefix(remote));
-    let remote_refs: HashMap<String, Oid> = repo
-        .refs_under(&tracking_feature)?
-        .into_iter()
-        .filter_map(|(n, id)| Some((n[tracking_feature.len()..].to_owned(), id?)))
-        .collect();
-    let mut out = HashMap::new();
-    if remote_refs.is_empty() && repo.refs_under(&tracking_prefix(remote))?.is_empty() {
+) -> Result<HashMap<FeatureSlug, HashMap<String, Relation>>> {
+    let remote_refs = tips_by_feature(repo, &tracking_prefix(remote))?;
+    let mut out: HashMap<FeatureSlug, HashMap<String, Relation>> = HashMap::new();
+    if remote_refs.is_empty() {
         return Ok(out);
     }
-    let local_feature = format!("{PREFIX}{feature}/");
-    let local_refs: HashMap<String, Oid> = repo
-        .refs_under(&local_feature)?
-        .into_iter()
-        .filter_map(|(n, id)| Some((n[local_feature.len()..].to_owned(), id?)))
-        .collect();
+    let local_refs = tips_by_feature(repo, PREFIX)?;
+    let none = HashMap::new();
     let is_ancestor = |a, d| repo.is_ancestor(a, d);
-    let wps: std::collections::HashSet<&String> =
-        remote_refs.keys().chain(local_refs.keys()).collect();
-    for wp in wps {
-        let (l, r) = (local_refs.get(wp).copied(), remote_refs.get(wp).copied());
-        // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
-        if let Ok(Some(rel)) = relation(l, r, is_ancestor) {
-            out.insert(wp.clone(), rel);
+    let features: HashSet<&FeatureSlug> = remote_refs.keys().chain(local_refs.keys()).collect();
+    for feature in features {
+        let remote = remote_refs.get(feature).unwrap_or(&none);
+        let local = local_refs.get(feature).unwrap_or(&none);
+        let wps: HashSet<&String> = remote.keys().chain(local.keys()).collect();
+        let mut rels = HashMap::new();
+        for wp in wps {
+            // A WP whose history cannot be read (damaged objects) is left unknown, not fatal.
+            if let Ok(Some(rel)) =
+                relation(local.get(wp).copied(), remote.get(wp).copied(), is_ancestor)
+            {
+                rels.insert(wp.clone(), rel);
+            }
+        }
+        out.insert(feature.clone(), rels);
+    }
+    Ok(out)
+}
+
+/// The refs `<prefix><feature>/<WP>` that point at an object, by feature and WP.
+fn tips_by_feature(
+    repo: &Repo,
+    prefix: &str,
+) -> Result<HashMap<FeatureSlug, HashMap<String, Oid>>> {
+    let mut out: HashMap<FeatureSlug, HashMap<String, Oid>> = HashMap::new();
+    for (name, id) in repo.refs_under(prefix)? {
+        let (Some((feature, wp)), Some(id)) = (name[prefix.len()..].split_once('/'), id) else {
+            continue;
+        };
+        if let Ok(feature) = feature.parse() {
+            out.entry(feature).or_default().insert(wp.to_owned(), id);
         }
     }
     Ok(out)

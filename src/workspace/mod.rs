@@ -10,6 +10,7 @@ pub mod branches;
 pub mod plan_cache;
 pub mod plan_files;
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -37,6 +38,10 @@ pub struct Workspace {
     pub cwd: PathBuf,
     /// Every folder under `kitty-specs/`, loaded or not (for "did you mean" hints).
     pub feature_names: Vec<String>,
+    /// How many features have a WP of each number ([`Self::wp_arg`]), counted once when first
+    /// needed: a search of every feature per WP made the board quadratic (half of a warm
+    /// `status` on 2,537 WPs).
+    features_by_wp_number: std::cell::OnceCell<HashMap<u32, u32>>,
 }
 
 impl Workspace {
@@ -72,6 +77,7 @@ impl Workspace {
             plan,
             cwd: std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf()),
             feature_names,
+            features_by_wp_number: std::cell::OnceCell::new(),
         })
     }
 
@@ -141,17 +147,28 @@ impl Workspace {
     /// a workspace opened for one feature did not read the others).
     pub fn wp_arg(&self, feature: &Feature, wp: &WpId) -> String {
         let narrowed = self.plan.features.len() < self.feature_names.len();
-        let shared = self
-            .plan
-            .features
-            .iter()
-            .filter(|f| f.slug != feature.slug && f.wp(wp).is_some())
-            .count();
-        if shared == 0 && !narrowed {
+        // Features with a WP that `wp` finds (`Feature::wp`: the same number), but this one.
+        let having = self.features_by_wp_number().get(&wp.number()).copied();
+        let others = having.unwrap_or(0).saturating_sub(u32::from(feature.wp(wp).is_some()));
+        if others == 0 && !narrowed {
             wp.to_string()
         } else {
             format!("{wp} --feature {}", feature.slug)
         }
+    }
+
+    /// How many features have a WP of each number.
+    fn features_by_wp_number(&self) -> &HashMap<u32, u32> {
+        self.features_by_wp_number.get_or_init(|| {
+            let mut counts = HashMap::new();
+            for f in &self.plan.features {
+                let numbers: HashSet<u32> = f.wps.iter().map(|w| w.id.number()).collect();
+                for n in numbers {
+                    *counts.entry(n).or_insert(0) += 1;
+                }
+            }
+            counts
+        })
     }
 
     /// `err` with each `git kitty <command> WPnn` of its hints naming `feature` where the id
