@@ -127,7 +127,10 @@ impl Plan {
         R: Fn(&str) -> io::Result<Vec<u8>> + Sync,
     {
         let jobs = file_jobs(&listings);
-        let reads = in_parallel(&jobs, &|job: &FileJob| read_file(job, read(job.path)));
+        let reads = in_parallel(&jobs, &|job: &FileJob| match read(job.path) {
+            Ok(bytes) => read_file(job, Ok(&bytes)),
+            Err(e) => read_file(job, Err(e)),
+        });
         Plan::assemble(listings, reads)
     }
 
@@ -256,11 +259,11 @@ pub fn file_jobs(listings: &[FeatureListing]) -> Vec<FileJob<'_>> {
 }
 
 /// Read one file of the plan from the result of reading its bytes.
-pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
+pub fn read_file(job: &FileJob, bytes: io::Result<&[u8]>) -> FileRead {
     match job.kind {
         FileKind::Wp => FileRead::Wp(Box::new(parse_file(job.path, bytes))),
         FileKind::Events => match bytes {
-            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay(job.path, &text_of(&bytes)))),
+            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay(job.path, &text_of(bytes)))),
             Err(e) => FileRead::EventsUnreadable(Box::new(
                 Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
             )),
@@ -268,7 +271,7 @@ pub fn read_file(job: &FileJob, bytes: io::Result<Vec<u8>>) -> FileRead {
         FileKind::Meta => FileRead::Meta(
             bytes
                 .ok()
-                .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+                .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
                 .and_then(|v| v.get("target_branch")?.as_str().map(str::to_owned))
                 .filter(|b| is_safe_branch_name(b)),
         ),
@@ -391,9 +394,9 @@ fn respell_dependencies(wps: &mut [WorkPackage]) {
 pub type Parsed = (Option<WorkPackage>, Vec<Problem>);
 
 /// Parse a WP file from the result of reading it.
-pub fn parse_file(path: &str, bytes: io::Result<Vec<u8>>) -> Parsed {
+pub fn parse_file(path: &str, bytes: io::Result<&[u8]>) -> Parsed {
     match bytes {
-        Ok(bytes) => wp::parse(path, &bytes),
+        Ok(bytes) => wp::parse(path, bytes),
         Err(e) => (
             None,
             vec![Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(path, None)],

@@ -149,7 +149,9 @@ impl Workspace {
         let narrowed = self.plan.features.len() < self.feature_names.len();
         // Features with a WP that `wp` finds (`Feature::wp`: the same number), but this one.
         let having = self.features_by_wp_number().get(&wp.number()).copied();
-        let others = having.unwrap_or(0).saturating_sub(u32::from(feature.wp(wp).is_some()));
+        let others = having
+            .unwrap_or(0)
+            .saturating_sub(u32::from(feature.wp(wp).is_some()));
         if others == 0 && !narrowed {
             wp.to_string()
         } else {
@@ -478,29 +480,38 @@ impl Reading<'_> {
         stamp: Option<Stamp>,
         prefix: Option<&Prefix>,
     ) -> (FileRead, Option<Hashed>) {
-        let bytes = self.bytes(job.path, stamp.map(|s| s.size()));
-        match (job.kind, &bytes) {
-            (FileKind::Events, Ok(bytes)) => {
-                let hash = self.hashing.then(|| Hashed {
-                    len: bytes.len() as u64,
-                    hash: content_hash(bytes),
-                });
-                let replay = prefix
-                    .and_then(|p| continue_replay(job.path, bytes, p))
-                    .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
-                (FileRead::Events(Box::new(replay)), hash)
-            }
-            _ => (read_file(job, bytes), None),
+        thread_local! {
+            /// Each thread reads into one buffer, grown to its largest file: fresh buffers
+            /// per file cost the kernel ~12,000 zeroed pages on a cold run (51 MB read).
+            static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
+        BUFFER.with_borrow_mut(|buffer| {
+            let read = self.bytes(job.path, stamp.map(|s| s.size()), buffer);
+            let bytes = read.map(|()| &buffer[..]);
+            match (job.kind, bytes) {
+                (FileKind::Events, Ok(bytes)) => {
+                    let hash = self.hashing.then(|| Hashed {
+                        len: bytes.len() as u64,
+                        hash: content_hash(bytes),
+                    });
+                    let replay = prefix
+                        .and_then(|p| continue_replay(job.path, bytes, p))
+                        .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
+                    (FileRead::Events(Box::new(replay)), hash)
+                }
+                (_, bytes) => (read_file(job, bytes), None),
+            }
+        })
     }
 
-    /// The bytes of the file at `path` (relative to the root). With `size` (from its stamp),
-    /// that many are read and no more: no `stat`, no last `read` to find the end. A file that
-    /// grew since its stamp was taken changed its stamp too, so the cache never keeps what
-    /// was read here for the new content.
-    fn bytes(&self, path: &str, size: Option<u64>) -> std::io::Result<Vec<u8>> {
+    /// Read the file at `path` (relative to the root) into `buffer` (emptied first). With
+    /// `size` (from its stamp), that many bytes are read and no more: no `stat`, no last
+    /// `read` to find the end, no zeroing. A file that grew since its stamp was taken changed
+    /// its stamp too, so the cache never keeps what was read here for the new content.
+    fn bytes(&self, path: &str, size: Option<u64>, buffer: &mut Vec<u8>) -> std::io::Result<()> {
         use std::io::Read;
-        let mut file = match &self.dir {
+        buffer.clear();
+        let file = match &self.dir {
             Some(dir) => {
                 let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
                 std::fs::File::from(rustix::fs::openat(
@@ -512,23 +523,14 @@ impl Reading<'_> {
             }
             None => std::fs::File::open(self.root.join(path))?,
         };
-        let Some(size) = size.and_then(|s| usize::try_from(s).ok()) else {
-            let mut bytes = Vec::new();
-            file.read_to_end(&mut bytes)?;
-            return Ok(bytes);
-        };
-        let mut bytes = vec![0; size];
-        let mut filled = 0;
-        while filled < size {
-            match file.read(&mut bytes[filled..]) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
+        match size {
+            Some(size) => {
+                buffer.reserve(usize::try_from(size).unwrap_or(0));
+                file.take(size).read_to_end(buffer)?
             }
-        }
-        bytes.truncate(filled);
-        Ok(bytes)
+            None => (&file).read_to_end(buffer)?,
+        };
+        Ok(())
     }
 }
 

@@ -111,6 +111,16 @@ fn real_cases(base: &Path, runs: usize, wanted: &dyn Fn(&str) -> bool) {
         );
         std::thread::sleep(Duration::from_millis(2100));
     }
+    // A real clone has a remote: the board compares state with it (by ref listings, never the
+    // network). Without one here, a listing per feature (250 ms) went unmeasured.
+    let origin = base.join("real-shape-origin.git");
+    if !origin.exists() {
+        git(base, &["init", "-q", "--bare", "real-shape-origin.git"]);
+        git(
+            &repo,
+            &["remote", "add", "origin", "../real-shape-origin.git"],
+        );
+    }
     // Listed again now that the plan exists: the `-f` cases name a feature of it.
     let cases = real_case_list(base);
     println!();
