@@ -91,6 +91,41 @@ pub struct Feature {
     pub target_branch: Option<String>,
 }
 
+/// Cache encoding (`util::codec`): the plan cache keeps each feature as assembled.
+impl Encode for Feature {
+    fn encode(&self, w: &mut Writer) {
+        w.put(self.slug.as_str());
+        w.put(&self.dir);
+        w.put(&self.wps);
+        w.uint(self.replayed.len() as u64);
+        for (wp, lane) in &self.replayed {
+            w.put(wp);
+            w.put(lane);
+        }
+        w.put(&self.target_branch);
+    }
+}
+
+impl Decode for Feature {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        let slug = FeatureSlug::from_str(r.str()?).ok()?;
+        let dir = r.get()?;
+        let wps = r.get()?;
+        let count = r.usize()?;
+        let mut replayed = HashMap::with_capacity(count.min(4096));
+        for _ in 0..count {
+            replayed.insert(r.get()?, r.get()?);
+        }
+        Some(Feature {
+            slug,
+            dir,
+            wps,
+            replayed,
+            target_branch: r.get()?,
+        })
+    }
+}
+
 impl Feature {
     pub fn wp(&self, id: &WpId) -> Option<&WorkPackage> {
         self.index_of(id).map(|i| &self.wps[i])
@@ -140,11 +175,23 @@ impl Plan {
         listings: Vec<FeatureListing>,
         reads: impl IntoIterator<Item = FileRead>,
     ) -> Plan {
+        Plan::assemble_cached(listings, reads, &mut |_| None, &mut |_, _| {})
+    }
+
+    /// [`Self::assemble`], some features as a cache kept them: `cached(i)` gives listing
+    /// `i`'s feature when none of its files were read (`reads` then holds nothing of it), and
+    /// `fresh(i, &feature)` sees each feature assembled from its reads.
+    pub fn assemble_cached(
+        listings: Vec<FeatureListing>,
+        reads: impl IntoIterator<Item = FileRead>,
+        cached: &mut dyn FnMut(usize) -> Option<Assembled>,
+        fresh: &mut dyn FnMut(usize, &Assembled),
+    ) -> Plan {
         let mut plan = Plan::default();
         let mut accepted = Vec::new();
-        for listing in listings {
+        for (i, listing) in listings.iter().enumerate() {
             match FeatureSlug::from_str(&listing.name) {
-                Ok(slug) => accepted.push((slug, listing)),
+                Ok(slug) => accepted.push((i, slug, listing)),
                 Err(why) => plan.problems.push(
                     Problem::new(Code::UnsafeName, format!("{why}; the folder is skipped"))
                         .at(&listing.dir, None),
@@ -153,11 +200,16 @@ impl Plan {
         }
 
         let mut reads = reads.into_iter();
-        for (slug, listing) in &accepted {
-            let (feature, mut problems) = assemble_feature(slug, listing, &mut reads);
-            for p in &mut problems {
-                p.feature = Some(slug.to_string());
-            }
+        for (i, slug, listing) in accepted {
+            let (feature, problems) = cached(i).unwrap_or_else(|| {
+                let (feature, mut problems) = assemble_feature(&slug, listing, &mut reads);
+                for p in &mut problems {
+                    p.feature = Some(slug.to_string());
+                }
+                let assembled = (feature, problems);
+                fresh(i, &assembled);
+                assembled
+            });
             plan.problems.extend(problems);
             plan.features.push(feature);
         }
@@ -166,6 +218,9 @@ impl Plan {
         plan
     }
 }
+
+/// One feature as assembled from its files, and the problems found in them.
+pub type Assembled = (Feature, Vec<Problem>);
 
 /// Which of a feature's files a [`FileJob`] reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,6 +35,24 @@ pub struct ReplayedLane {
     pub at: Option<i128>,
 }
 
+impl Encode for ReplayedLane {
+    fn encode(&self, w: &mut Writer) {
+        w.put(&self.lane);
+        w.put(&self.actor);
+        w.put(&self.at);
+    }
+}
+
+impl Decode for ReplayedLane {
+    fn decode(r: &mut Reader) -> Option<Self> {
+        Some(ReplayedLane {
+            lane: r.get()?,
+            actor: r.get()?,
+            at: r.get()?,
+        })
+    }
+}
+
 /// The reduction of a log read so far: the winning transition of each WP, the problems
 /// found, and what continuing needs (lines read, ids seen).
 #[derive(Clone, Debug, Default)]

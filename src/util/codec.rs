@@ -42,6 +42,12 @@ impl Writer {
     pub fn put<T: Encode + ?Sized>(&mut self, value: &T) {
         value.encode(self);
     }
+
+    /// Bytes encoded elsewhere, length first: a reader may skip them without decoding.
+    pub fn raw(&mut self, bytes: &[u8]) {
+        self.uint(bytes.len() as u64);
+        self.bytes.extend_from_slice(bytes);
+    }
 }
 
 /// Reads values back; every method answers `None` on damaged or truncated input.
@@ -96,6 +102,15 @@ impl<'a> Reader<'a> {
 
     pub fn get<T: Decode>(&mut self) -> Option<T> {
         T::decode(self)
+    }
+
+    /// Bytes written by [`Writer::raw`].
+    pub fn raw(&mut self) -> Option<&'a [u8]> {
+        let len = self.usize()?;
+        let end = self.at.checked_add(len)?;
+        let bytes = self.bytes.get(self.at..end)?;
+        self.at = end;
+        Some(bytes)
     }
 }
 
@@ -241,6 +256,20 @@ impl<A: Decode, B: Decode> Decode for (A, B) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn raw_bytes_read_back_and_can_be_skipped() {
+        let mut inner = Writer::default();
+        inner.put("inside");
+        let mut w = Writer::default();
+        w.raw(&inner.bytes);
+        w.put(&7u64);
+        let mut r = Reader::new(&w.bytes);
+        assert_eq!(Reader::new(r.raw().unwrap()).str(), Some("inside"));
+        assert_eq!(r.get::<u64>(), Some(7));
+        assert!(r.is_done());
+        assert_eq!(Reader::new(&w.bytes[..3]).raw(), None);
+    }
 
     #[test]
     fn values_read_back_and_damage_is_none() {

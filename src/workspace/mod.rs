@@ -395,10 +395,10 @@ fn state_of<'a>(
     states.get(&(feature.slug.clone(), wp.id.clone()))
 }
 
-/// Read the listed features' files through the plan cache: unchanged files from the cache,
-/// event logs that only grew from where the cache left them, the others read and parsed, in
-/// parallel, largest first. `stamps` come from the listing; `complete`: every feature is
-/// listed.
+/// Read the listed features' files through the plan cache: features none of whose files
+/// changed as assembled before, unchanged files from the cache, event logs that only grew
+/// from where the cache left them, the others read and parsed, in parallel, largest first.
+/// `stamps` come from the listing; `complete`: every feature is listed.
 fn load_plan(
     repo: &Repo,
     root: &Path,
@@ -407,14 +407,46 @@ fn load_plan(
     complete: bool,
 ) -> Plan {
     let jobs = file_jobs(&listings);
-    let mut cache = PlanCache::open(repo.common_dir(), &jobs);
-    // One slot per job: hits filled now, misses after (a cheap stand-in until then).
+    let stamps: Vec<Option<Stamp>> = jobs
+        .iter()
+        .map(|job| stamps[job.listing].get(job.file).copied().flatten())
+        .collect();
+    let mut cache = PlanCache::open(repo.common_dir(), &jobs, &stamps);
+    let (reads, meta) = read_changed(root, &jobs, &stamps, &mut cache);
+    let whole_job: Vec<bool> = jobs.iter().map(|j| cache.is_whole(j.listing)).collect();
+    let mut whole = cache.take_whole();
+    let mut pending = cache.pending(&jobs, &reads, &meta, complete);
+    drop(jobs);
+    let reads = reads
+        .into_iter()
+        .zip(whole_job)
+        .filter_map(|(read, whole)| (!whole).then_some(read));
+    let plan = Plan::assemble_cached(
+        listings,
+        reads,
+        &mut |listing| whole.remove(&listing),
+        &mut |listing, assembled| pending.assembled(listing, assembled),
+    );
+    pending.save();
+    plan
+}
+
+/// Each job's file as the cache has it or as read now (one slot per job; the jobs of
+/// features that come whole from the cache get a stand-in, never used), and how it was had.
+fn read_changed(
+    root: &Path,
+    jobs: &[FileJob],
+    stamps: &[Option<Stamp>],
+    cache: &mut PlanCache,
+) -> (Vec<FileRead>, Vec<Loaded>) {
     let mut reads: Vec<FileRead> = Vec::with_capacity(jobs.len());
     let mut meta: Vec<Loaded> = Vec::with_capacity(jobs.len());
     let mut misses: Vec<(usize, Option<Stamp>, Option<Prefix>)> = Vec::new();
-    for (i, job) in jobs.iter().enumerate() {
-        let stamp = stamps[job.listing].get(job.file).copied().flatten();
+    for (i, (job, stamp)) in jobs.iter().zip(stamps).enumerate() {
+        let stamp = *stamp;
+        let whole = cache.is_whole(job.listing);
         let (read, hash, cached) = match stamp.and_then(|s| cache.take(i, s)) {
+            _ if whole => (FileRead::Meta(None), None, true),
             Some((read, hash)) => (read, hash, true),
             None => {
                 let prefix = stamp
@@ -452,9 +484,7 @@ fn load_plan(
         reads[*i] = read;
         meta[*i].hash = hash;
     }
-    cache.save(&jobs, &reads, &meta, complete);
-    drop(jobs);
-    Plan::assemble(listings, reads)
+    (reads, meta)
 }
 
 /// How the plan's files are read: relative to a handle on the working tree's top (shorter

@@ -12,17 +12,22 @@
 //! of them) is not replayed again: the cached replay goes on with the new lines
 //! (`spec_kitty::Replay::continue_with`), which gives what a full replay gives.
 //!
+//! A feature none of whose files changed is not even assembled again: its section also keeps
+//! the feature as assembled then (`Plan::assemble_cached`), used only when every file it was
+//! assembled from is listed now, in the same order, with the same stamp. The entries of its
+//! files are then not decoded at all.
+//!
 //! The cache is disposable: unreadable, from another version, or unwritable (a read-only
 //! clone) simply means reading the files again.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use crate::model::plan::{FileJob, FileRead};
+use crate::model::plan::{Assembled, FileJob, FileRead};
 use crate::model::spec_kitty::Replay;
 use crate::util::cache_file::Sections;
 use crate::util::codec::{Decode, Encode, Reader, Writer};
-use crate::util::hash::FxHashSet;
+use crate::util::hash::{FxHashMap, FxHashSet};
 use crate::util::parallel::in_parallel;
 
 /// A fingerprint of the code that produces what is cached: any change to it (a new build
@@ -32,6 +37,9 @@ const CODE: u64 = crate::util::cache_file::fingerprint(&[
     include_bytes!("../util/cache_file.rs"),
     include_bytes!("../util/codec.rs"),
     include_bytes!("../model/frontmatter.rs"),
+    include_bytes!("../model/plain_yaml.rs"),
+    include_bytes!("../model/event_line.rs"),
+    include_bytes!("../model/graph.rs"),
     include_bytes!("../model/wp.rs"),
     include_bytes!("../model/plan.rs"),
     include_bytes!("../model/spec_kitty.rs"),
@@ -45,7 +53,7 @@ const FILE: &str = "plan.cache";
 
 fn version() -> String {
     format!(
-        "plan-cache 3, git-kitty {}, {CODE:016x}",
+        "plan-cache 4, git-kitty {}, {CODE:016x}",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -109,7 +117,7 @@ impl Stamp {
 }
 
 /// One cached file: its stamp, the length and hash of the bytes read (event logs, to go on
-/// from them), what it says. A section is a sequence of `path, stamp, hash, read`.
+/// from them), what it says.
 type Entry = (Stamp, Option<Hashed>, FileRead);
 
 /// The length of the bytes read and their [`content_hash`](crate::util::cache_file::content_hash).
@@ -135,49 +143,116 @@ impl Decode for Hashed {
     }
 }
 
-/// A section as written: the entries in job order.
-fn encode_section(entries: &[EntryRef]) -> Vec<u8> {
-    let mut w = Writer::default();
-    w.uint(entries.len() as u64);
+/// A section as written: how many files, each one's `path, stamp, hash` (in job order); the
+/// feature as assembled from them ([`Writer::raw`]: empty when not every file was stored);
+/// then what each file says. The assembled feature comes first so that a reader that uses it
+/// stops there, and the length lets one that does not skip it.
+struct SectionParts {
+    heads: Vec<u8>,
+    reads: Vec<u8>,
+}
+
+fn encode_parts(entries: &[EntryRef]) -> SectionParts {
+    let mut heads = Writer::default();
+    heads.uint(entries.len() as u64);
+    let mut reads = Writer::default();
     for (path, stamp, hash, read) in entries {
-        w.put(*path);
-        w.put(stamp);
-        w.put(hash);
-        w.put(*read);
+        heads.put(*path);
+        heads.put(stamp);
+        heads.put(hash);
+        reads.put(*read);
     }
+    SectionParts {
+        heads: heads.bytes,
+        reads: reads.bytes,
+    }
+}
+
+fn join_section(parts: SectionParts, assembled: &[u8]) -> Vec<u8> {
+    let mut w = Writer { bytes: parts.heads };
+    w.raw(assembled);
+    w.bytes.extend_from_slice(&parts.reads);
     w.bytes
 }
 
-/// A feature's section read against its jobs (in the same order as written, so a walk
-/// matches them without hashing or allocating paths): the entry of each job, if any, and
-/// whether the section holds more (files gone since) or is damaged.
-fn decode_section(bytes: Option<&[u8]>, jobs: &[FileJob]) -> (Vec<Option<Entry>>, bool) {
-    let mut out: Vec<Option<Entry>> = std::iter::repeat_with(|| None).take(jobs.len()).collect();
+/// A feature's section read against its jobs (written in the same order, so a walk matches
+/// them without hashing or allocating paths) and their current `stamps`.
+struct Decoded {
+    /// Each job's entry, if any (none at all when `whole` is used).
+    entries: Vec<Option<Entry>>,
+    /// The feature as assembled, when every job's file is the one it was assembled from.
+    whole: Option<Assembled>,
+    /// The section holds more (files gone since) or is damaged: write it again.
+    stale: bool,
+}
+
+fn decode_section(bytes: Option<&[u8]>, jobs: &[FileJob], stamps: &[Option<Stamp>]) -> Decoded {
+    let none = || std::iter::repeat_with(|| None).take(jobs.len()).collect();
     let Some(bytes) = bytes else {
-        return (out, false);
+        return Decoded {
+            entries: none(),
+            whole: None,
+            stale: false,
+        };
     };
-    let mut r = Reader::new(bytes);
-    let mut stale = false;
-    let mut next = 0;
-    let read_all = (|| {
-        for _ in 0..r.usize()? {
-            let path = r.str()?;
-            let entry: Entry = (r.get()?, r.get()?, r.get()?);
-            match jobs[next..].iter().position(|j| j.path == path) {
-                Some(k) => {
-                    out[next + k] = Some(entry);
-                    next += k + 1;
-                }
-                None => stale = true,
-            }
-        }
-        r.is_done().then_some(())
-    })();
-    if read_all.is_none() {
-        out.iter_mut().for_each(|e| *e = None);
-        return (out, true);
+    match read_section(bytes, jobs, stamps) {
+        Some(decoded) => decoded,
+        None => Decoded {
+            entries: none(),
+            whole: None,
+            stale: true,
+        },
     }
-    (out, stale)
+}
+
+/// [`decode_section`]; `None` when the bytes are damaged.
+fn read_section(bytes: &[u8], jobs: &[FileJob], stamps: &[Option<Stamp>]) -> Option<Decoded> {
+    let mut r = Reader::new(bytes);
+    let count = r.usize()?;
+    if count > bytes.len() {
+        return None;
+    }
+    // Where each entry's job is (`None`: its file is gone), and whether each matches the
+    // job at its own place with the stamp it has now.
+    let mut places = Vec::with_capacity(count);
+    let mut heads = Vec::with_capacity(count);
+    let mut next = 0;
+    let mut unchanged = count == jobs.len();
+    for k in 0..count {
+        let path = r.str()?;
+        let head: (Stamp, Option<Hashed>) = (r.get()?, r.get()?);
+        let place = jobs[next..].iter().position(|j| j.path == path).map(|p| {
+            next += p + 1;
+            next - 1
+        });
+        unchanged &= place == Some(k) && stamps.get(k).copied().flatten() == Some(head.0);
+        places.push(place);
+        heads.push(head);
+    }
+    let assembled = r.raw()?;
+    if unchanged && !assembled.is_empty() {
+        let mut a = Reader::new(assembled);
+        if let Some(whole) = a.get::<Assembled>().filter(|_| a.is_done()) {
+            return Some(Decoded {
+                entries: std::iter::repeat_with(|| None).take(jobs.len()).collect(),
+                whole: Some(whole),
+                stale: false,
+            });
+        }
+    }
+    let mut entries: Vec<Option<Entry>> =
+        std::iter::repeat_with(|| None).take(jobs.len()).collect();
+    for (place, (stamp, hash)) in places.iter().zip(heads) {
+        let read: FileRead = r.get()?;
+        if let Some(i) = place {
+            entries[*i] = Some((stamp, hash, read));
+        }
+    }
+    r.is_done().then_some(Decoded {
+        entries,
+        whole: None,
+        stale: places.iter().any(Option::is_none),
+    })
 }
 
 /// Where a cached event log can go on from: the bytes read then, and their replay.
@@ -191,6 +266,10 @@ pub struct PlanCache {
     file: Sections,
     /// For each job, in job order, its cache entry (taken out when used).
     entries: Vec<Option<Entry>>,
+    /// The features (by listing) none of whose files changed, as assembled (taken out when
+    /// used); their jobs have no entries and need no reading.
+    whole: FxHashMap<usize, Assembled>,
+    unchanged: FxHashSet<usize>,
     /// Features whose section must be written again even if nothing else changes: it holds
     /// files that are gone, or is damaged.
     stale: Vec<String>,
@@ -198,8 +277,8 @@ pub struct PlanCache {
 
 impl PlanCache {
     /// Open the cache under `common_dir` and decode the sections of the features of `jobs`
-    /// (in parallel). `KITTY_NO_CACHE=1` disables it.
-    pub fn open(common_dir: &Path, jobs: &[FileJob]) -> PlanCache {
+    /// (in parallel), against each job's current stamp. `KITTY_NO_CACHE=1` disables it.
+    pub fn open(common_dir: &Path, jobs: &[FileJob], stamps: &[Option<Stamp>]) -> PlanCache {
         let file = Sections::open(common_dir, FILE, version());
         let mut groups: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
         for (i, job) in jobs.iter().enumerate() {
@@ -212,19 +291,29 @@ impl PlanCache {
             &str,
             std::ops::Range<usize>,
         )| {
-            decode_section(file.get(feature), &jobs[range.clone()])
+            decode_section(
+                file.get(feature),
+                &jobs[range.clone()],
+                &stamps[range.clone()],
+            )
         });
         let mut entries = Vec::with_capacity(jobs.len());
+        let mut whole = FxHashMap::default();
         let mut stale = Vec::new();
-        for ((feature, _), (part, is_stale)) in groups.iter().zip(decoded) {
-            entries.extend(part);
-            if is_stale {
+        for ((feature, range), part) in groups.iter().zip(decoded) {
+            entries.extend(part.entries);
+            if let Some(assembled) = part.whole {
+                whole.insert(jobs[range.start].listing, assembled);
+            }
+            if part.stale {
                 stale.push((*feature).to_owned());
             }
         }
         PlanCache {
             file,
             entries,
+            unchanged: whole.keys().copied().collect(),
+            whole,
             stale,
         }
     }
@@ -232,6 +321,17 @@ impl PlanCache {
     /// Whether what is read now will be stored (`KITTY_NO_CACHE` unset).
     pub fn enabled(&self) -> bool {
         self.file.enabled()
+    }
+
+    /// Whether none of the files of listing `listing` changed: its feature comes whole
+    /// ([`Self::take_whole`]): its files are neither read nor taken one by one.
+    pub fn is_whole(&self, listing: usize) -> bool {
+        self.unchanged.contains(&listing)
+    }
+
+    /// The features none of whose files changed, as assembled, by listing (moved out).
+    pub fn take_whole(&mut self) -> FxHashMap<usize, Assembled> {
+        std::mem::take(&mut self.whole)
     }
 
     /// The cached read of job `i` when its file's stamp has not changed (moved out).
@@ -260,44 +360,136 @@ impl PlanCache {
         }
     }
 
-    /// Write the sections that changed. `reads` and `meta` hold, for each job of `jobs`,
-    /// what was read and how. `complete`: every feature was read, so the sections of
-    /// features that are gone are dropped. Failures are ignored.
-    pub fn save(self, jobs: &[FileJob], reads: &[FileRead], meta: &[Loaded], complete: bool) {
+    /// What to write: the sections that changed, their files' entries encoded now (`reads`
+    /// and `meta` hold, for each job of `jobs`, what was read and how; nothing for the jobs
+    /// of whole features), their assembled features added by [`Pending::assembled`] before
+    /// [`Pending::save`]. `complete`: every feature was read, so the sections of features
+    /// that are gone are dropped.
+    pub fn pending(
+        self,
+        jobs: &[FileJob],
+        reads: &[FileRead],
+        meta: &[Loaded],
+        complete: bool,
+    ) -> Pending {
+        let mut pending = Pending {
+            sections: Vec::new(),
+            wanted: FxHashSet::default(),
+            assembled: FxHashMap::default(),
+            keep: Vec::new(),
+            complete,
+            file: None,
+        };
         if !self.file.enabled() {
-            return;
+            return pending;
         }
         let now = crate::util::time::system_now_nanos();
-        let mut stored: HashMap<&str, Vec<EntryRef>> = HashMap::new();
+        let mut stored: HashMap<&str, (usize, Vec<EntryRef>, bool)> = HashMap::new();
         let mut dirty: Vec<&str> = self.stale.iter().map(String::as_str).collect();
         for (i, (job, loaded)) in jobs.iter().zip(meta).enumerate() {
+            if self.unchanged.contains(&job.listing) {
+                continue;
+            }
             // An entry left in the cache was not used: its file changed.
             if self.entries[i].is_some() && !dirty.contains(&job.feature) {
                 dirty.push(job.feature);
             }
+            let slot = stored
+                .entry(job.feature)
+                .or_insert_with(|| (job.listing, Vec::new(), true));
             let Some(stamp) = loaded.stamp.filter(|s| loaded.cached || s.settled(now)) else {
+                slot.2 = false;
                 continue;
             };
             if !loaded.cached && !dirty.contains(&job.feature) {
                 dirty.push(job.feature);
             }
-            let entry = (job.path, stamp, loaded.hash, &reads[i]);
-            stored.entry(job.feature).or_default().push(entry);
+            slot.1.push((job.path, stamp, loaded.hash, &reads[i]));
         }
         let listed: FxHashSet<&str> = jobs.iter().map(|j| j.feature).collect();
         let dropped = complete && self.file.names().any(|n| !listed.contains(n));
         if dirty.is_empty() && !dropped {
-            return;
+            return pending;
         }
-        let changed = dirty
+        for feature in dirty {
+            let section = stored.get(feature).filter(|(_, e, _)| !e.is_empty());
+            // The assembled feature only when every file is stored: else it could be used
+            // with a file that changed since (one too new to be trusted, say).
+            pending.sections.push(Changed {
+                feature: feature.to_owned(),
+                parts: section.map(|(_, entries, _)| encode_parts(entries)),
+                listing: section.and_then(|(listing, _, all)| all.then_some(*listing)),
+            });
+        }
+        pending.wanted = pending
+            .sections
             .iter()
-            .map(|f| {
-                let bytes = stored.get(f).map(|e| encode_section(e));
-                ((*f).to_owned(), bytes)
+            .filter(|c| c.parts.is_some())
+            .filter_map(|c| c.listing)
+            .collect();
+        pending.keep = listed.iter().map(|n| (*n).to_owned()).collect();
+        pending.file = Some(self.file);
+        pending
+    }
+}
+
+/// A feature's section as it changes.
+struct Changed {
+    feature: String,
+    /// `None`: the section is removed.
+    parts: Option<SectionParts>,
+    /// The listing whose assembled feature goes in it (`None`: not every file was stored).
+    listing: Option<usize>,
+}
+
+/// The sections a run writes, waiting for their features to be assembled.
+pub struct Pending {
+    /// Each changed feature's section.
+    sections: Vec<Changed>,
+    /// The listings whose assembled feature is kept, and what it encodes to once known.
+    wanted: FxHashSet<usize>,
+    assembled: FxHashMap<usize, Vec<u8>>,
+    /// The features listed now (with `complete`, the others' sections are dropped).
+    keep: Vec<String>,
+    complete: bool,
+    /// `None`: nothing to write.
+    file: Option<Sections>,
+}
+
+impl Pending {
+    /// Whether the section of listing `listing` will keep its assembled feature.
+    pub fn wants(&self, listing: usize) -> bool {
+        self.file.is_some() && self.wanted.contains(&listing)
+    }
+
+    /// Keep `assembled` as listing `listing`'s feature (when [`Self::wants`] it).
+    pub fn assembled(&mut self, listing: usize, assembled: &Assembled) {
+        if self.wants(listing) {
+            let mut w = Writer::default();
+            w.put(&assembled.0);
+            w.put(&assembled.1);
+            self.assembled.insert(listing, w.bytes);
+        }
+    }
+
+    /// Write the changed sections. Failures are ignored.
+    pub fn save(self) {
+        let Some(file) = self.file else {
+            return;
+        };
+        let changed = self
+            .sections
+            .into_iter()
+            .map(|c| {
+                let assembled = c.listing.and_then(|l| self.assembled.get(&l));
+                let bytes = c
+                    .parts
+                    .map(|parts| join_section(parts, assembled.map_or(&[][..], Vec::as_slice)));
+                (c.feature, bytes)
             })
             .collect();
-        self.file
-            .save(changed, &|name| !complete || listed.contains(&name));
+        let keep: FxHashSet<&str> = self.keep.iter().map(String::as_str).collect();
+        file.save(changed, &|name| !self.complete || keep.contains(name));
     }
 }
 

@@ -662,6 +662,92 @@ fn the_cached_event_log_follows_appends_and_rewrites() {
     assert_cache_invisible(&repo, "emptied");
 }
 
+/// A feature none of whose files changed comes whole from the plan cache, as assembled
+/// before; one file edited, added or removed makes it assembled again, so what depends on
+/// several files at once (unknown dependencies, cycles, lanes from the log) follows at once.
+#[test]
+fn a_feature_is_assembled_again_when_any_of_its_files_changes() {
+    let repo = Repo::with_fixture("messy");
+    let tasks = "kitty-specs/020-events/tasks";
+    let problem_codes = |repo: &Repo| -> Vec<String> {
+        let check = repo.kitty_env(&[], &["check", "--json"]).json();
+        check["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["feature"] == "020-events")
+            .map(|p| p["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Settled and read twice: the second run takes the feature whole.
+    let warm = |repo: &Repo| {
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        repo.kitty(&["status"]).ok();
+        repo.kitty(&["status"]).ok();
+    };
+    warm(&repo);
+    assert_cache_invisible(&repo, "unchanged");
+    assert!(!problem_codes(&repo).contains(&"dependency-cycle".to_owned()));
+
+    // One file edited: with WP02's dependency on WP01, a cycle across two files.
+    let wp01 = repo.path(&format!("{tasks}/WP01-client.md"));
+    let text = std::fs::read_to_string(&wp01).unwrap();
+    let edited = text.replacen("dependencies: []", "dependencies: [WP02]", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&wp01, edited).unwrap();
+    assert!(problem_codes(&repo).contains(&"dependency-cycle".to_owned()));
+    assert_cache_invisible(&repo, "a WP file edited");
+
+    // The event log edited: the lane replayed from it.
+    warm(&repo);
+    let log = repo.path("kitty-specs/020-events/status.events.jsonl");
+    let mut text = std::fs::read_to_string(&log).unwrap();
+    text.push_str(
+        r#"{"actor": "x", "at": "2026-07-01T00:00:00Z", "event_id": "W1", "from_lane": "planned", "to_lane": "blocked", "wp_id": "WP03"}"#,
+    );
+    text.push('\n');
+    std::fs::write(&log, text).unwrap();
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    assert_eq!(wp(&status, "020-events", "WP03")["lane"], "blocked");
+    assert_cache_invisible(&repo, "the event log edited");
+
+    // A WP file added that depends on one that does not exist (before the log and
+    // meta.json here; after every other file in 010-legacy, which has neither), then removed.
+    for (feature, id) in [("020-events", "WP04"), ("010-legacy", "WP05")] {
+        warm(&repo);
+        let file = format!("kitty-specs/{feature}/tasks/{id}-new.md");
+        repo.write(
+            &file,
+            &format!("---\nwork_package_id: {id}\ndependencies: [WP09]\n---\n"),
+        );
+        let run = repo.kitty_env(&[], &["check", "--json"]).json();
+        let unknown = |p: &&serde_json::Value| p["code"] == "unknown-dependency" && p["wp"] == id;
+        assert!(
+            run["problems"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| unknown(&p))
+        );
+        assert_cache_invisible(&repo, "a WP file added");
+        warm(&repo);
+        std::fs::remove_file(repo.path(&file)).unwrap();
+        assert_cache_invisible(&repo, "a WP file removed");
+    }
+    assert!(!problem_codes(&repo).contains(&"unknown-dependency".to_owned()));
+
+    // meta.json edited, then removed.
+    warm(&repo);
+    repo.write(
+        "kitty-specs/020-events/meta.json",
+        r#"{"slug": "020-events", "target_branch": "release"}"#,
+    );
+    assert_cache_invisible(&repo, "meta.json edited");
+    warm(&repo);
+    std::fs::remove_file(repo.path("kitty-specs/020-events/meta.json")).unwrap();
+    assert_cache_invisible(&repo, "meta.json removed");
+}
+
 /// The files `check --json` reports an `ignored-entry` about.
 fn problem_files(repo: &Repo) -> Vec<String> {
     let run = repo.kitty(&["check", "--json"]);
