@@ -153,15 +153,15 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
         let waiting_on: Vec<String> = wp
             .dependencies()
             .filter(|d| *d != &wp.id && !lane_by_id(d).is_some_and(Lane::satisfies_dependency))
-            .map(ToString::to_string)
+            .map(|d| d.as_str().to_owned())
             .collect();
         views.push(WpView {
-            id: wp.id.to_string(),
-            arg: wp.id.to_string(),
+            id: wp.id.as_str().to_owned(),
+            arg: wp.id.as_str().to_owned(),
             title: wp.title.clone(),
             lane: info.lane,
             lane_source: info.source,
-            dependencies: wp.dependencies().map(ToString::to_string).collect(),
+            dependencies: wp.dependencies().map(|d| d.as_str().to_owned()).collect(),
             ready: info.lane == Lane::Planned
                 && waiting_on.is_empty()
                 && !wp.has_errors
@@ -207,7 +207,7 @@ pub fn feature_board(feature: &Feature, lanes: &[LaneInfo]) -> FeatureBoard {
         .collect();
 
     FeatureBoard {
-        slug: feature.slug.to_string(),
+        slug: feature.slug.as_str().to_owned(),
         ready: ready.iter().map(|v| v.id.clone()).collect(),
         waiting,
         remote: None,

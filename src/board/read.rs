@@ -28,8 +28,11 @@ pub fn read<'w>(ws: &'w Workspace, features: Vec<&'w Feature>, all: bool) -> Res
         .collect();
     let marked = crate::state::lost::marked(&ws.repo)?;
     for (f, b) in features.iter().zip(boards.iter_mut()) {
+        // The board names each WP by its id (`feature_board`): the ambiguous ones get more.
         for (w, view) in f.wps.iter().zip(b.work_packages.iter_mut()) {
-            view.arg = ws.wp_arg(f, &w.id);
+            if ws.id_is_ambiguous(f, &w.id) {
+                view.arg = ws.wp_arg(f, &w.id);
+            }
         }
         super::lost::mark(ws, f, &marked, &states, b)?;
         super::landed::mark(ws, f, &states, b)?;

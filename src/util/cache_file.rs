@@ -66,22 +66,34 @@ pub const fn fingerprint(parts: &[&[u8]]) -> u64 {
     hash
 }
 
-/// A 64-bit hash of file contents, eight bytes at a time (several GB/s): it tells whether
-/// the start of a file is still what was read before. Not cryptographic, and not used where
-/// a forged collision could do more than show a wrong lane from the user's own files.
+/// A 64-bit hash of file contents, 32 bytes at a time in four independent lanes (they run
+/// side by side in the CPU, several times the speed of one chain; a warm run hashes the whole
+/// plan cache, 1.8 MB on a real-shaped plan): it tells whether the start of a file is still
+/// what was read before. Not cryptographic, and not used where a forged collision could do
+/// more than show a wrong lane from the user's own files.
 pub fn content_hash(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut h: u64 = bytes.len() as u64 ^ 0x6b69_7474_7963_6163;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(c);
-        h = (h ^ u64::from_le_bytes(word))
-            .wrapping_mul(K)
-            .rotate_left(29);
+    let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(K).rotate_left(29);
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        u64::from_le_bytes(w)
+    };
+    let seed = bytes.len() as u64 ^ 0x6b69_7474_7963_6163;
+    let mut lanes = [seed, seed ^ K, seed.rotate_left(17), seed.rotate_left(41)];
+    let mut blocks = bytes.chunks_exact(32);
+    for block in &mut blocks {
+        for (lane, c) in lanes.iter_mut().zip(block.chunks_exact(8)) {
+            *lane = mix(*lane, word(c));
+        }
     }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(K).rotate_left(29);
+    let mut h = lanes.iter().fold(seed, |h, lane| mix(h, *lane));
+    let mut words = blocks.remainder().chunks_exact(8);
+    for c in &mut words {
+        h = mix(h, word(c));
+    }
+    for &b in words.remainder() {
+        h = mix(h, u64::from(b));
     }
     h ^ (h >> 32)
 }
@@ -353,12 +365,22 @@ mod tests {
 
     #[test]
     fn content_hash_sees_every_byte() {
-        let a = b"0123456789abcdef0123".to_vec();
+        // Whole 32-byte blocks (four lanes), then whole words, then single bytes.
+        let a: Vec<u8> = (0..75u8).map(|i| b'0' + i % 43).collect();
         for i in 0..a.len() {
             let mut b = a.clone();
             b[i] ^= 1;
-            assert_ne!(content_hash(&a), content_hash(&b));
+            assert_ne!(content_hash(&a), content_hash(&b), "byte {i}");
         }
-        assert_ne!(content_hash(&a), content_hash(&a[..19]));
+        for len in 0..a.len() {
+            assert_ne!(content_hash(&a), content_hash(&a[..len]), "length {len}");
+        }
+        // Words swapped between lanes, or blocks swapped: another hash.
+        let mut swapped = a.clone();
+        swapped[..16].rotate_left(8);
+        assert_ne!(content_hash(&a), content_hash(&swapped));
+        let mut blocks = a[..64].to_vec();
+        blocks.rotate_left(32);
+        assert_ne!(content_hash(&a[..64]), content_hash(&blocks));
     }
 }

@@ -146,17 +146,22 @@ impl Workspace {
     /// `WP01 --feature 001-auth` when another feature has a WP with that id (or may have:
     /// a workspace opened for one feature did not read the others).
     pub fn wp_arg(&self, feature: &Feature, wp: &WpId) -> String {
+        if self.id_is_ambiguous(feature, wp) {
+            format!("{wp} --feature {}", feature.slug)
+        } else {
+            wp.to_string()
+        }
+    }
+
+    /// Whether `wp` alone may name a WP of another feature than `feature` ([`Self::wp_arg`]).
+    pub fn id_is_ambiguous(&self, feature: &Feature, wp: &WpId) -> bool {
         let narrowed = self.plan.features.len() < self.feature_names.len();
         // Features with a WP that `wp` finds (`Feature::wp`: the same number), but this one.
         let having = self.features_by_wp_number().get(&wp.number()).copied();
         let others = having
             .unwrap_or(0)
             .saturating_sub(u32::from(feature.wp(wp).is_some()));
-        if others == 0 && !narrowed {
-            wp.to_string()
-        } else {
-            format!("{wp} --feature {}", feature.slug)
-        }
+        others > 0 || narrowed
     }
 
     /// How many features have a WP of each number.
