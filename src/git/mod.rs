@@ -229,6 +229,19 @@ impl Repo {
         self.repo.config_snapshot().boolean(key)
     }
 
+    /// Every value of a multi-valued key, as the config read at open has it (no process: a
+    /// read-only command such as `status` must not start `git` for this).
+    pub fn config_strings(&self, key: &str) -> Vec<String> {
+        self.repo
+            .config_snapshot()
+            .strings(key)
+            .unwrap_or_default()
+            .iter()
+            .map(|s| s.to_str_lossy().trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
     /// Every value of a multi-valued key in the repository's own config (`--get-all`), read
     /// fresh from git rather than from the snapshot taken at open.
     pub fn config_get_all(&self, key: &str) -> Result<Vec<String>> {

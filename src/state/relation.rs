@@ -62,7 +62,7 @@ pub fn never_fetched(repo: &Repo, remote: &str) -> Result<bool> {
     let fetched = std::fs::read_to_string(fetched_note(repo))
         .is_ok_and(|known| known.lines().any(|l| l == remote));
     let configured = repo
-        .config_get_all(&format!("remote.{remote}.fetch"))?
+        .config_strings(&format!("remote.{remote}.fetch"))
         .iter()
         .any(|spec| spec.contains("refs/kitty/"));
     Ok(!fetched && !configured)
