@@ -149,6 +149,38 @@ fn logging_git(repo: &Repo) -> (std::path::PathBuf, std::path::PathBuf) {
     (dir, log)
 }
 
+/// Showing the board and checking the plan run in-process: no `git` started, even with a
+/// remote, state refs, a worktree and a branch (a `git config` there was 5 ms of every
+/// `status`: docs/performance.md).
+#[test]
+fn reading_the_board_starts_no_git_process() {
+    let repo = Repo::with_fixture("fan-out");
+    repo.kitty(&["implement", "WP01", "--agent", "a"]).ok();
+    let origin = repo.sandbox.path().join("origin.git");
+    repo.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
+    let (wrapper, log) = logging_git(&repo);
+    let path = format!(
+        "{}:{}:{}",
+        wrapper.display(),
+        crate::common::bin_dir().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let env = [("PATH", Some(path.as_str()))];
+    for args in [
+        &["status"][..],
+        &["status", "--json"],
+        &["status", "--graph"],
+        &["status", "-f", "001-fan-out"],
+        &["check"],
+        &["check", "--json"],
+    ] {
+        repo.kitty_env(&env, args).ok();
+    }
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(calls.is_empty(), "git started: {calls}");
+}
+
 #[test]
 fn git_kitty_takes_no_optional_git_lock() {
     let repo = Repo::with_fixture("fan-out");
