@@ -67,9 +67,18 @@ impl Paint {
     }
 }
 
-/// Display width of `s` in terminal columns.
+/// Display width of `s` in terminal columns (printable ASCII, nearly all a board shows, is
+/// one column a byte).
 pub fn width(s: &str) -> usize {
-    UnicodeWidthStr::width(s)
+    if printable_ascii(s) {
+        s.len()
+    } else {
+        UnicodeWidthStr::width(s)
+    }
+}
+
+fn printable_ascii(s: &str) -> bool {
+    s.bytes().all(|b| (b' '..=b'~').contains(&b))
 }
 
 /// `s` cut to at most `max` columns, with `…` when cut. Widths are measured on the text
@@ -78,6 +87,9 @@ pub fn width(s: &str) -> usize {
 pub fn truncate(s: &str, max: usize) -> String {
     if width(s) <= max {
         return s.to_owned();
+    }
+    if printable_ascii(s) {
+        return format!("{}…", &s[..max.saturating_sub(1)]);
     }
     let mut out = String::new();
     for c in s.chars() {
@@ -133,5 +145,28 @@ mod tests {
         assert!(width(&emoji) <= 18, "{emoji:?} is {} wide", width(&emoji));
         assert_eq!(clean("a\tb\x1b[31mc\n"), "a b [31mc ");
         assert_eq!(clean("rtl\u{202e}x\u{9b}"), "rtl x ");
+    }
+
+    #[test]
+    fn printable_ascii_takes_the_short_way_to_the_same_answer() {
+        let slow = |s: &str, max: usize| {
+            let mut out = String::new();
+            for c in s.chars() {
+                out.push(c);
+                if UnicodeWidthStr::width(out.as_str()) + 1 > max {
+                    out.pop();
+                    break;
+                }
+            }
+            out + "…"
+        };
+        let title = "Widen Pending State (JSONL Sidecar) ~ {x}";
+        assert_eq!(width(title), UnicodeWidthStr::width(title));
+        for max in 0..title.len() {
+            assert_eq!(truncate(title, max), slow(title, max), "{max}");
+        }
+        // Not printable ASCII: the general way (a tab, a control byte, a wide character).
+        assert_eq!(width("a\tb"), UnicodeWidthStr::width("a\tb"));
+        assert_eq!(width("日本"), 4);
     }
 }
