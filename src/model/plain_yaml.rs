@@ -12,6 +12,19 @@
 
 use super::frontmatter::{Fields, KNOWN_FIELDS, Node, Split, Value, is_null};
 
+/// `text.split('\n')`, with `memchr`'s vector search (std's goes two words at a time: ~3 %
+/// of a cold read of 2,537 frontmatters).
+fn split_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::with_capacity(64);
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', text.as_bytes()) {
+        lines.push(&text[start..end]);
+        start = end + 1;
+    }
+    lines.push(&text[start..]);
+    lines
+}
+
 /// The known fields of `split`, or `None` when the text is not plain enough to be sure.
 pub fn read(split: &Split<'_>) -> Option<Fields> {
     let text = split.yaml;
@@ -25,7 +38,7 @@ pub fn read(split: &Split<'_>) -> Option<Fields> {
         return None;
     }
     let lines: Vec<&str> = match text.strip_suffix('\n') {
-        Some(body) => body.split('\n').collect(),
+        Some(body) => split_lines(body),
         None if text.is_empty() => Vec::new(),
         None => return None,
     };
@@ -247,6 +260,18 @@ fn item_value(rest: &str) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn lines_split_as_str_split_does() {
+        for text in ["", "a", "a\n", "\n", "a\nb", "a\n\nb\n", "é\nü"] {
+            assert_eq!(
+                split_lines(text),
+                text.split('\n').collect::<Vec<_>>(),
+                "{text:?}"
+            );
+        }
+    }
+
     use super::*;
     use crate::model::frontmatter::{parse_fields, split};
 
