@@ -124,8 +124,8 @@ fn a_stuck_lock_costs_one_commit_per_decision_not_one_per_attempt() {
 }
 
 /// A `git` that logs how git kitty runs it (`GIT_OPTIONAL_LOCKS` and the arguments), then
-/// runs the real one: the directory to put first on PATH, and the log.
-fn logging_git(repo: &Repo) -> (std::path::PathBuf, std::path::PathBuf) {
+/// runs the real one: a PATH that finds it first, and the log.
+fn logging_git(repo: &Repo) -> (String, std::path::PathBuf) {
     let real = String::from_utf8(
         Command::new("sh")
             .args(["-c", "command -v git"])
@@ -146,7 +146,13 @@ fn logging_git(repo: &Repo) -> (std::path::PathBuf, std::path::PathBuf) {
     std::fs::write(&git, script).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&git, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (dir, log)
+    let path = format!(
+        "{}:{}:{}",
+        dir.display(),
+        crate::common::bin_dir().display(),
+        std::env::var("PATH").unwrap()
+    );
+    (path, log)
 }
 
 /// Showing the board and checking the plan run in-process: no `git` started, even with a
@@ -159,13 +165,7 @@ fn reading_the_board_starts_no_git_process() {
     let origin = repo.sandbox.path().join("origin.git");
     repo.git(&["init", "-q", "--bare", origin.to_str().unwrap()]);
     repo.git(&["remote", "add", "origin", origin.to_str().unwrap()]);
-    let (wrapper, log) = logging_git(&repo);
-    let path = format!(
-        "{}:{}:{}",
-        wrapper.display(),
-        crate::common::bin_dir().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let (path, log) = logging_git(&repo);
     let env = [("PATH", Some(path.as_str()))];
     for args in [
         &["status"][..],
@@ -184,13 +184,7 @@ fn reading_the_board_starts_no_git_process() {
 #[test]
 fn git_kitty_takes_no_optional_git_lock() {
     let repo = Repo::with_fixture("fan-out");
-    let (wrapper, log) = logging_git(&repo);
-    let path = format!(
-        "{}:{}:{}",
-        wrapper.display(),
-        crate::common::bin_dir().display(),
-        std::env::var("PATH").unwrap()
-    );
+    let (path, log) = logging_git(&repo);
     let env = [("PATH", Some(path.as_str()))];
     // Reads and writes: the plan check of implement (`git status` in the main worktree),
     // worktree listing, status of a worktree before review, merges of bases.
