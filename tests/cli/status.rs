@@ -697,6 +697,10 @@ fn a_feature_is_assembled_again_when_any_of_its_files_changes() {
     std::fs::write(&wp01, edited).unwrap();
     assert!(problem_codes(&repo).contains(&"dependency-cycle".to_owned()));
     assert_cache_invisible(&repo, "a WP file edited");
+    // Its problems come whole from the cache too.
+    warm(&repo);
+    assert!(problem_codes(&repo).contains(&"dependency-cycle".to_owned()));
+    assert_cache_invisible(&repo, "a cycle, from the cache");
 
     // The event log edited: the lane replayed from it.
     warm(&repo);
