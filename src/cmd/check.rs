@@ -202,6 +202,11 @@ fn missing_worktrees(ws: &Workspace, states: &crate::workspace::States) -> Resul
             ),
             None => (format!("its worktree {worktree} is"), "it"),
         };
+        // How the commands name the WP: with `--feature` where another feature shares its id.
+        let arg = match ws.plan.feature(feature.as_str()) {
+            Some(f) => ws.wp_arg(f, wp),
+            None => format!("{wp} --feature {feature}"),
+        };
         let holder = s.holder().or(s.agent.as_deref());
         let (who, agent) = match holder {
             Some(h) => (
@@ -215,14 +220,14 @@ fn missing_worktrees(ws: &Workspace, states: &crate::workspace::States) -> Resul
                 Code::MissingWorktree,
                 if s.lane == Lane::InReview {
                     format!(
-                        "{wp} is {}{who}, but {what} missing: `git kitty review {wp}{agent}` \
+                        "{wp} is {}{who}, but {what} missing: `git kitty review {arg}{agent}` \
                          makes {them} again",
                         s.lane
                     )
                 } else {
                     format!(
-                        "{wp} is {}{who}, but {what} missing: `git kitty implement {wp}{agent}` \
-                         makes {them} again, `git kitty abandon {wp}{agent}` gives it back",
+                        "{wp} is {}{who}, but {what} missing: `git kitty implement {arg}{agent}` \
+                         makes {them} again, `git kitty abandon {arg}{agent}` gives it back",
                         s.lane
                     )
                 },

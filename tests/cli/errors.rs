@@ -342,6 +342,16 @@ fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
     repo.kitty(&["status", "-f", "002-search"])
         .ok()
         .stdout_has("`git kitty implement WP02 --feature 002-search` makes it again");
+    // And `check`'s, which the next command runs as printed.
+    let check = repo.kitty(&["check"]);
+    let said = format!("{}{}", check.stdout, check.stderr);
+    assert!(
+        said.contains(
+            "`git kitty implement WP02 --feature 002-search --agent z` makes it again, \
+             `git kitty abandon WP02 --feature 002-search --agent z` gives it back"
+        ),
+        "{said}"
+    );
     repo.kitty(&[
         "implement",
         "WP02",
