@@ -19,23 +19,27 @@ fn implemented_on_a(net: &Net, a: &Path) -> PathBuf {
     wt
 }
 
-/// A's WP01 (`implemented_on_a`) pushed; B pulls it, takes its review and commits `b.txt` in
-/// the review's worktree (nothing pushed). A's worktree, and B's commit.
-/// A's WP01 (as [`implemented_on_a`]) pushed; B pulls, reviews and approves it (nothing of
-/// B's pushed). A's worktree.
-fn approved_on_b(net: &Net, a: &Path, b: &Path) -> PathBuf {
+/// A's WP01 (as [`implemented_on_a`]) pushed and pulled by B. A's worktree.
+fn shared_with_b(net: &Net, a: &Path, b: &Path) -> PathBuf {
     let wt = implemented_on_a(net, a);
     net.kitty(a, "alice", &["push"]).ok();
     net.kitty(b, "bob", &["pull"]).ok();
+    wt
+}
+
+/// A's WP01 (as [`shared_with_b`]); B reviews and approves it (nothing of B's pushed). A's
+/// worktree.
+fn approved_on_b(net: &Net, a: &Path, b: &Path) -> PathBuf {
+    let wt = shared_with_b(net, a, b);
     net.kitty(b, "bob", &["review", "WP01"]).ok();
     net.kitty(b, "bob", &["lane", "WP01", "approved"]).ok();
     wt
 }
 
+/// A's WP01 (as [`shared_with_b`]); B takes its review and commits `b.txt` in the review's
+/// worktree (nothing pushed). A's worktree, and B's commit.
 fn fixed_on_b(net: &Net, a: &Path, b: &Path) -> (PathBuf, String) {
-    let wt = implemented_on_a(net, a);
-    net.kitty(a, "alice", &["push"]).ok();
-    net.kitty(b, "bob", &["pull"]).ok();
+    let wt = shared_with_b(net, a, b);
     let review = net.printed_path(&net.kitty(b, "bob", &["review", "WP01"]).ok().stdout);
     let fix = net.commit(&review, "b.txt", "bob's fix\n");
     (wt, fix)
@@ -142,9 +146,7 @@ fn machine_b_reviews_and_lands_what_machine_a_implemented() {
 fn a_clone_that_never_implemented_lands_from_the_remote_copy() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
+    shared_with_b(&net, &a, &b);
     // Reviewed by lane moves alone: no worktree, no local branch on B.
     net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
     net.kitty(&b, "bob", &["status"]).ok().stdout_has(
@@ -709,9 +711,7 @@ fn a_dependent_starts_from_the_remote_copy_of_its_dependency() {
 fn merge_on_a_clone_whose_target_is_behind_says_to_bring_it_up_to_date() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
+    shared_with_b(&net, &a, &b);
     net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
     net.kitty(&b, "bob", &["merge", "--push"]).ok();
@@ -824,9 +824,7 @@ fn a_wp_landed_from_another_clone_leaves_a_worktree_abandon_removes() {
 fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
+    shared_with_b(&net, &a, &b);
     net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
     net.kitty(&b, "bob", &["merge"]).ok();
@@ -857,9 +855,7 @@ fn a_landing_made_without_push_is_shared_as_the_refusal_says() {
 fn a_dependent_of_squash_landed_work_starts_from_the_target() {
     let net = Net::new("linear");
     let (a, b) = (net.clone("a"), net.clone("b"));
-    implemented_on_a(&net, &a);
-    net.kitty(&a, "alice", &["push"]).ok();
-    net.kitty(&b, "bob", &["pull"]).ok();
+    shared_with_b(&net, &a, &b);
     net.kitty(&b, "bob", &["lane", "WP01", "in_review"]).ok();
     net.kitty(&b, "bob", &["lane", "WP01", "approved"]).ok();
     net.kitty(&b, "bob", &["merge", "--strategy", "squash", "--push"])
