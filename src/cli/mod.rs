@@ -77,6 +77,8 @@ pub fn main(subcommand: Option<&str>) -> ExitCode {
         }
     };
     ctx.ui.flush();
+    // A cache still being written (the answer went out first): finished, never cut off.
+    crate::util::background::wait();
     ExitCode::from(code)
 }
 

@@ -1,5 +1,6 @@
 //! Small helpers with no better home.
 
+pub mod background;
 pub mod cache_file;
 pub mod codec;
 pub mod faults;

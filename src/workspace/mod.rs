@@ -432,7 +432,8 @@ fn load_plan(
         &mut |listing| whole.remove(&listing),
         &mut |listing, assembled| pending.assembled(listing, assembled),
     );
-    pending.save();
+    // Written while the command goes on with the plan (a first run's largest extra cost).
+    crate::util::background::run(move || pending.save());
     plan
 }
 

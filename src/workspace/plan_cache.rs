@@ -385,13 +385,21 @@ impl PlanCache {
         }
         let now = crate::util::time::system_now_nanos();
         let mut stored: HashMap<&str, (usize, Vec<EntryRef>, bool)> = HashMap::new();
-        let mut dirty: Vec<&str> = self.stale.iter().map(String::as_str).collect();
+        // The features to write again, in the order found (a set beside: a first run finds
+        // every feature dirty, and a list alone was searched once per file).
+        let mut dirty: Vec<&str> = Vec::new();
+        let mut is_dirty: FxHashSet<&str> = FxHashSet::default();
+        for feature in &self.stale {
+            if is_dirty.insert(feature) {
+                dirty.push(feature);
+            }
+        }
         for (i, (job, loaded)) in jobs.iter().zip(meta).enumerate() {
             if self.unchanged.contains(&job.listing) {
                 continue;
             }
             // An entry left in the cache was not used: its file changed.
-            if self.entries[i].is_some() && !dirty.contains(&job.feature) {
+            if self.entries[i].is_some() && is_dirty.insert(job.feature) {
                 dirty.push(job.feature);
             }
             let slot = stored
@@ -401,7 +409,7 @@ impl PlanCache {
                 slot.2 = false;
                 continue;
             };
-            if !loaded.cached && !dirty.contains(&job.feature) {
+            if !loaded.cached && is_dirty.insert(job.feature) {
                 dirty.push(job.feature);
             }
             slot.1.push((job.path, stamp, loaded.hash, &reads[i]));
@@ -411,13 +419,20 @@ impl PlanCache {
         if dirty.is_empty() && !dropped {
             return pending;
         }
-        for feature in dirty {
-            let section = stored.get(feature).filter(|(_, e, _)| !e.is_empty());
+        // A first run encodes every file's read: on every core.
+        let sections = dirty
+            .iter()
+            .map(|feature| stored.get(feature).filter(|(_, e, _)| !e.is_empty()))
+            .collect::<Vec<_>>();
+        let parts = in_parallel(&sections, &|section| {
+            section.map(|(_, entries, _)| encode_parts(entries))
+        });
+        for ((feature, section), parts) in dirty.iter().zip(&sections).zip(parts) {
             // The assembled feature only when every file is stored: else it could be used
             // with a file that changed since (one too new to be trusted, say).
             pending.sections.push(Changed {
-                feature: feature.to_owned(),
-                parts: section.map(|(_, entries, _)| encode_parts(entries)),
+                feature: (*feature).to_owned(),
+                parts,
                 listing: section.and_then(|(listing, _, all)| all.then_some(*listing)),
             });
         }
