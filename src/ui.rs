@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use clap::ValueEnum;
 
 use crate::error::Error;
-use crate::render::{Paint, terminal};
-
-mod json;
+use crate::render::{Paint, json, terminal};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -110,6 +108,17 @@ impl Ui {
                     self.write_out(b"\n");
                 }
             }
+        }
+    }
+
+    /// Write a JSON document that `write` lays out itself (from parts written earlier by
+    /// [`json::TerminalSafe`], see `render::status_json`), and its trailing newline.
+    pub fn out_json_document(&mut self, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+        if self.broken_pipe {
+            return;
+        }
+        if let Err(e) = write(&mut self.out).and_then(|()| self.out.write_all(b"\n")) {
+            self.broken_pipe = e.kind() == io::ErrorKind::BrokenPipe;
         }
     }
 

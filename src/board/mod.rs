@@ -10,7 +10,7 @@ mod read;
 
 pub use landed::LeftHere;
 pub use lost::{LostHere, give_back_command, left_here};
-pub use read::{Snapshot, read, read_with_remote};
+pub use read::{Snapshot, Sources, read, read_with_remote};
 
 use std::collections::BTreeMap;
 
@@ -20,6 +20,10 @@ use crate::model::lane::Lane;
 use crate::model::plan::Feature;
 use crate::model::problem::Problem;
 use crate::state::lane_info::{LaneInfo, LaneSource};
+
+/// Version of the `status --json` document's shape (docs/json.md); bumped on incompatible
+/// changes.
+pub const SCHEMA: u32 = 1;
 
 /// The `status --json` document.
 #[derive(Debug, Serialize)]

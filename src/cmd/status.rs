@@ -70,11 +70,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> Result<u8> {
     }
     let ws = Workspace::open(&ctx.cwd, args.feature.get())?;
     let (features, showing_all) = ws.shown_features(args.feature.get(), args.all)?;
+    if args.json.enabled {
+        let document = render::status_json::document(&ws, &features, showing_all)?;
+        ctx.ui.out_json_document(|out| document.write(out));
+        drop(features);
+        super::keep_until_exit((document, ws));
+        return Ok(0);
+    }
     let snapshot = board::read_with_remote(&ws, features, showing_all)?;
     let (features, board) = (snapshot.features, snapshot.board);
-    if args.json.enabled {
-        ctx.ui.out_json(&board);
-    } else if args.graph {
+    if args.graph {
         let mut text = String::new();
         for (i, (f, b)) in features.iter().zip(&board.features).enumerate() {
             if i > 0 {

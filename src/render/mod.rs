@@ -1,7 +1,9 @@
-//! Turning results into text for people. Machines get `--json` instead (docs/json.md).
+//! Turning results into text for people, and into the JSON machines get (docs/json.md).
 
 pub mod board;
 pub mod graph;
+pub mod json;
+pub mod status_json;
 pub mod terminal;
 
 use owo_colors::Style;

@@ -104,7 +104,8 @@ pub struct Sections {
     path: Option<PathBuf>,
     version: String,
     bytes: Vec<u8>,
-    index: HashMap<String, Range<usize>>,
+    /// Each sound section's bytes, and their hash as written in its header.
+    index: HashMap<String, (Range<usize>, u64)>,
 }
 
 impl Sections {
@@ -120,11 +121,11 @@ impl Sections {
             && rest.first() == Some(&b'\n')
         {
             let mut at = version.len() + 1;
-            while let Some((name, range, sound)) = record(&bytes, at) {
+            while let Some((name, range, hash, sound)) = record(&bytes, at) {
                 at = range.end + 1;
                 // A damaged section is as good as none: its feature is read again.
                 if sound {
-                    index.insert(name, range);
+                    index.insert(name, (range, hash));
                 }
             }
         }
@@ -147,7 +148,12 @@ impl Sections {
 
     /// The raw JSON of a section.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.index.get(name).map(|r| &self.bytes[r.clone()])
+        self.index.get(name).map(|(r, _)| &self.bytes[r.clone()])
+    }
+
+    /// The [`content_hash`] of a section's bytes: a key for what is computed from them.
+    pub fn hash(&self, name: &str) -> Option<u64> {
+        self.index.get(name).map(|(_, hash)| *hash)
     }
 
     /// Decode the sections of `names` with `parse` (in parallel); an undecodable section is
@@ -175,7 +181,7 @@ impl Sections {
             .index
             .iter()
             .filter(|(name, _)| keep(name))
-            .map(|(name, r)| (name.as_str(), &self.bytes[r.clone()]))
+            .map(|(name, (r, _))| (name.as_str(), &self.bytes[r.clone()]))
             .collect();
         for (name, section) in &changed {
             match section {
@@ -208,9 +214,9 @@ impl Sections {
 }
 
 /// The record at `at`: `<name>\t<length>\t<hash>\n<bytes>\n`, its name, the range of its
-/// bytes, and whether they hash as written (`None` past the last record or when the framing
-/// itself is damaged).
-fn record(bytes: &[u8], at: usize) -> Option<(String, Range<usize>, bool)> {
+/// bytes, its hash, and whether they hash as written (`None` past the last record or when the
+/// framing itself is damaged).
+fn record(bytes: &[u8], at: usize) -> Option<(String, Range<usize>, u64, bool)> {
     let rest = bytes.get(at..)?;
     let eol = rest.iter().position(|b| *b == b'\n')?;
     let header = std::str::from_utf8(&rest[..eol]).ok()?;
@@ -224,7 +230,7 @@ fn record(bytes: &[u8], at: usize) -> Option<(String, Range<usize>, bool)> {
         return None;
     }
     let sound = content_hash(&bytes[start..end]) == hash;
-    Some((name.to_owned(), start..end, sound))
+    Some((name.to_owned(), start..end, hash, sound))
 }
 
 /// A cache of entries per feature, each section a map from a key (a WP id) to an entry (as

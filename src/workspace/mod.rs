@@ -26,6 +26,7 @@ use crate::model::spec_kitty;
 use crate::state::lane_info::LaneInfo;
 use crate::state::schema::WpState;
 use crate::util::cache_file::content_hash;
+use crate::util::hash::FxHashMap;
 use crate::util::parallel::in_parallel;
 use plan_cache::{Hashed, Loaded, PlanCache, Prefix, Stamp};
 
@@ -38,6 +39,10 @@ pub struct Workspace {
     pub cwd: PathBuf,
     /// Every folder under `kitty-specs/`, loaded or not (for "did you mean" hints).
     pub feature_names: Vec<String>,
+    /// The features that came whole from the plan cache (none of their files changed), each
+    /// with the key of its cache section: what is computed from such a feature alone can be
+    /// kept under that key (`render::status_json`).
+    pub unchanged: FxHashMap<String, u64>,
     /// How many features have a WP of each number ([`Self::wp_arg`]), counted once when first
     /// needed: a search of every feature per WP made the board quadratic (half of a warm
     /// `status` on 2,537 WPs).
@@ -60,7 +65,7 @@ impl Workspace {
             .to_path_buf();
         let listed = plan_files::list(&plan_root, repo.common_dir(), only.map(FeatureSlug::as_str));
         let mut problems = listed.problems;
-        let mut plan = load_plan(
+        let (mut plan, unchanged) = load_plan(
             &repo,
             &plan_root,
             listed.listings,
@@ -77,6 +82,7 @@ impl Workspace {
             plan,
             cwd: std::path::absolute(cwd).unwrap_or_else(|_| cwd.to_path_buf()),
             feature_names,
+            unchanged,
             features_by_wp_number: std::cell::OnceCell::new(),
         })
     }
@@ -410,7 +416,7 @@ fn load_plan(
     listings: Vec<FeatureListing>,
     stamps: &[Vec<Option<Stamp>>],
     complete: bool,
-) -> Plan {
+) -> (Plan, FxHashMap<String, u64>) {
     let jobs = file_jobs(&listings);
     let stamps: Vec<Option<Stamp>> = jobs
         .iter()
@@ -420,6 +426,11 @@ fn load_plan(
     let (reads, meta) = read_changed(root, &jobs, &stamps, &mut cache);
     let whole_job: Vec<bool> = jobs.iter().map(|j| cache.is_whole(j.listing)).collect();
     let mut whole = cache.take_whole();
+    let keys = cache
+        .unchanged_keys()
+        .iter()
+        .map(|(listing, key)| (listings[*listing].name.clone(), *key))
+        .collect();
     let mut pending = cache.pending(&jobs, &reads, &meta, complete);
     drop(jobs);
     let reads = reads
@@ -434,7 +445,7 @@ fn load_plan(
     );
     // Written while the command goes on with the plan (a first run's largest extra cost).
     crate::util::background::run(move || pending.save());
-    plan
+    (plan, keys)
 }
 
 /// Each job's file as the cache has it or as read now (one slot per job; the jobs of

@@ -270,6 +270,8 @@ pub struct PlanCache {
     /// used); their jobs have no entries and need no reading.
     whole: FxHashMap<usize, Assembled>,
     unchanged: FxHashSet<usize>,
+    /// The hash of each of those features' sections ([`Self::unchanged_keys`]).
+    keys: FxHashMap<usize, u64>,
     /// Features whose section must be written again even if nothing else changes: it holds
     /// files that are gone, or is damaged.
     stale: Vec<String>,
@@ -299,11 +301,16 @@ impl PlanCache {
         });
         let mut entries = Vec::with_capacity(jobs.len());
         let mut whole = FxHashMap::default();
+        let mut keys = FxHashMap::default();
         let mut stale = Vec::new();
         for ((feature, range), part) in groups.iter().zip(decoded) {
             entries.extend(part.entries);
             if let Some(assembled) = part.whole {
-                whole.insert(jobs[range.start].listing, assembled);
+                let listing = jobs[range.start].listing;
+                whole.insert(listing, assembled);
+                if let Some(hash) = file.hash(feature) {
+                    keys.insert(listing, hash);
+                }
             }
             if part.stale {
                 stale.push((*feature).to_owned());
@@ -314,6 +321,7 @@ impl PlanCache {
             entries,
             unchanged: whole.keys().copied().collect(),
             whole,
+            keys,
             stale,
         }
     }
@@ -327,6 +335,13 @@ impl PlanCache {
     /// ([`Self::take_whole`]): its files are neither read nor taken one by one.
     pub fn is_whole(&self, listing: usize) -> bool {
         self.unchanged.contains(&listing)
+    }
+
+    /// For each feature that comes whole (by listing), the hash of its section: it names the
+    /// feature as assembled (its files, stamps and what they say), so what is computed from
+    /// the feature alone can be cached under it (`render::status_json`).
+    pub fn unchanged_keys(&self) -> &FxHashMap<usize, u64> {
+        &self.keys
     }
 
     /// The features none of whose files changed, as assembled, by listing (moved out).

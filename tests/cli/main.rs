@@ -6,6 +6,7 @@ mod common;
 mod agents;
 mod architecture;
 mod binaries;
+mod board_cache;
 mod branches;
 mod browser;
 mod check;

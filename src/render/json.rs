@@ -33,6 +33,15 @@ fn line_break<W: ?Sized + Write>(writer: &mut W, level: usize) -> io::Result<()>
 }
 
 impl TerminalSafe {
+    /// For a value written on its own that goes `level` deep into a document (each level
+    /// indents two more spaces): its bytes are the ones the whole document would have there.
+    pub fn at_level(level: usize) -> TerminalSafe {
+        TerminalSafe {
+            level,
+            has_value: false,
+        }
+    }
+
     fn open<W: ?Sized + Write>(&mut self, writer: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.level += 1;
         self.has_value = false;
@@ -63,7 +72,7 @@ fn needs_escape(c: char) -> bool {
                 | '\u{202a}'..='\u{202e}'
                 | '\u{2066}'..='\u{2069}'
         )
-        || c == crate::render::terminal::MARK
+        || c == super::terminal::MARK
 }
 
 impl Formatter for TerminalSafe {
