@@ -443,8 +443,11 @@ fn load_plan(
         &mut |listing| whole.remove(&listing),
         &mut |listing, assembled| pending.assembled(listing, assembled),
     );
-    // Written while the command goes on with the plan (a first run's largest extra cost).
-    crate::util::background::run(move || pending.save());
+    // Written while the command goes on with the plan (a first run's largest extra cost). A
+    // thread is started only for that: its start and end cost more than a warm run saves.
+    if pending.has_work() {
+        crate::util::background::run(move || pending.save());
+    }
     (plan, keys)
 }
 

@@ -502,6 +502,11 @@ impl Pending {
         }
     }
 
+    /// Whether [`Self::save`] has anything to write.
+    pub fn has_work(&self) -> bool {
+        self.file.is_some()
+    }
+
     /// Write the changed sections. Failures are ignored.
     pub fn save(self) {
         let Some(file) = self.file else {
