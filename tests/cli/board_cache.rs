@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::common::{Repo, wp};
+use crate::common::{Repo, cache_sections as sections, wp};
 
 /// Settled (files younger than two seconds are never cached), then read twice: the first run
 /// stores the plan, the second takes its features whole and keeps their parts.
@@ -13,20 +13,9 @@ fn warm(repo: &Repo) {
     repo.kitty(&["status", "--json"]).ok();
 }
 
-/// Each section of a cache file: its name and where its bytes are.
-fn sections(bytes: &[u8]) -> Vec<(String, std::ops::Range<usize>)> {
-    let mut at = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
-    let mut out = Vec::new();
-    while at < bytes.len() {
-        let eol = at + bytes[at..].iter().position(|b| *b == b'\n').unwrap();
-        let header = String::from_utf8(bytes[at..eol].to_vec()).unwrap();
-        let fields: Vec<&str> = header.split('\t').collect();
-        let start = eol + 1;
-        let end = start + fields[1].parse::<usize>().unwrap();
-        out.push((fields[0].to_owned(), start..end));
-        at = end + 1;
-    }
-    out
+fn section_names(cache: &Path) -> Vec<String> {
+    let bytes = std::fs::read(cache).expect("board cache written");
+    sections(&bytes).into_iter().map(|(name, _)| name).collect()
 }
 
 /// Change `from` to `to` (as long) in the kept part of `feature`, its hash made right again:
@@ -90,11 +79,7 @@ fn a_kept_part_is_printed_only_while_nothing_but_its_files_decides_it() {
     let repo = Repo::with_fixture("example");
     let cache = repo.path(".git/kitty/board.cache");
     warm(&repo);
-    let names: Vec<String> = sections(&std::fs::read(&cache).unwrap())
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    assert_eq!(names, ["001-checkout", "002-search"]);
+    assert_eq!(section_names(&cache), ["001-checkout", "002-search"]);
     assert_as_computed(&repo, "kept");
 
     // What is kept is what is printed.
@@ -123,11 +108,11 @@ fn a_kept_part_is_printed_only_while_nothing_but_its_files_decides_it() {
     .ok();
     assert_eq!(title(&repo, "002-search", "WP01"), "Index schema");
     assert_as_computed(&repo, "a state");
-    let names: Vec<String> = sections(&std::fs::read(&cache).unwrap())
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    assert_eq!(names, ["001-checkout"], "a part no longer used is dropped");
+    assert_eq!(
+        section_names(&cache),
+        ["001-checkout"],
+        "a part no longer used is dropped"
+    );
 
     // One of the feature's files edited: computed again, then kept again once settled.
     tamper(&cache, "001-checkout", "Pricing rules", "Pricing RULES");

@@ -520,20 +520,13 @@ fn the_demo_script_of_the_quick_start_works() {
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("001-checkout  1/7 done"));
 }
 
-/// The names of the sections of a cache file (`<version>\n`, then `<name>\t<len>\t<hash>\n`
-/// and the bytes).
+/// The names of the sections of a cache file.
 fn cache_sections(path: &std::path::Path) -> Vec<String> {
     let bytes = std::fs::read(path).expect("cache not written");
-    let mut at = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
-    let mut names = Vec::new();
-    while at < bytes.len() {
-        let eol = at + bytes[at..].iter().position(|b| *b == b'\n').unwrap();
-        let header = String::from_utf8(bytes[at..eol].to_vec()).unwrap();
-        let fields: Vec<&str> = header.split('\t').collect();
-        names.push(fields[0].to_owned());
-        at = eol + 1 + fields[1].parse::<usize>().unwrap() + 1;
-    }
-    names
+    crate::common::cache_sections(&bytes)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// `status --json` and `check --json` with the caches off, as references.

@@ -520,3 +520,20 @@ pub fn assert_hint_parses(hint: &str, stderr: &str) {
         panic!("the hint `{hint}` is not a command git kitty accepts:\n{e}\n--- stderr\n{stderr}");
     }
 }
+
+/// The sections of a cache file under `.git/kitty/` (`<version>\n`, then per section
+/// `<name>\t<len>\t<hash>\n`, its bytes and `\n`): each name and where its bytes are.
+pub fn cache_sections(bytes: &[u8]) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut at = bytes.iter().position(|b| *b == b'\n').unwrap() + 1;
+    let mut sections = Vec::new();
+    while at < bytes.len() {
+        let eol = at + bytes[at..].iter().position(|b| *b == b'\n').unwrap();
+        let header = String::from_utf8(bytes[at..eol].to_vec()).unwrap();
+        let fields: Vec<&str> = header.split('\t').collect();
+        let start = eol + 1;
+        let end = start + fields[1].parse::<usize>().unwrap();
+        sections.push((fields[0].to_owned(), start..end));
+        at = end + 1;
+    }
+    sections
+}
