@@ -125,12 +125,14 @@ impl Sources {
     /// The problems shown with the boards of `features`: theirs, and with `all` those that
     /// belong to no feature.
     pub fn problems(&self, ws: &Workspace, features: &[&Feature], all: bool) -> Vec<Problem> {
+        // A set: a plan with many problems and many features made this quadratic.
+        let shown: HashSet<&str> = features.iter().map(|f| f.slug.as_str()).collect();
         ws.plan
             .problems
             .iter()
             .chain(self.state_problems.iter())
             .filter(|p| match &p.feature {
-                Some(slug) => features.iter().any(|f| f.slug.as_str() == slug),
+                Some(slug) => shown.contains(slug.as_str()),
                 None => all,
             })
             .cloned()

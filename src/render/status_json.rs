@@ -116,10 +116,12 @@ pub fn document(ws: &Workspace, features: &[&Feature], all: bool) -> Result<Docu
         document.push(part);
     }
     let problems = encode(&sources.problems(ws, features, all), 1);
-    let gone = all && cache.names().any(|n| ws.plan.feature(n).is_none());
+    // With `all`, the parts of features no longer in the plan go.
+    let listed: HashSet<&str> = features.iter().map(|f| f.slug.as_str()).collect();
+    let gone = all && cache.names().any(|n| !listed.contains(n));
     if cache.enabled() && (!changed.is_empty() || gone) {
         let file = Arc::clone(&cache);
-        let listed: HashSet<String> = features.iter().map(|f| f.slug.to_string()).collect();
+        let listed: HashSet<String> = listed.into_iter().map(str::to_owned).collect();
         crate::util::background::run(move || {
             file.save(changed, &|name| !all || listed.contains(name));
         });
