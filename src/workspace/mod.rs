@@ -63,10 +63,16 @@ impl Workspace {
                 .hint("run git kitty in a clone with a working tree")
             })?
             .to_path_buf();
-        let listed = plan_files::list(&plan_root, repo.common_dir(), only.map(FeatureSlug::as_str));
+        let cache_file = plan_cache::file(repo.common_dir());
+        let listed = plan_files::list(
+            &plan_root,
+            repo.common_dir(),
+            only.map(FeatureSlug::as_str),
+            &|feature| cache_file.get(feature).is_some(),
+        );
         let mut problems = listed.problems;
         let (mut plan, unchanged) = load_plan(
-            &repo,
+            cache_file,
             &plan_root,
             listed.listings,
             &listed.stamps,
@@ -411,7 +417,7 @@ fn state_of<'a>(
 /// from where the cache left them, the others read and parsed, in parallel, largest first.
 /// `stamps` come from the listing; `complete`: every feature is listed.
 fn load_plan(
-    repo: &Repo,
+    cache_file: crate::util::cache_file::Sections,
     root: &Path,
     listings: Vec<FeatureListing>,
     stamps: &[Vec<Option<Stamp>>],
@@ -422,7 +428,7 @@ fn load_plan(
         .iter()
         .map(|job| stamps[job.listing].get(job.file).copied().flatten())
         .collect();
-    let mut cache = PlanCache::open(repo.common_dir(), &jobs, &stamps);
+    let mut cache = PlanCache::open(cache_file, &jobs, &stamps);
     let (reads, meta) = read_changed(root, &jobs, &stamps, &mut cache);
     let whole_job: Vec<bool> = jobs.iter().map(|j| cache.is_whole(j.listing)).collect();
     let mut whole = cache.take_whole();
@@ -500,9 +506,12 @@ fn read_changed(
     )| {
         reading.job(&jobs[*i], *stamp, prefix.as_ref())
     });
-    for ((i, _, _), (read, hash)) in misses.iter().zip(fresh) {
+    for ((i, _, _), (read, hash, taken)) in misses.iter().zip(fresh) {
         reads[*i] = read;
         meta[*i].hash = hash;
+        if taken.is_some() {
+            meta[*i].stamp = taken;
+        }
     }
     (reads, meta)
 }
@@ -529,16 +538,17 @@ impl Reading<'_> {
         job: &FileJob,
         stamp: Option<Stamp>,
         prefix: Option<&Prefix>,
-    ) -> (FileRead, Option<Hashed>) {
+    ) -> (FileRead, Option<Hashed>, Option<Stamp>) {
         thread_local! {
             /// Each thread reads into one buffer, grown to its largest file: fresh buffers
             /// per file cost the kernel ~12,000 zeroed pages on a cold run (51 MB read).
             static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with_borrow_mut(|buffer| {
-            let read = self.bytes(job.path, stamp.map(|s| s.size()), buffer);
-            let bytes = read.map(|()| &buffer[..]);
-            match (job.kind, bytes) {
+            let read = self.bytes(job.path, stamp, buffer);
+            let taken = read.as_ref().ok().copied().flatten();
+            let bytes = read.map(|_| &buffer[..]);
+            let (read, hash) = match (job.kind, bytes) {
                 (FileKind::Events, Ok(bytes)) => {
                     let hash = self.hashing.then(|| Hashed {
                         len: bytes.len() as u64,
@@ -550,22 +560,32 @@ impl Reading<'_> {
                     (FileRead::Events(Box::new(replay)), hash)
                 }
                 (_, bytes) => (read_file(job, bytes), None),
-            }
+            };
+            (read, hash, taken)
         })
     }
 
-    /// Read the file at `path` (relative to the root) into `buffer` (emptied first). With
-    /// `size` (from its stamp), that many bytes are read and no more, in one `read` straight
-    /// into the buffer's spare capacity: no `stat`, no last `read` to find the end, no zeroing
-    /// (std's `read_to_end` on a `take` reads 8 KB first, then the rest: two calls per file).
-    /// A file that grew since its stamp was taken changed its stamp too, so the cache never
-    /// keeps what was read here for the new content.
-    fn bytes(&self, path: &str, size: Option<u64>, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    /// Read the file at `path` (relative to the root) into `buffer` (emptied first), as much
+    /// as its stamp says, in one `read` straight into the buffer's spare capacity: no last
+    /// `read` to find the end, no zeroing (std's `read_to_end` on a `take` reads 8 KB first,
+    /// then the rest: two calls per file). A file not stamped yet (`stamp` is `None`: the
+    /// cache has nothing to compare it with) is stamped here through its handle, and its
+    /// stamp returned. A file that grew since its stamp was taken changed its stamp too, so
+    /// the cache never keeps what was read here for the new content.
+    fn bytes(
+        &self,
+        path: &str,
+        stamp: Option<Stamp>,
+        buffer: &mut Vec<u8>,
+    ) -> std::io::Result<Option<Stamp>> {
         use std::io::Read;
         buffer.clear();
         let file = match &self.dir {
             Some(dir) => {
-                let flags = rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC;
+                // Not through a symlink: the listing found a regular file here.
+                let flags = rustix::fs::OFlags::RDONLY
+                    | rustix::fs::OFlags::CLOEXEC
+                    | rustix::fs::OFlags::NOFOLLOW;
                 std::fs::File::from(rustix::fs::openat(
                     dir,
                     path,
@@ -575,9 +595,15 @@ impl Reading<'_> {
             }
             None => std::fs::File::open(self.root.join(path))?,
         };
-        let Some(size) = size.and_then(|s| usize::try_from(s).ok()) else {
+        let taken = match stamp {
+            Some(_) => None,
+            None => Stamp::of_open(&file)
+                .filter(|(_, kind)| *kind == rustix::fs::FileType::RegularFile)
+                .map(|(stamp, _)| stamp),
+        };
+        let Some(size) = stamp.or(taken).and_then(|s| usize::try_from(s.size()).ok()) else {
             (&file).read_to_end(buffer)?;
-            return Ok(());
+            return Ok(None);
         };
         buffer.reserve(size);
         // Spare capacity is left while fewer than `size` bytes are in; a file that grew may
@@ -590,7 +616,7 @@ impl Reading<'_> {
             }
         }
         buffer.truncate(size);
-        Ok(())
+        Ok(taken)
     }
 }
 

@@ -94,6 +94,16 @@ impl Stamp {
     /// without building full paths.
     pub fn at(dir: impl rustix::fd::AsFd, name: &str) -> Option<(Stamp, rustix::fs::FileType)> {
         let st = rustix::fs::statat(dir, name, rustix::fs::AtFlags::SYMLINK_NOFOLLOW).ok()?;
+        Some(Stamp::of(&st))
+    }
+
+    /// The stamp of a file already open: `fstat` needs no path walk (a first run stamps
+    /// the files it reads this way).
+    pub fn of_open(file: impl rustix::fd::AsFd) -> Option<(Stamp, rustix::fs::FileType)> {
+        Some(Stamp::of(&rustix::fs::fstat(file).ok()?))
+    }
+
+    fn of(st: &rustix::fs::Stat) -> (Stamp, rustix::fs::FileType) {
         let kind = rustix::fs::FileType::from_raw_mode(st.st_mode);
         // Through i128: the field types differ between architectures.
         let whole = |secs: i128, nanos: i128| secs * 1_000_000_000 + nanos;
@@ -103,7 +113,7 @@ impl Stamp {
             ctime: whole(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec)),
             ino: u64::try_from(i128::from(st.st_ino)).unwrap_or(0),
         };
-        Some((stamp, kind))
+        (stamp, kind)
     }
 
     pub fn size(&self) -> u64 {
@@ -277,11 +287,16 @@ pub struct PlanCache {
     stale: Vec<String>,
 }
 
+/// The plan cache's file under `common_dir` (read before the plan is listed: the files of a
+/// feature it has no section for are stamped when they are read, not before).
+pub fn file(common_dir: &Path) -> Sections {
+    Sections::open(common_dir, FILE, version())
+}
+
 impl PlanCache {
-    /// Open the cache under `common_dir` and decode the sections of the features of `jobs`
-    /// (in parallel), against each job's current stamp. `KITTY_NO_CACHE=1` disables it.
-    pub fn open(common_dir: &Path, jobs: &[FileJob], stamps: &[Option<Stamp>]) -> PlanCache {
-        let file = Sections::open(common_dir, FILE, version());
+    /// Open the cache from its [`file`] and decode the sections of the features of `jobs` (in
+    /// parallel), against each job's current stamp. `KITTY_NO_CACHE=1` disables it.
+    pub fn open(file: Sections, jobs: &[FileJob], stamps: &[Option<Stamp>]) -> PlanCache {
         let mut groups: Vec<(&str, std::ops::Range<usize>)> = Vec::new();
         for (i, job) in jobs.iter().enumerate() {
             match groups.last_mut() {

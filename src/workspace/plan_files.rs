@@ -20,7 +20,8 @@ use crate::util::parallel::in_parallel;
 pub struct Listed {
     pub listings: Vec<FeatureListing>,
     pub problems: Vec<Problem>,
-    /// The stamps of each listing's files, in [`FeatureListing::files`] order.
+    /// The stamps of each listing's files, in [`FeatureListing::files`] order (`None`: not
+    /// stamped here, or gone).
     pub stamps: Vec<Vec<Option<Stamp>>>,
     /// Every folder under `kitty-specs/`, listed or not (for "did you mean" hints).
     pub feature_names: Vec<String>,
@@ -33,7 +34,16 @@ pub struct Listed {
 /// Folders are opened without following symlinks (`O_NOFOLLOW`) and files stamped relative
 /// to them: one `stat` per file read and an `open`, a listing and a `close` per `tasks/`
 /// folder, no separate symlink check (docs/performance.md).
-pub fn list(root: &Path, cache_dir: &Path, only: Option<&str>) -> Listed {
+///
+/// `stamped(feature)`: whether the WP files of a feature are stamped here (the plan cache has
+/// a section to compare them with). Those of the others get no stamp: they are read anyway,
+/// and stamped through the handle they are read from (one path walk instead of two).
+pub fn list(
+    root: &Path,
+    cache_dir: &Path,
+    only: Option<&str>,
+    stamped: &(dyn Fn(&str) -> bool + Sync),
+) -> Listed {
     let mut problems = Vec::new();
     let specs = match open_dir(rustix::fs::CWD, &root.join(SPECS_DIR)) {
         Ok(fd) => Some(fd),
@@ -72,8 +82,14 @@ pub fn list(root: &Path, cache_dir: &Path, only: Option<&str>) -> Listed {
             .iter()
             .zip(in_parallel(&wanted, &|name: &&String| {
                 let mut problems = Vec::new();
-                let (listing, stamps, fresh) =
-                    list_feature(specs, name, cache.get(name), now, &mut problems);
+                let (listing, stamps, fresh) = list_feature(
+                    specs,
+                    name,
+                    cache.get(name),
+                    now,
+                    stamped(name),
+                    &mut problems,
+                );
                 ((listing, problems, stamps), fresh)
             }))
             .map(|(name, (listed, fresh))| (name, listed, fresh))
@@ -179,6 +195,7 @@ fn list_feature(
     name: &str,
     cached: Option<&[u8]>,
     now: i128,
+    stamp_wps: bool,
     problems: &mut Vec<Problem>,
 ) -> (FeatureListing, Vec<Option<Stamp>>, Fresh) {
     let mut listing = FeatureListing::new(name);
@@ -211,7 +228,12 @@ fn list_feature(
             problems.push(ignored_symlink(&format!("{}/tasks/{file}", listing.dir)));
         } else if add_task_file(&mut listing, &file, problems) {
             // Only WP files are read, so only they are stamped.
-            stamps.push(Stamp::at(specs, &format!("{tasks_path}/{file}")).map(|(s, _)| s));
+            stamps.push(
+                stamp_wps
+                    .then(|| Stamp::at(specs, &format!("{tasks_path}/{file}")))
+                    .flatten()
+                    .map(|(s, _)| s),
+            );
         }
     }
     stamps.extend(extra);
