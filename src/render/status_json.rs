@@ -59,13 +59,15 @@ fn version() -> String {
 /// The document for `features` (`all`: the whole plan), ready to write.
 pub struct Document {
     cache: Arc<Sections>,
+    /// The remote never fetched from, as the kept parts were found under.
+    unfetched: Option<String>,
     parts: Vec<Part>,
     problems: Vec<u8>,
 }
 
 enum Part {
-    /// Kept in the cache: the section of this feature.
-    Kept(String),
+    /// Kept in the cache: this feature's part, found under this key.
+    Kept(String, u64),
     Made(Vec<u8>),
 }
 
@@ -76,13 +78,24 @@ pub fn document(ws: &Workspace, features: &[&Feature], all: bool) -> Result<Docu
     let cache = Arc::new(Sections::open(ws.repo.common_dir(), FILE, version()));
     let unfetched = sources.unfetched();
     let plain: Vec<bool> = features.iter().map(|f| sources.only_the_plan(f)).collect();
-    let mut parts: Vec<Option<Part>> = features
+    // The key a plain feature's part is kept under (none when one of its files changed).
+    let keys: Vec<Option<u64>> = features
         .iter()
         .zip(&plain)
         .map(|(f, plain)| {
+            ws.unchanged
+                .get(f.slug.as_str())
+                .copied()
+                .filter(|_| *plain)
+        })
+        .collect();
+    let mut parts: Vec<Option<Part>> = features
+        .iter()
+        .zip(&keys)
+        .map(|(f, key)| {
             let slug = f.slug.as_str();
-            let key = ws.unchanged.get(slug).filter(|_| *plain)?;
-            kept(cache.get(slug)?, *key, unfetched).map(|_| Part::Kept(slug.to_owned()))
+            let key = (*key)?;
+            kept(cache.get(slug)?, key, unfetched).map(|_| Part::Kept(slug.to_owned(), key))
         })
         .collect();
     // The boards of plain features need nothing but their feature: built on every core (a
@@ -98,16 +111,16 @@ pub fn document(ws: &Workspace, features: &[&Feature], all: bool) -> Result<Docu
     }
     let mut changed: Vec<(String, Option<Vec<u8>>)> = Vec::new();
     let mut document = Vec::with_capacity(features.len());
-    for ((f, part), plain) in features.iter().zip(parts).zip(plain) {
+    for ((f, part), key) in features.iter().zip(parts).zip(keys) {
         let slug = f.slug.as_str();
         let part = match part {
             Some(part) => part,
             None => Part::Made(encode(&sources.board(ws, f)?, 2)),
         };
         if let Part::Made(made) = &part {
-            match ws.unchanged.get(slug).filter(|_| plain) {
+            match key {
                 Some(key) => {
-                    changed.push((slug.to_owned(), Some(section_of(*key, unfetched, made))));
+                    changed.push((slug.to_owned(), Some(section_of(key, unfetched, made))));
                 }
                 None if cache.get(slug).is_some() => changed.push((slug.to_owned(), None)),
                 None => {}
@@ -127,6 +140,7 @@ pub fn document(ws: &Workspace, features: &[&Feature], all: bool) -> Result<Docu
         });
     }
     Ok(Document {
+        unfetched: unfetched.map(str::to_owned),
         cache,
         parts: document,
         problems,
@@ -137,7 +151,11 @@ impl Document {
     /// Write it (without the trailing newline), as serde would write the [`Board`](crate::board::Board).
     pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
         let parts = self.parts.iter().map(|p| match p {
-            Part::Kept(slug) => self.cache.get(slug).and_then(part_of).unwrap_or_default(),
+            Part::Kept(slug, key) => self
+                .cache
+                .get(slug)
+                .and_then(|s| kept(s, *key, self.unfetched.as_deref()))
+                .unwrap_or_default(),
             Part::Made(bytes) => bytes,
         });
         write_document(out, parts, &self.problems)
@@ -161,14 +179,6 @@ fn kept<'a>(section: &'a [u8], key: u64, unfetched: Option<&str>) -> Option<&'a 
     }
     let part = r.raw()?;
     r.is_done().then_some(part)
-}
-
-/// The part of a section whatever it was kept under ([`kept`] checked that when it was found).
-fn part_of(section: &[u8]) -> Option<&[u8]> {
-    let mut r = Reader::new(section);
-    r.uint()?;
-    r.get::<Option<String>>()?;
-    r.raw()
 }
 
 /// `value` as it reads `level` deep in the document.
