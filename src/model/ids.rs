@@ -4,6 +4,7 @@
 //! (`<feature>-<WP>`) and paths (`.worktrees/<feature>-<WP>`), so they are checked once, at the
 //! edge, and carried as types afterwards: nothing unchecked can reach git or the filesystem.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
@@ -34,6 +35,28 @@ impl From<WpId> for String {
 impl WpId {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// `s` as [`WpId::from_str`] spells it (trimmed, upper case), borrowed when it already is
+    /// (event logs name WPs tens of thousands of times, nearly always so); `None` when it is
+    /// not a WP id. [`WpId::from_canonical`] makes the id.
+    pub fn canonical(s: &str) -> Option<Cow<'_, str>> {
+        let t = s.trim();
+        let b = t.as_bytes();
+        let valid = (3..=8).contains(&b.len())
+            && b[..2].eq_ignore_ascii_case(b"WP")
+            && b[2..].iter().all(u8::is_ascii_digit);
+        match valid {
+            false => None,
+            true if &b[..2] == b"WP" => Some(Cow::Borrowed(t)),
+            true => Some(Cow::Owned(t.to_ascii_uppercase())),
+        }
+    }
+
+    /// The id of text [`WpId::canonical`] gave.
+    pub fn from_canonical(canonical: Cow<'_, str>) -> WpId {
+        debug_assert!(WpId::canonical(&canonical).is_some_and(|c| c == canonical));
+        WpId(canonical.into_owned())
     }
 
     /// The numeric part, used for ordering (`WP2` < `WP10`) and loose matching.
@@ -217,6 +240,40 @@ mod tests {
         ids.sort();
         let names: Vec<&str> = ids.iter().map(WpId::as_str).collect();
         assert_eq!(names, ["WP01", "WP2", "WP10"]);
+    }
+
+    #[test]
+    fn canonical_spelling_is_the_one_parsing_gives() {
+        let inputs = [
+            "WP01",
+            "wp01",
+            "Wp7",
+            " WP02 ",
+            "WP",
+            "WP1234567",
+            "WP123456",
+            "WPx1",
+            "WP-1",
+            "XP01",
+            "WP01a",
+            "",
+            "\u{a0}WP03",
+            "wp0\n",
+            "WP٣",
+        ];
+        for s in inputs {
+            let parsed = s.parse::<WpId>().ok();
+            let canonical = WpId::canonical(s);
+            assert_eq!(
+                canonical.as_deref(),
+                parsed.as_ref().map(WpId::as_str),
+                "{s:?}"
+            );
+            if let Some(c) = canonical {
+                assert_eq!(matches!(c, Cow::Borrowed(_)), s.trim().starts_with("WP"));
+                assert_eq!(Some(WpId::from_canonical(c)), parsed);
+            }
+        }
     }
 
     #[test]

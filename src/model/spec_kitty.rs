@@ -23,7 +23,7 @@ use super::ids::WpId;
 use super::lane::Lane;
 use super::problem::{Code, Problem};
 use crate::util::codec::{Decode, Encode, Reader, Writer};
-use crate::util::hash::FxHashSet;
+use crate::util::hash::{FxHashMap, FxHashSet};
 use crate::util::time::parse_rfc3339;
 
 /// What the log says about one WP.
@@ -187,6 +187,12 @@ fn lines(text: &str) -> impl Iterator<Item = &str> {
 
 /// Replay `text` (the whole file). `path` is used in the problems.
 pub fn replay(path: &str, text: &str) -> Replay {
+    replay_whole(path, text, true)
+}
+
+/// [`replay`], keeping what continuing needs only when `continuable` (a cache will keep the
+/// replay): without it, [`Replay::continue_with`] asks for a full replay.
+pub fn replay_whole(path: &str, text: &str, continuable: bool) -> Replay {
     let mut replay = Replay {
         at_line_end: true,
         ..Replay::default()
@@ -194,7 +200,9 @@ pub fn replay(path: &str, text: &str) -> Replay {
     let mut ids = FxHashSet::default();
     // Nothing was read before: no id can repeat an earlier one, so this cannot fail.
     let _ = replay.feed_lines(path, text, &mut ids, None);
-    replay.seen = Bloom::of(&ids);
+    if continuable {
+        replay.seen = Bloom::of(&ids);
+    }
     replay
 }
 
@@ -246,6 +254,9 @@ impl Replay {
 
     /// Read the lines of `text`. `ids` collects the transition ids of this text; `earlier`
     /// holds those of the text read before (a possible repeat stops the replay).
+    ///
+    /// The winners of this text are kept borrowed from it while it is read (a log is tens of
+    /// thousands of lines, nearly each a new winner), and owned once, at the end.
     fn feed_lines<'t>(
         &mut self,
         path: &str,
@@ -253,6 +264,9 @@ impl Replay {
         ids: &mut FxHashSet<Cow<'t, str>>,
         earlier: Option<&Bits>,
     ) -> Result<(), ReplayAgain> {
+        // About one transition per 400 bytes in Spec Kitty's logs.
+        ids.reserve(text.len() / 512);
+        let mut winners: FxHashMap<Cow<'t, str>, Borrowed<'t>> = FxHashMap::default();
         for raw in lines(text) {
             self.lines += 1;
             let n = self.lines;
@@ -261,7 +275,7 @@ impl Replay {
                 continue;
             }
             let warn = |msg: String| Problem::new(Code::MalformedEvent, msg).at(path, Some(n));
-            let line = match read_line(raw) {
+            let mut line = match read_line(raw) {
                 Ok(l) => l,
                 Err(e) => {
                     self.problems
@@ -269,7 +283,7 @@ impl Replay {
                     continue;
                 }
             };
-            let (Some(wp), Some(to)) = (&line.wp_id, &line.to_lane) else {
+            let (Some(wp), Some(to)) = (line.wp_id.take(), line.to_lane.take()) else {
                 continue; // annotation or mission event: not a lane change
             };
             if let Some(id) = &line.event_id {
@@ -281,39 +295,65 @@ impl Replay {
                 }
                 ids.insert(id.clone());
             }
-            let Ok(wp) = WpId::from_str(wp) else {
+            let canonical = match &wp {
+                Cow::Borrowed(w) => WpId::canonical(w),
+                Cow::Owned(w) => WpId::canonical(w).map(|c| Cow::Owned(c.into_owned())),
+            };
+            let Some(wp) = canonical else {
                 self.problems
                     .push(warn(format!("`wp_id` {wp:?} is not a WP id, skipped")));
                 continue;
             };
-            let Ok(lane) = Lane::from_str(to) else {
+            let Ok(lane) = Lane::from_str(&to) else {
                 self.problems
                     .push(warn(format!("`to_lane` {to:?} is not a lane, skipped")));
                 continue;
             };
-            self.transition(wp, lane, line);
+            transition(&mut winners, wp, lane, line);
         }
         self.at_line_end = (text.is_empty() && self.at_line_end) || text.ends_with('\n');
+        for (wp, (at, id, lane, actor)) in winners {
+            // This text comes after the one read before: level with it, it wins.
+            let wp = WpId::from_canonical(wp);
+            let wins = match self.winners.get(&wp) {
+                Some((a, i, ..)) => (at, id.as_ref()) >= (*a, i.as_str()),
+                None => true,
+            };
+            if wins {
+                let actor = actor.map(Cow::into_owned);
+                self.winners.insert(wp, (at, id.into_owned(), lane, actor));
+            }
+        }
         Ok(())
     }
+}
 
-    /// A transition wins over the WP's earlier one when it sorts after it or level with it
-    /// (a stable sort by (`at`, `event_id`) keeps the later line last).
-    fn transition(&mut self, wp: WpId, lane: Lane, line: Event) {
-        // Events without a readable time sort first, as Spec Kitty's string sort would put ''.
-        let at = line
-            .at
-            .as_deref()
-            .and_then(parse_rfc3339)
-            .unwrap_or(i128::MIN);
-        let id = line.event_id.unwrap_or_default();
-        let wins = match self.winners.get(&wp) {
-            Some((a, i, ..)) => (at, id.as_ref()) >= (*a, i.as_str()),
-            None => true,
-        };
-        if wins {
-            let actor = line.actor.map(Cow::into_owned);
-            self.winners.insert(wp, (at, id.into_owned(), lane, actor));
+/// A winner while its text is read: [`Winner`], borrowed.
+type Borrowed<'t> = (i128, Cow<'t, str>, Lane, Option<Cow<'t, str>>);
+
+/// A transition wins over the WP's earlier one when it sorts after it or level with it
+/// (a stable sort by (`at`, `event_id`) keeps the later line last).
+fn transition<'t>(
+    winners: &mut FxHashMap<Cow<'t, str>, Borrowed<'t>>,
+    wp: Cow<'t, str>,
+    lane: Lane,
+    line: Event<'t>,
+) {
+    // Events without a readable time sort first, as Spec Kitty's string sort would put ''.
+    let at = line
+        .at
+        .as_deref()
+        .and_then(parse_rfc3339)
+        .unwrap_or(i128::MIN);
+    let id = line.event_id.unwrap_or_default();
+    match winners.get_mut(&wp) {
+        Some(w) => {
+            if (at, id.as_ref()) >= (w.0, w.1.as_ref()) {
+                *w = (at, id, lane, line.actor);
+            }
+        }
+        None => {
+            winners.insert(wp, (at, id, lane, line.actor));
         }
     }
 }
@@ -376,7 +416,13 @@ impl Bits {
     }
 
     fn probes(&self, id: &str) -> [usize; 2] {
-        let h = crate::util::cache_file::fingerprint(&[id.as_bytes()]);
+        // Fx a word at a time (ids are tens of thousands per log), its bits spread by a
+        // multiply-xorshift finish: both halves are used.
+        let mut hasher = crate::util::hash::FxHasher::default();
+        std::hash::Hasher::write(&mut hasher, id.as_bytes());
+        let h = std::hash::Hasher::finish(&hasher);
+        let h = (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        let h = h ^ (h >> 32);
         let size = self.words.len() * 64;
         [(h as u32) as usize % size, (h >> 32) as usize % size]
     }
@@ -579,6 +625,29 @@ mod tests {
         // Lines that repeat the id of the line before them refuse when both are not in the
         // same step (about 20 here); a false "maybe" of the Bloom filter may refuse a few more.
         assert!((5..40).contains(&refused), "{refused} refused");
+    }
+
+    #[test]
+    fn a_replay_kept_by_no_cache_reads_the_same_and_never_continues() {
+        let text: String = log(200).into_iter().map(|l| l + "\n").collect();
+        let mut once = replay_whole("s", &text, false);
+        assert_eq!(
+            lanes_and_problems(&once),
+            lanes_and_problems(&replay("s", &text))
+        );
+        let more = "{\"event_id\":\"Z\",\"wp_id\":\"WP01\",\"to_lane\":\"done\"}\n";
+        assert_eq!(once.continue_with("s", more), Err(ReplayAgain));
+    }
+
+    #[test]
+    fn ids_spelled_otherwise_are_one_wp() {
+        let text = r#"{"event_id":"1","wp_id":"wp01","to_lane":"claimed","at":"2026-01-01T09:00:00Z"}
+{"event_id":"2","wp_id":"WP01","to_lane":"done","at":"2026-01-01T10:00:00Z"}
+{"event_id":"3","wp_id":" Wp01","to_lane":"planned","at":"2026-01-01T08:00:00Z"}
+"#;
+        let lanes = replay("s", text).lanes();
+        assert_eq!(lanes.len(), 1);
+        assert_eq!(lane(&lanes, "WP01"), Lane::Done);
     }
 
     #[test]

@@ -556,7 +556,9 @@ impl Reading<'_> {
                     });
                     let replay = prefix
                         .and_then(|p| continue_replay(job.path, bytes, p))
-                        .unwrap_or_else(|| spec_kitty::replay(job.path, &text_of(bytes)));
+                        .unwrap_or_else(|| {
+                            spec_kitty::replay_whole(job.path, &text_of(bytes), self.hashing)
+                        });
                     (FileRead::Events(Box::new(replay)), hash)
                 }
                 (_, bytes) => (read_file(job, bytes), None),
