@@ -32,6 +32,24 @@ pub fn read(line: &str) -> Option<Fields<'_>> {
     (s.i == s.b.len()).then_some(fields)
 }
 
+/// [`read`] for the first line of `text`, found while it is read: its fields when it is one
+/// object with nothing around it but JSON whitespace, and its length with the `\n` that ends
+/// it. `None` when in doubt (the caller splits the line off and reads it again).
+pub fn read_first_line(text: &str) -> Option<(Fields<'_>, usize)> {
+    let mut s = Scan {
+        b: text.as_bytes(),
+        text,
+        i: 0,
+    };
+    let fields = s.object()?;
+    s.ws();
+    match s.peek() {
+        None => Some((fields, s.i)),
+        Some(b'\n') => Some((fields, s.i + 1)),
+        Some(_) => None,
+    }
+}
+
 /// Deeper than this, serde_json's recursion limit (128) is in view: let it decide.
 const MAX_DEPTH: usize = 64;
 
@@ -57,8 +75,9 @@ impl<'a> Scan<'a> {
         (self.peek()? == c).then(|| self.i += 1)
     }
 
+    /// JSON's whitespace but `\n`: a line's object never reaches into the next line.
     fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\r')) {
             self.i += 1;
         }
     }

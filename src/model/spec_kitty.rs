@@ -144,16 +144,22 @@ struct Event<'a> {
     actor: Option<Cow<'a, str>>,
 }
 
-/// One line read: by the quick scanner when it is plainly valid, else by serde_json.
-fn read_line(raw: &str) -> Result<Event<'_>, serde_json::Error> {
-    if let Some(f) = event_line::read(raw) {
-        return Ok(Event {
+impl<'a> From<event_line::Fields<'a>> for Event<'a> {
+    fn from(f: event_line::Fields<'a>) -> Self {
+        Event {
             event_id: f.event_id.map(Cow::Borrowed),
             wp_id: f.wp_id.map(Cow::Borrowed),
             to_lane: f.to_lane.map(Cow::Borrowed),
             at: f.at.map(Cow::Borrowed),
             actor: f.actor.map(Cow::Borrowed),
-        });
+        }
+    }
+}
+
+/// One line read: by the quick scanner when it is plainly valid, else by serde_json.
+fn read_line(raw: &str) -> Result<Event<'_>, serde_json::Error> {
+    if let Some(f) = event_line::read(raw) {
+        return Ok(Event::from(f));
     }
     let line: Line = serde_json::from_str(raw)?;
     Ok(Event {
@@ -165,24 +171,16 @@ fn read_line(raw: &str) -> Result<Event<'_>, serde_json::Error> {
     })
 }
 
-/// The lines of `text` as [`str::lines`] gives them, less a `\r` at their ends (the caller
-/// trims them anyway), found with `memchr`'s vector search: logs are megabytes of lines, and
-/// std's search goes two words at a time.
-fn lines(text: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(text);
-    std::iter::from_fn(move || {
-        let t = rest.filter(|t| !t.is_empty())?;
-        match memchr::memchr(b'\n', t.as_bytes()) {
-            Some(i) => {
-                rest = Some(&t[i + 1..]);
-                Some(&t[..i])
-            }
-            None => {
-                rest = None;
-                Some(t)
-            }
-        }
-    })
+/// The first line of `text` read, and its length with its `\n`: the usual line is scanned
+/// to its end in one pass; another is split off (`memchr`), trimmed as [`str::trim`] does,
+/// and read again (`None`: blank).
+fn next_line(text: &str) -> (Option<Result<Event<'_>, serde_json::Error>>, usize) {
+    if let Some((fields, len)) = event_line::read_first_line(text) {
+        return (Some(Ok(Event::from(fields))), len);
+    }
+    let len = memchr::memchr(b'\n', text.as_bytes()).map_or(text.len(), |i| i + 1);
+    let raw = text[..len].trim();
+    ((!raw.is_empty()).then(|| read_line(raw)), len)
 }
 
 /// Replay `text` (the whole file). `path` is used in the problems.
@@ -267,15 +265,17 @@ impl Replay {
         // About one transition per 400 bytes in Spec Kitty's logs.
         ids.reserve(text.len() / 512);
         let mut winners: FxHashMap<Cow<'t, str>, Borrowed<'t>> = FxHashMap::default();
-        for raw in lines(text) {
+        let mut rest = text;
+        while !rest.is_empty() {
             self.lines += 1;
             let n = self.lines;
-            let raw = raw.trim();
-            if raw.is_empty() {
+            let (read, len) = next_line(rest);
+            rest = &rest[len..];
+            let Some(read) = read else {
                 continue;
-            }
+            };
             let warn = |msg: String| Problem::new(Code::MalformedEvent, msg).at(path, Some(n));
-            let mut line = match read_line(raw) {
+            let mut line = match read {
                 Ok(l) => l,
                 Err(e) => {
                     self.problems
@@ -491,27 +491,51 @@ impl Decode for Replay {
 mod tests {
     use super::*;
 
+    /// What a line reads as: its `wp_id`, or the error.
+    fn gist(read: Result<Event, serde_json::Error>) -> Result<Option<String>, String> {
+        read.map(|e| e.wp_id.map(Cow::into_owned))
+            .map_err(|e| e.to_string())
+    }
+
     #[test]
-    fn lines_are_those_of_str_lines() {
-        let texts = [
-            "",
-            "\n",
-            "\n\n",
-            "a",
-            "a\n",
-            "a\nb",
-            "a\n\nb\n",
-            "a\r\nb\r\n",
-            "\r\n",
-            "a\r",
-            "\r",
-            " x \n\ty\r\n\n",
-            "é\nü\r\n",
+    fn lines_are_read_as_str_lines_splits_and_trims_them() {
+        let ok = r#"{"event_id":"1","wp_id":"WP01","to_lane":"done"}"#;
+        let candidates = [
+            ok.to_owned(),
+            format!(" {ok} \t"),
+            format!("{ok}\r"),
+            format!("{ok}\u{a0}"),
+            format!("\u{2028}{ok}"),
+            format!("{ok}x"),
+            String::new(),
+            "  ".to_owned(),
+            "{oops".to_owned(),
+            "é".to_owned(),
+            "{".to_owned(),
+            "}".to_owned(),
         ];
-        for t in texts {
-            let ours: Vec<&str> = lines(t).map(str::trim).collect();
-            let std: Vec<&str> = t.lines().map(str::trim).collect();
-            assert_eq!(ours, std, "{t:?}");
+        for a in &candidates {
+            for b in &candidates {
+                for (sep, end) in [("\n", ""), ("\r\n", "\n"), ("\n", "\r\n"), ("\n\n", "\n")] {
+                    let text = format!("{a}{sep}{b}{end}");
+                    let std: Vec<_> = text
+                        .lines()
+                        .map(|l| {
+                            Some(l.trim())
+                                .filter(|l| !l.is_empty())
+                                .map(|l| gist(read_line(l)))
+                        })
+                        .collect();
+                    let mut ours = Vec::new();
+                    let mut rest = text.as_str();
+                    while !rest.is_empty() {
+                        let (read, len) = next_line(rest);
+                        ours.push(read.map(gist));
+                        rest = &rest[len..];
+                    }
+                    assert_eq!(ours, std, "{text:?}");
+                }
+            }
         }
     }
 
