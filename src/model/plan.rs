@@ -335,7 +335,7 @@ pub fn read_file(job: &FileJob, bytes: io::Result<&[u8]>) -> FileRead {
 
 /// Text as UTF-8, invalid sequences replaced (checked the fast way first).
 pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(bytes) {
+    match crate::util::utf8::str_of(bytes) {
         Ok(text) => std::borrow::Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }

@@ -168,7 +168,7 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
 /// all (not UTF-8, no or unclosed frontmatter, malformed YAML, not a mapping).
 fn read_frontmatter(path: &str, bytes: &[u8]) -> Result<frontmatter::Fields, Problem> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
+    let text = crate::util::utf8::str_of(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()
             .filter(|b| **b == b'\n')

@@ -8,3 +8,4 @@ pub mod hash;
 pub mod parallel;
 pub mod shell;
 pub mod time;
+pub mod utf8;
