@@ -13,7 +13,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::str::FromStr;
 
 use serde::Deserialize;
@@ -360,13 +359,13 @@ fn transition<'t>(
 
 /// A Bloom filter of event ids (two probes; 16 to 32 bits per id when made, refused past 8):
 /// "may contain" is enough to continue a replay safely, as a false "maybe" only costs a full
-/// replay. Kept as hex text, decoded only to continue (the cache reads it on every run).
+/// replay. Kept as bytes, decoded to words only to continue.
 #[derive(Clone, Debug, Default)]
 struct Bloom {
     /// Ids added.
     count: usize,
-    /// The bits, 64 at a time, as 16 lowercase hex digits each.
-    hex: String,
+    /// The bits, 64 at a time, each word as 8 little-endian bytes.
+    bytes: Vec<u8>,
 }
 
 /// A [`Bloom`] decoded to test and add ids.
@@ -389,14 +388,17 @@ impl Bloom {
         bits.encode()
     }
 
-    /// The bits; `None` when the text is damaged (the caller replays everything).
+    /// The bits; `None` when there are none (never made, or damaged): the caller replays
+    /// everything.
     fn decode(&self) -> Option<Bits> {
-        if self.hex.is_empty() || !self.hex.len().is_multiple_of(16) || !self.hex.is_ascii() {
+        if self.bytes.is_empty() || !self.bytes.len().is_multiple_of(8) {
             return None;
         }
-        let words = (0..self.hex.len() / 16)
-            .map(|i| u64::from_str_radix(&self.hex[i * 16..i * 16 + 16], 16).ok())
-            .collect::<Option<Vec<u64>>>()?;
+        let words = self
+            .bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or_default()))
+            .collect();
         Some(Bits {
             count: self.count,
             words,
@@ -408,10 +410,7 @@ impl Bits {
     fn encode(&self) -> Bloom {
         Bloom {
             count: self.count,
-            hex: self.words.iter().fold(String::new(), |mut hex, w| {
-                let _ = write!(hex, "{w:016x}");
-                hex
-            }),
+            bytes: self.words.iter().flat_map(|w| w.to_le_bytes()).collect(),
         }
     }
 
@@ -462,7 +461,7 @@ impl Encode for Replay {
         w.put(&self.lines);
         w.put(&self.at_line_end);
         w.put(&self.seen.count);
-        w.put(&self.seen.hex);
+        w.raw(&self.seen.bytes);
     }
 }
 
@@ -481,7 +480,7 @@ impl Decode for Replay {
             at_line_end: r.get()?,
             seen: Bloom {
                 count: r.get()?,
-                hex: r.get()?,
+                bytes: r.raw()?.to_vec(),
             },
         })
     }

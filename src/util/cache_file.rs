@@ -16,6 +16,7 @@
 //! state).
 
 use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,11 @@ pub fn disabled() -> bool {
 /// concurrent writers cannot interleave. Failures (read-only clone, full disk) are ignored:
 /// the cache is only an optimisation.
 pub fn replace(dir: &Path, name: &str, bytes: &[u8]) {
+    replace_with(dir, name, &|out| out.write_all(bytes));
+}
+
+/// [`replace`] with what `write` writes (through a buffer).
+fn replace_with(dir: &Path, name: &str, write: &dyn Fn(&mut dyn Write) -> io::Result<()>) {
     if std::fs::create_dir_all(dir).is_err() {
         return;
     }
@@ -42,7 +48,12 @@ pub fn replace(dir: &Path, name: &str, bytes: &[u8]) {
         std::process::id(),
         super::time::system_now_nanos()
     ));
-    if std::fs::write(&tmp, bytes).is_err() || std::fs::rename(&tmp, dir.join(name)).is_err() {
+    let written = std::fs::File::create(&tmp).and_then(|file| {
+        let mut out = io::BufWriter::with_capacity(64 * 1024, file);
+        write(&mut out)?;
+        out.flush()
+    });
+    if written.is_err() || std::fs::rename(&tmp, dir.join(name)).is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
 }
@@ -177,7 +188,7 @@ impl Sections {
         let Some(path) = &self.path else {
             return;
         };
-        let mut out: BTreeMap<&str, &[u8]> = self
+        let mut out_sections: BTreeMap<&str, &[u8]> = self
             .index
             .iter()
             .filter(|(name, _)| keep(name))
@@ -187,24 +198,27 @@ impl Sections {
             match section {
                 // A name that could break the record format is not cached.
                 Some(section) if !name.contains(['\t', '\n']) => {
-                    out.insert(name, section);
+                    out_sections.insert(name, section);
                 }
                 _ => {
-                    out.remove(name.as_str());
+                    out_sections.remove(name.as_str());
                 }
             }
         }
-        let mut bytes = Vec::with_capacity(self.bytes.len() + 4096);
-        bytes.extend_from_slice(self.version.as_bytes());
-        bytes.push(b'\n');
-        for (name, section) in out {
-            let header = format!("{name}\t{}\t{:x}\n", section.len(), content_hash(section));
-            bytes.extend_from_slice(header.as_bytes());
-            bytes.extend_from_slice(section);
-            bytes.push(b'\n');
-        }
+        // Written as it is laid out: a copy of the whole file in memory would cost as many
+        // fresh pages as the file has (a first run writes megabytes).
+        let write = |out: &mut dyn Write| -> io::Result<()> {
+            writeln!(out, "{}", self.version)?;
+            for (name, section) in &out_sections {
+                let hash = content_hash(section);
+                writeln!(out, "{name}\t{}\t{hash:x}", section.len())?;
+                out.write_all(section)?;
+                out.write_all(b"\n")?;
+            }
+            Ok(())
+        };
         if let (Some(dir), Some(name)) = (path.parent(), path.file_name()) {
-            replace(dir, &name.to_string_lossy(), &bytes);
+            replace_with(dir, &name.to_string_lossy(), &write);
             // Earlier versions kept a folder of files per cache: nothing reads them now.
             for legacy in ["plan-cache", "state-cache"] {
                 let _ = std::fs::remove_dir_all(dir.join(legacy));
