@@ -53,7 +53,7 @@ const FILE: &str = "plan.cache";
 
 fn version() -> String {
     format!(
-        "plan-cache 4, git-kitty {}, {CODE:016x}",
+        "plan-cache 5, git-kitty {}, {CODE:016x}",
         env!("CARGO_PKG_VERSION")
     )
 }
@@ -155,14 +155,21 @@ impl Decode for Hashed {
 
 /// A section as written: how many files, each one's `path, stamp, hash` (in job order); the
 /// feature as assembled from them ([`Writer::raw`]: empty when not every file was stored);
-/// then what each file says. The assembled feature comes first so that a reader that uses it
-/// stops there, and the length lets one that does not skip it.
+/// then what each file says, or nothing (a `0` byte; else a `1` before it). The assembled
+/// feature comes first so that a reader that uses it stops there, and the length lets one
+/// that does not skip it.
+///
+/// What a WP file says is kept only beside no assembled feature (one of its files was too
+/// new to store): once one of its files changes, a feature's WP files are read again, a few
+/// kilobytes each. Two copies of every WP were half of what a first run encoded and wrote.
+/// An event log's replay is always kept: it is megabytes to read again, and it goes on
+/// from the cached one when the log only grew.
 struct SectionParts {
     heads: Vec<u8>,
     reads: Vec<u8>,
 }
 
-fn encode_parts(entries: &[EntryRef]) -> SectionParts {
+fn encode_parts(entries: &[EntryRef], assembled_too: bool) -> SectionParts {
     let mut heads = Writer::default();
     heads.uint(entries.len() as u64);
     let mut reads = Writer::default();
@@ -170,7 +177,12 @@ fn encode_parts(entries: &[EntryRef]) -> SectionParts {
         heads.put(*path);
         heads.put(stamp);
         heads.put(hash);
-        reads.put(*read);
+        if assembled_too && matches!(read, FileRead::Wp(_)) {
+            reads.bytes.push(0);
+        } else {
+            reads.bytes.push(1);
+            reads.put(*read);
+        }
     }
     SectionParts {
         heads: heads.bytes,
@@ -253,8 +265,12 @@ fn read_section(bytes: &[u8], jobs: &[FileJob], stamps: &[Option<Stamp>]) -> Opt
     let mut entries: Vec<Option<Entry>> =
         std::iter::repeat_with(|| None).take(jobs.len()).collect();
     for (place, (stamp, hash)) in places.iter().zip(heads) {
-        let read: FileRead = r.get()?;
-        if let Some(i) = place {
+        let read: Option<FileRead> = match r.byte()? {
+            0 => None,
+            1 => Some(r.get()?),
+            _ => return None,
+        };
+        if let (Some(i), Some(read)) = (place, read) {
             entries[*i] = Some((stamp, hash, read));
         }
     }
@@ -455,7 +471,7 @@ impl PlanCache {
             .map(|feature| stored.get(feature).filter(|(_, e, _)| !e.is_empty()))
             .collect::<Vec<_>>();
         let parts = in_parallel(&sections, &|section| {
-            section.map(|(_, entries, _)| encode_parts(entries))
+            section.map(|(_, entries, all)| encode_parts(entries, *all))
         });
         for ((feature, section), parts) in dirty.iter().zip(&sections).zip(parts) {
             // The assembled feature only when every file is stored: else it could be used
