@@ -86,7 +86,7 @@ pub fn list(
                     specs,
                     name,
                     cache.get(name),
-                    now,
+                    (now, cache.enabled()),
                     stamped(name),
                     &mut problems,
                 );
@@ -194,7 +194,7 @@ fn list_feature(
     specs: &OwnedFd,
     name: &str,
     cached: Option<&[u8]>,
-    now: i128,
+    (now, keeps): (i128, bool),
     stamp_wps: bool,
     problems: &mut Vec<Problem>,
 ) -> (FeatureListing, Vec<Option<Stamp>>, Fresh) {
@@ -207,20 +207,34 @@ fn list_feature(
         }
     }
     let tasks_path = format!("{name}/tasks");
-    let (entries, fresh) = match Stamp::at(specs, &tasks_path) {
-        Some((_, FileType::Symlink)) => {
-            problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
-            (Vec::new(), cached.map(|_| None))
+    let tasks = Tasks {
+        specs,
+        path: &tasks_path,
+        dir: &listing.dir,
+    };
+    let (entries, fresh) = match cached {
+        // Nothing to compare with: the folder is opened straight away, and stamped through
+        // its handle (one path walk, not two) when a cache will keep the stamp.
+        None => {
+            let (entries, stamp) = tasks.list(keeps, problems);
+            let fresh = stamp.map(|s| s.settled(now).then(|| encode_tasks(s, &entries)));
+            (entries, fresh)
         }
-        Some((stamp, FileType::Directory)) => match decode_tasks(cached, stamp) {
-            Some(entries) => (entries, None),
-            None => {
-                let entries = list_tasks(specs, &tasks_path, &listing.dir, problems);
-                let keep = stamp.settled(now).then(|| encode_tasks(stamp, &entries));
-                (entries, Some(keep))
+        Some(cached) => match Stamp::at(specs, &tasks_path) {
+            Some((_, FileType::Symlink)) => {
+                problems.push(ignored_symlink(&format!("{}/tasks", listing.dir)));
+                (Vec::new(), Some(None))
             }
+            Some((stamp, FileType::Directory)) => match decode_tasks(Some(cached), stamp) {
+                Some(entries) => (entries, None),
+                None => {
+                    let (entries, _) = tasks.list(false, problems);
+                    let keep = stamp.settled(now).then(|| encode_tasks(stamp, &entries));
+                    (entries, Some(keep))
+                }
+            },
+            _ => (Vec::new(), Some(None)),
         },
-        _ => (Vec::new(), cached.map(|_| None)),
     };
     let mut stamps = Vec::with_capacity(entries.len() + extra.len());
     for (file, symlink) in entries {
@@ -245,24 +259,43 @@ fn list_feature(
 /// the new section.
 type Fresh = Option<Option<Vec<u8>>>;
 
-/// The entries of `tasks/` that matter, sorted by name: regular files named like WP files
-/// (or nearly: they are reported), and symlinks named `WP*` (`true`: reported, not read).
-fn list_tasks(
-    specs: &OwnedFd,
-    tasks_path: &str,
-    dir: &str,
-    problems: &mut Vec<Problem>,
-) -> Vec<(String, bool)> {
-    let tasks = match open_dir(specs, Path::new(tasks_path)) {
-        Ok(fd) => fd,
-        Err(Opened::Symlink) => {
-            problems.push(ignored_symlink(&format!("{dir}/tasks")));
-            return Vec::new();
-        }
-        Err(_) => return Vec::new(),
-    };
+/// A feature's `tasks/` folder: `path` under `specs`, `dir` the feature's folder as problems
+/// name it.
+struct Tasks<'a> {
+    specs: &'a OwnedFd,
+    path: &'a str,
+    dir: &'a str,
+}
+
+impl Tasks<'_> {
+    /// The entries that matter, sorted by name: regular files named like WP files (or
+    /// nearly: they are reported), and symlinks named `WP*` (`true`: reported, not read);
+    /// with `stamped`, the folder's stamp too (`None`: there is no folder).
+    fn list(
+        &self,
+        stamped: bool,
+        problems: &mut Vec<Problem>,
+    ) -> (Vec<(String, bool)>, Option<Stamp>) {
+        let tasks = match open_dir(self.specs, Path::new(self.path)) {
+            Ok(fd) => fd,
+            Err(Opened::Symlink) => {
+                problems.push(ignored_symlink(&format!("{}/tasks", self.dir)));
+                return (Vec::new(), None);
+            }
+            Err(_) => return (Vec::new(), None),
+        };
+        let stamp = stamped
+            .then(|| Stamp::of_open(&tasks))
+            .flatten()
+            .map(|(s, _)| s);
+        (entries_that_matter(&tasks), stamp)
+    }
+}
+
+/// See [`Tasks::list`].
+fn entries_that_matter(tasks: &OwnedFd) -> Vec<(String, bool)> {
     let mut files = Vec::new();
-    entries(&tasks, false, &mut |name, kind| {
+    entries(tasks, false, &mut |name, kind| {
         let symlink = kind == FileType::Symlink && name.starts_with("WP");
         let file = kind == FileType::RegularFile
             && (is_wp_file_name(&name) || looks_like_a_wp_file(&name));
@@ -275,7 +308,7 @@ fn list_tasks(
 }
 
 /// The cache of `tasks/` listings: one section per feature, the folder's stamp and its
-/// entries as [`list_tasks`] gives them.
+/// entries as [`Tasks::list`] gives them.
 const LISTING_CACHE: &str = "listing.cache";
 
 fn listing_cache_version() -> String {
