@@ -86,7 +86,8 @@ pub fn list(
                     specs,
                     name,
                     cache.get(name),
-                    (now, cache.enabled()),
+                    now,
+                    cache.enabled(),
                     stamped(name),
                     &mut problems,
                 );
@@ -189,12 +190,13 @@ fn feature_names(specs: &OwnedFd, problems: &mut Vec<Problem>) -> Vec<String> {
 /// [`FeatureListing::files`] order. `tasks/` is listed again only when its stamp differs from
 /// the one `cached` was listed at (a folder's mtime changes whenever an entry is added,
 /// removed or renamed, as git's untracked cache relies on); a fresh listing comes back
-/// encoded for the cache (`None`: nothing to store).
+/// encoded for the cache (`None`: nothing to store; `keeps`: a cache keeps listings).
 fn list_feature(
     specs: &OwnedFd,
     name: &str,
     cached: Option<&[u8]>,
-    (now, keeps): (i128, bool),
+    now: i128,
+    keeps: bool,
     stamp_wps: bool,
     problems: &mut Vec<Problem>,
 ) -> (FeatureListing, Vec<Option<Stamp>>, Fresh) {
