@@ -608,6 +608,13 @@ fn the_cached_event_log_follows_appends_and_rewrites() {
         writeln!(f, "{line}").unwrap();
     };
     let lane = |status: &serde_json::Value, id: &str| wp(status, "020-events", id)["lane"].clone();
+    // Long enough for the cache to keep what going on needs (a shorter log is replayed whole
+    // when it grows): a quarter of a megabyte of annotations.
+    let padding: Vec<String> = (0..2600)
+        .map(|i| format!(r#"{{"event_id": "P{i:05}", "kind": "annotation", "wp_id": "WP01", "delta": {{"note": "padding padding padding"}}}}"#))
+        .collect();
+    append(&padding.join("\n"));
+    assert!(std::fs::metadata(repo.path(log)).unwrap().len() > 256 * 1024);
     settle();
     repo.kitty(&["status"]).ok();
 
