@@ -102,10 +102,16 @@ pub fn list(
                 changed.push(((*name).clone(), fresh));
             }
         }
-        let gone = only.is_none() && cache.names().any(|n| !feature_names.iter().any(|f| f == n));
+        let present: std::collections::HashSet<&str> =
+            feature_names.iter().map(String::as_str).collect();
+        let gone = only.is_none() && cache.names().any(|n| !present.contains(n));
         if !changed.is_empty() || gone {
-            cache.save(changed, &|n| {
-                only.is_some() || feature_names.iter().any(|f| f == n)
+            // Written while the plan is read (a first run lists every feature afresh).
+            let present: std::collections::HashSet<String> =
+                present.into_iter().map(str::to_owned).collect();
+            let all = only.is_none();
+            crate::util::background::run(move || {
+                cache.save(changed, &|n| !all || present.contains(n));
             });
         }
     }
