@@ -286,13 +286,13 @@ impl Replay {
                 continue; // annotation or mission event: not a lane change
             };
             if let Some(id) = &line.event_id {
-                if ids.contains(id) {
+                // Seen in this text: skipped. (A refusal below drops the set with the replay.)
+                if !ids.insert(id.clone()) {
                     continue;
                 }
                 if earlier.is_some_and(|b| b.may_contain(id)) {
                     return Err(ReplayAgain);
                 }
-                ids.insert(id.clone());
             }
             let canonical = match &wp {
                 Cow::Borrowed(w) => WpId::canonical(w),
