@@ -161,9 +161,9 @@ impl Decode for Hashed {
 ///
 /// What a WP file says is kept only beside no assembled feature (one of its files was too
 /// new to store): once one of its files changes, a feature's WP files are read again, a few
-/// kilobytes each. Two copies of every WP were half of what a first run encoded and wrote.
-/// An event log's replay is always kept: it is megabytes to read again, and it goes on
-/// from the cached one when the log only grew.
+/// kilobytes each (two copies of every WP were ~30 % of the cache). An event log's replay
+/// is always kept: a log can be megabytes to read again, and a long one's replay goes on
+/// when it only grew.
 struct SectionParts {
     heads: Vec<u8>,
     reads: Vec<u8>,
