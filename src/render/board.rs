@@ -399,6 +399,13 @@ fn stale_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
         .collect()
 }
 
+/// ` --agent <name>` for a command that must run as `agent`, if the WP names one.
+fn as_agent(agent: Option<&str>) -> String {
+    agent.map_or_else(String::new, |a| {
+        format!(" --agent {}", crate::util::shell::quote(&clean(a)))
+    })
+}
+
 fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
     f.work_packages
         .iter()
@@ -408,15 +415,16 @@ fn no_worktree_rows(f: &FeatureBoard, paint: Paint) -> Vec<String> {
             // Only a command that works in the WP's lane.
             let hint = match w.lane {
                 Lane::ForReview => format!("`git kitty review {id}` reviews it in a new worktree"),
-                Lane::InReview => match &w.reviewer {
-                    Some(r) => format!(
-                        "`git kitty review {id} --agent {}` makes it again",
-                        crate::util::shell::quote(&clean(r))
-                    ),
-                    None => format!("`git kitty review {id}` makes it again"),
-                },
+                Lane::InReview => format!(
+                    "`git kitty review {id}{}` makes it again",
+                    as_agent(w.reviewer.as_deref())
+                ),
                 Lane::Approved => format!("`git kitty merge {id}` lands it, no worktree needed"),
-                _ => format!("`git kitty implement {id}` makes it again"),
+                // As its holder: run by anyone else, `implement` refuses a claimed WP.
+                _ => format!(
+                    "`git kitty implement {id}{}` makes it again",
+                    as_agent(w.agent.as_deref())
+                ),
             };
             format!("{}  {}", wp_label(w, TITLE_WIDTH, paint), paint.dim(&hint))
         })

@@ -1,7 +1,7 @@
 //! Error paths, checked exactly: the message, its causes and hints, the exit code, and the
 //! JSON error document. A wording change shows up here on purpose.
 
-use crate::common::Repo;
+use crate::common::{Repo, shell_words};
 
 #[test]
 fn a_work_package_that_no_feature_has() {
@@ -332,16 +332,25 @@ fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
         "z",
     ])
     .ok();
-    // Its worktree deleted by hand: the board's way back names the feature, and works.
+    // Its worktree deleted by hand: the board's way back names the feature and the holder
+    // (anyone else is refused a claimed WP), and works.
     repo.git(&[
         "worktree",
         "remove",
         "--force",
         ".worktrees/002-search-WP02",
     ]);
-    repo.kitty(&["status", "-f", "002-search"])
+    let board = repo.kitty(&["status", "-f", "002-search"]);
+    board
         .ok()
-        .stdout_has("`git kitty implement WP02 --feature 002-search` makes it again");
+        .stdout_has("`git kitty implement WP02 --feature 002-search --agent z` makes it again");
+    let printed = board
+        .stdout
+        .lines()
+        .find(|l| l.contains("makes it again"))
+        .and_then(|l| l.split('`').nth(1))
+        .expect("a way back")
+        .to_owned();
     // And `check`'s, which the next command runs as printed.
     let check = repo.kitty(&["check"]);
     let said = format!("{}{}", check.stdout, check.stderr);
@@ -352,14 +361,13 @@ fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
         ),
         "{said}"
     );
-    repo.kitty(&[
-        "implement",
-        "WP02",
-        "--feature",
-        "002-search",
-        "--agent",
-        "z",
-    ])
-    .ok();
+    // Run as printed, by someone with no KITTY_AGENT.
+    let words = shell_words(
+        printed
+            .strip_prefix("git kitty ")
+            .expect("a git kitty command"),
+    );
+    let args: Vec<&str> = words.iter().map(String::as_str).collect();
+    repo.kitty_env(&[("KITTY_AGENT", None)], &args).ok();
     assert!(repo.worktree("002-search-WP02").is_dir());
 }

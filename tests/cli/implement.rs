@@ -465,7 +465,7 @@ fn an_interrupted_or_failed_implement_leaves_nothing_half_done() {
     repo.kitty(&["status"])
         .ok()
         .stdout_has("No worktree     WP01  Core")
-        .stdout_has("`git kitty implement WP01` makes it again");
+        .stdout_has("`git kitty implement WP01 --agent a` makes it");
     // Running it again recovers.
     let run = repo.kitty(&["implement", "WP01", "--agent", "a", "--json"]);
     let json = run.ok().json();

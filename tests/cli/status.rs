@@ -1117,8 +1117,9 @@ fn an_80_column_board_wraps_card_details_instead_of_cutting_them() {
     );
     // Sections wrap at spaces, never inside a command to copy.
     run.stdout_has(
-        "  No worktree     WP01  Core                          `git kitty implement WP01`\n\
-         \x20                       makes it again\n",
+        "  No worktree     WP01  Core\n\
+         \x20                       `git kitty implement WP01 --agent claude-opus` makes it\n\
+         \x20                       again\n",
     );
     assert!(
         run.stdout.lines().all(|l| l.chars().count() <= 80),
