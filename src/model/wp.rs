@@ -165,9 +165,13 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
 }
 
 /// The known fields of a WP file, or the one problem that keeps it from being read as a WP at
-/// all (not UTF-8, no or unclosed frontmatter, malformed YAML, not a mapping).
+/// all (a frontmatter that is not UTF-8, no or unclosed frontmatter, malformed YAML, not a
+/// mapping).
 fn read_frontmatter(path: &str, bytes: &[u8]) -> Result<frontmatter::Fields, Problem> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Only the frontmatter is read: what follows is the agent's prompt, free text that no
+    // field comes from (and that Spec Kitty, not git kitty, reads).
+    let bytes = &bytes[..frontmatter::head_len(bytes).unwrap_or(bytes.len())];
+    let bytes = bytes.strip_prefix(frontmatter::BOM).unwrap_or(bytes);
     let text = crate::util::utf8::str_of(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
             .iter()

@@ -551,7 +551,8 @@ impl Reading<'_> {
             static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
         BUFFER.with_borrow_mut(|buffer| {
-            let read = self.bytes(job.path, stamp, buffer);
+            let head_only = job.kind == FileKind::Wp;
+            let read = self.bytes(job.path, stamp, head_only, buffer);
             let taken = read.as_ref().ok().copied().flatten();
             let bytes = read.map(|_| &buffer[..]);
             let (read, hash) = match (job.kind, bytes) {
@@ -581,10 +582,14 @@ impl Reading<'_> {
     /// cache has nothing to compare it with) is stamped here through its handle, and its
     /// stamp returned. A file that grew since its stamp was taken changed its stamp too, so
     /// the cache never keeps what was read here for the new content.
+    ///
+    /// With `head_only` (a WP file), reading stops after the frontmatter's first [`HEAD`]
+    /// bytes when they hold it whole: the prompt below is never read (~93 % of the bytes).
     fn bytes(
         &self,
         path: &str,
         stamp: Option<Stamp>,
+        head_only: bool,
         buffer: &mut Vec<u8>,
     ) -> std::io::Result<Option<Stamp>> {
         use std::io::Read;
@@ -614,19 +619,40 @@ impl Reading<'_> {
             (&file).read_to_end(buffer)?;
             return Ok(None);
         };
-        buffer.reserve(size);
-        // Spare capacity is left while fewer than `size` bytes are in; a file that grew may
-        // give more (cut back below), one that shrank ends with a read of nothing.
-        while buffer.len() < size {
-            match rustix::io::read(&file, rustix::buffer::spare_capacity(buffer)) {
-                Ok(0) => break,
-                Ok(_) | Err(rustix::io::Errno::INTR) => {}
-                Err(e) => return Err(e.into()),
+        if head_only && size > HEAD {
+            // Bounded: the buffer may have room for megabytes (an event log read before).
+            (&file).take(HEAD as u64).read_to_end(buffer)?;
+            let whole = buffer.len() < HEAD;
+            match crate::model::frontmatter::head_len(buffer) {
+                // A fence line cut by the end of the read may go on: read on.
+                Some(end) if end < buffer.len() || buffer.ends_with(b"\n") => return Ok(taken),
+                _ if whole => return Ok(taken),
+                _ => {}
             }
         }
-        buffer.truncate(size);
+        read_up_to(&file, buffer, size)?;
         Ok(taken)
     }
+}
+
+/// How much of a WP file is read first: one page holds the frontmatter of nearly every WP
+/// file (Spec Kitty's are ~1 KB); a longer one is read on to the end.
+const HEAD: usize = 4096;
+
+/// Read `file` on into `buffer` until it holds `size` bytes, straight into its spare
+/// capacity. A file that grew may give more (cut back to `size`), one that shrank ends
+/// with a read of nothing.
+fn read_up_to(file: &std::fs::File, buffer: &mut Vec<u8>, size: usize) -> std::io::Result<()> {
+    buffer.reserve(size.saturating_sub(buffer.len()));
+    while buffer.len() < size {
+        match rustix::io::read(file, rustix::buffer::spare_capacity(buffer)) {
+            Ok(0) => break,
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    buffer.truncate(size);
+    Ok(())
 }
 
 /// The cached replay of the first `prefix.read.len` bytes, gone on with the rest, when those
@@ -728,5 +754,63 @@ mod qualify_tests {
         ] {
             assert_eq!(q(same), same);
         }
+    }
+}
+
+#[cfg(test)]
+mod reading_tests {
+    use super::*;
+
+    /// A WP file read from its start parses as the whole file does, wherever its closing
+    /// fence falls around the first read's end; the rest of its prompt is not read when the
+    /// first read holds the frontmatter whole.
+    #[test]
+    fn a_wp_file_is_read_to_its_frontmatter_and_parses_as_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let reading = Reading {
+            root: dir.path(),
+            dir: open_root(dir.path()),
+            hashing: false,
+        };
+        let mut buffer = Vec::new();
+        for eol in ["\n", "\r\n"] {
+            for fence_end in HEAD - 8..HEAD + 8 {
+                // The frontmatter padded so that its closing fence line ends at `fence_end`.
+                let top = format!("---{eol}work_package_id: WP01{eol}title: t{eol}history: '");
+                let close = format!("'{eol}lane: for_review{eol}--- {eol}");
+                let pad = fence_end - top.len() - close.len();
+                let head = format!("{top}{}{close}", "x".repeat(pad));
+                assert_eq!(head.len(), fence_end);
+                // A prompt that is not UTF-8 is not read, so it does not matter.
+                let whole = [head.as_bytes(), b"# Prompt \xff\n---\n", &[b'y'; 9000]].concat();
+                std::fs::write(dir.path().join("WP01-a.md"), &whole).unwrap();
+                reading.bytes("WP01-a.md", None, true, &mut buffer).unwrap();
+                // Within the first read, the prompt is left; past it, the file is read on.
+                if fence_end <= HEAD {
+                    assert_eq!(buffer.len(), HEAD, "{fence_end}");
+                } else {
+                    assert_eq!(buffer, whole, "{fence_end}");
+                }
+                assert!(whole.starts_with(&buffer));
+                let read = crate::model::wp::parse("WP01-a.md", &buffer);
+                let from_whole = crate::model::wp::parse("WP01-a.md", &whole);
+                assert_eq!(
+                    format!("{read:?}"),
+                    format!("{from_whole:?}"),
+                    "{fence_end}"
+                );
+                assert_eq!(read.0.unwrap().lane, Some(Lane::ForReview));
+                assert!(read.1.is_empty(), "{:?}", read.1);
+                reading
+                    .bytes("WP01-a.md", None, false, &mut buffer)
+                    .unwrap();
+                assert_eq!(buffer, whole);
+            }
+        }
+        // With no frontmatter closed, the whole file is read, and parsed as before.
+        let open = [b"---\nlane: doing\n".as_slice(), &[b'z'; 9000]].concat();
+        std::fs::write(dir.path().join("WP02-b.md"), &open).unwrap();
+        reading.bytes("WP02-b.md", None, true, &mut buffer).unwrap();
+        assert_eq!(buffer, open);
     }
 }

@@ -196,3 +196,41 @@ fn dependencies_written_as_a_string_are_read_as_meant() {
     );
     assert_eq!(f["work_packages"][1]["dependencies"], serde_json::json!([]));
 }
+
+/// A WP file is read to the end of its frontmatter: the prompt below is the agent's, and
+/// bytes there that are not UTF-8 change nothing, however long the prompt. The same bytes
+/// in the frontmatter are an error, on their line; a frontmatter longer than the first read
+/// is read on.
+#[test]
+fn only_the_frontmatter_of_a_wp_file_is_read() {
+    let repo = Repo::with_fixture("linear");
+    let file = |name: &str| repo.path(&format!("kitty-specs/001-linear/tasks/{name}"));
+    let mut prompt = std::fs::read(file("WP02-second.md")).unwrap();
+    prompt.extend_from_slice(b"Latin-1 in the prompt: caf\xe9\n");
+    prompt.extend(std::iter::repeat_n(b'x', 20_000));
+    std::fs::write(file("WP02-second.md"), &prompt).unwrap();
+    let long = format!(
+        "---\nwork_package_id: WP03\ntitle: Third\nhistory:\n{}dependencies: [WP02]\nlane: for_review\n---\nbody ",
+        "- note: a long history line of a WP that moved many times\n".repeat(200)
+    );
+    std::fs::write(file("WP03-third.md"), [long.as_bytes(), b"\xff\n"].concat()).unwrap();
+    repo.kitty(&["check"])
+        .ok()
+        .stdout_has("ok: 1 feature, 3 work packages: no problems");
+    let status = repo.kitty(&["status", "--json"]).ok().json();
+    let wp = |id| crate::common::wp(&status, "001-linear", id).clone();
+    assert_eq!(wp("WP02")["title"], "Second");
+    assert_eq!(wp("WP03")["lane"], "for_review");
+    assert_eq!(wp("WP03")["dependencies"], serde_json::json!(["WP02"]));
+
+    let mut bad = std::fs::read(file("WP01-first.md")).unwrap();
+    let at = bad.iter().position(|b| *b == b'\n').unwrap() + 1;
+    bad.splice(at..at, b"owner: caf\xe9\n".iter().copied());
+    std::fs::write(file("WP01-first.md"), &bad).unwrap();
+    let run = repo.kitty(&["check", "--json"]);
+    run.code(1);
+    let problems = &run.json()["problems"];
+    assert_eq!(problems[0]["code"], "unreadable-file", "{problems}");
+    assert_eq!(problems[0]["line"], 2, "{problems}");
+    assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
+}
