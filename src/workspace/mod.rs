@@ -27,7 +27,7 @@ use crate::state::lane_info::LaneInfo;
 use crate::state::schema::WpState;
 use crate::util::cache_file::content_hash;
 use crate::util::hash::FxHashMap;
-use crate::util::parallel::in_parallel;
+use crate::util::parallel::for_each_in_parallel;
 use plan_cache::{Hashed, Loaded, PlanCache, Prefix, Stamp};
 
 pub struct Workspace {
@@ -467,7 +467,9 @@ fn read_changed(
 ) -> (Vec<FileRead>, Vec<Loaded>) {
     let mut reads: Vec<FileRead> = Vec::with_capacity(jobs.len());
     let mut meta: Vec<Loaded> = Vec::with_capacity(jobs.len());
-    let mut misses: Vec<(usize, Option<Stamp>, Option<Prefix>)> = Vec::new();
+    // A cached prefix is rare (a long event log that grew): boxed, so that the list of the
+    // files to read stays small (a first run lists every file).
+    let mut misses: Vec<(usize, Option<Stamp>, Option<Box<Prefix>>)> = Vec::new();
     for (i, (job, stamp)) in jobs.iter().zip(stamps).enumerate() {
         let stamp = *stamp;
         let whole = cache.is_whole(job.listing);
@@ -477,7 +479,8 @@ fn read_changed(
             None => {
                 let prefix = stamp
                     .filter(|_| job.kind == FileKind::Events)
-                    .and_then(|s| cache.take_prefix(i, s));
+                    .and_then(|s| cache.take_prefix(i, s))
+                    .map(Box::new);
                 misses.push((i, stamp, prefix));
                 (FileRead::Meta(None), None, false)
             }
@@ -490,7 +493,9 @@ fn read_changed(
         });
     }
     // Event logs are the long jobs (megabytes of JSON): first, so no core waits at the end.
-    misses.sort_by_key(|(i, stamp, _)| {
+    // In place (a stable sort would allocate a copy of the list); the order of files of one
+    // size does not matter.
+    misses.sort_unstable_by_key(|(i, stamp, _)| {
         let events = jobs[*i].kind == FileKind::Events;
         (!events, std::cmp::Reverse(stamp.map_or(0, |s| s.size())))
     });
@@ -499,20 +504,18 @@ fn read_changed(
         dir: open_root(root),
         hashing: cache.enabled(),
     };
-    let fresh = in_parallel(&misses, &|(i, stamp, prefix): &(
-        usize,
-        Option<Stamp>,
-        Option<Prefix>,
-    )| {
-        reading.job(&jobs[*i], *stamp, prefix.as_ref())
-    });
-    for ((i, _, _), (read, hash, taken)) in misses.iter().zip(fresh) {
-        reads[*i] = read;
-        meta[*i].hash = hash;
+    let read = |(i, stamp, prefix): &(usize, Option<Stamp>, Option<Box<Prefix>>)| {
+        reading.job(&jobs[*i], *stamp, prefix.as_deref())
+    };
+    // Each result goes straight to its job's slot (no list of results in order first).
+    for_each_in_parallel(&misses, &read, |m, (read, hash, taken)| {
+        let i = misses[m].0;
+        reads[i] = read;
+        meta[i].hash = hash;
         if taken.is_some() {
-            meta[*i].stamp = taken;
+            meta[i].stamp = taken;
         }
-    }
+    });
     (reads, meta)
 }
 

@@ -61,19 +61,27 @@ fn version() -> String {
 /// How recently a file may have changed and still be cached (racy-git protection).
 const SETTLE_NANOS: i128 = 2_000_000_000;
 
+/// Times are nanoseconds since the epoch, held in `i64` (years 1678 to 2262; others are
+/// clamped) and written as `i128`: a stamp is 32 bytes instead of 64 with `i128`'s alignment,
+/// and a first run keeps several arrays of one per file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Stamp {
     size: u64,
-    mtime: i128,
-    ctime: i128,
+    mtime: i64,
+    ctime: i64,
     ino: u64,
+}
+
+/// `nanos` clamped to `i64`.
+fn clamped(nanos: i128) -> i64 {
+    i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })
 }
 
 impl Encode for Stamp {
     fn encode(&self, w: &mut Writer) {
         w.put(&self.size);
-        w.put(&self.mtime);
-        w.put(&self.ctime);
+        w.put(&i128::from(self.mtime));
+        w.put(&i128::from(self.ctime));
         w.put(&self.ino);
     }
 }
@@ -82,8 +90,8 @@ impl Decode for Stamp {
     fn decode(r: &mut Reader) -> Option<Self> {
         Some(Stamp {
             size: r.get()?,
-            mtime: r.get()?,
-            ctime: r.get()?,
+            mtime: clamped(r.get()?),
+            ctime: clamped(r.get()?),
             ino: r.get()?,
         })
     }
@@ -109,8 +117,8 @@ impl Stamp {
         let whole = |secs: i128, nanos: i128| secs * 1_000_000_000 + nanos;
         let stamp = Stamp {
             size: u64::try_from(i128::from(st.st_size)).unwrap_or(0),
-            mtime: whole(i128::from(st.st_mtime), i128::from(st.st_mtime_nsec)),
-            ctime: whole(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec)),
+            mtime: clamped(whole(i128::from(st.st_mtime), i128::from(st.st_mtime_nsec))),
+            ctime: clamped(whole(i128::from(st.st_ctime), i128::from(st.st_ctime_nsec))),
             ino: u64::try_from(i128::from(st.st_ino)).unwrap_or(0),
         };
         (stamp, kind)
@@ -122,7 +130,7 @@ impl Stamp {
 
     /// Changed long enough before `now` to be cached (see the module docs).
     pub(super) fn settled(&self, now: i128) -> bool {
-        now - self.mtime >= SETTLE_NANOS && now - self.ctime >= SETTLE_NANOS
+        now - i128::from(self.mtime) >= SETTLE_NANOS && now - i128::from(self.ctime) >= SETTLE_NANOS
     }
 }
 
