@@ -53,9 +53,9 @@ pub fn read_first_line(text: &str) -> Option<(Fields<'_>, usize)> {
 /// Deeper than this, serde_json's recursion limit (128) is in view: let it decide.
 const MAX_DEPTH: usize = 64;
 
-/// A value as far as the known fields care.
-enum Value<'a> {
-    Str(&'a str),
+/// A value as far as the known fields care (a string as the range of its bytes).
+enum Value {
+    Str(std::ops::Range<usize>),
     Null,
     Other,
 }
@@ -94,11 +94,12 @@ impl<'a> Scan<'a> {
         }
         loop {
             self.ws();
-            let key = self.string()?;
+            let key = self.string_span()?;
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let known = ["event_id", "wp_id", "to_lane", "at", "actor"]
+            let key = &self.b[key];
+            let known = [&b"event_id"[..], b"wp_id", b"to_lane", b"at", b"actor"]
                 .iter()
                 .position(|k| *k == key);
             let value = self.value(1)?;
@@ -107,7 +108,7 @@ impl<'a> Scan<'a> {
                     return None; // a repeated field: serde's error
                 }
                 let text = match value {
-                    Value::Str(v) => Some(v),
+                    Value::Str(v) => Some(self.text.get(v)?),
                     Value::Null => None,
                     // `actor` may be anything; the others are strings or serde's error.
                     Value::Other if k == 4 => None,
@@ -130,8 +131,10 @@ impl<'a> Scan<'a> {
         }
     }
 
-    /// A string without escapes or control characters (else `None`); the scan is past it.
-    fn string(&mut self) -> Option<&'a str> {
+    /// A string without escapes or control characters (else `None`), as the range of its
+    /// bytes; the scan is past it. Only the values of known fields are made `&str` (which
+    /// checks both ends for character boundaries), not the ~30 other strings of a line.
+    fn string_span(&mut self) -> Option<std::ops::Range<usize>> {
         self.eat(b'"')?;
         let start = self.i;
         let mut j = start;
@@ -157,16 +160,16 @@ impl<'a> Scan<'a> {
             }
         }
         self.i = j + 1;
-        self.text.get(start..j)
+        Some(start..j)
     }
 
     /// Any value, checked; nested values up to [`MAX_DEPTH`].
-    fn value(&mut self, depth: usize) -> Option<Value<'a>> {
+    fn value(&mut self, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             return None;
         }
         match self.peek()? {
-            b'"' => self.string().map(Value::Str),
+            b'"' => self.string_span().map(Value::Str),
             b'{' => {
                 self.i += 1;
                 self.members(depth, b'}', true)?;
@@ -194,7 +197,7 @@ impl<'a> Scan<'a> {
         loop {
             self.ws();
             if keyed {
-                self.string()?;
+                self.string_span()?;
                 self.ws();
                 self.eat(b':')?;
                 self.ws();
