@@ -170,7 +170,8 @@ fn parse_inner(path: &str, bytes: &[u8], problems: &mut Vec<Problem>) -> Option<
 fn read_frontmatter(path: &str, bytes: &[u8]) -> Result<frontmatter::Fields, Problem> {
     // Only the frontmatter is read: what follows is the agent's prompt, free text that no
     // field comes from (and that Spec Kitty, not git kitty, reads).
-    let bytes = &bytes[..frontmatter::head_len(bytes).unwrap_or(bytes.len())];
+    let head = frontmatter::head_len(bytes);
+    let bytes = &bytes[..head.unwrap_or(bytes.len())];
     let bytes = bytes.strip_prefix(frontmatter::BOM).unwrap_or(bytes);
     let text = crate::util::utf8::str_of(bytes).map_err(|e| {
         let line = bytes[..e.valid_up_to()]
@@ -178,7 +179,16 @@ fn read_frontmatter(path: &str, bytes: &[u8]) -> Result<frontmatter::Fields, Pro
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        Problem::new(Code::UnreadableFile, "the file is not valid UTF-8").at(path, Some(line))
+        let what = if head.is_some() {
+            "frontmatter"
+        } else {
+            "file"
+        };
+        Problem::new(
+            Code::UnreadableFile,
+            format!("the {what} is not valid UTF-8"),
+        )
+        .at(path, Some(line))
     })?;
     let split = frontmatter::split(text).map_err(|e| {
         let message = match e {

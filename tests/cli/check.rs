@@ -232,5 +232,9 @@ fn only_the_frontmatter_of_a_wp_file_is_read() {
     let problems = &run.json()["problems"];
     assert_eq!(problems[0]["code"], "unreadable-file", "{problems}");
     assert_eq!(problems[0]["line"], 2, "{problems}");
+    assert_eq!(
+        problems[0]["message"], "the frontmatter is not valid UTF-8",
+        "{problems}"
+    );
     assert_eq!(problems.as_array().unwrap().len(), 1, "{problems}");
 }
