@@ -311,7 +311,8 @@ fn gate(
         }
     }
     let lanes = ws.lanes(feature, states);
-    let mut unmet: Vec<(String, Lane, bool)> = Vec::new();
+    // Per unmet dependency: its id, lane, whether it has a branch, and who holds it.
+    let mut unmet: Vec<(String, Lane, bool, Option<String>)> = Vec::new();
     for dep in deps {
         let lane = feature
             .index_of(dep)
@@ -327,7 +328,11 @@ fn gate(
             .hint(format!("start it first: `git kitty implement {dep}`")));
         }
         if !lane.satisfies_dependency() && !stacked {
-            unmet.push((dep.to_string(), lane, has_branch));
+            let holder = match states.get(&(feature.slug.clone(), dep.clone())) {
+                Some(tip) => tip.state.holder().map(str::to_owned),
+                None => ws.initial_state(feature, dep).holder().map(str::to_owned),
+            };
+            unmet.push((dep.to_string(), lane, has_branch, holder));
         }
     }
     if unmet.is_empty() {
@@ -336,30 +341,37 @@ fn gate(
     if req.force {
         return Ok(true);
     }
-    let listed: Vec<String> = unmet.iter().map(|(d, l, _)| format!("{d} ({l})")).collect();
+    let listed: Vec<String> = unmet
+        .iter()
+        .map(|(d, l, ..)| format!("{d} ({l})"))
+        .collect();
     let mut err = Error::refused(format!(
         "{wp} depends on work that is not approved or done: {}",
         listed.join(", ")
     ))
     .details(serde_json::json!({
-        "unmet": unmet.iter().map(|(d, l, b)| serde_json::json!({"wp": d, "lane": l, "has_branch": b})).collect::<Vec<_>>()
+        "unmet": unmet.iter().map(|(d, l, b, _)| serde_json::json!({"wp": d, "lane": l, "has_branch": b})).collect::<Vec<_>>()
     }));
-    if unmet.iter().all(|(_, _, b)| *b) {
-        let flags: Vec<String> = unmet
-            .iter()
-            .map(|(d, _, _)| format!("--base {d}"))
-            .collect();
+    if unmet.iter().all(|(_, _, b, _)| *b) {
+        let flags: Vec<String> = unmet.iter().map(|(d, ..)| format!("--base {d}")).collect();
         err = err.hint(format!(
             "stack on their unfinished work: `git kitty implement {wp} {}`",
             flags.join(" ")
         ));
     }
-    for (d, _, has_branch) in &unmet {
-        if !has_branch {
-            err = err.hint(format!(
-                "{d} has not been started: `git kitty implement {d}`"
-            ));
+    for (d, _, has_branch, holder) in &unmet {
+        if *has_branch {
+            continue;
         }
+        // Held by someone else, it is theirs to start: the command names them, as the board's
+        // does (run by anyone else, it is refused).
+        err = err.hint(match holder {
+            Some(h) if *h != req.actor => format!(
+                "{d} is held by {h} and not started; acting for {h}: `git kitty implement {d} --agent {}`",
+                crate::util::shell::quote(h)
+            ),
+            _ => format!("{d} has not been started: `git kitty implement {d}`"),
+        });
     }
     Err(err.hint(format!(
         "or start anyway: `git kitty implement {wp} --force --reason \"...\"`"

@@ -319,10 +319,25 @@ fn restack_hints_for_a_wp_id_two_features_share_name_its_feature() {
 #[test]
 fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
     let repo = Repo::with_fixture("example");
-    repo.kitty(&["implement", "WP03", "-f", "002-search", "--agent", "z"])
+    let refused = repo.kitty(&["implement", "WP03", "-f", "002-search", "--agent", "z"]);
+    refused
         .code(1)
         .stderr_has("hint: WP02 has not been started: `git kitty implement WP02 --feature 002-search`\n")
         .stderr_has("hint: or start anyway: `git kitty implement WP03 --feature 002-search --force --reason \"...\"`\n");
+    // WP01 is claimed by gemini (its frontmatter) but has no branch: the hint names gemini,
+    // and works as printed by anyone (without `--agent`, `z` was refused it).
+    let held = "hint: WP01 is held by gemini and not started; acting for gemini: `git kitty implement WP01 --feature 002-search --agent gemini`\n";
+    refused.stderr_has(held);
+    let hinted = crate::common::hinted_commands(&refused.stderr);
+    let words = crate::common::shell_words(
+        hinted
+            .iter()
+            .find(|c| c.contains("implement WP01"))
+            .expect("the hint for WP01"),
+    );
+    let args: Vec<&str> = words[2..].iter().map(String::as_str).collect();
+    repo.kitty_env(&[("KITTY_AGENT", None)], &args).ok();
+    assert_eq!(repo.lane("002-search", "WP01"), "in_progress");
     repo.kitty(&[
         "implement",
         "WP02",
