@@ -1,7 +1,7 @@
 //! Error paths, checked exactly: the message, its causes and hints, the exit code, and the
 //! JSON error document. A wording change shows up here on purpose.
 
-use crate::common::{Repo, shell_words};
+use crate::common::{Repo, hinted_commands, shell_words};
 
 #[test]
 fn a_work_package_that_no_feature_has() {
@@ -328,8 +328,8 @@ fn implement_and_board_hints_for_a_shared_wp_id_run_as_printed() {
     // and works as printed by anyone (without `--agent`, `z` was refused it).
     let held = "hint: WP01 is held by gemini and not started; acting for gemini: `git kitty implement WP01 --feature 002-search --agent gemini`\n";
     refused.stderr_has(held);
-    let hinted = crate::common::hinted_commands(&refused.stderr);
-    let words = crate::common::shell_words(
+    let hinted = hinted_commands(&refused.stderr);
+    let words = shell_words(
         hinted
             .iter()
             .find(|c| c.contains("implement WP01"))
