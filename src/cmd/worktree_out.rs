@@ -11,13 +11,16 @@ use crate::render::Paint;
 use crate::ui::Ui;
 use crate::workspace::Workspace;
 
-/// The worktree as a summary's `cd` names it: relative to the main worktree.
+/// The worktree as a summary's `cd` names it, so that the command works where it is run:
+/// relative to the current directory when below it (from the main worktree's top,
+/// `.worktrees/<feature>-WP02`), else in full (from another worktree, or a folder inside
+/// one); quoted for the shell when it needs to be.
 pub fn shown(ws: &Workspace, worktree: &Path) -> String {
-    worktree
-        .strip_prefix(ws.repo.main_workdir().unwrap_or(&ws.plan_root))
-        .unwrap_or(worktree)
-        .display()
-        .to_string()
+    let path = match worktree.strip_prefix(&ws.cwd) {
+        Ok(below) if !below.as_os_str().is_empty() => below,
+        _ => worktree,
+    };
+    crate::util::shell::quote(&path.display().to_string())
 }
 
 /// Print an outcome: with `json`, `done` as the document; else the `summary` (its lines,

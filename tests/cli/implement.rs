@@ -32,11 +32,45 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
         lines[2],
         "  prompt    kitty-specs/001-fan-out/tasks/WP01-core.md"
     );
+    assert_eq!(
+        lines[3],
+        "  next      cd .worktrees/001-fan-out-WP01, commit your work, then `git kitty lane for_review` there"
+    );
     let wt = repo.worktree("001-fan-out-WP01");
     assert_eq!(
         repo.git_in(&wt, &["branch", "--show-current"]).trim(),
         "001-fan-out-WP01"
     );
+    // Run from another worktree, the `cd` it prints goes to the new one from there.
+    let from_wt = repo.kitty_in(
+        &wt,
+        &[
+            "implement",
+            "WP02",
+            "--agent",
+            "bob",
+            "--force",
+            "--reason",
+            "r",
+        ],
+    );
+    from_wt.ok();
+    let next = from_wt
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("  next"))
+        .unwrap();
+    let shown = next
+        .trim_start_matches("  next      cd ")
+        .split(',')
+        .next()
+        .unwrap();
+    let shown = shown.replace(
+        "$REPO",
+        repo.path("").to_str().unwrap().trim_end_matches('/'),
+    );
+    assert!(wt.join(&shown).join(".git").exists(), "{next}");
+    assert!(shown.ends_with("/.worktrees/001-fan-out-WP02"), "{next}");
     assert_eq!(repo.git_in(&wt, &["rev-parse", "HEAD"]), main_before);
     // Kept out of `git status`, and nothing committed on main.
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
