@@ -12,36 +12,12 @@ fn finish(children: Vec<Child>, root: &Path) -> Vec<Run> {
         .collect()
 }
 
+/// Run from another worktree, the `cd` the summary prints goes to the new one from there.
 #[test]
-fn implement_gives_a_branch_a_worktree_and_a_claim() {
+fn the_next_step_names_the_worktree_from_where_it_runs() {
     let repo = Repo::with_fixture("fan-out");
-    let main_before = repo.git(&["rev-parse", "main"]);
-    let run = repo.kitty(&["implement", "WP01", "--agent", "alice"]);
-    run.ok();
-    // The path alone on stdout (`dir=$(git kitty implement WP01) && cd "$dir"`), the summary
-    // on stderr.
-    run.stdout_is("$REPO/.worktrees/001-fan-out-WP01\n");
-    let lines: Vec<&str> = run.stderr.lines().collect();
-    assert_eq!(lines[0], "WP01: in_progress (alice)");
-    assert!(
-        lines[1].starts_with("  branch    001-fan-out-WP01  from main at "),
-        "{}",
-        lines[1]
-    );
-    assert_eq!(
-        lines[2],
-        "  prompt    kitty-specs/001-fan-out/tasks/WP01-core.md"
-    );
-    assert_eq!(
-        lines[3],
-        "  next      cd .worktrees/001-fan-out-WP01, commit your work, then `git kitty lane for_review` there"
-    );
+    repo.kitty(&["implement", "WP01", "--agent", "alice"]).ok();
     let wt = repo.worktree("001-fan-out-WP01");
-    assert_eq!(
-        repo.git_in(&wt, &["branch", "--show-current"]).trim(),
-        "001-fan-out-WP01"
-    );
-    // Run from another worktree, the `cd` it prints goes to the new one from there.
     let from_wt = repo.kitty_in(
         &wt,
         &[
@@ -71,6 +47,37 @@ fn implement_gives_a_branch_a_worktree_and_a_claim() {
     );
     assert!(wt.join(&shown).join(".git").exists(), "{next}");
     assert!(shown.ends_with("/.worktrees/001-fan-out-WP02"), "{next}");
+}
+
+#[test]
+fn implement_gives_a_branch_a_worktree_and_a_claim() {
+    let repo = Repo::with_fixture("fan-out");
+    let main_before = repo.git(&["rev-parse", "main"]);
+    let run = repo.kitty(&["implement", "WP01", "--agent", "alice"]);
+    run.ok();
+    // The path alone on stdout (`dir=$(git kitty implement WP01) && cd "$dir"`), the summary
+    // on stderr.
+    run.stdout_is("$REPO/.worktrees/001-fan-out-WP01\n");
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines[0], "WP01: in_progress (alice)");
+    assert!(
+        lines[1].starts_with("  branch    001-fan-out-WP01  from main at "),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(
+        lines[2],
+        "  prompt    kitty-specs/001-fan-out/tasks/WP01-core.md"
+    );
+    assert_eq!(
+        lines[3],
+        "  next      cd .worktrees/001-fan-out-WP01, commit your work, then `git kitty lane for_review` there"
+    );
+    let wt = repo.worktree("001-fan-out-WP01");
+    assert_eq!(
+        repo.git_in(&wt, &["branch", "--show-current"]).trim(),
+        "001-fan-out-WP01"
+    );
     assert_eq!(repo.git_in(&wt, &["rev-parse", "HEAD"]), main_before);
     // Kept out of `git status`, and nothing committed on main.
     assert_eq!(repo.git(&["status", "--porcelain"]), "");
