@@ -318,7 +318,12 @@ pub fn read_file(job: &FileJob, bytes: io::Result<&[u8]>) -> FileRead {
     match job.kind {
         FileKind::Wp => FileRead::Wp(Box::new(parse_file(job.path, bytes))),
         FileKind::Events => match bytes {
-            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay(job.path, &text_of(bytes)))),
+            // No cache keeps this replay (a plan read from a commit): nothing to go on from.
+            Ok(bytes) => FileRead::Events(Box::new(spec_kitty::replay_whole(
+                job.path,
+                &text_of(bytes),
+                false,
+            ))),
             Err(e) => FileRead::EventsUnreadable(Box::new(
                 Problem::new(Code::UnreadableFile, format!("cannot read: {e}")).at(job.path, None),
             )),

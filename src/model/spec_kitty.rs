@@ -182,13 +182,15 @@ fn next_line(text: &str) -> (Option<Result<Event<'_>, serde_json::Error>>, usize
     ((!raw.is_empty()).then(|| read_line(raw)), len)
 }
 
-/// Replay `text` (the whole file). `path` is used in the problems.
+/// Replay `text` (the whole file), able to go on. `path` is used in the problems.
+#[cfg(test)]
 pub fn replay(path: &str, text: &str) -> Replay {
     replay_whole(path, text, true)
 }
 
-/// [`replay`], keeping what continuing needs only when `continuable` (a cache will keep the
-/// replay): without it, [`Replay::continue_with`] asks for a full replay.
+/// Replay `text` (the whole file), keeping what continuing needs only when `continuable` (a
+/// cache will keep the replay): without it, [`Replay::continue_with`] asks for a full
+/// replay. `path` is used in the problems.
 pub fn replay_whole(path: &str, text: &str, continuable: bool) -> Replay {
     let mut replay = Replay {
         at_line_end: true,
